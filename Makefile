@@ -1,0 +1,75 @@
+# Handlab: `make run` to use the app, `make test` to check it. Both set up .venv on first use.
+#
+# The virtual environment is (re)installed only when a requirements file changes: each install leaves a
+# stamp named after a hash of the files it installed, so a no-op `make` costs well under a second.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Extra arguments: `make test PYTEST_ARGS='-m "not browser" -x'`, `make run ARGS='--server.port 8600'`.
+PYTEST_ARGS ?=
+ARGS ?=
+
+hash_of = $(shell cat $(1) | sha256sum | cut -c1-16)
+RUN_STAMP := $(VENV)/.installed-run-$(call hash_of,requirements.txt)
+DEV_STAMP := $(VENV)/.installed-dev-$(call hash_of,requirements.txt requirements-dev.txt)
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
+
+.PHONY: help run test lint format bench chromium clean distclean
+
+help:
+	@echo "make run        set up .venv and serve the app at http://localhost:8501"
+	@echo "make test       set up .venv (+ test tools, Chromium) and run lint and the whole test suite"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make format     ruff format + ruff check --fix"
+	@echo "make bench      run every benchmarks/*.py"
+	@echo "make clean      remove caches and test artifacts (keeps .venv, data/ and .handlab/)"
+	@echo "make distclean  clean, and remove .venv too"
+
+run: $(RUN_STAMP)
+	$(BIN)/streamlit run streamlit_app.py $(ARGS)
+
+test: $(DEV_STAMP) chromium lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(RUN_STAMP)
+	@set -e; for script in benchmarks/*.py; do \
+		[ -e "$$script" ] || { echo "no benchmarks/*.py yet"; break; }; \
+		echo "== $$script"; PYTHONPATH="$(CURDIR)" $(BIN)/python "$$script"; \
+	done
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): | $(BIN)/python
+	$(PIP) -r requirements.txt
+	rm -f $(VENV)/.installed-run-*
+	touch $@
+
+# requirements-dev.txt includes requirements.txt, so a dev install also satisfies `make run`.
+$(DEV_STAMP): | $(BIN)/python
+	$(PIP) -r requirements-dev.txt
+	rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
+	touch $@ $(RUN_STAMP)
+
+# Browser tests drive a real Chromium: Debian's package when root, else Playwright's build (see the script).
+chromium: $(DEV_STAMP)
+	@bash scripts/install_chromium.sh $(BIN)/playwright
+
+clean:
+	rm -rf .pytest_cache .ruff_cache test-artifacts
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

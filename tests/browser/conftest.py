@@ -1,0 +1,251 @@
+"""Browser-test fixtures: a real `streamlit run` on a free port, and Chromium driven by Playwright.
+
+Every test under tests/browser/ is marked `browser`. Without a Chromium the tests skip on a developer's
+machine and fail in CI (CI=true), so a broken CI image cannot pass by skipping them.
+
+Fixtures, from high level to low:
+    app_page        a Playwright page on the running app, after its first script run
+    page            a fresh page (own context, 1280×800) in the shared browser; screenshot on failure
+    app_url         base URL of `streamlit run streamlit_app.py` (one server per session)
+    browser         the shared headless Chromium
+    launch_browser  factory for a Chromium with more flags, or with a Y4M clip as its webcam:
+                    launch_browser(fake_webcam=clip_y4m) then browser.new_context(permissions=["camera"])
+    screenshot      save_screenshot(page, name) -> test-artifacts/<name>.png
+    wait_for_app    wait_for_app(page): block until the current script run has finished
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BROWSER_TESTS_DIR = Path(__file__).resolve().parent
+ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
+
+# Flags for a quiet headless Chromium that never talks to the network on its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# With "--use-file-for-fake-video-capture=<clip.y4m>" Chromium plays (and loops) a video file as the webcam.
+FAKE_WEBCAM_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+VIEWPORT = {"width": 1280, "height": 800}
+SERVER_START_TIMEOUT_S = 60
+# The first run of a page imports TensorFlow and loads models: allow it far more than Playwright's 5 s.
+APP_TIMEOUT_MS = 60_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in tests/browser/ as `browser` (this hook sees the whole session's items)."""
+    for item in items:
+        if BROWSER_TESTS_DIR in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the item, so the `page` fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def in_ci() -> bool:
+    """True when running under CI (the CI variable set to anything but empty/0/false)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def find_chromium(playwright: Playwright) -> str | None:
+    """A Chromium executable: `chromium` on PATH (Debian's package), else Playwright's own build."""
+    for name in ("chromium", "chromium-browser"):
+        if found := shutil.which(name):
+            return found
+    # `playwright install chromium` (what `make test` runs when it cannot apt-get) puts it here.
+    bundled = Path(playwright.chromium.executable_path)
+    return str(bundled) if bundled.is_file() else None
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_health(url: str, server: subprocess.Popen, log_path: Path, timeout_s: float) -> None:
+    """Poll Streamlit's health endpoint until it answers "ok"; fail with the server log otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with code {server.returncode}:\n{log_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"streamlit did not answer {url} within {timeout_s} s:\n{log_tail(log_path)}")
+
+
+def log_tail(log_path: Path, lines: int = 40) -> str:
+    """The last lines of a log file, for failure messages."""
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_for_script_run(page: Page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Wait until the app is connected and its script run has finished."""
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]',
+        state="attached",
+        timeout=timeout_ms,
+    )
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's sync API, started once per session."""
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def chromium_executable(playwright: Playwright) -> str:
+    """Path of the Chromium to drive: skip without one locally, fail without one in CI."""
+    found = find_chromium(playwright)
+    if found:
+        return found
+    hint = "Install one: `make test` does (apt-get as root, else `playwright install chromium`)."
+    if in_ci():
+        pytest.fail(f"No Chromium found, and CI must run the browser tests. {hint}")
+    pytest.skip(f"No Chromium found (`chromium` is not on PATH). {hint}")
+
+
+def _launch(playwright: Playwright, executable: str, extra_args: list[str] | None) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=executable,
+        headless=True,
+        args=CHROMIUM_ARGS + list(extra_args or []),
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, chromium_executable: str) -> Iterator[Browser]:
+    """One headless Chromium with the default flags, shared by the session."""
+    browser = _launch(playwright, chromium_executable, None)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def launch_browser(playwright: Playwright, chromium_executable: str) -> Iterator[Callable[..., Browser]]:
+    """Factory for a Chromium with more flags, closed after the test.
+
+    launch_browser(extra_args=[...]) adds Chromium flags; launch_browser(fake_webcam=path) makes the Y4M
+    clip at `path` the webcam (give the context `permissions=["camera"]` too).
+    """
+    launched: list[Browser] = []
+
+    def launch(extra_args: list[str] | None = None, *, fake_webcam: Path | None = None) -> Browser:
+        args = list(extra_args or [])
+        if fake_webcam is not None:
+            args += [*FAKE_WEBCAM_ARGS, f"--use-file-for-fake-video-capture={Path(fake_webcam).resolve()}"]
+        launched.append(_launch(playwright, chromium_executable, args))
+        return launched[-1]
+
+    yield launch
+    for browser in launched:
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) -> Iterator[str]:
+    """Base URL of the app served by `streamlit run` on a free port, with HANDLAB_HOME in a tmp dir.
+
+    Depends on `chromium_executable` so that no server starts when the browser tests are skipped.
+    """
+    port = free_port()
+    home = tmp_path_factory.mktemp("handlab-home")
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    log_path = ARTIFACTS_DIR / "streamlit-server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, "HANDLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_for_health(f"{base_url}/_stcore/health", server, log_path, SERVER_START_TIMEOUT_S)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Page, str], Path]:
+    """save_screenshot(page, name): a PNG of the viewport in test-artifacts/<name>.png (git-ignored)."""
+
+    def save(page: Page, name: str, *, full_page: bool = False) -> Path:
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        path = ARTIFACTS_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest, screenshot) -> Iterator[Page]:
+    """A fresh 1280×800 page in its own browser context; a failing test leaves a screenshot behind."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(APP_TIMEOUT_MS)
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+        screenshot(page, f"failed-{safe_name}")
+    context.close()
+
+
+@pytest.fixture
+def app_page(page: Page, app_url: str) -> Page:
+    """The app's default page (Draw), opened and finished with its first script run."""
+    page.goto(app_url)
+    wait_for_script_run(page)
+    return page
+
+
+@pytest.fixture
+def wait_for_app() -> Callable[..., None]:
+    """wait_for_app(page, timeout_ms=...): wait until the app is connected and its script run finished."""
+    return wait_for_script_run
