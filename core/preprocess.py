@@ -1,0 +1,313 @@
+"""Turn canvas drawings, photos of digits and webcam frames into the 28×28 inputs the models read.
+
+Digits follow MNIST: white ink on black, the ink's longer side scaled to 20 px, the centre of mass at the
+centre of a 28×28 frame. Letters follow Sign Language MNIST: a square greyscale crop around the hand.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from core import hands, images
+from core.hands import guide_box, square_box
+
+DIGIT_SIZE = 28  # MNIST frame.
+DIGIT_BOX = 20  # MNIST scales the ink's longer side to 20 px.
+DIGIT_CENTER = 14  # MNIST's mean centre of mass is at pixel index (14.0, 14.0).
+STROKE_RATIO = 0.12  # MNIST's median stroke width (2.4 px at a 0.5 threshold) over its 20 px box.
+WORK_BOX = 80  # Longer side (px) of the ink while its stroke width is normalised: 4× the final box.
+MIN_INK = 0.1  # Below this peak intensity (0..1) an image holds no ink.
+SPECK_SIDE = 0.03  # Components shorter than this fraction of the image's longer side are specks...
+SPECK_AREA = 0.05  # ...and so are components smaller than this fraction of the largest one's area.
+DOT_AREA = 0.15  # A split piece under this fraction of the largest piece's area joins its neighbour.
+PHOTO_SIDE = 1000  # Photos are reduced to this longer side (px) before thresholding.
+MIN_CONTRAST = 0.08  # Ink in a photo must differ from the paper by at least this much (0..1).
+ITEM_TRIM = 0.1  # Fashion-MNIST trims borders within this distance (0..1) of the background colour.
+
+
+@dataclass(frozen=True)
+class DigitCrop:
+    """One digit found in a drawing or photo."""
+
+    image: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black, MNIST-normalised.
+    box_xywh: tuple[int, int, int, int]  # Where its ink lies in the input image, in input pixels.
+
+
+def normalize_digit(ink: np.ndarray) -> np.ndarray | None:
+    """Normalise a 2-D white-on-black ink image to MNIST form: (28, 28) float32 in [0, 1], or None if blank.
+
+    uint8 ink is read on 0..255, floats on 0..1. Specks are dropped, the stroke width is made MNIST-like.
+    """
+    ink01 = _as_grey01(ink, "ink")
+    mask = _clean_mask(ink01)
+    return _normalize_ink(ink01 * mask) if mask.any() else None
+
+
+def digit_from_canvas(image_rgba: np.ndarray | None) -> np.ndarray | None:
+    """Read one digit from the drawing canvas (RGBA uint8, light strokes on black or transparent), or None."""
+    return None if image_rgba is None else normalize_digit(_canvas_ink(image_rgba))
+
+
+def digits_from_canvas(image_rgba: np.ndarray | None) -> list[DigitCrop]:
+    """Read every digit on the canvas, left to right; empty when there is no ink."""
+    return [] if image_rgba is None else _split_digits(_canvas_ink(image_rgba), scale=1.0)
+
+
+def digit_from_image(image_bgr: np.ndarray) -> np.ndarray | None:
+    """Read one handwritten digit from a photo or scan (either polarity), or None when there is no ink."""
+    ink01, _ = _photo_ink(image_bgr)
+    return normalize_digit(ink01)
+
+
+def digits_from_image(image_bgr: np.ndarray) -> list[DigitCrop]:
+    """Read every handwritten digit in a photo or scan, left to right; boxes are in the photo's pixels."""
+    ink01, scale = _photo_ink(image_bgr)
+    return _split_digits(ink01, scale)
+
+
+def letter_from_frame(
+    frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int] | None = None, size: int = 28
+) -> np.ndarray:
+    """Crop the hand (given, found, or the guide box) into a (size, size) float32 greyscale image in [0, 1].
+
+    Training data, photos and the webcam all pass through here, so models see identical input.
+    """
+    frame_bgr = images.to_bgr(frame_bgr)
+    _check_size(size)
+    if box_xywh is None:
+        box_xywh = hands.locate_hand(frame_bgr) or guide_box(frame_bgr.shape)
+    crop_bgr = _crop_padded(frame_bgr, square_box(box_xywh, frame_bgr.shape))
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def item_from_image(image_bgr: np.ndarray, size: int = 28) -> np.ndarray:
+    """A photo of one clothing item in Fashion-MNIST form: (size, size) float32 in [0, 1], light on black.
+
+    Follows the dataset's recipe: trim the border that matches the background, scale the longer side to
+    size, centre it on the background colour, and negate when the background is light (as the dataset's
+    product photos on white were).
+    """
+    grey = cv2.GaussianBlur(cv2.cvtColor(images.to_bgr(image_bgr), cv2.COLOR_BGR2GRAY), (3, 3), 0)
+    _check_size(size)
+    background = float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+    x, y, w, h = cv2.boundingRect((np.abs(grey - background) > ITEM_TRIM * 255).astype(np.uint8))
+    item = grey[y : y + h, x : x + w] if w and h else grey
+    item = _scaled(item, size / max(item.shape))
+    frame = np.full((size, size), background, np.float32)
+    top, left = (size - item.shape[0]) // 2, (size - item.shape[1]) // 2
+    frame[top : top + item.shape[0], left : left + item.shape[1]] = item
+    # Photos are not shot on pure white: stretch so the background is 0 like the dataset's, then negate.
+    if background > 127:
+        return np.clip(1.0 - frame / max(background, 1.0), 0.0, 1.0).astype(np.float32)
+    return np.clip((frame - background) / max(255.0 - background, 1.0), 0.0, 1.0).astype(np.float32)
+
+
+def _check_size(size: int) -> None:
+    """Refuse output sizes that are not a sensible integer."""
+    if not isinstance(size, int | np.integer) or not 1 <= size <= 1024:
+        raise ValueError(f"size must be an integer from 1 to 1024, got {size!r}.")
+
+
+def _scaled(image: np.ndarray, factor: float, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+    """Resize by a factor, keeping at least one pixel on each side."""
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return cv2.resize(image, size, interpolation=interpolation)
+
+
+def _crop_padded(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.ndarray:
+    """Crop a box from the frame, replicating the border where the box reaches past it."""
+    x, y, w, h = box_xywh
+    frame_h, frame_w = frame_bgr.shape[:2]
+    inner = frame_bgr[max(y, 0) : min(y + h, frame_h), max(x, 0) : min(x + w, frame_w)]
+    pads = (max(-y, 0), max(y + h - frame_h, 0), max(-x, 0), max(x + w - frame_w, 0))
+    return cv2.copyMakeBorder(inner, *pads, cv2.BORDER_REPLICATE) if any(pads) else inner
+
+
+def _as_grey01(image: np.ndarray, name: str) -> np.ndarray:
+    """Validate a 2-D numeric image and return it as float32 in [0, 1]."""
+    if not isinstance(image, np.ndarray) or image.ndim != 2:
+        shape = getattr(image, "shape", type(image).__name__)
+        raise ValueError(f"{name} must be a 2-D greyscale array (H, W), got {shape}.")
+    if image.size == 0:
+        raise ValueError(f"{name} is empty (shape {image.shape}).")
+    if np.issubdtype(image.dtype, np.floating):
+        if not np.all(np.isfinite(image)):
+            raise ValueError(f"{name} contains NaN or infinite values.")
+        return np.clip(image, 0.0, 1.0).astype(np.float32)
+    return images.to_uint8(image).astype(np.float32) / 255.0
+
+
+def _canvas_ink(image_rgba: np.ndarray) -> np.ndarray:
+    """The canvas's ink as float32 in [0, 1]: luminance times alpha, flipped if strokes are dark on light."""
+    if not isinstance(image_rgba, np.ndarray) or image_rgba.ndim != 3 or image_rgba.shape[2] not in (3, 4):
+        shape = getattr(image_rgba, "shape", type(image_rgba).__name__)
+        raise ValueError(f"The canvas image must be RGBA (H, W, 4) or RGB (H, W, 3), got {shape}.")
+    if image_rgba.size == 0:
+        raise ValueError(f"The canvas image is empty (shape {image_rgba.shape}).")
+    rgba = images.to_uint8(image_rgba).astype(np.float32) / 255.0
+    ink = rgba[:, :, 0] * 0.299 + rgba[:, :, 1] * 0.587 + rgba[:, :, 2] * 0.114
+    if rgba.shape[2] == 4:
+        ink = ink * rgba[:, :, 3]  # Transparent pixels are background, whatever their colour.
+        if np.median(rgba[:, :, 3]) > 0.5 and np.median(ink) > 0.5:
+            ink = rgba[:, :, 3] * (1.0 - ink)  # An opaque light canvas with dark strokes.
+    elif np.median(ink) > 0.5:
+        ink = 1.0 - ink
+    return ink.astype(np.float32)
+
+
+def _photo_ink(image_bgr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Binary ink (float32 0/1, light on dark) of a photo, and the factor it was scaled by.
+
+    The paper's brightness is estimated with a large morphological opening and subtracted, so shadows and
+    uneven lighting do not become ink; Otsu then separates ink from paper.
+    """
+    grey = cv2.cvtColor(images.to_bgr(image_bgr), cv2.COLOR_BGR2GRAY)
+    scale = min(1.0, PHOTO_SIDE / max(grey.shape))
+    grey = _scaled(grey, scale) if scale < 1.0 else grey
+    low, high = np.percentile(grey, [1, 99])
+    if np.median(grey) > (low + high) / 2:
+        grey = 255 - grey  # Dark ink on light paper: make the ink the bright part.
+    grey = cv2.GaussianBlur(grey, (3, 3), 0)
+    ink = cv2.subtract(grey, _background(grey))
+    threshold, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask = ink > max(threshold, MIN_CONTRAST * 255)
+    return mask.astype(np.float32), scale
+
+
+def _background(grey: np.ndarray) -> np.ndarray:
+    """Estimate the paper level under light ink: open away strokes narrower than ~1/6 of the image."""
+    small = _scaled(grey, 64 / max(grey.shape))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
+    opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    opened = cv2.blur(opened, (5, 5))
+    return cv2.resize(opened, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _clean_mask(ink01: np.ndarray) -> np.ndarray:
+    """Threshold ink at half its peak and drop specks; returns a uint8 0/1 mask."""
+    peak = float(ink01.max())
+    if peak < MIN_INK:
+        return np.zeros(ink01.shape, np.uint8)
+    mask = (ink01 >= peak / 2).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    areas, sides = stats[1:, cv2.CC_STAT_AREA], stats[1:, 2:4].max(axis=1)
+    keep = (areas >= SPECK_AREA * areas.max()) & (sides >= SPECK_SIDE * max(mask.shape))
+    return np.isin(labels, np.flatnonzero(keep) + 1).astype(np.uint8)
+
+
+def _normalize_ink(ink01: np.ndarray) -> np.ndarray | None:
+    """Crop, normalise stroke width, scale the longer side to 20 px and centre by mass in 28×28."""
+    work = _normalize_stroke(_to_work_box(_crop_to_ink(ink01)))
+    if not work.any():
+        return None
+    box = _crop_to_ink(work)
+    return _center_by_mass(_scaled(box, DIGIT_BOX / max(box.shape)))
+
+
+def _crop_to_ink(image: np.ndarray) -> np.ndarray:
+    """Crop to the bounding box of the non-zero pixels."""
+    x, y, w, h = cv2.boundingRect((image > 0).astype(np.uint8))
+    return image[y : y + h, x : x + w]
+
+
+def _to_work_box(ink01: np.ndarray) -> np.ndarray:
+    """Scale the ink so its longer side is WORK_BOX px and binarise it, keeping even hairline strokes."""
+    factor = WORK_BOX / max(ink01.shape)
+    if factor < 1:
+        # Area averaging turns a hairline into faint grey; any ink at all marks the working pixel.
+        return (_scaled(ink01, factor) > 1e-3).astype(np.float32)
+    return (_scaled(ink01, factor, cv2.INTER_LINEAR) >= ink01.max() / 2).astype(np.float32)
+
+
+def _normalize_stroke(work: np.ndarray) -> np.ndarray:
+    """Dilate or erode a binary ink image so its stroke width over its box matches MNIST's."""
+    mask = work.astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(contour, True) for contour in contours)
+    if perimeter == 0:
+        return work
+    # A stroke of length L and width w has area ≈ L·w and perimeter ≈ 2L.
+    width = max(1.0, 2 * float(mask.sum()) / perimeter)
+    # Dilating by d grows the box by about d too; solve target / (box + target - width) = STROKE_RATIO.
+    target = STROKE_RATIO * (max(mask.shape) - width) / (1 - STROKE_RATIO)
+    radius = round(abs(target - width) / 2)
+    if radius == 0:
+        return work
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    if target > width:
+        padded = cv2.copyMakeBorder(mask, *(radius + 1,) * 4, cv2.BORDER_CONSTANT, value=0)
+        return cv2.dilate(padded, kernel).astype(np.float32)
+    eroded = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    # Uneven strokes can vanish under a full erosion; keep the ink rather than lose the digit.
+    return eroded.astype(np.float32) if eroded.sum() >= 0.2 * mask.sum() else work
+
+
+def _center_by_mass(small: np.ndarray) -> np.ndarray:
+    """Place a ≤20×20 ink image in a 28×28 frame with its centre of mass at MNIST's centre.
+
+    The shift is subpixel: a whole-pixel shift would make the output jump as a drawing grows stroke by stroke.
+    """
+    moments = cv2.moments(small)
+    if moments["m00"] <= 0:
+        return np.zeros((DIGIT_SIZE, DIGIT_SIZE), np.float32)
+    dx = DIGIT_CENTER - moments["m10"] / moments["m00"]
+    dy = DIGIT_CENTER - moments["m01"] / moments["m00"]
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    frame = cv2.warpAffine(small, shift, (DIGIT_SIZE, DIGIT_SIZE), flags=cv2.INTER_LINEAR)
+    return np.clip(frame, 0.0, 1.0).astype(np.float32)
+
+
+def _split_digits(ink01: np.ndarray, scale: float) -> list[DigitCrop]:
+    """Split ink into digits left to right; boxes are divided by scale to map back to the input."""
+    mask = _clean_mask(ink01)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    crops = []
+    for members in _group_components(stats[1:]) if count > 1 else []:
+        x, y, w, h = _union_box(stats[1:][members])
+        piece = ink01[y : y + h, x : x + w] * np.isin(labels[y : y + h, x : x + w], np.add(members, 1))
+        image = _normalize_ink(piece)
+        if image is not None:
+            box = tuple(round(v / scale) for v in (x, y, w, h))
+            crops.append(DigitCrop(image, box))
+    return crops
+
+
+def _group_components(stats: np.ndarray) -> list[list[int]]:
+    """Group component indices into digits: pieces overlapping in x join, and so do small dots."""
+    groups: list[list[int]] = []
+    for index in np.argsort(stats[:, cv2.CC_STAT_LEFT], kind="stable").tolist():
+        if groups and _x_overlap(_union_box(stats[groups[-1]]), stats[index]) >= 0.5:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    while len(groups) > 1:
+        areas = [int(stats[group, cv2.CC_STAT_AREA].sum()) for group in groups]
+        smallest = int(np.argmin(areas))
+        if areas[smallest] >= DOT_AREA * max(areas):
+            break
+        dot = groups.pop(smallest)
+        nearest = min(groups, key=lambda group: _x_gap(_union_box(stats[group]), _union_box(stats[dot])))
+        nearest.extend(dot)
+    return sorted(groups, key=lambda group: _union_box(stats[group])[0])
+
+
+def _union_box(stats: np.ndarray) -> tuple[int, int, int, int]:
+    """The box_xywh around components given by their connectedComponentsWithStats rows."""
+    left, top = stats[:, 0].min(), stats[:, 1].min()
+    right, bottom = (stats[:, 0] + stats[:, 2]).max(), (stats[:, 1] + stats[:, 3]).max()
+    return int(left), int(top), int(right - left), int(bottom - top)
+
+
+def _x_overlap(a_xywh: tuple[int, ...], b_xywh: tuple[int, ...]) -> float:
+    """Horizontal overlap of two boxes as a fraction of the narrower one's width."""
+    overlap = min(a_xywh[0] + a_xywh[2], b_xywh[0] + b_xywh[2]) - max(a_xywh[0], b_xywh[0])
+    return max(0, overlap) / max(1, min(a_xywh[2], b_xywh[2]))
+
+
+def _x_gap(a_xywh: tuple[int, ...], b_xywh: tuple[int, ...]) -> int:
+    """Horizontal distance between two boxes (0 when they overlap in x)."""
+    return max(0, max(a_xywh[0], b_xywh[0]) - min(a_xywh[0] + a_xywh[2], b_xywh[0] + b_xywh[2]))

@@ -1,0 +1,349 @@
+"""Tests for core.preprocess: the digit and letter input contracts."""
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from core import preprocess
+from core.preprocess import (
+    DigitCrop,
+    digit_from_canvas,
+    digit_from_image,
+    digits_from_canvas,
+    digits_from_image,
+    guide_box,
+    item_from_image,
+    letter_from_frame,
+    normalize_digit,
+    square_box,
+)
+
+
+def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> list[tuple[float, float]]:
+    """Points along an elliptic arc, angles in degrees, in unit-box coordinates."""
+    angles = np.radians(np.linspace(start, end, 24))
+    return list(zip(cx + rx * np.cos(angles), cy + ry * np.sin(angles), strict=True))
+
+
+# Pen strokes of a few digits in a unit box (x right, y down). A "4" is drawn in two strokes, as people do.
+STROKES = {
+    "1": [[(0.3, 0.2), (0.55, 0.0), (0.55, 1.0)]],
+    "2": [arc(0.5, 0.28, 0.42, 0.28, 190, 380) + [(0.0, 1.0), (1.0, 1.0)]],
+    "3": [arc(0.5, 0.25, 0.42, 0.25, 200, 450), arc(0.5, 0.74, 0.48, 0.26, -90, 160)],
+    "4": [[(0.5, 0.0), (0.0, 0.68), (1.0, 0.68)], [(0.78, 0.25), (0.78, 1.0)]],
+    "7": [[(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]],
+}
+
+
+def draw_digit(image: np.ndarray, digit: str, box_xywh: tuple[int, int, int, int], thickness: int, value=255):
+    """Draw a digit's strokes with an anti-aliased pen into box_xywh of image (in place) and return it."""
+    x, y, w, h = box_xywh
+    for stroke in STROKES[digit]:
+        points = np.array([(x + px * w, y + py * h) for px, py in stroke]) * 16  # 4 fractional bits.
+        cv2.polylines(image, [np.round(points).astype(np.int32)], False, value, thickness, cv2.LINE_AA, 4)
+    return image
+
+
+def drawing(digit: str, box_xywh=(90, 60, 100, 160), thickness: int = 12, size=(280, 280)) -> np.ndarray:
+    """A white-on-black greyscale drawing of one digit."""
+    return draw_digit(np.zeros(size, np.uint8), digit, box_xywh, thickness)
+
+
+def canvas(ink: np.ndarray) -> np.ndarray:
+    """Wrap greyscale ink as the browser canvas returns it: white strokes whose alpha is their coverage."""
+    white = np.where(ink > 0, 255, 0).astype(np.uint8)
+    return np.dstack([white, white, white, ink]).astype(np.uint8)
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two images."""
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def center_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """(x, y) centre of mass."""
+    moments = cv2.moments(image)
+    return moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
+
+
+@pytest.mark.parametrize("digit", list(STROKES))
+def test_output_follows_the_mnist_contract(digit):
+    out = normalize_digit(drawing(digit))
+    assert out.shape == (28, 28)
+    assert out.dtype == np.float32
+    assert out.min() >= 0.0
+    assert out.max() <= 1.0
+    x, y, w, h = cv2.boundingRect((out > 0.1).astype(np.uint8))
+    assert 19 <= max(w, h) <= 21
+    cx, cy = center_of_mass(out)
+    assert abs(cx - 14) <= 1
+    assert abs(cy - 14) <= 1
+
+
+@pytest.mark.parametrize("digit", list(STROKES))
+@pytest.mark.parametrize("box_xywh", [(5, 5, 50, 80), (160, 100, 100, 160), (20, 10, 150, 240)])
+def test_shifted_and_scaled_digit_gives_same_input(digit, box_xywh):
+    reference = normalize_digit(drawing(digit, thickness=12))
+    thickness = max(2, round(12 * box_xywh[3] / 160))
+    assert correlation(normalize_digit(drawing(digit, box_xywh, thickness)), reference) > 0.9
+
+
+@pytest.mark.parametrize("digit", list(STROKES))
+@pytest.mark.parametrize("thickness", [1, 3, 25])
+def test_thin_pen_and_thick_brush_give_same_input(digit, thickness):
+    reference = normalize_digit(drawing(digit, (40, 20, 150, 240), thickness=12))
+    out = normalize_digit(drawing(digit, (40, 20, 150, 240), thickness))
+    assert correlation(out, reference) > 0.9
+    assert 0.75 < out.sum() / reference.sum() < 1.33
+
+
+def test_float_and_uint8_ink_agree():
+    ink = drawing("3")
+    np.testing.assert_allclose(normalize_digit(ink), normalize_digit(ink / 255.0), atol=0.02)
+
+
+def test_a_28x28_mnist_like_digit_stays_nearly_the_same():
+    small = cv2.resize(drawing("7", (40, 20, 150, 240), 30), (28, 28), interpolation=cv2.INTER_AREA)
+    assert correlation(normalize_digit(small), normalize_digit(drawing("7", (40, 20, 150, 240), 30))) > 0.85
+
+
+def test_specks_are_ignored():
+    clean = drawing("2")
+    noisy = clean.copy()
+    for x, y in [(10, 10), (270, 15), (250, 260), (20, 200)]:
+        cv2.circle(noisy, (x, y), 2, 255, -1)
+    assert correlation(normalize_digit(noisy), normalize_digit(clean)) > 0.98
+
+
+@pytest.mark.parametrize(
+    "ink",
+    [
+        np.zeros((280, 280), np.uint8),
+        np.full((280, 280), 10, np.uint8),
+        cv2.circle(np.zeros((280, 280), np.uint8), (100, 100), 2, 255, -1),
+        np.zeros((1, 1), np.float32),
+    ],
+    ids=["black", "faint", "speck", "one-pixel"],
+)
+def test_no_ink_gives_none(ink):
+    assert normalize_digit(ink) is None
+    assert digit_from_canvas(canvas(ink)) is None
+    assert digits_from_canvas(canvas(ink)) == []
+
+
+def test_missing_canvas_gives_none():
+    assert digit_from_canvas(None) is None
+    assert digits_from_canvas(None) == []
+
+
+def test_canvas_ignores_colour_under_transparent_pixels():
+    ink = drawing("7")
+    image_rgba = canvas(ink)
+    image_rgba[:, :, :3][ink == 0] = 200  # Light RGB that is fully transparent.
+    np.testing.assert_allclose(digit_from_canvas(image_rgba), normalize_digit(ink), atol=1e-6)
+
+
+def test_dark_strokes_on_a_light_opaque_canvas_are_read_as_ink():
+    ink = drawing("4")
+    light = np.dstack([255 - ink] * 3 + [np.full_like(ink, 255)])
+    assert correlation(digit_from_canvas(light), normalize_digit(ink)) > 0.98
+
+
+def test_number_splits_into_digits_left_to_right():
+    ink = draw_digit(drawing("4", (20, 60, 100, 160)), "2", (150, 60, 100, 160), 12)
+    crops = digits_from_canvas(canvas(ink))
+    assert [type(crop) for crop in crops] == [DigitCrop, DigitCrop]
+    assert crops[0].box_xywh[0] < crops[1].box_xywh[0]
+    assert correlation(crops[0].image, normalize_digit(drawing("4"))) > 0.95
+    assert correlation(crops[1].image, normalize_digit(drawing("2"))) > 0.95
+    x, y, w, h = crops[0].box_xywh
+    assert abs(x - 20) <= 8
+    assert abs(y - 60) <= 8
+    assert abs(w - 100) <= 14
+    assert abs(h - 160) <= 14
+
+
+def test_a_stray_dot_joins_its_neighbour_instead_of_becoming_a_digit():
+    ink = draw_digit(drawing("1", (30, 60, 60, 160)), "7", (150, 60, 100, 160), 12)
+    cv2.circle(ink, (125, 200), 9, 255, -1)
+    assert len(digits_from_canvas(canvas(ink))) == 2
+
+
+def photo_of(ink: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Simulate a phone photo of dark ink on paper: grey ink, a lighting gradient, blur and noise."""
+    rng = np.random.default_rng(seed)
+    height, width = ink.shape
+    light = np.linspace(150, 235, width)[None, :] * np.ones((height, 1))  # A shadow on the left.
+    paper = light - (ink / 255.0) * (light - 45)
+    paper = cv2.GaussianBlur(paper, (5, 5), 0) + rng.normal(0, 4, paper.shape)
+    grey = np.clip(paper, 0, 255).astype(np.uint8)
+    return np.dstack([grey * 0.9, grey, grey]).astype(np.uint8)  # Slightly warm paper.
+
+
+@pytest.mark.parametrize("digit", list(STROKES))
+def test_dark_on_light_photo_matches_the_drawing(digit):
+    ink = drawing(digit, (300, 200, 200, 320), 14, size=(720, 960))
+    assert correlation(digit_from_image(photo_of(ink)), normalize_digit(ink)) > 0.95
+
+
+def test_light_on_dark_photo_is_read_too():
+    ink = drawing("3", (100, 60, 100, 160), 10)
+    image_bgr = cv2.cvtColor(np.clip(ink.astype(int) + 20, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    assert correlation(digit_from_image(image_bgr), normalize_digit(ink)) > 0.95
+
+
+def test_blank_paper_photo_gives_none():
+    assert digit_from_image(photo_of(np.zeros((480, 640), np.uint8))) is None
+    assert digits_from_image(photo_of(np.zeros((480, 640), np.uint8))) == []
+
+
+def test_digits_in_a_large_photo_come_back_in_photo_pixels():
+    ink = np.zeros((1500, 3000), np.uint8)
+    for index, digit in enumerate("1274"):
+        draw_digit(ink, digit, (300 + index * 600, 400, 400, 640), 40)
+    crops = digits_from_image(photo_of(ink))
+    assert len(crops) == 4
+    for index, crop in enumerate(crops):
+        x, y, w, h = crop.box_xywh
+        assert abs(y - 400) < 40
+        assert abs(h - 640) < 60
+        assert 300 + index * 600 - 40 < x < 300 + index * 600 + 400
+
+
+@pytest.mark.parametrize("size", [28, 64])
+@pytest.mark.parametrize("box_xywh", [None, (100, 80, 120, 160), (0, 0, 60, 50), (600, 400, 40, 80)])
+def test_letter_input_is_a_square_greyscale_image(size, box_xywh):
+    frame_bgr = np.random.default_rng(1).integers(0, 255, (480, 640, 3), np.uint8)
+    out = letter_from_frame(frame_bgr, box_xywh, size=size)
+    assert out.shape == (size, size)
+    assert out.dtype == np.float32
+    assert out.min() >= 0.0
+    assert out.max() <= 1.0
+
+
+def test_letter_crop_is_centred_on_the_box():
+    frame_bgr = np.zeros((480, 640, 3), np.uint8)
+    frame_bgr[100:300, 250:350] = 255
+    out = letter_from_frame(frame_bgr, (250, 100, 100, 200))
+    cx, cy = center_of_mass(out)
+    assert abs(cx - 13.5) < 1
+    assert abs(cy - 13.5) < 1
+    assert out[14, 14] == pytest.approx(1.0)
+    assert out[14, 1] == pytest.approx(0.0)
+
+
+def test_square_box_adds_a_margin_and_stays_inside_the_frame():
+    assert square_box((100, 100, 100, 200), (480, 640), margin=0.15) == (20, 70, 260, 260)
+    x, y, w, h = square_box((0, 0, 100, 100), (480, 640, 3), margin=0.2)
+    assert (x, y) == (0, 0)
+    assert w == h == 140
+    assert square_box((0, 0, 128, 128), (128, 128, 3)) == (0, 0, 128, 128)
+
+
+def test_square_box_reaches_past_the_frame_only_when_the_box_is_too_big():
+    x, y, w, h = square_box((0, 0, 640, 300), (480, 640, 3))
+    assert w == h == 640
+    assert x == 0
+    assert y < 0
+    assert letter_from_frame(np.zeros((480, 640, 3), np.uint8), (0, 0, 640, 300)).shape == (28, 28)
+
+
+def test_guide_box_is_a_centred_square():
+    assert guide_box((480, 640, 3)) == (128, 48, 384, 384)
+
+
+@pytest.mark.parametrize("box_xywh", [(0, 0, 0, 10), (700, 0, 10, 10), ("a", 0, 1, 1), (1, 2, 3)])
+def test_bad_box_is_refused(box_xywh):
+    with pytest.raises(ValueError, match="box_xywh"):
+        letter_from_frame(np.zeros((480, 640, 3), np.uint8), box_xywh)
+
+
+@pytest.mark.parametrize("size", [0, -3, 2.5, 5000])
+def test_bad_size_is_refused(size):
+    with pytest.raises(ValueError, match="size"):
+        letter_from_frame(np.zeros((48, 64, 3), np.uint8), size=size)
+
+
+def shirt_photo(background: int, item: int) -> np.ndarray:
+    """A T-shirt-like shape photographed off-centre on a plain background."""
+    grey = np.full((400, 600), background, np.uint8)
+    cv2.rectangle(grey, (250, 100), (400, 380), item, -1)  # Body.
+    cv2.rectangle(grey, (200, 100), (450, 170), item, -1)  # Sleeves.
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+
+
+@pytest.mark.parametrize(("background", "item"), [(245, 60), (10, 200)])
+def test_item_on_any_background_becomes_light_on_black_filling_the_frame(background, item):
+    out = item_from_image(shirt_photo(background, item))
+    assert out.shape == (28, 28)
+    assert out.dtype == np.float32
+    assert out[27, 0] == pytest.approx(0.0, abs=0.02)  # Beside the body, below a sleeve.
+    assert out[14, 14] > 0.7
+    x, y, w, h = cv2.boundingRect((out > 0.3).astype(np.uint8))
+    assert h == 28
+    assert 24 <= w <= 26
+
+
+def test_item_size_is_a_parameter():
+    assert item_from_image(shirt_photo(245, 60), size=64).shape == (64, 64)
+
+
+DTYPES = st.sampled_from([np.bool_, np.uint8, np.int8, np.uint16, np.int32, np.int64, np.float32, np.float64])
+ANY_ARRAY = hnp.arrays(
+    DTYPES, hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=12), elements={"allow_nan": True}
+)
+ANY_ARRAY = st.one_of(
+    ANY_ARRAY,
+    hnp.arrays(DTYPES, st.sampled_from([(40, 40), (40, 40, 3), (40, 40, 4), (1, 1, 4), (30, 1)])),
+    hnp.arrays(np.float64, st.just((3, 3)), elements=st.sampled_from([np.nan, np.inf, 0.5])),
+    hnp.arrays(np.complex64, st.just((4, 4))),
+)
+PUBLIC_FUNCTIONS = {
+    "normalize_digit": normalize_digit,
+    "digit_from_canvas": digit_from_canvas,
+    "digits_from_canvas": digits_from_canvas,
+    "digit_from_image": digit_from_image,
+    "digits_from_image": digits_from_image,
+    "letter_from_frame": letter_from_frame,
+    "letter_from_frame_64": lambda image: letter_from_frame(image, size=64),
+    "letter_from_frame_box": lambda image: letter_from_frame(image, (1, 1, 5, 3)),
+    "item_from_image": item_from_image,
+}
+
+
+def assert_valid_digit(image: object) -> None:
+    """A digit output is None or an MNIST-shaped float32 array in [0, 1]."""
+    if image is not None:
+        assert isinstance(image, np.ndarray)
+        assert image.shape == (28, 28)
+        assert image.dtype == np.float32
+        assert image.min() >= 0.0
+        assert image.max() <= 1.0
+
+
+@pytest.mark.parametrize("name", list(PUBLIC_FUNCTIONS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(array=ANY_ARRAY)
+def test_any_array_gives_valid_output_or_value_error(name, array):
+    try:
+        result = PUBLIC_FUNCTIONS[name](array)
+    except ValueError:
+        return
+    if name.startswith(("letter", "item")):
+        size = 64 if name.endswith("64") else 28
+        assert result.shape == (size, size)
+        assert result.dtype == np.float32
+        assert result.min() >= 0.0
+        assert result.max() <= 1.0
+    elif name.startswith("digits"):
+        for crop in result:
+            assert_valid_digit(crop.image)
+    else:
+        assert_valid_digit(result)
+
+
+def test_module_constants_match_mnist():
+    assert (preprocess.DIGIT_SIZE, preprocess.DIGIT_BOX, preprocess.DIGIT_CENTER) == (28, 20, 14)
