@@ -1,0 +1,119 @@
+"""ASL letter photos (asl_photos/<LETTER>/<LETTER><k>.jpg) turned into Sign-MNIST-like arrays, with a cache.
+
+Every photo goes through `core.preprocess.letter_from_frame`, the crop the Sign page applies to webcam
+frames, so a model trained on these arrays sees exactly what it will see live.
+"""
+
+import hashlib
+import os
+import re
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import cv2
+import numpy as np
+
+from core.sign_csv import SIGN_LETTERS
+from core.storage import write_atomically
+
+# Bump when the way photos become letters changes outside core/preprocess.py, so cached arrays are rebuilt.
+ASL_CROP_VERSION = 1
+SPLITS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class Photo(NamedTuple):
+    """One photo file and what the split and the cache key need to know about it."""
+
+    label: int  # class index into SIGN_LETTERS
+    k: int  # the number in the file name, A<k>.jpg
+    path: str
+    stat: os.stat_result
+
+
+def asl_split(k: int) -> Literal["train", "test"]:
+    """Assign photo number `k` to a split: blocks 400–499 and 900–999 (every fifth hundred) are test."""
+    # Neighbouring photo numbers tend to be near-identical shots, so splitting by contiguous blocks keeps
+    # test images from being near-copies of training images.
+    return "test" if (k // 100) % 5 == 4 else "train"
+
+
+def load_asl_arrays(folder: Path, image_size: int, cache: Path) -> tuple[np.ndarray, ...]:
+    """Return x_train, y_train, x_test, y_test (uint8 (N, S, S), int64), from `cache` when it is current."""
+    photos = list_asl_photos(folder)
+    key = cache_key(photos, image_size)
+    arrays = _read_cache(cache, key)
+    if arrays is None:
+        images = convert_photos([photo.path for photo in photos], image_size)
+        labels = np.array([photo.label for photo in photos], dtype=np.int64)
+        is_test = np.array([asl_split(photo.k) == "test" for photo in photos], dtype=bool)
+        arrays = (images[~is_test], labels[~is_test], images[is_test], labels[is_test])
+        write_atomically(cache, lambda tmp: _write_cache(tmp, key, arrays))
+    return arrays
+
+
+def list_asl_photos(folder: Path) -> list[Photo]:
+    """List every <LETTER>/<LETTER><k>.jpg (or .jpeg, .png) in letter, then number order.
+
+    Other files are ignored. Raises FileNotFoundError naming the letters that have no photos.
+    """
+    photos, empty = [], []
+    for label, letter in enumerate(SIGN_LETTERS):
+        pattern = re.compile(rf"{letter}(\d+)\.(jpe?g|png)", re.IGNORECASE)
+        entries = list(os.scandir(folder / letter)) if (folder / letter).is_dir() else []
+        found = [Photo(label, int(m[1]), e.path, e.stat()) for e in entries if (m := pattern.fullmatch(e.name))]
+        photos += sorted(found, key=lambda photo: photo.k)
+        empty += [] if found else [letter]
+    if empty:
+        raise FileNotFoundError(f"no photos for {', '.join(empty)} in {folder}")
+    return photos
+
+
+def cache_key(photos: list[Photo], image_size: int) -> str:
+    """Fingerprint photos and crop cheaply: count, bytes, newest mtime, crop version, preprocess digest."""
+    from core import hands, images, preprocess  # Imported here: the Sign page's modules, needed only for photos.
+
+    # Hashing the crop's source files means any change to the crop rebuilds the cache, even if nobody bumps
+    # the version.
+    digest = hashlib.sha256()
+    for module in (preprocess, hands, images):
+        digest.update(Path(module.__file__).read_bytes())
+    code = digest.hexdigest()[:16]
+    size_bytes = sum(photo.stat.st_size for photo in photos)
+    newest_ns = max(photo.stat.st_mtime_ns for photo in photos)
+    return f"v{ASL_CROP_VERSION} size {image_size}: {len(photos)} files, {size_bytes} B, {newest_ns}, {code}"
+
+
+def convert_photos(paths: list[str], image_size: int) -> np.ndarray:
+    """Run each photo through core.preprocess.letter_from_frame; returns uint8 (N, size, size)."""
+    from core import preprocess  # Imported here: see cache_key.
+
+    def convert(path: str) -> np.ndarray:
+        frame_bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+        if frame_bgr is None:
+            raise ValueError(f"{path}: cannot be read as an image")
+        letter = preprocess.letter_from_frame(frame_bgr, box_xywh=None, size=image_size)
+        return np.rint(np.clip(letter, 0.0, 1.0) * 255).astype(np.uint8)
+
+    # OpenCV releases the GIL while decoding and resizing, so threads use every core without the fork
+    # hazards of a process pool in a process that may have TensorFlow loaded.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        images = list(pool.map(convert, paths))
+    return np.stack(images) if images else np.zeros((0, image_size, image_size), dtype=np.uint8)
+
+
+def _read_cache(cache: Path, key: str) -> tuple[np.ndarray, ...] | None:
+    """Return the cached arrays if the cache exists and matches `key`, else None."""
+    try:
+        with np.load(cache, allow_pickle=False) as archive:
+            return tuple(archive[name] for name in SPLITS) if str(archive["key"]) == key else None
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def _write_cache(path: Path, key: str, arrays: tuple[np.ndarray, ...]) -> None:
+    """Write converted arrays with their key, uncompressed because loading is what must be fast."""
+    named = dict(zip(SPLITS, arrays, strict=True))
+    with open(path, "wb") as file:
+        np.savez(file, key=np.array(key), crop_version=np.array(ASL_CROP_VERSION), **named)

@@ -1,0 +1,338 @@
+"""The datasets Handlab trains on: a registry, cheap presence checks, and loaders with actionable errors."""
+
+import contextlib
+import math
+import os
+import socket
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from core import asl_photos, sign_csv
+from core.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
+from core.asl_photos import asl_split as asl_split
+from core.paths import cache_dir, data_dir
+
+DIGITS = tuple("0123456789")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+PIMA_HEADER = "Pregnancies,Glucose,BloodPressure,SkinThickness,Insulin,BMI,DiabetesPedigreeFunction,Age,Outcome"
+PIMA_COLUMNS = tuple(PIMA_HEADER.split(","))
+PIMA_CLASSES = ("no diabetes", "diabetes")
+PIMA_TEST_FRACTION = 0.2
+PIMA_SPLIT_SEED = 0
+DOWNLOAD_TIMEOUT_S = 15.0
+SPLITS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class DatasetMissing(FileNotFoundError):
+    """A dataset's files are not in the data folder (and could not be downloaded)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train and test arrays: images uint8 (N, S, S) or tables float32 (N, F); labels int64 class indices."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # Loaded datasets are shared through caches, so nobody may change them in place.
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            array.flags.writeable = False
+
+    @property
+    def kind(self) -> Literal["image", "tabular"]:
+        """'image' for (N, S, S) pixels, 'tabular' for (N, F) features."""
+        return "tabular" if self.x_train.ndim == 2 else "image"
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes the labels index into."""
+        return len(self.class_names)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the Train page shows about a dataset, and how to find and load it."""
+
+    name: str
+    title: str
+    kind: Literal["image", "tabular"]
+    num_classes: int
+    needs: str  # which files to put in the data folder, as a phrase for messages
+    # Alternative sets of files (or folders) in the data folder; any one complete set will do.
+    sources: tuple[tuple[str, ...], ...]
+    load: Callable[[int], Dataset] = field(repr=False)  # called with the image size
+    resizable: bool = False  # whether the loader honours an image size other than 28
+    keras_files: tuple[str, ...] = ()  # files of Keras' download cache that make the dataset usable offline
+
+
+def get_info(name: str) -> DatasetInfo:
+    """Look up a registry entry; unknown names list the valid ones."""
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def available(name: str) -> bool:
+    """Say cheaply whether the files of dataset `name` are present (no loading, no download)."""
+    info = get_info(name)
+    folder = data_dir()
+    if any(all((folder / file).exists() for file in files) for files in info.sources):
+        return True
+    keras_datasets = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+    return bool(info.keras_files) and all((keras_datasets / file).exists() for file in info.keras_files)
+
+
+def load_dataset(name: str, *, image_size: int = 28) -> Dataset:
+    """Load dataset `name`; DatasetMissing says which file goes where, ValueError names a bad file's line."""
+    info = get_info(name)
+    if image_size != 28 and not info.resizable:
+        resizable = ", ".join(other.name for other in DATASETS.values() if other.resizable)
+        raise ValueError(f"{info.title} has a fixed size: image_size={image_size} works only for {resizable}")
+    return info.load(image_size)
+
+
+def _missing(name: str, detail: str = "") -> DatasetMissing:
+    """Build the error that tells the user which file to put in which folder."""
+    info = DATASETS[name]
+    suffix = f" ({detail})" if detail else ""
+    return DatasetMissing(f"{info.title} not found: put {info.needs} in {data_dir()}{suffix}")
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, ...]:
+    """Read and check x_train, y_train, x_test, y_test (uint8 28×28 images, integer labels) from an npz."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in SPLITS if key not in archive.files]
+            if missing:
+                raise KeyError(missing[0])
+            arrays = tuple(archive[key] for key in SPLITS)
+    except KeyError as error:
+        raise ValueError(f"{path.name}: missing array {error}; expected {', '.join(SPLITS)}") from None
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path.name}: not a readable npz archive ({error})") from error
+    _check_arrays(path.name, arrays)
+    return arrays
+
+
+def _check_arrays(source: str, arrays: tuple[np.ndarray, ...]) -> None:
+    """Check image and label arrays' dtypes and shapes."""
+    for x, y, split in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
+        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise ValueError(f"{source}: x_{split} must be uint8 (N, 28, 28), found {x.dtype} {x.shape}")
+        if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
+            raise ValueError(f"{source}: y_{split} must be {len(x)} integer labels, found {y.dtype} {y.shape}")
+
+
+def _check_labels(source: str, arrays: tuple[np.ndarray, ...], valid: tuple[int, ...]) -> None:
+    """Check that every label is one of `valid`."""
+    for y, split in ((arrays[1], "y_train"), (arrays[3], "y_test")):
+        bad = ~np.isin(y, valid)
+        if bad.any():
+            raise ValueError(f"{source}: {split}[{int(np.argmax(bad))}] is {y[bad][0]}, not a valid label")
+
+
+def _load_keras_dataset(name: str, class_names: tuple[str, ...]) -> Dataset:
+    """Load MNIST or Fashion-MNIST from <name>.npz in the data folder, else via Keras' download."""
+    path = data_dir() / f"{name}.npz"
+    source = path.name if path.exists() else f"Keras' {name} download"
+    if path.exists():
+        arrays = _read_npz(path)
+    else:
+        try:
+            with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+                arrays = _fetch_with_keras(name)
+        except Exception as error:
+            raise _missing(name, f"the download failed: {error}") from error
+        _check_arrays(source, arrays)
+    _check_labels(source, arrays, tuple(range(len(class_names))))
+    x_train, y_train, x_test, y_test = arrays
+    return Dataset(name, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), class_names)
+
+
+def _fetch_with_keras(name: str) -> tuple[np.ndarray, ...]:
+    """Download (or reuse Keras' cached copy of) MNIST or Fashion-MNIST."""
+    import keras  # Imported here because it loads TensorFlow, which takes seconds.
+
+    module = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
+    (x_train, y_train), (x_test, y_test) = module.load_data()
+    return x_train, y_train, x_test, y_test
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    """Make new sockets give up after `seconds` without data, so an offline download fails fast."""
+    # The default is process-wide, so sockets other threads open meanwhile get it too; for the short
+    # requests a Streamlit server makes, a 15 s limit is harmless.
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _load_sign_mnist(image_size: int) -> Dataset:
+    """Load Sign Language MNIST from sign_mnist.npz, else from the Kaggle CSVs."""
+    folder = data_dir()
+    if (folder / "sign_mnist.npz").exists():
+        arrays = _read_npz(folder / "sign_mnist.npz")
+        _check_labels("sign_mnist.npz", arrays, sign_csv.SIGN_LABELS)
+        x_train, labels_train, x_test, labels_test = arrays
+    else:
+        train_path = folder / "sign_mnist_train.csv"
+        tests = [folder / name for name in ("sign_mnist_test.csv", "sign_mnist_valid.csv")]
+        test_path = next((path for path in tests if path.exists()), None)
+        if not train_path.exists() or test_path is None:
+            present = [path.name for path in (train_path, test_path) if path and path.exists()]
+            raise _missing("sign_mnist", f"found only {present[0]}" if present else "")
+        x_train, labels_train, x_test, labels_test = sign_csv.read_sign_mnist_pair(train_path, test_path)
+    train, test = sign_csv.sign_class_indices(labels_train), sign_csv.sign_class_indices(labels_test)
+    return Dataset("sign_mnist", x_train, train, x_test, test, sign_csv.SIGN_LETTERS)
+
+
+def read_pima_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read diabetes.csv: x float32 (N, 8) and Outcome int64 (N,); ValueError names the bad line."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    if not any(line.strip() for line in lines):
+        raise ValueError(f"{path.name} is empty: expected the header {PIMA_HEADER} and 768 rows")
+    if [name.strip() for name in lines[0].split(",")] != list(PIMA_COLUMNS):
+        raise ValueError(f"{path.name} line 1: expected the header {PIMA_HEADER}")
+    rows = [_pima_row(path.name, n, line) for n, line in enumerate(lines[1:], start=2) if line.strip()]
+    if not rows:
+        raise ValueError(f"{path.name} has a header but no data lines")
+    table = np.array(rows)
+    return table[:, :-1].astype(np.float32), table[:, -1].astype(np.int64)
+
+
+def _pima_row(file_name: str, line_number: int, line: str) -> list[float]:
+    """Parse and check one data line of diabetes.csv."""
+    where = f"{file_name} line {line_number}"
+    fields = line.split(",")
+    if len(fields) != len(PIMA_COLUMNS):
+        raise ValueError(f"{where}: expected {len(PIMA_COLUMNS)} values, found {len(fields)}")
+    values = []
+    for column, text in zip(PIMA_COLUMNS, fields, strict=True):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{where}: {column} is {text.strip()!r}, not a number") from None
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{where}: {column} is {text.strip()}, expected a number ≥ 0")
+        values.append(value)
+    if values[-1] not in (0.0, 1.0):
+        raise ValueError(f"{where}: Outcome is {fields[-1].strip()}, expected 0 or 1")
+    return values
+
+
+def _load_pima(image_size: int) -> Dataset:
+    """Load diabetes.csv with a deterministic stratified 80/20 split."""
+    path = data_dir() / "diabetes.csv"
+    if not path.exists():
+        raise _missing("pima")
+    x, y = read_pima_csv(path)
+    # RandomState, unlike Generator, keeps the same stream in every NumPy version, so the split never moves.
+    rng = np.random.RandomState(PIMA_SPLIT_SEED)
+    is_test = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        is_test[rng.permutation(members)[: round(len(members) * PIMA_TEST_FRACTION)]] = True
+    return Dataset("pima", x[~is_test], y[~is_test], x[is_test], y[is_test], PIMA_CLASSES)
+
+
+def _load_asl_photos(image_size: int) -> Dataset:
+    """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size."""
+    folder = data_dir() / "asl_photos"
+    if not folder.is_dir():
+        raise _missing("asl_photos")
+    cache = cache_dir() / f"asl_photos_{image_size}.npz"
+    try:
+        arrays = asl_photos.load_asl_arrays(folder, image_size, cache)
+    except FileNotFoundError as error:
+        raise _missing("asl_photos", str(error)) from error
+    return Dataset("asl_photos", *arrays, sign_csv.SIGN_LETTERS)
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            name="mnist",
+            title="MNIST",
+            kind="image",
+            num_classes=10,
+            needs="mnist.npz (arrays x_train, y_train, x_test, y_test)",
+            sources=(("mnist.npz",),),
+            load=lambda size: _load_keras_dataset("mnist", DIGITS),
+            keras_files=("mnist.npz",),
+        ),
+        DatasetInfo(
+            name="fashion_mnist",
+            title="Fashion-MNIST",
+            kind="image",
+            num_classes=10,
+            needs="fashion_mnist.npz (arrays x_train, y_train, x_test, y_test)",
+            sources=(("fashion_mnist.npz",),),
+            load=lambda size: _load_keras_dataset("fashion_mnist", FASHION_CLASSES),
+            keras_files=tuple(
+                f"fashion-mnist/{split}-{part}.gz"
+                for split in ("train", "t10k")
+                for part in ("labels-idx1-ubyte", "images-idx3-ubyte")
+            ),
+        ),
+        DatasetInfo(
+            name="sign_mnist",
+            title="Sign Language MNIST",
+            kind="image",
+            num_classes=24,
+            needs="sign_mnist_train.csv and sign_mnist_test.csv (from Kaggle datamunge/sign-language-mnist) "
+            "or sign_mnist.npz",
+            sources=(
+                ("sign_mnist.npz",),
+                ("sign_mnist_train.csv", "sign_mnist_test.csv"),
+                ("sign_mnist_train.csv", "sign_mnist_valid.csv"),
+            ),
+            load=_load_sign_mnist,
+        ),
+        DatasetInfo(
+            name="asl_photos",
+            title="ASL letter photos",
+            kind="image",
+            num_classes=24,
+            needs="a folder asl_photos with a subfolder per letter A–Y (no J) of photos named like A/A0.jpg",
+            sources=(("asl_photos",),),
+            load=_load_asl_photos,
+            resizable=True,
+        ),
+        DatasetInfo(
+            name="pima",
+            title="Pima Indians Diabetes",
+            kind="tabular",
+            num_classes=2,
+            needs="diabetes.csv (from Kaggle uciml/pima-indians-diabetes-database)",
+            sources=(("diabetes.csv",),),
+            load=_load_pima,
+        ),
+    )
+}
