@@ -1,0 +1,257 @@
+"""The run store: training runs, their metrics and results in SQLite (WAL mode, safe across processes)."""
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import paths
+
+STATUSES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
+FINISHED = ("completed", "stopped", "failed", "interrupted")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    heartbeat_at REAL,
+    pid INTEGER,
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    epochs_done INTEGER NOT NULL DEFAULT 0,
+    total_epochs INTEGER,
+    steps_per_epoch INTEGER,
+    model_path TEXT,
+    card_json TEXT,
+    test_loss REAL,
+    test_accuracy REAL,
+    confusion_json TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS batch_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    loss REAL,
+    accuracy REAL,
+    time_s REAL NOT NULL,
+    PRIMARY KEY (run_id, step)
+);
+CREATE TABLE IF NOT EXISTS epoch_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    loss REAL,
+    accuracy REAL,
+    val_loss REAL,
+    val_accuracy REAL,
+    learning_rate REAL,
+    time_s REAL NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run as stored; times are Unix seconds."""
+
+    id: int
+    name: str
+    status: str
+    spec: dict
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    heartbeat_at: float | None
+    pid: int | None
+    stop_requested: bool
+    epochs_done: int
+    total_epochs: int | None
+    steps_per_epoch: int | None
+    model_path: str | None
+    card: dict | None
+    test_loss: float | None
+    test_accuracy: float | None
+    confusion: list[list[int]] | None
+    error: str | None
+
+    @property
+    def finished(self) -> bool:
+        """True once the run can no longer change."""
+        return self.status in FINISHED
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to end (or to the last heartbeat while running)."""
+        end = self.ended_at or self.heartbeat_at
+        return end - self.started_at if self.started_at and end else None
+
+
+def _run_from_row(row: sqlite3.Row) -> Run:
+    data = dict(row)
+    return Run(
+        id=data["id"],
+        name=data["name"],
+        status=data["status"],
+        spec=json.loads(data["spec_json"]),
+        created_at=data["created_at"],
+        started_at=data["started_at"],
+        ended_at=data["ended_at"],
+        heartbeat_at=data["heartbeat_at"],
+        pid=data["pid"],
+        stop_requested=bool(data["stop_requested"]),
+        epochs_done=data["epochs_done"],
+        total_epochs=data["total_epochs"],
+        steps_per_epoch=data["steps_per_epoch"],
+        model_path=data["model_path"],
+        card=json.loads(data["card_json"]) if data["card_json"] else None,
+        test_loss=data["test_loss"],
+        test_accuracy=data["test_accuracy"],
+        confusion=json.loads(data["confusion_json"]) if data["confusion_json"] else None,
+        error=data["error"],
+    )
+
+
+class RunStore:
+    """Runs in one SQLite file; every call opens a short connection, so processes and threads can share it."""
+
+    def __init__(self, path: Path | None = None, busy_timeout_s: float = 30.0):
+        self.path = Path(path) if path else paths.home_dir() / "runs.db"
+        self.busy_timeout_s = busy_timeout_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # A busy timeout makes writers wait for each other instead of raising "database is locked".
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def create_run(self, spec: dict, name: str, status: str = "queued") -> int:
+        """Record a new run and return its id."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (name, status, spec_json, created_at) VALUES (?, ?, ?, ?)",
+                (name, status, json.dumps(spec), time.time()),
+            )
+            return int(cursor.lastrowid)
+
+    def get_run(self, run_id: int) -> Run:
+        """The run with this id; KeyError when there is none."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"There is no run {run_id}.")
+        return _run_from_row(row)
+
+    def list_runs(self, statuses: Iterable[str] | None = None) -> list[Run]:
+        """All runs, newest first, optionally only those with the given statuses."""
+        query, args = "SELECT * FROM runs", ()
+        if statuses is not None:
+            args = tuple(statuses)
+            query += f" WHERE status IN ({','.join('?' * len(args))})"
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY id DESC", args).fetchall()
+        return [_run_from_row(row) for row in rows]
+
+    def update_run(self, run_id: int, **fields) -> None:
+        """Set columns of a run; dict and list values are stored as JSON in their *_json column."""
+        columns, values = [], []
+        for key, value in fields.items():
+            if key in ("card", "confusion", "spec"):
+                key, value = f"{key}_json", json.dumps(value)
+            if key == "status" and value not in STATUSES:
+                raise ValueError(f"Unknown run status {value!r}.")
+            columns.append(f"{key} = ?")
+            values.append(value)
+        with self._connect() as db:
+            db.execute(f"UPDATE runs SET {', '.join(columns)} WHERE id = ?", (*values, run_id))
+
+    def mark_started(self, run_id: int, pid: int, total_epochs: int, steps_per_epoch: int) -> None:
+        """The trainer took the run."""
+        now = time.time()
+        self.update_run(
+            run_id,
+            status="running",
+            pid=pid,
+            started_at=now,
+            heartbeat_at=now,
+            total_epochs=total_epochs,
+            steps_per_epoch=steps_per_epoch,
+        )
+
+    def mark_finished(self, run_id: int, status: str, error: str | None = None) -> None:
+        """The run ended with this status (completed, stopped, failed or interrupted)."""
+        if status not in FINISHED:
+            raise ValueError(f"{status!r} is not a final status.")
+        self.update_run(run_id, status=status, ended_at=time.time(), error=error)
+
+    def request_stop(self, run_id: int) -> None:
+        """Ask the trainer to stop at the end of its current batch (a queued run is cancelled at once)."""
+        with self._connect() as db:
+            db.execute("UPDATE runs SET stop_requested = 1 WHERE id = ?", (run_id,))
+            db.execute(
+                "UPDATE runs SET status = 'stopped', ended_at = ? WHERE id = ? AND status = 'queued'",
+                (time.time(), run_id),
+            )
+
+    def stop_requested(self, run_id: int) -> bool:
+        """Whether someone asked this run to stop."""
+        with self._connect() as db:
+            row = db.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def add_batch_metrics(self, run_id: int, rows: Iterable[dict]) -> None:
+        """Append per-batch metrics (step, epoch, batch, loss, accuracy, time_s) and beat the heartbeat."""
+        rows = [
+            (run_id, r["step"], r["epoch"], r["batch"], r.get("loss"), r.get("accuracy"), r["time_s"]) for r in rows
+        ]
+        with self._connect() as db:
+            db.executemany("INSERT OR REPLACE INTO batch_metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
+
+    def add_epoch_metrics(self, run_id: int, row: dict) -> None:
+        """Record one finished epoch (0-based `epoch`) and count it as done."""
+        keys = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time_s")
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO epoch_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, *(row.get(key) for key in keys)),
+            )
+            db.execute(
+                "UPDATE runs SET epochs_done = ?, heartbeat_at = ? WHERE id = ?",
+                (row["epoch"] + 1, time.time(), run_id),
+            )
+
+    def batch_metrics(self, run_id: int) -> list[dict]:
+        """Per-batch metrics of a run, in step order."""
+        return self._rows("SELECT * FROM batch_metrics WHERE run_id = ? ORDER BY step", run_id)
+
+    def epoch_metrics(self, run_id: int) -> list[dict]:
+        """Per-epoch metrics of a run, in epoch order."""
+        return self._rows("SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch", run_id)
+
+    def _rows(self, query: str, *args) -> list[dict]:
+        with self._connect() as db:
+            return [dict(row) for row in db.execute(query, args).fetchall()]
+
+    def delete_run(self, run_id: int) -> None:
+        """Remove a run and its metrics (its files are the caller's to remove)."""
+        with self._connect() as db:
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
