@@ -1,0 +1,281 @@
+"""Model recipes: the tutorials' models, faithfully, and Handlab's own small CNNs."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+from keras import layers
+
+# How a recipe's labels and outputs are set up; the training code turns this into a loss.
+LOSSES = ("categorical", "sparse", "sparse_logits", "binary")
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Random changes applied to training images only (Keras preprocessing layers)."""
+
+    rotation_deg: float = 10.0  # maximum rotation either way
+    zoom: float = 0.1  # maximum zoom in or out, as a fraction
+    shift: float = 0.1  # maximum shift in x and y, as a fraction of the size
+    flip: bool = False  # mirror left-right (right for hands, wrong for digits)
+
+    def build_layers(self, seed: int) -> list[keras.Layer]:
+        """The preprocessing layers for this augmentation."""
+        aug = [
+            layers.RandomRotation(self.rotation_deg / 360, fill_mode="constant", seed=seed),
+            layers.RandomZoom(self.zoom, fill_mode="constant", seed=seed),
+            layers.RandomTranslation(self.shift, self.shift, fill_mode="constant", seed=seed),
+        ]
+        return aug + ([layers.RandomFlip("horizontal", seed=seed)] if self.flip else [])
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named model with its training settings; `build(input_shape, num_classes)` returns an uncompiled model."""
+
+    name: str
+    description: str
+    provenance: str  # where the recipe comes from
+    build: Callable[[tuple[int, ...], int], keras.Model]
+    kind: str = "image"  # "image" or "tabular": which datasets it fits
+    datasets: tuple[str, ...] = ("mnist",)  # the datasets it was made for; the first is the default
+    reported: str | None = None  # the figure the source reported
+    loss: str = "categorical"  # one of LOSSES
+    optimizer: str = "adam"
+    learning_rate: float | None = None  # None: the optimizer's Keras default
+    schedule: str | None = None  # "cosine" (with a short warm-up) or None for a constant rate
+    label_smoothing: float = 0.0
+    epochs: int = 10
+    batch_size: int = 32
+    validation_split: float = 0.0  # 0: the per-epoch validation curves use the test set, as the tutorials did
+    patience: int = 0  # early stopping on val_loss; 0 turns it off
+    augment: bool = False  # whether training augments by default
+    augmentation: Augmentation = field(default_factory=Augmentation)
+    image_size: int = 28
+
+
+def _dense(*units: int, dropout: float = 0.0, output: str | None = "softmax") -> Callable:
+    """A builder for Flatten → Dense(units…, relu) [→ Dropout] → Dense(classes, output)."""
+
+    def build(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+        stack = [keras.Input(shape=input_shape), layers.Flatten()]
+        stack += [layers.Dense(n, activation="relu") for n in units]
+        stack += [layers.Dropout(dropout)] if dropout else []
+        return keras.Sequential([*stack, layers.Dense(num_classes, activation=output)])
+
+    return build
+
+
+def _asl_cnn(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    """NVIDIA DLI's Sign Language MNIST CNN, layer for layer."""
+
+    def block(filters: int, dropout: float = 0.0) -> list[keras.Layer]:
+        conv = [layers.Conv2D(filters, 3, strides=1, padding="same", activation="relu")]
+        drop = [layers.Dropout(dropout)] if dropout else []
+        return conv + drop + [layers.BatchNormalization(), layers.MaxPool2D(2, strides=2, padding="same")]
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            *block(75),
+            *block(50, dropout=0.2),
+            *block(25),
+            layers.Flatten(),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(0.3),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+
+
+def _pima_dense(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    """The tabular tutorial's net; features are standardised by a Normalization layer adapted in training."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Normalization(name="standardize"),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+
+
+def _small_cnn(widths: tuple[int, ...], dense: int, dropout: float) -> Callable:
+    """Handlab's CNN: per width two 3×3 conv + BatchNorm + ReLU, then pool; then a dense head."""
+
+    def build(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+        stack: list[keras.Layer] = [keras.Input(shape=input_shape)]
+        for width in widths:
+            for _ in range(2):
+                stack += [
+                    layers.Conv2D(width, 3, padding="same", use_bias=False),
+                    layers.BatchNormalization(),
+                    layers.ReLU(),
+                ]
+            stack.append(layers.MaxPool2D(2))
+        stack += [
+            layers.GlobalAveragePooling2D() if input_shape[0] > 32 else layers.Flatten(),
+            layers.Dropout(dropout),
+            layers.Dense(dense, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Dropout(dropout),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+        return keras.Sequential(stack)
+
+    return build
+
+
+_OWN = "Handlab's own recipe (see docs/models.md)"
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in [
+        Recipe(
+            "mnist-dense-512",
+            "Two dense layers: 512 ReLU units, then softmax.",
+            "Chollet, Deep Learning with Python, ch. 2 (first MNIST network)",
+            _dense(512),
+            reported="98.0% MNIST test",
+            optimizer="rmsprop",
+            epochs=5,
+            batch_size=128,
+        ),
+        Recipe(
+            "mnist-dense-64-32",
+            "Dense 64 → 32 → 10 with 30% of the training set held out for validation.",
+            "Keras MNIST dense tutorial (64-32-10 MLP)",
+            _dense(64, 32),
+            reported="97.1% MNIST test",
+            epochs=30,
+            batch_size=128,
+            validation_split=0.3,
+        ),
+        Recipe(
+            "mnist-tf-beginner",
+            "Flatten → Dense 128 → Dropout 0.2 → 10 logits.",
+            "TensorFlow 2 quickstart for beginners",
+            _dense(128, dropout=0.2, output=None),
+            reported="98.1% MNIST test",
+            loss="sparse_logits",
+            epochs=5,
+        ),
+        Recipe(
+            "fashion-dense-128",
+            "Flatten → Dense 128 → 10 logits, on clothing images.",
+            "TensorFlow basic classification tutorial (Fashion-MNIST)",
+            _dense(128, output=None),
+            datasets=("fashion_mnist",),
+            reported="88.4% Fashion-MNIST test",
+            loss="sparse_logits",
+            epochs=10,
+        ),
+        Recipe(
+            "asl-dense-512",
+            "Dense 512 → 512 → 24: overfits the sign images.",
+            "NVIDIA DLI Getting Started with Deep Learning, ASL lab",
+            _dense(512, 512),
+            datasets=("sign_mnist", "asl_photos"),
+            reported="98% train, 84% validation on Sign MNIST",
+            optimizer="rmsprop",
+            epochs=20,
+        ),
+        Recipe(
+            "asl-cnn",
+            "Conv 75/50/25 with BatchNorm, max-pooling and dropout, Dense 512.",
+            "NVIDIA DLI Getting Started with Deep Learning, ASL CNN lab",
+            _asl_cnn,
+            datasets=("sign_mnist", "asl_photos"),
+            reported="~98–99% validation on Sign MNIST, jumping between epochs",
+            optimizer="rmsprop",
+            epochs=20,
+        ),
+        Recipe(
+            "asl-cnn-augmented",
+            "The ASL CNN trained with rotation, zoom, shift and flip augmentation.",
+            "NVIDIA DLI Getting Started with Deep Learning, data augmentation lab",
+            _asl_cnn,
+            datasets=("sign_mnist", "asl_photos"),
+            reported="99.6% validation on Sign MNIST",
+            optimizer="rmsprop",
+            epochs=20,
+            augment=True,
+            augmentation=Augmentation(rotation_deg=10, zoom=0.1, shift=0.1, flip=True),
+        ),
+        Recipe(
+            "pima-dense",
+            "Dense 128 → 128 → Dropout → sigmoid, with early stopping, on patient records.",
+            "Keras tabular classification tutorial (Pima Indians Diabetes)",
+            _pima_dense,
+            kind="tabular",
+            datasets=("pima",),
+            loss="binary",
+            epochs=200,
+            validation_split=0.2,
+            patience=10,
+        ),
+        Recipe(
+            "digits-cnn",
+            "Small CNN with BatchNorm, dropout, augmentation, cosine learning rate and label smoothing.",
+            _OWN,
+            _small_cnn((32, 64), dense=128, dropout=0.25),
+            datasets=("mnist",),
+            optimizer="adamw",
+            learning_rate=3e-3,
+            schedule="cosine",
+            label_smoothing=0.1,
+            epochs=12,
+            batch_size=128,
+            validation_split=0.1,
+            augment=True,
+            augmentation=Augmentation(rotation_deg=10, zoom=0.1, shift=0.1),
+        ),
+        Recipe(
+            "fashion-cnn",
+            "Wider CNN with BatchNorm, dropout, light augmentation and a cosine learning rate.",
+            _OWN,
+            _small_cnn((64, 128), dense=256, dropout=0.3),
+            datasets=("fashion_mnist",),
+            optimizer="adamw",
+            learning_rate=2e-3,
+            schedule="cosine",
+            label_smoothing=0.1,
+            epochs=30,
+            batch_size=128,
+            validation_split=0.1,
+            augment=True,
+            augmentation=Augmentation(rotation_deg=0, zoom=0.05, shift=0.08, flip=True),
+        ),
+        Recipe(
+            "letters-cnn",
+            "CNN for hand signs, trained with strong augmentation so it holds up on real webcams.",
+            _OWN,
+            _small_cnn((32, 64, 128), dense=256, dropout=0.3),
+            datasets=("sign_mnist", "asl_photos"),
+            optimizer="adamw",
+            learning_rate=2e-3,
+            schedule="cosine",
+            label_smoothing=0.1,
+            epochs=20,
+            batch_size=64,
+            validation_split=0.1,
+            augment=True,
+            augmentation=Augmentation(rotation_deg=15, zoom=0.15, shift=0.1, flip=True),
+        ),
+    ]
+}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called `name`; ValueError lists the valid names."""
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}. Choose one of: {', '.join(RECIPES)}.")
+    return RECIPES[name]
+
+
+def recipes_for(kind: str) -> list[Recipe]:
+    """The recipes that fit datasets of this kind ("image" or "tabular")."""
+    return [recipe for recipe in RECIPES.values() if recipe.kind == kind]

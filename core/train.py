@@ -1,0 +1,158 @@
+"""Command line: `python -m core.train` trains a recipe and records the run where the pages read it."""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from core import paths, recipes
+from core.runs import RunStore
+from core.storage import write_atomically
+from core.training import OPTIMIZERS, TrainSpec, train
+
+
+class StoreReporter:
+    """Writes a run's progress to the run store: batches in small bursts, epochs at once."""
+
+    def __init__(self, store: RunStore, run_id: int, flush_every_s: float = 0.5):
+        self.store = store
+        self.run_id = run_id
+        self.flush_every_s = flush_every_s
+        self.steps_per_epoch = 1
+        self.started = time.monotonic()
+        self.last_flush = self.started
+        self.pending: list[dict] = []
+
+    def on_start(self, total_epochs: int, steps_per_epoch: int) -> None:
+        self.steps_per_epoch = steps_per_epoch
+        self.started = self.last_flush = time.monotonic()
+        self.store.mark_started(self.run_id, os.getpid(), total_epochs, steps_per_epoch)
+
+    def on_batch(self, epoch: int, batch: int, logs: dict) -> None:
+        step = epoch * self.steps_per_epoch + batch
+        row = {"step": step, "epoch": epoch, "batch": batch, "time_s": time.monotonic() - self.started}
+        self.pending.append(row | {"loss": logs.get("loss"), "accuracy": logs.get("accuracy")})
+        if time.monotonic() - self.last_flush >= self.flush_every_s:
+            self.flush()
+
+    def on_epoch(self, epoch: int, logs: dict) -> None:
+        self.flush()
+        self.store.add_epoch_metrics(self.run_id, {"epoch": epoch, "time_s": time.monotonic() - self.started} | logs)
+
+    def should_stop(self) -> bool:
+        return self.store.stop_requested(self.run_id)
+
+    def flush(self) -> None:
+        """Write the buffered batch rows (this also beats the run's heartbeat)."""
+        self.store.add_batch_metrics(self.run_id, self.pending)
+        self.pending = []
+        self.last_flush = time.monotonic()
+
+
+def run_dir(run_id: int) -> Path:
+    """Where a run's model, card and test predictions live."""
+    return paths.home_dir() / "runs" / str(run_id)
+
+
+def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
+    """Train a recorded run and record how it ended; returns a process exit code."""
+    spec = TrainSpec.from_dict(store.get_run(run_id).spec)
+    reporter = StoreReporter(store, run_id)
+    try:
+        result = train(spec, reporter, run_dir(run_id), verbose=verbose)
+    except (ValueError, FileNotFoundError) as error:
+        store.mark_finished(run_id, "failed", error=str(error))
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        reporter.flush()
+        store.mark_finished(run_id, "interrupted", error="Interrupted from the keyboard.")
+        return 130
+    except Exception as error:
+        store.mark_finished(run_id, "failed", error=f"{type(error).__name__}: {error}")
+        raise
+    test = result.card["test"]
+    store.update_run(
+        run_id,
+        model_path=str(result.model_path),
+        card=result.card,
+        test_loss=test["loss"],
+        test_accuracy=test["accuracy"],
+        confusion=result.confusion,
+    )
+    store.mark_finished(run_id, "stopped" if result.stopped else "completed")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core.train", description=__doc__)
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--run", type=int, metavar="ID", help="train a run already queued in the store")
+    parser.add_argument("--recipe", choices=list(recipes.RECIPES), help="what to train")
+    parser.add_argument("--dataset", help="dataset name (default: the recipe's own)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--optimizer", choices=OPTIMIZERS)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--validation-split", type=float, help="0 validates on the test set")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--patience", type=int, help="early-stopping patience in epochs (0: off)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, help="train on this many samples only")
+    parser.add_argument("--image-size", type=int, help="side of the square input for photo datasets")
+    parser.add_argument("--name", help="a name for the run (default: recipe on dataset)")
+    parser.add_argument("--save-to", type=Path, metavar="PATH", help="also copy the model (and card) here")
+    return parser
+
+
+def print_recipes() -> None:
+    """Print every recipe with its datasets, source and reported figure."""
+    for recipe in recipes.RECIPES.values():
+        print(f"{recipe.name:20} {recipe.description}")
+        print(f"{'':20} datasets: {', '.join(recipe.datasets)}; source: {recipe.provenance}")
+        if recipe.reported:
+            print(f"{'':20} reported: {recipe.reported}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, train, and print where the model went."""
+    args = _parser().parse_args(argv)
+    if args.list:
+        print_recipes()
+        return 0
+    store = RunStore()
+    verbose = 1 if sys.stdout.isatty() else 2
+    if args.run is not None:
+        return execute_run(store, args.run, verbose)
+    if not args.recipe:
+        _parser().error("give --recipe NAME (see --list), or --run ID")
+    fields = {k: v for k, v in vars(args).items() if k in TrainSpec.__dataclass_fields__ and v is not None}
+    try:
+        spec = TrainSpec(**fields).resolved()
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    run_id = store.create_run(spec.to_dict(), args.name or f"{spec.recipe} on {spec.dataset}", status="queued")
+    print(f"Run {run_id}: {spec.command()}")
+    code = execute_run(store, run_id, verbose)
+    run = store.get_run(run_id)
+    if run.model_path:
+        print(f"Run {run_id} {run.status}: test accuracy {run.test_accuracy:.4f}; model {run.model_path}")
+        if args.save_to:
+            _copy_model(Path(run.model_path), args.save_to)
+            print(f"Copied to {args.save_to}")
+    return code
+
+
+def _copy_model(model_path: Path, target: Path) -> None:
+    for source, dest in [
+        (model_path, target),
+        (model_path.with_suffix(".json"), target.with_suffix(".json")),
+    ]:
+        write_atomically(dest, lambda tmp, source=source: shutil.copyfile(source, tmp))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,326 @@
+"""Training: a validated TrainSpec, a Keras callback that reports to a Reporter, and the fit → evaluate → save path."""
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import keras
+import numpy as np
+
+from core import recipes
+from core.storage import write_atomically, write_text_atomically
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """What to train. Fields left as None take the recipe's default when resolved."""
+
+    recipe: str = "digits-cnn"
+    dataset: str | None = None  # a name from core.datasets.DATASETS; None: the recipe's first dataset
+    epochs: int | None = None  # 1–1000
+    batch_size: int | None = None  # 1–4096
+    optimizer: str | None = None  # one of OPTIMIZERS
+    learning_rate: float | None = None  # > 0 and ≤ 1; None with an unresolved recipe rate: Keras' default
+    validation_split: float | None = None  # 0 (validate on the test set) up to 0.5
+    augment: bool | None = None  # random rotation, zoom, shift (and flip where the recipe allows)
+    patience: int | None = None  # early stopping on val_loss after this many epochs without gain; 0: off
+    seed: int = 0  # makes weights, shuffling and augmentation repeatable
+    limit: int | None = None  # train on this many samples only (quick trials)
+    image_size: int | None = None  # letters from photos: the side of the square the model sees
+
+    def resolved(self) -> "TrainSpec":
+        """This spec with every default filled in from its recipe, validated (ValueError says what to fix)."""
+        recipe = recipes.get_recipe(self.recipe)
+        defaults = {
+            "dataset": recipe.datasets[0],
+            "epochs": recipe.epochs,
+            "batch_size": recipe.batch_size,
+            "optimizer": recipe.optimizer,
+            "learning_rate": recipe.learning_rate,
+            "validation_split": recipe.validation_split,
+            "augment": recipe.augment,
+            "patience": recipe.patience,
+            "image_size": recipe.image_size,
+        }
+        filled = {key: value for key, value in defaults.items() if getattr(self, key) is None}
+        spec = dataclasses.replace(self, **filled)
+        spec.validate()
+        return spec
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field that is out of range."""
+        from core import datasets
+
+        recipe = recipes.get_recipe(self.recipe)
+        if self.dataset is not None:
+            info = datasets.get_info(self.dataset)
+            if info.kind != recipe.kind:
+                raise ValueError(
+                    f"Recipe {self.recipe} is for {recipe.kind} data, but {self.dataset} is {info.kind} data."
+                )
+        _check_range("epochs", self.epochs, 1, 1000)
+        _check_range("batch size", self.batch_size, 1, 4096)
+        _check_range("validation split", self.validation_split, 0.0, 0.5)
+        _check_range("early-stopping patience", self.patience, 0, 1000)
+        _check_range("sample limit", self.limit, 10, 10_000_000)
+        _check_range("image size", self.image_size, 16, 128)
+        if self.learning_rate is not None and not 0 < self.learning_rate <= 1:
+            raise ValueError(f"Learning rate must be above 0 and at most 1, not {self.learning_rate}.")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}. Choose one of: {', '.join(OPTIMIZERS)}.")
+
+    def to_dict(self) -> dict:
+        """The spec as plain JSON-ready values."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainSpec":
+        """A spec from `to_dict` output; unknown keys are refused."""
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"Unknown training settings: {', '.join(sorted(unknown))}.")
+        return cls(**data)
+
+    def command(self) -> str:
+        """The `python -m core.train` command that reproduces this spec."""
+        parts = ["python -m core.train", f"--recipe {self.recipe}"]
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "recipe" or value is None:
+                continue
+            flag = "--" + field.name.replace("_", "-")
+            if isinstance(value, bool):
+                parts.append(flag if value else f"--no-{flag[2:]}")
+            else:
+                parts.append(f"{flag} {value}")
+        return " ".join(parts)
+
+
+def _check_range(label: str, value: float | None, low: float, high: float) -> None:
+    if value is not None and not low <= value <= high:
+        raise ValueError(f"The {label} must be between {low} and {high}, not {value}.")
+
+
+class Reporter(Protocol):
+    """Receives progress from a training run, and may ask it to stop."""
+
+    def on_start(self, total_epochs: int, steps_per_epoch: int) -> None: ...
+
+    def on_batch(self, epoch: int, batch: int, logs: dict) -> None: ...
+
+    def on_epoch(self, epoch: int, logs: dict) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+
+class ReportingCallback(keras.callbacks.Callback):
+    """Forwards Keras' batch and epoch logs to a Reporter and stops training at the end of a batch on request."""
+
+    def __init__(self, reporter: Reporter, total_epochs: int, steps_per_epoch: int):
+        super().__init__()
+        self.reporter = reporter
+        self.total_epochs = total_epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.epoch = 0
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.reporter.on_start(self.total_epochs, self.steps_per_epoch)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.reporter.on_batch(self.epoch, batch, _floats(logs))
+        if self.reporter.should_stop():
+            self.stopped = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = _floats(logs)
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.reporter.on_epoch(epoch, logs)
+
+
+def _floats(logs: dict | None) -> dict:
+    return {key: float(value) for key, value in (logs or {}).items()}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run produced."""
+
+    model_path: Path
+    card: dict
+    stopped: bool
+    confusion: list[list[int]]
+
+
+def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) -> TrainResult:
+    """Train `spec` (resolved), reporting to `reporter`; write model.keras, model.json and test predictions."""
+    from core import datasets
+
+    spec = spec.resolved()
+    recipe = recipes.get_recipe(spec.recipe)
+    keras.utils.set_random_seed(spec.seed)
+    data = datasets.load_dataset(spec.dataset, image_size=spec.image_size)
+    x_train, y_train = _inputs(data.x_train), data.y_train
+    if spec.limit:
+        order = np.random.default_rng(spec.seed).permutation(len(x_train))[: spec.limit]
+        x_train, y_train = x_train[order], y_train[order]
+    x_test, y_test = _inputs(data.x_test), data.y_test
+    num_classes = len(data.class_names)
+
+    model = recipe.build(x_train.shape[1:], num_classes)
+    _adapt_normalization(model, x_train)
+    trainer = _with_augmentation(model, recipe, spec) if spec.augment and recipe.kind == "image" else model
+    x_fit, y_fit, validation = _split(x_train, y_train, spec, x_test, y_test)
+    steps_per_epoch = int(np.ceil(len(x_fit) / spec.batch_size))
+    trainer.compile(
+        optimizer=_optimizer(spec, steps_per_epoch * spec.epochs),
+        loss=_loss(recipe),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy") if recipe.loss == "binary" else "accuracy"],
+    )
+    reporting = ReportingCallback(reporter, spec.epochs, steps_per_epoch)
+    callbacks = [reporting]
+    if spec.patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience, restore_best_weights=True)
+        )
+    started = time.monotonic()
+    history = trainer.fit(
+        x_fit,
+        _targets(y_fit, recipe, num_classes),
+        validation_data=(validation[0], _targets(validation[1], recipe, num_classes)),
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    train_time_s = time.monotonic() - started
+
+    final = keras.Sequential([model, keras.layers.Softmax()]) if recipe.loss == "sparse_logits" else model
+    probabilities = _class_probabilities(final, x_test, recipe)
+    y_pred = probabilities.argmax(axis=1)
+    confusion = confusion_matrix(y_test, y_pred, num_classes)
+    test = {
+        "accuracy": float(np.mean(y_pred == y_test)),
+        "loss": _log_loss(probabilities, y_test),
+        "samples": len(y_test),
+    }
+    card = {
+        "dataset": spec.dataset,
+        "recipe": spec.recipe,
+        "provenance": recipe.provenance,
+        "spec": spec.to_dict(),
+        "labels": list(data.class_names),
+        "input_shape": list(x_train.shape[1:]),
+        "output": "sigmoid probability of the second label" if recipe.loss == "binary" else "class probabilities",
+        "test": test,
+        "parameters": int(model.count_params()),
+        "epochs_done": len(history.epoch),
+        "train_samples": len(x_fit),
+        "train_time_s": round(train_time_s, 1),
+        "stopped_early": reporting.stopped,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": spec.command(),
+        "keras_version": keras.__version__,
+    }
+    model_path = save_model(final, card, Path(out_dir) / "model.keras")
+    write_atomically(
+        Path(out_dir) / "test_predictions.npz",
+        lambda tmp: np.savez_compressed(tmp, y_true=y_test, y_pred=y_pred, confidence=probabilities.max(axis=1)),
+    )
+    return TrainResult(model_path, card, reporting.stopped, confusion)
+
+
+def save_model(model: keras.Model, card: dict, model_path: Path) -> Path:
+    """Save a model and its card (same name, .json) atomically."""
+    model_path = Path(model_path)
+    write_atomically(model_path, lambda tmp: model.save(tmp))
+    write_text_atomically(model_path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    return model_path
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> list[list[int]]:
+    """Counts[true][predicted] as nested lists."""
+    flat = np.bincount(np.asarray(y_true) * num_classes + np.asarray(y_pred), minlength=num_classes**2)
+    return flat.reshape(num_classes, num_classes).tolist()
+
+
+def _inputs(x: np.ndarray) -> np.ndarray:
+    """Images: uint8 (N, H, W) → float32 (N, H, W, 1) in [0, 1]; tabular data passes through as float32."""
+    if x.dtype == np.uint8 and x.ndim == 3:
+        return (x.astype(np.float32) / 255.0)[..., None]
+    return x.astype(np.float32)
+
+
+def _split(x, y, spec: TrainSpec, x_test, y_test):
+    """Hold out the last `validation_split` of a seeded shuffle, or validate on the test set when it is 0."""
+    if not spec.validation_split:
+        return x, y, (x_test, y_test)
+    order = np.random.default_rng(spec.seed + 1).permutation(len(x))
+    n_val = max(1, int(round(len(x) * spec.validation_split)))
+    fit, val = order[n_val:], order[:n_val]
+    return x[fit], y[fit], (x[val], y[val])
+
+
+def _targets(y: np.ndarray, recipe: recipes.Recipe, num_classes: int) -> np.ndarray:
+    if recipe.loss == "categorical":
+        return keras.utils.to_categorical(y, num_classes)
+    return y.astype(np.float32) if recipe.loss == "binary" else y
+
+
+def _loss(recipe: recipes.Recipe) -> keras.losses.Loss:
+    if recipe.loss == "categorical":
+        return keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    if recipe.loss == "binary":
+        return keras.losses.BinaryCrossentropy()
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=recipe.loss == "sparse_logits")
+
+
+def _optimizer(spec: TrainSpec, total_steps: int) -> keras.Optimizer:
+    defaults = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2}
+    rate = spec.learning_rate or defaults[spec.optimizer]
+    if recipes.get_recipe(spec.recipe).schedule == "cosine":
+        warmup = max(1, total_steps // 20)
+        rate = keras.optimizers.schedules.CosineDecay(
+            rate / 10, decay_steps=max(1, total_steps - warmup), warmup_target=rate, warmup_steps=warmup
+        )
+    optimizer = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "rmsprop": keras.optimizers.RMSprop,
+        "sgd": keras.optimizers.SGD,
+    }[spec.optimizer]
+    return optimizer(learning_rate=rate)
+
+
+def _with_augmentation(model: keras.Model, recipe: recipes.Recipe, spec: TrainSpec) -> keras.Model:
+    """A training-only wrapper that augments inputs; the saved model stays the plain one."""
+    return keras.Sequential(
+        [keras.Input(shape=model.input_shape[1:]), *recipe.augmentation.build_layers(spec.seed), model]
+    )
+
+
+def _adapt_normalization(model: keras.Model, x: np.ndarray) -> None:
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Normalization):
+            layer.adapt(x)
+
+
+def _class_probabilities(model: keras.Model, x: np.ndarray, recipe: recipes.Recipe) -> np.ndarray:
+    probabilities = model.predict(x, batch_size=512, verbose=0)
+    if recipe.loss == "binary":
+        return np.concatenate([1 - probabilities, probabilities], axis=1)
+    return probabilities
+
+
+def _log_loss(probabilities: np.ndarray, y: np.ndarray) -> float:
+    picked = probabilities[np.arange(len(y)), y]
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))

@@ -1,0 +1,56 @@
+"""Recipes: every one builds a model with the right input and output."""
+
+import keras
+import numpy as np
+import pytest
+
+from core import recipes
+
+
+@pytest.mark.parametrize("name", list(recipes.RECIPES))
+def test_recipe_builds_with_right_shapes(name):
+    recipe = recipes.get_recipe(name)
+    input_shape, classes = ((8,), 1) if recipe.kind == "tabular" else ((28, 28, 1), 24)
+    model = recipe.build(input_shape, classes)
+    assert model.input_shape == (None, *input_shape)
+    expected = 1 if recipe.loss == "binary" else classes
+    assert model.output_shape == (None, expected)
+    out = model(np.zeros((2, *input_shape), np.float32), training=False)
+    assert out.shape == (2, expected)
+
+
+@pytest.mark.parametrize("name", ["letters-cnn", "digits-cnn"])
+def test_cnn_recipes_take_larger_inputs(name):
+    model = recipes.get_recipe(name).build((64, 64, 1), 24)
+    assert model.output_shape == (None, 24)
+
+
+def test_every_recipe_says_what_it_is_and_where_it_comes_from():
+    for recipe in recipes.RECIPES.values():
+        assert recipe.description
+        assert recipe.provenance
+        assert recipe.loss in recipes.LOSSES
+        assert recipe.kind in ("image", "tabular")
+
+
+def test_unknown_recipe_lists_the_valid_names():
+    with pytest.raises(ValueError, match="Choose one of: mnist-dense-512"):
+        recipes.get_recipe("resnet-9000")
+
+
+def test_augmentation_changes_training_images_only():
+    aug = keras.Sequential(recipes.Augmentation(flip=True).build_layers(seed=1))
+    x = np.zeros((1, 28, 28, 1), np.float32)
+    x[0, 5:12, 5:20] = 1.0
+    assert np.array_equal(np.asarray(aug(x, training=False)), x)
+    assert not np.array_equal(np.asarray(aug(x, training=True)), x)
+
+
+def test_tutorial_recipes_keep_their_published_settings():
+    dense = recipes.get_recipe("mnist-dense-512")
+    assert (dense.optimizer, dense.epochs, dense.batch_size, dense.loss) == ("rmsprop", 5, 128, "categorical")
+    augmented = recipes.get_recipe("asl-cnn-augmented")
+    assert augmented.augment
+    assert augmented.augmentation == recipes.Augmentation(10, 0.1, 0.1, True)
+    assert recipes.get_recipe("mnist-dense-64-32").validation_split == 0.3
+    assert recipes.get_recipe("pima-dense").patience == 10

@@ -1,0 +1,129 @@
+"""Training: spec validation, a tiny real run through the store, stop requests and failures."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from core.runs import RunStore
+from core.train import StoreReporter, execute_run, run_dir
+from core.training import TrainSpec, confusion_matrix
+
+TINY = {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 1, "batch_size": 16}
+
+
+def test_resolved_spec_takes_recipe_defaults():
+    spec = TrainSpec(recipe="mnist-dense-64-32").resolved()
+    assert (spec.dataset, spec.epochs, spec.batch_size, spec.validation_split) == ("mnist", 30, 128, 0.3)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"epochs": 0}, "The epochs must be between 1 and 1000, not 0."),
+        ({"batch_size": 10_000}, "The batch size must be between 1 and 4096, not 10000."),
+        ({"learning_rate": -0.1}, "Learning rate must be above 0 and at most 1, not -0.1."),
+        ({"validation_split": 0.9}, "The validation split must be between 0.0 and 0.5, not 0.9."),
+        ({"optimizer": "adagrad"}, "Unknown optimizer 'adagrad'. Choose one of: adam, adamw, rmsprop, sgd."),
+        ({"dataset": "pima"}, "Recipe mnist-dense-512 is for image data, but pima is tabular data."),
+        ({"dataset": "cifar"}, "Unknown dataset 'cifar'"),
+        ({"recipe": "nope"}, "Unknown recipe 'nope'"),
+    ],
+)
+def test_invalid_spec_is_refused_with_a_clear_message(change, message):
+    with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        TrainSpec(**(TINY | change)).resolved()
+
+
+def test_spec_round_trips_through_dict_and_command():
+    spec = TrainSpec(recipe="digits-cnn", epochs=3, augment=False).resolved()
+    assert TrainSpec.from_dict(spec.to_dict()) == spec
+    assert "--epochs 3" in spec.command()
+    assert "--no-augment" in spec.command()
+    with pytest.raises(ValueError, match="Unknown training settings: colour"):
+        TrainSpec.from_dict({"colour": "red"})
+
+
+def test_confusion_matrix_counts_true_by_predicted():
+    assert confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), 3) == [
+        [1, 1, 0],
+        [0, 1, 0],
+        [0, 1, 0],
+    ]
+
+
+def test_one_epoch_run_records_metrics_model_and_card(tiny_mnist_dir):
+    store = RunStore()
+    run_id = store.create_run(TrainSpec(**TINY).resolved().to_dict(), "tiny")
+    assert execute_run(store, run_id) == 0
+    run = store.get_run(run_id)
+    assert run.status == "completed"
+    assert run.epochs_done == 1
+    assert len(store.batch_metrics(run_id)) == 4  # 64 samples / batch 16
+    assert store.epoch_metrics(run_id)[0]["val_accuracy"] is not None
+    assert 0.0 <= run.test_accuracy <= 1.0
+    assert sum(map(sum, run.confusion)) == 32
+    card = json.loads((run_dir(run_id) / "model.json").read_text())
+    assert card["labels"] == [str(d) for d in range(10)]
+    assert card["command"].startswith("python -m core.train --recipe mnist-dense-512 --dataset mnist")
+    assert card["test"]["samples"] == 32
+    assert card["parameters"] > 400_000
+    model = keras.saving.load_model(run.model_path, safe_mode=True)
+    assert model.output_shape == (None, 10)
+
+
+def test_logits_recipe_saves_a_model_that_outputs_probabilities(tiny_mnist_dir):
+    store = RunStore()
+    run_id = store.create_run(TrainSpec(**TINY | {"recipe": "mnist-tf-beginner"}).resolved().to_dict(), "t")
+    assert execute_run(store, run_id) == 0
+    model = keras.saving.load_model(store.get_run(run_id).model_path, safe_mode=True)
+    sums = np.asarray(model(np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32))).sum(axis=1)
+    np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
+
+
+def test_stop_request_ends_the_run_after_the_current_batch(tiny_mnist_dir, monkeypatch):
+    store = RunStore()
+    run_id = store.create_run(TrainSpec(**TINY | {"epochs": 3}).resolved().to_dict(), "stop me")
+
+    def on_batch(self, epoch, batch, logs):
+        original(self, epoch, batch, logs)
+        if batch == 1:
+            store.request_stop(run_id)
+
+    original = StoreReporter.on_batch
+    monkeypatch.setattr(StoreReporter, "on_batch", on_batch)
+    assert execute_run(store, run_id) == 0
+    run = store.get_run(run_id)
+    assert run.status == "stopped"
+    assert run.model_path
+    assert [row["step"] for row in store.batch_metrics(run_id)] == [0, 1]
+
+
+def test_missing_dataset_marks_the_run_failed_with_the_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr("keras.datasets.mnist.load_data", _offline)
+    store = RunStore()
+    run_id = store.create_run(TrainSpec(**TINY).resolved().to_dict(), "no data")
+    assert execute_run(store, run_id) == 2
+    run = store.get_run(run_id)
+    assert run.status == "failed"
+    assert "mnist.npz" in run.error
+
+
+def test_error_inside_training_marks_the_run_failed(tiny_mnist_dir, monkeypatch):
+    def explode(self, epoch, batch, logs):
+        raise RuntimeError("GPU on fire")
+
+    monkeypatch.setattr(StoreReporter, "on_batch", explode)
+    store = RunStore()
+    run_id = store.create_run(TrainSpec(**TINY).resolved().to_dict(), "boom")
+    with pytest.raises(RuntimeError):
+        execute_run(store, run_id)
+    run = store.get_run(run_id)
+    assert run.status == "failed"
+    assert run.error == "RuntimeError: GPU on fire"
+
+
+def _offline(*args, **kwargs):
+    raise OSError("network is unreachable")
