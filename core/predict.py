@@ -1,0 +1,176 @@
+"""Prediction: a Predictor that reads one image in about a millisecond, and `python -m core.predict`."""
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from core import paths
+
+TASKS = ("digits", "letters", "fashion")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Class probabilities for one input, with the most likely label first."""
+
+    labels: tuple[str, ...]
+    probabilities: np.ndarray  # (num_classes,) float32, sums to 1
+
+    @property
+    def label(self) -> str:
+        """The most likely label."""
+        return self.labels[int(np.argmax(self.probabilities))]
+
+    @property
+    def confidence(self) -> float:
+        """The probability of the most likely label."""
+        return float(np.max(self.probabilities))
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        """The k most likely labels with their probabilities, best first."""
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+
+def load_card(model_path: Path) -> dict:
+    """The model card beside a model (same name, .json); ValueError when missing or unreadable."""
+    card_path = Path(model_path).with_suffix(".json")
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"The model card {card_path.name} is missing beside {Path(model_path).name}.") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"The model card {card_path.name} cannot be read: {error}") from None
+
+
+def load_model(model_path: Path) -> keras.Model:
+    """Load a .keras model in safe mode (no arbitrary code); ValueError says why a file is refused."""
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise ValueError(f"There is no model file at {model_path}.")
+    try:
+        return keras.saving.load_model(model_path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for bad files; all mean "not loadable".
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"The model {model_path.name} cannot be loaded safely: {reason}") from None
+
+
+class Predictor:
+    """A loaded model with a compiled call; safe to share between threads and sessions."""
+
+    def __init__(self, model_path: Path):
+        self.model_path = Path(model_path)
+        self.model = load_model(self.model_path)
+        self.card = load_card(self.model_path)
+        self.labels = tuple(self.card["labels"])
+        self.input_shape = tuple(self.model.input_shape[1:])
+        outputs = self.model.output_shape[-1]
+        self._binary = outputs == 1 and len(self.labels) == 2
+        if outputs != len(self.labels) and not self._binary:
+            raise ValueError(
+                f"The model {self.model_path.name} gives {outputs} outputs but its card lists "
+                f"{len(self.labels)} labels."
+            )
+        # A traced function skips Keras' per-call setup: ~1 ms per image instead of ~90 ms for model.predict.
+        signature = [tf.TensorSpec((None, *self.input_shape), tf.float32)]
+        self._call = tf.function(lambda x: self.model(x, training=False), input_signature=signature)
+        self.predict_batch(np.zeros((1, *self.input_shape), np.float32))
+
+    @property
+    def image_size(self) -> int:
+        """The side of the square image the model reads."""
+        return int(self.input_shape[0])
+
+    def predict_batch(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities (N, classes) for inputs shaped like the model's input, with or without the batch axis."""
+        x = np.asarray(x, dtype=np.float32)
+        rank = len(self.input_shape)
+        if x.ndim == rank - 1:  # one image without its channel axis
+            x = x[None, ..., None]
+        elif x.ndim == rank:  # one image, or a batch without the channel axis
+            x = x[None] if x.shape == self.input_shape else x[..., None]
+        if x.ndim != rank + 1 or x.shape[1:] != self.input_shape:
+            raise ValueError(f"The model expects images of shape {self.input_shape}, not {x.shape[1:]}.")
+        probabilities = self._call(tf.constant(x)).numpy()
+        if self._binary:
+            probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)
+        return probabilities
+
+    def predict(self, x: np.ndarray) -> Prediction:
+        """The prediction for one input."""
+        return Prediction(self.labels, self.predict_batch(x)[0])
+
+
+def default_model_path(task: str) -> Path:
+    """The shipped model for a task: models/<task>.keras."""
+    return paths.MODELS_DIR / f"{task}.keras"
+
+
+def image_input(task: str, image_bgr: np.ndarray, image_size: int) -> np.ndarray:
+    """Turn a photo into the model input for `task` with the same preprocessing the pages use."""
+    from core import preprocess
+
+    if task == "digits":
+        digit = preprocess.digit_from_image(image_bgr)
+        if digit is None:
+            raise ValueError("No digit found in the image.")
+        return digit
+    if task == "letters":
+        return preprocess.letter_from_frame(image_bgr, size=image_size)
+    return preprocess.item_from_image(image_bgr, size=image_size)
+
+
+def predict_file(predictor: Predictor, task: str, path: Path) -> Prediction:
+    """Read one image file and predict it; ValueError for an unreadable file or an image with nothing to read."""
+    from core import images
+
+    return predictor.predict(image_input(task, images.read_image(path), predictor.image_size))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Predict each file and print a line per file (JSON with --json); exit 1 if any file failed."""
+    parser = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__)
+    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
+    parser.add_argument("--top", type=int, default=3, help="how many labels to list")
+    args = parser.parse_args(argv)
+    model_path = args.model or default_model_path(args.task)
+    try:
+        predictor = Predictor(model_path)
+    except ValueError as error:
+        hint = f" Train one: python -m core.train --recipe {args.task}-cnn --save-to {model_path}"
+        print(f"error: {error}{hint if not args.model else ''}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in args.files:
+        try:
+            prediction = predict_file(predictor, args.task, path)
+        except ValueError as error:
+            failed += 1
+            line = {"path": str(path), "error": str(error)} if args.json else f"{path}: error: {error}"
+        else:
+            top = [[label, round(p, 4)] for label, p in prediction.top(args.top)]
+            line = (
+                {
+                    "path": str(path),
+                    "label": prediction.label,
+                    "confidence": round(prediction.confidence, 4),
+                    "top": top,
+                }
+                if args.json
+                else f"{path}: {prediction.label} ({prediction.confidence:.1%})"
+            )
+        print(json.dumps(line) if args.json else line, flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The Predictor and `python -m core.predict`: safe loading, fast calls, per-file errors."""
+
+import json
+
+import cv2
+import keras
+import numpy as np
+import pytest
+
+from core import predict
+from core.predict import Predictor
+from core.training import save_model
+
+DIGITS = [str(d) for d in range(10)]
+
+
+def _tiny_model(input_shape=(28, 28, 1), classes=10) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            keras.layers.Flatten(),
+            keras.layers.Dense(classes, activation="softmax"),
+        ]
+    )
+
+
+@pytest.fixture
+def model_path(tmp_path):
+    return save_model(_tiny_model(), {"labels": DIGITS}, tmp_path / "digits.keras")
+
+
+def test_predictor_matches_keras_predict(model_path):
+    predictor = Predictor(model_path)
+    x = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    expected = predictor.model.predict(x[None, ..., None], verbose=0)[0]
+    prediction = predictor.predict(x)
+    np.testing.assert_allclose(prediction.probabilities, expected, rtol=1e-5, atol=1e-6)
+    assert prediction.label == DIGITS[int(np.argmax(expected))]
+    assert prediction.confidence == pytest.approx(float(expected.max()))
+    top = prediction.top(3)
+    assert len(top) == 3
+    assert top[0][1] >= top[1][1] >= top[2][1]
+
+
+def test_predictor_accepts_batches_and_refuses_wrong_shapes(model_path):
+    predictor = Predictor(model_path)
+    assert predictor.predict_batch(np.zeros((5, 28, 28), np.float32)).shape == (5, 10)
+    assert predictor.image_size == 28
+    with pytest.raises(ValueError, match=r"expects images of shape \(28, 28, 1\), not \(32, 32, 1\)"):
+        predictor.predict(np.zeros((32, 32), np.float32))
+
+
+def test_corrupt_model_file_is_refused(tmp_path, model_path):
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(model_path.read_bytes()[:200])
+    broken.with_suffix(".json").write_text(json.dumps({"labels": DIGITS}))
+    with pytest.raises(ValueError, match="The model broken.keras cannot be loaded safely"):
+        Predictor(broken)
+
+
+def test_model_with_code_in_it_is_refused_in_safe_mode(tmp_path):
+    unsafe = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Lambda(lambda x: x * 2)])
+    unsafe.add(keras.layers.Flatten())
+    unsafe.add(keras.layers.Dense(10, activation="softmax"))
+    path = save_model(unsafe, {"labels": DIGITS}, tmp_path / "unsafe.keras")
+    with pytest.raises(ValueError, match="cannot be loaded safely"):
+        Predictor(path)
+
+
+def test_card_that_does_not_match_the_model_is_refused(tmp_path):
+    path = save_model(_tiny_model(), {"labels": ["a", "b"]}, tmp_path / "m.keras")
+    with pytest.raises(ValueError, match="gives 10 outputs but its card lists 2 labels"):
+        Predictor(path)
+
+
+def test_missing_card_is_refused(tmp_path, model_path):
+    model_path.with_suffix(".json").unlink()
+    with pytest.raises(ValueError, match="The model card digits.json is missing"):
+        Predictor(model_path)
+
+
+def test_cli_prints_json_per_file_and_an_error_line_for_bad_files(tmp_path, model_path, capsys):
+    photo = np.full((200, 160, 3), 255, np.uint8)
+    cv2.putText(photo, "7", (30, 170), cv2.FONT_HERSHEY_SIMPLEX, 6, (0, 0, 0), 14)
+    good, bad = tmp_path / "seven.png", tmp_path / "notes.txt"
+    cv2.imwrite(str(good), photo)
+    bad.write_text("not an image")
+    code = predict.main(["digits", str(good), str(bad), "--json", "--model", str(model_path)])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert lines[0]["path"] == str(good)
+    assert lines[0]["label"] in DIGITS
+    assert 0 < lines[0]["confidence"] <= 1
+    assert len(lines[0]["top"]) == 3
+    assert lines[1]["path"] == str(bad)
+    assert "not an image" in lines[1]["error"]
+
+
+def test_cli_without_a_shipped_model_says_how_to_train_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(predict.paths, "MODELS_DIR", tmp_path)
+    assert predict.main(["digits", "x.png"]) == 2
+    err = capsys.readouterr().err
+    assert "There is no model file at" in err
+    assert f"Train one: python -m core.train --recipe digits-cnn --save-to {tmp_path / 'digits.keras'}" in err
