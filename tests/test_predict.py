@@ -103,3 +103,16 @@ def test_cli_without_a_shipped_model_says_how_to_train_one(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert "There is no model file at" in err
     assert f"Train one: python -m core.train --recipe digits-cnn --save-to {tmp_path / 'digits.keras'}" in err
+
+
+@pytest.mark.parametrize(("task", "labels"), [("letters", list("ABCDEFGHIKLMNOPQRSTUVWXY")), ("fashion", DIGITS)])
+def test_cli_reads_letter_and_fashion_photos_through_their_own_preprocessing(tmp_path, capsys, task, labels):
+    model_path = save_model(_tiny_model(classes=len(labels)), {"labels": labels}, tmp_path / f"{task}.keras")
+    photo = np.full((240, 320, 3), (40, 90, 30), np.uint8)  # a green room
+    cv2.ellipse(photo, (160, 130), (50, 80), 0, 0, 360, (120, 150, 210), -1)  # a skin-coloured hand
+    path = tmp_path / "photo.jpg"
+    cv2.imwrite(str(path), photo)
+    assert predict.main([task, str(path), "--json", "--model", str(model_path)]) == 0
+    (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert line["label"] in labels
+    assert [label for label, _ in line["top"]][0] == line["label"]
