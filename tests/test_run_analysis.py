@@ -1,0 +1,95 @@
+"""History's queries: tables, filters, differing settings, smoothing, per-class metrics, mistakes, CSV."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import run_analysis as ra
+from core.runs import RunStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "runs.db")
+
+
+def _run(store, name, status="completed", **spec):
+    run_id = store.create_run({"dataset": "mnist", "recipe": "digits-cnn", "epochs": 3, "seed": 0} | spec, name)
+    store.mark_started(run_id, pid=1, total_epochs=3, steps_per_epoch=2)
+    for epoch, val in enumerate([0.9, 0.95]):
+        store.add_epoch_metrics(run_id, {"epoch": epoch, "loss": 1.0, "val_accuracy": val, "time_s": epoch})
+    store.mark_finished(run_id, status)
+    return store.get_run(run_id)
+
+
+def test_table_has_a_row_per_run_with_best_validation_accuracy(store):
+    runs = [_run(store, "a"), _run(store, "b", epochs=5)]
+    table = ra.runs_table(runs, store)
+    assert list(table["name"]) == ["a", "b"]
+    assert list(table["best val accuracy"]) == [0.95, 0.95]
+    assert list(table["epochs"]) == [3, 5]
+    assert list(table["epochs done"]) == [2, 2]
+
+
+def test_filters_combine(store):
+    a = _run(store, "a")
+    b = _run(store, "b", dataset="fashion_mnist")
+    c = _run(store, "c", status="failed", recipe="mnist-dense-512")
+    runs = [a, b, c]
+    assert [r.name for r in ra.filter_runs(runs, datasets=["mnist"])] == ["a", "c"]
+    assert [r.name for r in ra.filter_runs(runs, datasets=["mnist"], statuses=["completed"])] == ["a"]
+    assert [r.name for r in ra.filter_runs(runs, recipes=["mnist-dense-512"])] == ["c"]
+    assert ra.filter_runs(runs) == runs
+
+
+def test_differing_settings_lists_only_what_changed(store):
+    a, b = _run(store, "a", learning_rate=0.001), _run(store, "b", learning_rate=0.01, epochs=3)
+    table = ra.differing_settings([a, b])
+    assert list(table.index) == ["learning_rate"]
+    assert table.loc["learning_rate"].tolist() == ["0.001", "0.01"]
+
+
+def test_smoothing_is_tensorboards_debiased_ema():
+    assert ra.smooth([1.0, 2.0, 3.0], 0.0) == [1.0, 2.0, 3.0]
+    smoothed = ra.smooth([1.0, 1.0, 1.0], 0.9)
+    np.testing.assert_allclose(smoothed, [1.0, 1.0, 1.0])  # debiasing keeps a constant constant
+    s = ra.smooth([0.0, 10.0], 0.5)
+    assert s[0] == 0.0
+    assert s[1] == pytest.approx((0.5 * 0 * 0.5 + 0.5 * 10) / (1 - 0.25))
+    with pytest.raises(ValueError, match="smoothing weight"):
+        ra.smooth([1.0], 1.0)
+
+
+def test_per_class_metrics_from_confusion():
+    metrics = ra.per_class_metrics([[8, 2, 0], [1, 9, 0], [0, 0, 0]], ["a", "b", "c"])
+    assert metrics[0] == ra.ClassMetrics("a", 8 / 9, 0.8, 10)
+    assert metrics[1] == ra.ClassMetrics("b", 9 / 11, 0.9, 10)
+    assert metrics[2] == ra.ClassMetrics("c", None, None, 0)
+    with pytest.raises(ValueError, match="there are 2 labels"):
+        ra.per_class_metrics([[1]], ["a", "b"])
+
+
+def test_worst_mistakes_come_most_confident_first(tmp_path):
+    path = tmp_path / "test_predictions.npz"
+    np.savez(
+        path,
+        y_true=np.array([0, 1, 2, 1]),
+        y_pred=np.array([0, 2, 1, 0]),
+        confidence=np.array([0.99, 0.6, 0.9, 0.7], np.float32),
+    )
+    mistakes = ra.worst_mistakes(path, ["x", "y", "z"], limit=2)
+    assert [(m.index, m.true_label, m.predicted_label) for m in mistakes] == [(2, "z", "y"), (3, "y", "x")]
+    assert mistakes[0].confidence == pytest.approx(0.9)
+
+
+def test_metrics_csv_holds_epoch_and_batch_rows(store):
+    run = _run(store, "a")
+    store.add_batch_metrics(run.id, [{"step": 0, "epoch": 0, "batch": 0, "loss": 2.0, "time_s": 0.1}])
+    table = pd.read_csv(io.StringIO(ra.metrics_csv(store, run.id)))
+    assert list(table.columns) == list(ra.CSV_COLUMNS)
+    assert list(table["level"]) == ["epoch", "epoch", "batch"]
+    assert table["val_accuracy"].tolist()[:2] == [0.9, 0.95]
+    empty = store.create_run({}, "new")
+    assert ra.metrics_csv(store, empty).strip() == ",".join(ra.CSV_COLUMNS)
