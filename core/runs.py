@@ -1,5 +1,6 @@
 """The run store: training runs, their metrics and results in SQLite (WAL mode, safe across processes)."""
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS runs (
     test_loss REAL,
     test_accuracy REAL,
     confusion_json TEXT,
-    error TEXT
+    error TEXT,
+    device TEXT
 );
 CREATE TABLE IF NOT EXISTS batch_metrics (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -82,6 +84,7 @@ class Run:
     test_accuracy: float | None
     confusion: list[list[int]] | None
     error: str | None
+    device: str | None = None  # what TensorFlow trains on, e.g. "CPU (2 cores)" or "GPU: NVIDIA H100"
 
     @property
     def finished(self) -> bool:
@@ -117,7 +120,17 @@ def _run_from_row(row: sqlite3.Row) -> Run:
         test_accuracy=data["test_accuracy"],
         confusion=json.loads(data["confusion_json"]) if data["confusion_json"] else None,
         error=data["error"],
+        device=data.get("device"),
     )
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a store made by an older Handlab up to the current schema."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    if "device" not in columns:
+        # Two processes may open an old store at once; the loser's "duplicate column" is harmless.
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute("ALTER TABLE runs ADD COLUMN device TEXT")
 
 
 class RunStore:
@@ -130,6 +143,7 @@ class RunStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            _add_missing_columns(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -183,7 +197,9 @@ class RunStore:
         with self._connect() as db:
             db.execute(f"UPDATE runs SET {', '.join(columns)} WHERE id = ?", (*values, run_id))
 
-    def mark_started(self, run_id: int, pid: int, total_epochs: int, steps_per_epoch: int) -> None:
+    def mark_started(
+        self, run_id: int, pid: int, total_epochs: int, steps_per_epoch: int, device: str | None = None
+    ) -> None:
         """The trainer took the run."""
         now = time.time()
         self.update_run(
@@ -194,13 +210,52 @@ class RunStore:
             heartbeat_at=now,
             total_epochs=total_epochs,
             steps_per_epoch=steps_per_epoch,
+            device=device,
         )
+
+    def claim_next_queued(self) -> Run | None:
+        """Atomically turn the oldest queued run into a running one (pid not yet known), if none is running."""
+        with self._connect() as db:
+            # IMMEDIATE takes the write lock before reading, so two callers can never claim two runs.
+            db.execute("BEGIN IMMEDIATE")
+            if db.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone():
+                return None
+            row = db.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            now = time.time()
+            db.execute(
+                "UPDATE runs SET status = 'running', pid = NULL, started_at = ?, heartbeat_at = ? WHERE id = ?",
+                (now, now, row["id"]),
+            )
+        return self.get_run(row["id"])
+
+    def claim_run(self, run_id: int, pid: int) -> bool:
+        """Let process `pid` train this run: True if it was queued, or claimed for no process or for this one."""
+        now = time.time()
+        with self._connect() as db:
+            cursor = db.execute(
+                "UPDATE runs SET status = 'running', pid = ?, started_at = COALESCE(started_at, ?), heartbeat_at = ? "
+                "WHERE id = ? AND (status = 'queued' OR (status = 'running' AND (pid IS NULL OR pid = ?)))",
+                (pid, now, now, run_id, pid),
+            )
+            return cursor.rowcount == 1
 
     def mark_finished(self, run_id: int, status: str, error: str | None = None) -> None:
         """The run ended with this status (completed, stopped, failed or interrupted)."""
         if status not in FINISHED:
             raise ValueError(f"{status!r} is not a final status.")
         self.update_run(run_id, status=status, ended_at=time.time(), error=error)
+
+    def interrupt_run(self, run_id: int, pid: int | None, error: str) -> bool:
+        """Mark a run interrupted if it is still running under process `pid` (its metrics stay); True if it was."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "UPDATE runs SET status = 'interrupted', ended_at = ?, error = ? "
+                "WHERE id = ? AND status = 'running' AND pid IS ?",
+                (time.time(), error, run_id, pid),
+            )
+            return cursor.rowcount == 1
 
     def request_stop(self, run_id: int) -> None:
         """Ask the trainer to stop at the end of its current batch (a queued run is cancelled at once)."""

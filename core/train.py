@@ -3,6 +3,7 @@
 import argparse
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from core import paths, recipes
 from core.runs import RunStore
 from core.storage import write_atomically
-from core.training import OPTIMIZERS, TrainSpec, train
+from core.training import OPTIMIZERS, TrainSpec, describe_device, train
 
 
 class StoreReporter:
@@ -28,7 +29,7 @@ class StoreReporter:
     def on_start(self, total_epochs: int, steps_per_epoch: int) -> None:
         self.steps_per_epoch = steps_per_epoch
         self.started = self.last_flush = time.monotonic()
-        self.store.mark_started(self.run_id, os.getpid(), total_epochs, steps_per_epoch)
+        self.store.mark_started(self.run_id, os.getpid(), total_epochs, steps_per_epoch, describe_device())
 
     def on_batch(self, epoch: int, batch: int, logs: dict) -> None:
         step = epoch * self.steps_per_epoch + batch
@@ -59,18 +60,23 @@ def run_dir(run_id: int) -> Path:
 def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
     """Train a recorded run and record how it ended; returns a process exit code."""
     spec = TrainSpec.from_dict(store.get_run(run_id).spec)
+    if store.stop_requested(run_id):
+        store.mark_finished(run_id, "stopped", error="Stopped before training began.")
+        return 0
     reporter = StoreReporter(store, run_id)
     try:
         result = train(spec, reporter, run_dir(run_id), verbose=verbose)
     except (ValueError, FileNotFoundError) as error:
+        reporter.flush()
         store.mark_finished(run_id, "failed", error=str(error))
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         reporter.flush()
-        store.mark_finished(run_id, "interrupted", error="Interrupted from the keyboard.")
+        store.mark_finished(run_id, "interrupted", error="Interrupted (Ctrl+C or a polite kill); metrics kept.")
         return 130
     except Exception as error:
+        reporter.flush()  # The batches before the error are part of the story.
         store.mark_finished(run_id, "failed", error=f"{type(error).__name__}: {error}")
         raise
     test = result.card["test"]
@@ -102,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, help="train on this many samples only")
     parser.add_argument("--image-size", type=int, help="side of the square input for photo datasets")
+    parser.add_argument("--init-model", metavar="PATH", help="fine-tune this .keras model instead of fresh weights")
     parser.add_argument("--name", help="a name for the run (default: recipe on dataset)")
     parser.add_argument("--save-to", type=Path, metavar="PATH", help="also copy the model (and card) here")
     return parser
@@ -125,7 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     store = RunStore()
     verbose = 1 if sys.stdout.isatty() else 2
     if args.run is not None:
-        return execute_run(store, args.run, verbose)
+        if not store.claim_run(args.run, os.getpid()):
+            print(f"error: run {args.run} is {store.get_run(args.run).status}, not waiting to train", file=sys.stderr)
+            return 2
+        try:
+            return execute_run(store, args.run, verbose)
+        finally:
+            _start_next_queued(store)
     if not args.recipe:
         _parser().error("give --recipe NAME (see --list), or --run ID")
     fields = {k: v for k, v in vars(args).items() if k in TrainSpec.__dataclass_fields__ and v is not None}
@@ -134,9 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    run_id = store.create_run(spec.to_dict(), args.name or f"{spec.recipe} on {spec.dataset}", status="queued")
+    others = [run.id for run in store.list_runs(["running"])]
+    # Created as running, so the page's queue never hands this run to a second trainer.
+    run_id = store.create_run(spec.to_dict(), args.name or f"{spec.recipe} on {spec.dataset}", status="running")
+    store.claim_run(run_id, os.getpid())
     print(f"Run {run_id}: {spec.command()}")
-    code = execute_run(store, run_id, verbose)
+    if others:
+        print(f"Note: run {', '.join(map(str, others))} is training too; they share the machine.")
+    try:
+        code = execute_run(store, run_id, verbose)
+    finally:
+        _start_next_queued(store)
     run = store.get_run(run_id)
     if run.model_path:
         print(f"Run {run_id} {run.status}: test accuracy {run.test_accuracy:.4f}; model {run.model_path}")
@@ -144,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
             _copy_model(Path(run.model_path), args.save_to)
             print(f"Copied to {args.save_to}")
     return code
+
+
+def _raise_keyboard_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_next_queued(store: RunStore) -> None:
+    """Hand the machine to the next queued run, so the queue moves on even with no page open."""
+    from core import jobs  # Imported here: jobs imports this module.
+
+    jobs.start_next(store)
 
 
 def _copy_model(model_path: Path, target: Path) -> None:
@@ -155,4 +187,6 @@ def _copy_model(model_path: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
+    # A polite kill (SIGTERM) ends the run as interrupted, with its metrics, instead of leaving it "running".
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     sys.exit(main())

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ class TrainSpec:
     seed: int = 0  # makes weights, shuffling and augmentation repeatable
     limit: int | None = None  # train on this many samples only (quick trials)
     image_size: int | None = None  # letters from photos: the side of the square the model sees
+    init_model: str | None = None  # fine-tune: start from this .keras model (loaded in safe mode), not fresh weights
 
     def resolved(self) -> "TrainSpec":
         """This spec with every default filled in from its recipe, validated (ValueError says what to fix)."""
@@ -73,6 +75,8 @@ class TrainSpec:
             raise ValueError(f"Learning rate must be above 0 and at most 1, not {self.learning_rate}.")
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}. Choose one of: {', '.join(OPTIMIZERS)}.")
+        if self.init_model is not None:
+            _check_init_model(self)
 
     def to_dict(self) -> dict:
         """The spec as plain JSON-ready values."""
@@ -99,6 +103,34 @@ class TrainSpec:
             else:
                 parts.append(f"{flag} {value}")
         return " ".join(parts)
+
+
+def _check_init_model(spec: TrainSpec) -> None:
+    """Refuse a start model that is missing or was made for other classes or another input size."""
+    from core import datasets
+
+    path = Path(spec.init_model)
+    if not path.is_file():
+        raise ValueError(f"There is no model file at {path} to start from.")
+    try:
+        card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ValueError(f"The model {path.name} has no readable card ({path.stem}.json) beside it.") from None
+    if spec.dataset is None:
+        return
+    info = datasets.get_info(spec.dataset)
+    labels = card.get("labels", [])
+    if len(labels) != info.num_classes:
+        raise ValueError(
+            f"The model {path.name} knows {len(labels)} classes, but {info.title} has {info.num_classes}: "
+            "start from a model trained on the same kind of data."
+        )
+    side = spec.image_size or 28
+    if info.kind == "image" and card.get("input_shape", [side, side, 1]) != [side, side, 1]:
+        raise ValueError(
+            f"The model {path.name} reads {card['input_shape'][0]}-pixel images, not {side}: set the image size "
+            "to match it."
+        )
 
 
 def _check_range(label: str, value: float | None, low: float, high: float) -> None:
@@ -147,6 +179,32 @@ class ReportingCallback(keras.callbacks.Callback):
         self.reporter.on_epoch(epoch, logs)
 
 
+class BestWeights(keras.callbacks.Callback):
+    """Remembers the weights of the epoch with the lowest validation loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.best_loss = float("inf")
+        self.epoch: int | None = None
+        self.weights: list | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and float(loss) < self.best_loss:
+            self.best_loss, self.epoch, self.weights = float(loss), epoch, self.model.get_weights()
+
+
+def describe_device() -> str:
+    """The device TensorFlow trains on, in words: the GPU's name when there is one, else the CPU."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return f"CPU ({os.cpu_count()} cores)"
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+    return f"GPU: {name}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
+
+
 def _floats(logs: dict | None) -> dict:
     return {key: float(value) for key, value in (logs or {}).items()}
 
@@ -176,18 +234,24 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     x_test, y_test = _inputs(data.x_test), data.y_test
     num_classes = len(data.class_names)
 
-    model = recipe.build(x_train.shape[1:], num_classes)
-    _adapt_normalization(model, x_train)
+    # A saved model already ends in a softmax, so fine-tuning a logits recipe trains on probabilities.
+    loss = "sparse" if spec.init_model and recipe.loss == "sparse_logits" else recipe.loss
+    if spec.init_model:
+        model = _start_model(Path(spec.init_model), x_train.shape[1:], 1 if loss == "binary" else num_classes)
+    else:
+        model = recipe.build(x_train.shape[1:], num_classes)
+        _adapt_normalization(model, x_train)
     trainer = _with_augmentation(model, recipe, spec) if spec.augment and recipe.kind == "image" else model
     x_fit, y_fit, validation = _split(x_train, y_train, spec, x_test, y_test)
     steps_per_epoch = int(np.ceil(len(x_fit) / spec.batch_size))
     trainer.compile(
         optimizer=_optimizer(spec, steps_per_epoch * spec.epochs),
-        loss=_loss(recipe),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy") if recipe.loss == "binary" else "accuracy"],
+        loss=_loss(loss, recipe.label_smoothing),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy") if loss == "binary" else "accuracy"],
     )
     reporting = ReportingCallback(reporter, spec.epochs, steps_per_epoch)
-    callbacks = [reporting]
+    best = BestWeights()
+    callbacks = [reporting, best]
     if spec.patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience, restore_best_weights=True)
@@ -195,17 +259,20 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     started = time.monotonic()
     history = trainer.fit(
         x_fit,
-        _targets(y_fit, recipe, num_classes),
-        validation_data=(validation[0], _targets(validation[1], recipe, num_classes)),
+        _targets(y_fit, loss, num_classes),
+        validation_data=(validation[0], _targets(validation[1], loss, num_classes)),
         epochs=spec.epochs,
         batch_size=spec.batch_size,
         callbacks=callbacks,
         verbose=verbose,
     )
     train_time_s = time.monotonic() - started
+    # A user's stop can land mid-epoch: keep the weights of the best validated epoch, not half an epoch's.
+    if reporting.stopped and best.weights is not None:
+        trainer.set_weights(best.weights)
 
-    final = keras.Sequential([model, keras.layers.Softmax()]) if recipe.loss == "sparse_logits" else model
-    probabilities = _class_probabilities(final, x_test, recipe)
+    final = keras.Sequential([model, keras.layers.Softmax()]) if loss == "sparse_logits" else model
+    probabilities = _class_probabilities(final, x_test, loss)
     y_pred = probabilities.argmax(axis=1)
     confusion = confusion_matrix(y_test, y_pred, num_classes)
     test = {
@@ -220,13 +287,15 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
         "spec": spec.to_dict(),
         "labels": list(data.class_names),
         "input_shape": list(x_train.shape[1:]),
-        "output": "sigmoid probability of the second label" if recipe.loss == "binary" else "class probabilities",
+        "output": "sigmoid probability of the second label" if loss == "binary" else "class probabilities",
         "test": test,
         "parameters": int(model.count_params()),
         "epochs_done": len(history.epoch),
         "train_samples": len(x_fit),
         "train_time_s": round(train_time_s, 1),
         "stopped_early": reporting.stopped,
+        "weights_from_epoch": best.epoch + 1 if reporting.stopped and best.weights is not None else len(history.epoch),
+        "device": describe_device(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": spec.command(),
         "keras_version": keras.__version__,
@@ -270,18 +339,29 @@ def _split(x, y, spec: TrainSpec, x_test, y_test):
     return x[fit], y[fit], (x[val], y[val])
 
 
-def _targets(y: np.ndarray, recipe: recipes.Recipe, num_classes: int) -> np.ndarray:
-    if recipe.loss == "categorical":
+def _targets(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
+    if loss == "categorical":
         return keras.utils.to_categorical(y, num_classes)
-    return y.astype(np.float32) if recipe.loss == "binary" else y
+    return y.astype(np.float32) if loss == "binary" else y
 
 
-def _loss(recipe: recipes.Recipe) -> keras.losses.Loss:
-    if recipe.loss == "categorical":
-        return keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
-    if recipe.loss == "binary":
+def _loss(loss: str, label_smoothing: float) -> keras.losses.Loss:
+    if loss == "categorical":
+        return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    if loss == "binary":
         return keras.losses.BinaryCrossentropy()
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=recipe.loss == "sparse_logits")
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=loss == "sparse_logits")
+
+
+def _start_model(path: Path, input_shape: tuple[int, ...], outputs: int) -> keras.Model:
+    """Load a model to fine-tune in safe mode, checking that it fits the data."""
+    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    if tuple(model.input_shape[1:]) != tuple(input_shape) or model.output_shape[-1] != outputs:
+        raise ValueError(
+            f"The model {path.name} maps {model.input_shape[1:]} to {model.output_shape[-1]} outputs, but this "
+            f"data needs {tuple(input_shape)} to {outputs}."
+        )
+    return model
 
 
 def _optimizer(spec: TrainSpec, total_steps: int) -> keras.Optimizer:
@@ -314,9 +394,9 @@ def _adapt_normalization(model: keras.Model, x: np.ndarray) -> None:
             layer.adapt(x)
 
 
-def _class_probabilities(model: keras.Model, x: np.ndarray, recipe: recipes.Recipe) -> np.ndarray:
+def _class_probabilities(model: keras.Model, x: np.ndarray, loss: str) -> np.ndarray:
     probabilities = model.predict(x, batch_size=512, verbose=0)
-    if recipe.loss == "binary":
+    if loss == "binary":
         return np.concatenate([1 - probabilities, probabilities], axis=1)
     return probabilities
 

@@ -1,0 +1,169 @@
+"""Altair charts of training runs: per-batch and per-epoch curves, and confusion matrices (no Streamlit here)."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
+SPLIT_COLOURS = {"training": "#4c78a8", "validation": "#f58518"}
+CHART_HEIGHT = 280  # px, legend and axes included
+EMPTY_HEIGHT = 90  # px, a chart still waiting for data
+
+
+def per_batch_values(rows: list[dict], metric: str) -> np.ndarray:
+    """Each batch's own value of `metric`, from Keras' running means that restart every epoch."""
+    frame = pd.DataFrame(rows)
+    means = frame[metric].astype(float).to_numpy()
+    seen = frame["batch"].to_numpy()  # batches before this one in its epoch
+    previous = np.where(seen > 0, np.roll(means, 1), 0.0)
+    return (seen + 1) * means - seen * previous
+
+
+def batch_chart(rows: list[dict], metric: str, steps_per_epoch: int, max_points: int = 600) -> alt.Chart:
+    """One metric per batch (faint) with its moving average (bold), against epochs done."""
+    frame = pd.DataFrame(rows)
+    if frame.empty or frame[metric].isna().all():
+        return _empty_chart(METRIC_TITLES.get(metric, metric), "Waiting for the first batches…")
+    values = pd.Series(per_batch_values(rows, metric))
+    window = max(1, min(len(values) // 10, steps_per_epoch // 4 or 1))
+    average = "moving average"
+    lines = pd.DataFrame(
+        {
+            "epochs": (frame["step"] + 1) / steps_per_epoch,
+            "each batch": values,
+            average: values.rolling(window, min_periods=1).mean(),
+        }
+    )
+    lines = lines.iloc[:: max(1, int(np.ceil(len(lines) / max_points)))]
+    long = lines.melt(id_vars=["epochs"], var_name="line", value_name=metric)
+    return (
+        alt.Chart(long, title=f"{METRIC_TITLES.get(metric, metric)} per batch")
+        .mark_line(clip=True)
+        .encode(
+            x=alt.X("epochs:Q", title="epochs", scale=alt.Scale(domainMin=0)),
+            y=alt.Y(
+                f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric), axis=alt.Axis(format="~r")
+            ),
+            color=alt.Color(
+                "line:N",
+                title=None,
+                scale=alt.Scale(domain=["each batch", average], range=["#a9c6e3", "#1f4e79"]),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[alt.Tooltip("epochs:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f"), "line:N"],
+        )
+        .properties(height=CHART_HEIGHT)
+    )
+
+
+def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) -> alt.Chart:
+    """One metric per finished epoch, training against validation; the x axis spans `total_epochs` when given."""
+    frame = pd.DataFrame(rows)
+    title = f"{METRIC_TITLES.get(metric, metric)} per epoch"
+    if frame.empty:
+        return _empty_chart(title, "Appears when the first epoch ends.")
+    lines = pd.DataFrame(
+        {"epoch": frame["epoch"] + 1, "training": frame[metric], "validation": frame.get(f"val_{metric}")}
+    )
+    long = lines.melt(id_vars=["epoch"], var_name="data", value_name=metric)
+    return (
+        alt.Chart(long.dropna(), title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "epoch:Q",
+                title="epoch",
+                axis=alt.Axis(format="d", tickMinStep=1),
+                scale=alt.Scale(domain=[1, max(2, total_epochs or len(frame))]),
+            ),
+            y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
+            color=alt.Color(
+                "data:N",
+                title=None,
+                scale=alt.Scale(domain=list(SPLIT_COLOURS), range=list(SPLIT_COLOURS.values())),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=["epoch:Q", "data:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=CHART_HEIGHT)
+    )
+
+
+def comparison_chart(curves: dict[str, list[dict]], metric: str, x: str = "epoch", smoothing: float = 0.0) -> alt.Chart:
+    """Several runs' per-epoch curves overlaid: colour per run, solid validation, dashed training.
+
+    Args:
+        curves: run label → its epoch rows (as RunStore.epoch_metrics gives them).
+        x: "epoch" (1-based) or "time_s" (seconds since the run began training).
+        smoothing: 0–1, the weight of an exponential moving average (TensorBoard's slider); 0 draws raw values.
+    """
+    frames = []
+    for label, rows in curves.items():
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            continue
+        for data, column in (("training", metric), ("validation", f"val_{metric}")):
+            if column in frame and frame[column].notna().any():
+                values = frame[column].astype(float)
+                smoothed = values.ewm(alpha=1 - smoothing, adjust=True).mean() if smoothing else values
+                x_values = frame["epoch"] + 1 if x == "epoch" else frame["time_s"]
+                frames.append(pd.DataFrame({"x": x_values, metric: smoothed, "run": label, "data": data}))
+    title = f"{METRIC_TITLES.get(metric, metric)} per epoch"
+    if not frames:
+        return _empty_chart(title, "These runs have no finished epochs yet.")
+    x_title = "epoch" if x == "epoch" else "seconds of training"
+    return (
+        alt.Chart(pd.concat(frames, ignore_index=True), title=title)
+        .mark_line(point=len(frames) <= 8)
+        .encode(
+            x=alt.X("x:Q", title=x_title, axis=alt.Axis(format="d") if x == "epoch" else alt.Axis()),
+            y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
+            color=alt.Color("run:N", title="run", legend=alt.Legend(orient="top", columns=2)),
+            strokeDash=alt.StrokeDash(
+                "data:N", title=None, scale=alt.Scale(domain=["validation", "training"], range=[[1, 0], [5, 3]])
+            ),
+            tooltip=["run:N", "data:N", alt.Tooltip("x:Q", title=x_title), alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=CHART_HEIGHT + 60)
+    )
+
+
+def confusion_chart(confusion: list[list[int]], labels: list[str]) -> alt.LayerChart:
+    """A heatmap of counts[true][predicted], coloured by the share of each true class, with the counts written in."""
+    counts = np.asarray(confusion)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    frame = pd.DataFrame(
+        [
+            {"true": labels[t], "predicted": labels[p], "count": int(counts[t, p]), "share": float(shares[t, p])}
+            for t in range(len(labels))
+            for p in range(len(labels))
+        ]
+    )
+    size = min(600, max(300, 36 * len(labels)))
+    base = alt.Chart(frame, title="Confusion matrix (rows: true class)").encode(
+        x=alt.X("predicted:O", sort=list(labels), title="predicted", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:O", sort=list(labels), title="true"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("share:Q", title="share of row", scale=alt.Scale(scheme="blues", domain=[0, 1])),
+        tooltip=["true:N", "predicted:N", "count:Q", alt.Tooltip("share:Q", format=".1%")],
+    )
+    text = base.mark_text(fontSize=11 if len(labels) <= 12 else 8).encode(
+        text=alt.condition("datum.count > 0", "count:Q", alt.value("")),
+        color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#222")),
+    )
+    return (cells + text).properties(width=size, height=size)
+
+
+def _scale(metric: str) -> alt.Scale:
+    return alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Scale(zero=False)
+
+
+def _empty_chart(title: str, message: str) -> alt.Chart:
+    """A blank frame with a message, so the layout does not jump when data arrives."""
+    return (
+        alt.Chart(pd.DataFrame({"message": [message]}), title=title)
+        .mark_text(color="gray", fontSize=13)
+        .encode(text="message:N")
+        .properties(height=EMPTY_HEIGHT)
+    )

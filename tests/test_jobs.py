@@ -1,0 +1,325 @@
+"""Training jobs: real child processes through queued → running → finished, stop, failure, kill and the queue."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from core import jobs, train
+from core.runs import RunStore
+from core.training import TrainSpec
+
+TINY = TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=1, batch_size=8)
+# A trainer that is `python -m core.train` with two knobs for tests: a pause after each batch (so a test can
+# act while it trains) and an exception at a chosen step. Its command line names core.train, like the real one.
+SLOW_TRAINER = """
+import os, sys, time
+import core.train as train
+
+report_batch = train.StoreReporter.on_batch
+
+def on_batch(self, epoch, batch, logs):
+    if epoch * self.steps_per_epoch + batch == int(os.environ.get("TEST_FAIL_AT_STEP", -1)):
+        raise RuntimeError("injected failure")
+    time.sleep(float(os.environ.get("TEST_BATCH_DELAY_S", 0)))
+    report_batch(self, epoch, batch, logs)
+
+train.StoreReporter.on_batch = on_batch
+sys.exit(train.main(sys.argv[1:]))
+"""
+# Starting a trainer imports TensorFlow: seconds on an idle machine, far more on a busy one.
+TIMEOUT_S = 180
+
+
+@pytest.fixture
+def slow_trainer(monkeypatch: pytest.MonkeyPatch):
+    """Make jobs start SLOW_TRAINER; returns a setter for its batch delay and failing step."""
+    monkeypatch.setattr(jobs, "TRAINER_ARGS", ("-c", SLOW_TRAINER))
+
+    def configure(delay_s: float = 0.0, fail_at_step: int = -1) -> None:
+        monkeypatch.setenv("TEST_BATCH_DELAY_S", str(delay_s))
+        monkeypatch.setenv("TEST_FAIL_AT_STEP", str(fail_at_step))
+
+    return configure
+
+
+def wait_for(condition, timeout_s: float = TIMEOUT_S, every_s: float = 0.1):
+    """Poll `condition()` until it returns something truthy; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(every_s)
+    pytest.fail(f"timed out after {timeout_s} s waiting for {condition}")
+
+
+def finished(store: RunStore, run_id: int):
+    """The run once it has finished, else None (for wait_for)."""
+    run = store.get_run(run_id)
+    return run if run.finished else None
+
+
+@pytest.mark.slow
+def test_started_run_trains_in_a_child_and_completes_with_metrics_and_model(tiny_mnist_dir, slow_trainer):
+    slow_trainer(delay_s=0.1)
+    store = RunStore()
+    run_id = jobs.start_run(replace(TINY, epochs=2), name="first")
+    assert store.get_run(run_id).status == "running"  # Claimed at once: nothing else was training.
+
+    def running_with_batches():
+        run = store.get_run(run_id)
+        return run.status == "running" and store.batch_metrics(run_id)
+
+    wait_for(running_with_batches)
+    run = wait_for(lambda: finished(store, run_id))
+    assert run.status == "completed", jobs.read_log(run_id)
+    assert run.pid != os.getpid()
+    assert Path(run.model_path).is_file()
+    assert len(store.batch_metrics(run_id)) == 16  # 64 samples / 8 per batch × 2 epochs
+    assert [row["epoch"] for row in store.epoch_metrics(run_id)] == [0, 1]
+    assert run.device.startswith(("CPU", "GPU"))
+    assert "Epoch 2/2" in jobs.read_log(run_id)
+
+
+@pytest.mark.slow
+def test_stop_request_ends_the_child_within_a_batch_and_keeps_the_model(tiny_mnist_dir, slow_trainer):
+    slow_trainer(delay_s=0.25)
+    store = RunStore()
+    run_id = jobs.start_run(replace(TINY, epochs=5), name="stop me")
+    seen = len(wait_for(lambda: store.batch_metrics(run_id)))
+    jobs.stop_run(run_id)
+    run = wait_for(lambda: finished(store, run_id))
+    assert run.status == "stopped", jobs.read_log(run_id)
+    steps = len(store.batch_metrics(run_id))
+    # Batches take ≥ 0.25 s and rows are written every 0.5 s, so at most 2 were unwritten when the request
+    # came, plus the one in progress.
+    assert seen <= steps <= seen + 3
+    assert steps < 40
+    assert Path(run.model_path).is_file()
+
+
+@pytest.mark.slow
+def test_exception_in_the_child_marks_the_run_failed_with_its_message(tiny_mnist_dir, slow_trainer):
+    slow_trainer(fail_at_step=3)
+    store = RunStore()
+    run_id = jobs.start_run(TINY)
+    run = wait_for(lambda: finished(store, run_id))
+    assert run.status == "failed"
+    assert run.error == "RuntimeError: injected failure"
+    assert [row["step"] for row in store.batch_metrics(run_id)] == [0, 1, 2]  # nothing before it is lost
+    assert "RuntimeError: injected failure" in jobs.read_log(run_id)
+
+
+@pytest.mark.slow
+def test_killed_child_is_marked_interrupted_on_the_next_check_with_its_metrics(tiny_mnist_dir, slow_trainer):
+    slow_trainer(delay_s=0.2)
+    store = RunStore()
+    run_id = jobs.start_run(replace(TINY, epochs=20))
+    wait_for(lambda: store.batch_metrics(run_id))
+    os.kill(store.get_run(run_id).pid, signal.SIGKILL)
+    wait_for(lambda: not jobs.trainer_alive(store.get_run(run_id).pid), timeout_s=10)
+    assert jobs.refresh(store) == [run_id]
+    run = store.get_run(run_id)
+    assert run.status == "interrupted"
+    assert f"process {run.pid}" in run.error
+    assert store.batch_metrics(run_id)
+
+
+@pytest.mark.slow
+def test_queued_run_starts_when_the_running_one_ends(tiny_mnist_dir):
+    store = RunStore()
+    first = jobs.start_run(TINY, name="first")
+    second = jobs.start_run(TINY, name="second")
+    assert [run.id for run in jobs.queued_runs(store)] == [second]
+    # No page polls here: the first trainer starts the second when it is done.
+    a = wait_for(lambda: finished(store, first))
+    b = wait_for(lambda: finished(store, second))
+    assert (a.status, b.status) == ("completed", "completed"), jobs.read_log(second)
+    assert b.started_at >= a.ended_at
+    assert b.pid != a.pid
+
+
+def test_two_callers_at_once_start_only_one_trainer(monkeypatch):
+    store = RunStore()
+    for name in "abc":
+        store.create_run(TINY.to_dict(), name)
+    spawned = []
+    monkeypatch.setattr(jobs, "_spawn", lambda run_id: spawned.append(run_id) or 4242)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    barrier = threading.Barrier(8)
+
+    def start() -> None:
+        barrier.wait()
+        jobs.start_next(RunStore())
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(spawned) == 1
+    assert [run.name for run in store.list_runs(["running"])] == ["a"]
+    assert store.get_run(spawned[0]).pid == 4242
+
+
+def test_run_of_a_dead_or_foreign_process_is_interrupted_but_a_finished_one_is_left_alone():
+    store = RunStore()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone, foreign, done = (store.create_run({}, name) for name in ("gone", "foreign", "done"))
+    store.claim_run(gone, dead.pid)
+    store.claim_run(foreign, os.getpid())  # alive, but pytest is not a trainer
+    store.claim_run(done, dead.pid)
+    store.mark_finished(done, "completed")
+    assert sorted(jobs.reconcile(store)) == [gone, foreign]
+    assert store.get_run(done).status == "completed"
+    assert store.get_run(gone).status == "interrupted"
+
+
+def test_claimed_run_whose_trainer_never_reported_is_interrupted_after_a_timeout():
+    store = RunStore()
+    run_id = store.create_run({}, "never started")
+    store.claim_next_queued()
+    assert jobs.reconcile(store) == []
+    assert jobs.reconcile(store, now=time.time() + jobs.CLAIM_TIMEOUT_S + 1) == [run_id]
+    assert "did not start" in store.get_run(run_id).error
+
+
+def test_cli_run_is_never_handed_to_a_second_trainer(tiny_mnist_dir, monkeypatch):
+    seen = {}
+
+    def fake_execute(store, run_id, verbose=0):
+        seen["run"] = store.get_run(run_id)
+        seen["started"] = jobs.start_next(store)
+        store.mark_finished(run_id, "completed")
+        return 0
+
+    monkeypatch.setattr(train, "execute_run", fake_execute)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)  # In-process, the "trainer" is pytest.
+    monkeypatch.setattr(jobs, "_spawn", lambda run_id: pytest.fail("a second trainer was started"))
+    assert train.main(["--recipe", "mnist-dense-512", "--epochs", "1"]) == 0
+    assert (seen["run"].status, seen["run"].pid, seen["started"]) == ("running", os.getpid(), None)
+
+
+def test_trainer_refuses_a_run_that_is_not_waiting(capsys):
+    store = RunStore()
+    run_id = store.create_run(TINY.to_dict(), "done")
+    store.mark_finished(run_id, "completed")
+    assert train.main(["--run", str(run_id)]) == 2
+    assert f"run {run_id} is completed" in capsys.readouterr().err
+
+
+def test_cancelled_queued_run_never_starts(monkeypatch):
+    monkeypatch.setattr(jobs, "_spawn", lambda run_id: pytest.fail("a cancelled run was started"))
+    store = RunStore()
+    blocker = store.create_run({}, "training")
+    store.claim_run(blocker, 4242)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    waiting = jobs.start_run(TINY, store=store)
+    jobs.stop_run(waiting, store)
+    store.mark_finished(blocker, "completed")
+    assert jobs.start_next(store) is None
+    assert store.get_run(waiting).status == "stopped"
+
+
+def test_progress_reports_epoch_batch_eta_and_speed():
+    store = RunStore()
+    run_id = store.create_run({"batch_size": 10}, "r")
+    store.mark_started(run_id, pid=1, total_epochs=2, steps_per_epoch=5)
+    store.add_batch_metrics(run_id, [{"step": s, "epoch": s // 5, "batch": s % 5, "time_s": s + 1.0} for s in range(6)])
+    run = store.get_run(run_id)
+    progress = jobs.progress(run, store.batch_metrics(run_id), now=run.started_at + 7)
+    assert (progress.epoch, progress.batch, progress.fraction) == (2, 1, 0.6)
+    assert progress.eta_s == pytest.approx(4.0)  # 4 batches left at 1 s each
+    assert progress.samples_per_s == pytest.approx(10.0)
+    assert progress.elapsed_s == pytest.approx(7.0)
+    assert jobs.progress_caption(progress) == "Epoch 2/2 · batch 1/5 · 7 s elapsed · about 4 s left · 10 samples/s"
+
+
+def test_dataset_note_says_which_file_goes_where(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    ready, note = jobs.dataset_note("sign_mnist")
+    assert not ready
+    assert "sign_mnist_train.csv" in note
+    assert str(tmp_path) in note
+    ready, note = jobs.dataset_note("mnist")
+    assert ready
+    assert "downloads" in note
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(4.4, "4 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
+def test_durations_read_naturally(seconds, text):
+    assert jobs.format_duration(seconds) == text
+
+
+# What the Train page offers beyond a plain run: fine-tuning and keeping the best epoch when stopped.
+
+
+def test_fine_tune_starts_from_a_past_runs_model(tiny_mnist_dir):
+    store = RunStore()
+    first = store.create_run(TINY.resolved().to_dict(), "first")
+    assert train.execute_run(store, first) == 0
+    start = store.get_run(first).model_path
+    # A logits recipe on top of a saved (softmax) model must not apply a second softmax.
+    spec = replace(TINY, recipe="mnist-tf-beginner", init_model=start).resolved()
+    second = store.create_run(spec.to_dict(), "fine-tuned")
+    assert train.execute_run(store, second) == 0
+    run = store.get_run(second)
+    assert run.card["spec"]["init_model"] == start
+    assert run.card["parameters"] == store.get_run(first).card["parameters"]  # the dense-512 net, not the recipe's
+    model = keras.saving.load_model(run.model_path, safe_mode=True)
+    sums = np.asarray(model(np.full((2, 28, 28, 1), 0.5, dtype=np.float32))).sum(axis=1)
+    np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
+    assert "--init-model" in spec.command()
+
+
+@pytest.mark.parametrize(
+    ("card", "message"),
+    [
+        (None, "has no readable card"),
+        (
+            {"labels": list("ABCDEFGHIKLMNOPQRSTUVWXY"), "input_shape": [28, 28, 1]},
+            "knows 24 classes, but MNIST has 10",
+        ),
+        ({"labels": list("0123456789"), "input_shape": [64, 64, 1]}, "reads 64-pixel images, not 28"),
+    ],
+)
+def test_start_model_that_does_not_fit_is_refused_before_start(tmp_path, card, message):
+    model_path = tmp_path / "start.keras"
+    model_path.write_bytes(b"model")
+    if card is not None:
+        model_path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=message):
+        replace(TINY, init_model=str(model_path)).resolved()
+    with pytest.raises(ValueError, match="There is no model file"):
+        replace(TINY, init_model=str(tmp_path / "gone.keras")).resolved()
+
+
+def test_stopped_run_keeps_the_weights_of_its_best_validated_epoch(tiny_mnist_dir, monkeypatch):
+    store = RunStore()
+    run_id = store.create_run(replace(TINY, epochs=6).resolved().to_dict(), "stop late")
+    report_batch = train.StoreReporter.on_batch
+
+    def on_batch(self, epoch, batch, logs):
+        report_batch(self, epoch, batch, logs)
+        if (epoch, batch) == (4, 2):
+            store.request_stop(run_id)
+
+    monkeypatch.setattr(train.StoreReporter, "on_batch", on_batch)
+    assert train.execute_run(store, run_id) == 0
+    run = store.get_run(run_id)
+    val_losses = [row["val_loss"] for row in store.epoch_metrics(run_id)]
+    assert run.status == "stopped"
+    assert len(val_losses) == 5  # Keras closes (and validates) the epoch it stopped in
+    assert run.card["weights_from_epoch"] == 1 + int(np.argmin(val_losses))
+    assert "stopped in epoch 5 of 6" in jobs.outcome(run)
