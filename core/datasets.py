@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from core import asl_photos, sign_csv
+from core import asl_photos, samples, sign_csv
 from core.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
 from core.asl_photos import asl_split as asl_split
 from core.paths import cache_dir, data_dir
@@ -36,6 +36,7 @@ PIMA_CLASSES = ("no diabetes", "diabetes")
 PIMA_TEST_FRACTION = 0.2
 PIMA_SPLIT_SEED = 0
 DOWNLOAD_TIMEOUT_S = 15.0
+MY_DIGITS_MIN = 10  # Fewer saved digits than this make no useful train and test split.
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -84,6 +85,7 @@ class DatasetInfo:
     load: Callable[[int], Dataset] = field(repr=False)  # called with the image size
     resizable: bool = False  # whether the loader honours an image size other than 28
     keras_files: tuple[str, ...] = ()  # files of Keras' download cache that make the dataset usable offline
+    present: Callable[[], bool] | None = field(default=None, repr=False)  # own check, for data kept elsewhere
 
 
 def get_info(name: str) -> DatasetInfo:
@@ -96,6 +98,8 @@ def get_info(name: str) -> DatasetInfo:
 def available(name: str) -> bool:
     """Say cheaply whether the files of dataset `name` are present (no loading, no download)."""
     info = get_info(name)
+    if info.present is not None:
+        return info.present()
     folder = data_dir()
     if any(all((folder / file).exists() for file in files) for files in info.sources):
         return True
@@ -274,6 +278,17 @@ def _load_asl_photos(image_size: int) -> Dataset:
     return Dataset("asl_photos", *arrays, sign_csv.SIGN_LETTERS)
 
 
+def _load_my_digits(image_size: int) -> Dataset:
+    """Load the digits the user saved from the Draw page, with a deterministic train/test split."""
+    count = len(samples.list_samples(samples.MY_DIGITS))
+    if count < MY_DIGITS_MIN:
+        raise DatasetMissing(
+            f"Your own digits: {count} saved so far, at least {MY_DIGITS_MIN} are needed. On the Draw page, "
+            f"use “That was wrong?” to save drawings with their correct digit (kept in {samples.samples_dir()})."
+        )
+    return Dataset(samples.MY_DIGITS, *samples.load_sample_arrays(samples.MY_DIGITS), DIGITS)
+
+
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
@@ -333,6 +348,16 @@ DATASETS: dict[str, DatasetInfo] = {
             needs="diabetes.csv (from Kaggle uciml/pima-indians-diabetes-database)",
             sources=(("diabetes.csv",),),
             load=_load_pima,
+        ),
+        DatasetInfo(
+            name="my_digits",
+            title="My digits",
+            kind="image",
+            num_classes=10,
+            needs=f"at least {MY_DIGITS_MIN} digits saved from the Draw page (“That was wrong?”)",
+            sources=(),
+            load=_load_my_digits,
+            present=lambda: len(samples.list_samples(samples.MY_DIGITS)) >= MY_DIGITS_MIN,
         ),
     )
 }

@@ -29,3 +29,43 @@ def tiny_mnist_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.setenv("HANDLAB_DATA_DIR", str(data))
     return data
+
+
+@pytest.fixture(scope="session")
+def digits_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A digits model that reads clear drawings: the shipped one, else a dense net trained briefly on real MNIST.
+
+    Skips when there is neither models/digits.keras nor mnist.npz in HANDLAB_DATA_DIR to train one on.
+    """
+    from core import catalog, paths
+
+    shipped = catalog.shipped_model("digits")
+    if shipped.is_file():
+        return shipped
+    mnist = paths.data_dir() / "mnist.npz"
+    if not mnist.is_file():
+        pytest.skip("needs models/digits.keras, or mnist.npz in HANDLAB_DATA_DIR to train a stand-in model")
+    return train_stand_in_digits_model(mnist, tmp_path_factory.mktemp("digits-model") / "digits.keras")
+
+
+def train_stand_in_digits_model(mnist_npz: Path, model_path: Path) -> Path:
+    """Train Chollet's first MNIST network (dense 512) for two epochs (~98% on MNIST) and save it with a card."""
+    import keras
+
+    from core.training import save_model
+
+    with np.load(mnist_npz) as data:
+        x, y = data["x_train"].astype(np.float32)[..., None] / 255.0, data["y_train"]
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=128, verbose=0)
+    card = {"labels": list("0123456789"), "dataset": "mnist", "recipe": "mnist-dense-512 (test stand-in)"}
+    return save_model(model, card, model_path)

@@ -155,7 +155,7 @@ def test_keras_download_cache_counts_as_available(data: Path, tmp_path: Path) ->
 
 
 def test_registry_describes_every_dataset() -> None:
-    assert list(datasets.DATASETS) == ["mnist", "fashion_mnist", "sign_mnist", "asl_photos", "pima"]
+    assert list(datasets.DATASETS) == ["mnist", "fashion_mnist", "sign_mnist", "asl_photos", "pima", "my_digits"]
     assert datasets.get_info("pima").kind == "tabular"
     assert datasets.get_info("asl_photos").num_classes == 24
 

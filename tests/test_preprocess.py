@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 import pytest
+from drawings import pen_canvas
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -170,6 +171,33 @@ def test_a_stray_dot_joins_its_neighbour_instead_of_becoming_a_digit():
     ink = draw_digit(drawing("1", (30, 60, 60, 160)), "7", (150, 60, 100, 160), 12)
     cv2.circle(ink, (125, 200), 9, 255, -1)
     assert len(digits_from_canvas(canvas(ink))) == 2
+
+
+def five_with_a_detached_bar(bar_x: tuple[int, int] = (180, 260)) -> np.ndarray:
+    """A 5 whose top bar was drawn apart, to the right of the stem: most of the bar overhangs the body."""
+    ink = np.zeros((280, 280), np.uint8)
+    belly = [(150 + 55 * np.cos(a), 175 + 45 * np.sin(a)) for a in np.radians(np.linspace(-150, 150, 20))]
+    cv2.polylines(ink, [np.int32([(100, 70), (95, 135), *belly])], False, 255, 12, cv2.LINE_AA)
+    cv2.line(ink, (bar_x[0], 62), (bar_x[1], 60), 255, 12, cv2.LINE_AA)
+    return ink
+
+
+def test_the_detached_top_bar_of_a_5_joins_it():
+    (crop,) = digits_from_canvas(canvas(five_with_a_detached_bar()))
+    x, _, w, _ = crop.box_xywh
+    assert x + w >= 260
+
+
+def test_a_flat_stroke_beside_the_middle_of_a_digit_stays_apart():
+    ink = drawing("1", (40, 60, 60, 160))
+    cv2.line(ink, (140, 140), (220, 140), 255, 12, cv2.LINE_AA)  # a minus sign, not part of the 1
+    assert len(digits_from_canvas(canvas(ink))) == 2
+
+
+def test_fives_written_side_by_side_keep_their_own_bars():
+    crops = digits_from_canvas(pen_canvas("55"))
+    assert len(crops) == 2
+    assert crops[0].box_xywh[0] + crops[0].box_xywh[2] < crops[1].box_xywh[0]
 
 
 def photo_of(ink: np.ndarray, seed: int = 0) -> np.ndarray:

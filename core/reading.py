@@ -1,0 +1,141 @@
+"""Reading handwritten numbers: every digit's prediction, and an honest verdict on whether to trust them."""
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from core import images, preprocess
+from core.predict import Prediction, Predictor
+from core.preprocess import DigitCrop
+
+SURE_FROM = 0.6  # A digit whose top probability is below this is shown as "not sure".
+MAX_STROKE_PX = 6.0  # Mean stroke width in the 28×28 input; MNIST's is ≤ 5.1 px for 99.9% of digits, blobs ~9.
+MAX_ASPECT = 2.2  # MNIST digits are at most 2× as wide as tall; wider ink is digits that touch, or a dash.
+MIN_CANVAS_SIDE = 0.06  # On the canvas, a digit whose longer side is under this fraction of the canvas is a dot.
+MAX_DIGITS = 12  # More pieces than this is scribble, not a number.
+
+
+@dataclass(frozen=True, eq=False)
+class DigitReading:
+    """One digit of a drawing or photo: where it is, what the model saw and what it read."""
+
+    crop: DigitCrop
+    prediction: Prediction
+    problem: str | None = None  # Why the ink does not look like a digit, or None.
+
+    @property
+    def sure(self) -> bool:
+        """Whether the reading is confident and the ink looks like a digit."""
+        return self.problem is None and self.prediction.confidence >= SURE_FROM
+
+    @property
+    def guess(self) -> str:
+        """The digit, or "?" when not sure."""
+        return self.prediction.label if self.sure else "?"
+
+    def maybe(self) -> str:
+        """The two likeliest digits as a phrase, e.g. "4 or 9"."""
+        return " or ".join(label for label, _ in self.prediction.top(2))
+
+
+@dataclass(frozen=True, eq=False)
+class NumberReading:
+    """All digits found in one drawing or photo, left to right."""
+
+    digits: tuple[DigitReading, ...]
+    problem: str | None = None  # Why the whole image cannot be read as a number, or None.
+    # The drawing or photo the digits came from, BGR uint8, kept so that a correction can save it.
+    original_bgr: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The most likely number, e.g. "2026"."""
+        return "".join(digit.prediction.label for digit in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """The probability that every digit is right (the product of the digits' confidences)."""
+        return float(np.prod([digit.prediction.confidence for digit in self.digits]))
+
+    @property
+    def sure(self) -> bool:
+        """Whether every digit is read with confidence and nothing looks odd."""
+        return self.problem is None and all(digit.sure for digit in self.digits)
+
+    def verdict(self) -> str:
+        """One honest sentence about the reading, e.g. "Not sure — maybe 4 or 9"."""
+        if self.problem:
+            return self.problem
+        unsure = [digit for digit in self.digits if not digit.sure]
+        if not unsure:
+            return f"Reads {self.text}."
+        if len(self.digits) == 1:
+            return unsure[0].problem or f"Not sure — maybe {unsure[0].maybe()}."
+        where = ", ".join(f"digit {n} (maybe {d.maybe()})" for n, d in enumerate(self.digits, 1) if not d.sure)
+        return f"Not sure about {where}."
+
+
+def read_crops(predictor: Predictor, crops: list[DigitCrop], original_bgr: np.ndarray, canvas: bool) -> NumberReading:
+    """Predict every crop in one batch and judge each; original_bgr is the image they were found in."""
+    if len(crops) > MAX_DIGITS:
+        problem = f"Found {len(crops)} separate pieces: that looks like scribble, not a number."
+        return NumberReading((), problem, original_bgr)
+    probabilities = predictor.predict_batch(np.stack([crop.image for crop in crops])) if crops else []
+    digits = tuple(
+        DigitReading(crop, Prediction(predictor.labels, row), judge_crop(crop, original_bgr.shape, canvas))
+        for crop, row in zip(crops, probabilities, strict=True)
+    )
+    return NumberReading(digits, None, original_bgr)
+
+
+def judge_crop(crop: DigitCrop, image_shape: tuple[int, ...], canvas: bool) -> str | None:
+    """Say why a crop does not look like a digit (a dot, a blob, a dash or touching digits), or None."""
+    _, _, width, height = crop.box_xywh
+    if canvas and max(width, height) < MIN_CANVAS_SIDE * max(image_shape[:2]):
+        return "That is very small: draw the digit bigger."
+    if width > MAX_ASPECT * height:
+        return "That is wider than a digit: leave a small gap between digits."
+    if stroke_width_px(crop.image) > MAX_STROKE_PX:
+        return "That looks like a blob, not a digit: draw it with lines."
+    return None
+
+
+def stroke_width_px(image01: np.ndarray) -> float:
+    """The mean stroke width in pixels of the ink above 0.5."""
+    # A stroke of length L and width w has an area of about L·w and a perimeter of about 2L.
+    mask = (image01 > 0.5).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(contour, True) for contour in contours)
+    return 2 * float(mask.sum()) / perimeter if perimeter else 0.0
+
+
+def read_canvas(predictor: Predictor, image_rgba: np.ndarray | None) -> NumberReading | None:
+    """Read the number drawn on the canvas; None when there is no ink."""
+    crops = preprocess.digits_from_canvas(image_rgba)
+    if not crops:
+        return None
+    # The page's canvas is opaque black, so dropping alpha keeps the drawing as the user saw it.
+    code = cv2.COLOR_RGBA2BGR if image_rgba.shape[2] == 4 else cv2.COLOR_RGB2BGR
+    return read_crops(predictor, crops, cv2.cvtColor(images.to_uint8(image_rgba), code), canvas=True)
+
+
+def read_photo(predictor: Predictor, image_bgr: np.ndarray) -> NumberReading | None:
+    """Read the handwritten number in a photo or scan; None when no ink is found."""
+    crops = preprocess.digits_from_image(image_bgr)
+    return read_crops(predictor, crops, images.to_bgr(image_bgr), canvas=False) if crops else None
+
+
+def outline_digits(image_bgr: np.ndarray, reading: NumberReading) -> np.ndarray:
+    """A copy of the image with a box and the reading drawn around every digit (green if sure, orange if not)."""
+    out = images.to_bgr(image_bgr).copy()
+    line = max(2, round(max(out.shape[:2]) / 250))
+    for digit in reading.digits:
+        x, y, w, h = digit.crop.box_xywh
+        color = (80, 175, 76) if digit.sure else (0, 152, 255)
+        cv2.rectangle(out, (x, y), (x + w, y + h), color, line)
+        scale = max(0.6, h / 110)  # Hershey glyphs are ~22 px tall at scale 1: label ≈ 1/5 of the digit.
+        text_h = round(22 * scale)
+        baseline = y - line - 4 if y - line - 4 >= text_h else y + h + text_h + line + 4
+        cv2.putText(out, digit.guess, (x, baseline), cv2.FONT_HERSHEY_SIMPLEX, scale, color, 2 * line, cv2.LINE_AA)
+    return out

@@ -1,0 +1,149 @@
+"""The user's own labelled samples: digits saved from the Draw page, kept under HANDLAB_HOME as PNG files.
+
+Layout: <home>/samples/<collection>/<label>/<timestamp>.png is the 28×28 model input (greyscale, white on
+black) and <timestamp>.original.png beside it the drawing or photo it came from, cropped around the digit.
+"""
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core import images
+from core.paths import home_dir
+from core.preprocess import DigitCrop
+from core.storage import write_atomically
+
+MY_DIGITS = "my_digits"
+DIGIT_LABELS = tuple("0123456789")
+ORIGINAL_SUFFIX = ".original.png"
+SAMPLE_SIDE = 28  # px, the side of a saved model input.
+ORIGINAL_MARGIN = 0.15  # Originals are cropped around the digit with this margin (fraction of its longer side).
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One saved sample."""
+
+    path: Path  # the 28×28 PNG
+    label: str
+
+    @property
+    def original_path(self) -> Path:
+        """The drawing or photo crop saved with it (may be absent)."""
+        return self.path.with_name(self.path.stem + ORIGINAL_SUFFIX)
+
+
+def samples_dir(collection: str = MY_DIGITS) -> Path:
+    """The folder of a collection: <home>/samples/<collection>."""
+    return home_dir() / "samples" / collection
+
+
+def save_sample(
+    image: np.ndarray,
+    label: str,
+    original_bgr: np.ndarray | None = None,
+    collection: str = MY_DIGITS,
+    labels: tuple[str, ...] = DIGIT_LABELS,
+) -> Sample:
+    """Save a model input (28×28, floats in [0, 1] or uint8) under its label, with the original beside it.
+
+    Both files are written atomically, the original first, so a listed sample is always complete.
+    """
+    if label not in labels:
+        raise ValueError(f"The label must be one of {', '.join(labels)}; got {label!r}.")
+    image = np.asarray(image)
+    if image.shape != (SAMPLE_SIDE, SAMPLE_SIDE):
+        raise ValueError(f"A sample must be a {SAMPLE_SIDE}×{SAMPLE_SIDE} image, not {image.shape}.")
+    path = _free_path(samples_dir(collection) / label)
+    sample = Sample(path, label)
+    if original_bgr is not None:
+        _write_png(sample.original_path, images.to_bgr(original_bgr))
+    _write_png(path, images.to_uint8(image))
+    return sample
+
+
+def save_number(
+    crops: list[DigitCrop], text: str, original_bgr: np.ndarray, collection: str = MY_DIGITS
+) -> list[Sample]:
+    """Save each digit of a drawing or photo under its correct label: text holds one digit per crop."""
+    text = text.strip()
+    if len(text) != len(crops) or not all(char in DIGIT_LABELS for char in text):
+        found = "1 digit" if len(crops) == 1 else f"{len(crops)} digits"
+        raise ValueError(f"Type one digit (0–9) for each digit found; Handlab found {found}, you typed {text!r}.")
+    return [
+        save_sample(crop.image, label, crop_original(original_bgr, crop.box_xywh), collection)
+        for crop, label in zip(crops, text, strict=True)
+    ]
+
+
+def crop_original(image: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.ndarray:
+    """The part of an image around a digit's box, with a margin, clipped to the image."""
+    x, y, w, h = box_xywh
+    margin = round(ORIGINAL_MARGIN * max(w, h))
+    top, left = max(0, y - margin), max(0, x - margin)
+    return image[top : y + h + margin, left : x + w + margin]
+
+
+def list_samples(collection: str = MY_DIGITS) -> list[Sample]:
+    """Every saved sample of a collection, sorted by label then time."""
+    folder = samples_dir(collection)
+    if not folder.is_dir():
+        return []
+    return [
+        Sample(path, path.parent.name)
+        for path in sorted(folder.glob("*/*.png"))
+        if not path.name.endswith(ORIGINAL_SUFFIX) and not path.name.startswith(".")
+    ]
+
+
+def count_samples(collection: str = MY_DIGITS) -> dict[str, int]:
+    """How many samples each label has."""
+    counts: dict[str, int] = {}
+    for sample in list_samples(collection):
+        counts[sample.label] = counts.get(sample.label, 0) + 1
+    return counts
+
+
+def load_sample_arrays(
+    collection: str = MY_DIGITS, labels: tuple[str, ...] = DIGIT_LABELS, test_fraction: float = 0.2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x_train, y_train, x_test, y_test (uint8 (N, 28, 28), int64 label indices) of a collection's samples.
+
+    The split is deterministic and stable: samples are ordered by a hash of their file name and the first
+    ~test_fraction of them (at least one) are the test set, so saving another sample moves at most one.
+    """
+    samples = [sample for sample in list_samples(collection) if sample.label in labels]
+    samples.sort(key=lambda sample: (zlib.crc32(sample.path.name.encode()), sample.path.name))
+    x = np.stack([_read_sample(sample.path) for sample in samples]) if samples else np.zeros((0, 28, 28), np.uint8)
+    y = np.array([labels.index(sample.label) for sample in samples], dtype=np.int64)
+    n_test = max(1, round(test_fraction * len(samples))) if samples else 0
+    return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
+
+
+def _read_sample(path: Path) -> np.ndarray:
+    """Read a saved 28×28 greyscale PNG; ValueError names a damaged file."""
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None or image.shape != (SAMPLE_SIDE, SAMPLE_SIDE):
+        raise ValueError(f"{path} is not a {SAMPLE_SIDE}×{SAMPLE_SIDE} greyscale PNG: delete it or save it again.")
+    return image
+
+
+def _free_path(folder: Path) -> Path:
+    """A new file name in folder from the current time, never one that exists."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    path, n = folder / f"{stamp}.png", 1
+    while path.exists():
+        path, n = folder / f"{stamp}-{n}.png", n + 1
+    return path
+
+
+def _write_png(path: Path, image: np.ndarray) -> None:
+    """Encode an image as PNG and write it atomically."""
+    ok, encoded = cv2.imencode(".png", image)
+    if not ok:
+        raise ValueError(f"Could not encode {path.name} as PNG.")
+    write_atomically(path, lambda tmp: tmp.write_bytes(encoded.tobytes()))

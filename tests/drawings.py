@@ -1,0 +1,119 @@
+"""Test helpers: pen strokes of digits, and MNIST digits re-drawn the way the canvas returns them."""
+
+import math
+
+import cv2
+import numpy as np
+
+Stroke = list[tuple[float, float]]
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start_deg: float, end_deg: float, n: int = 24) -> Stroke:
+    """Points along an elliptic arc in a unit box (x right, y down)."""
+    angles = [math.radians(start_deg + (end_deg - start_deg) * i / n) for i in range(n + 1)]
+    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
+
+
+# How people draw these digits, stroke by stroke, in a unit box (x right, y down). The 4 and 5 take two strokes.
+DIGIT_STROKES: dict[str, list[Stroke]] = {
+    "0": [_arc(0.5, 0.5, 0.45, 0.5, -90, 275)],
+    "1": [[(0.25, 0.2), (0.6, 0.0), (0.6, 1.0)]],
+    "2": [_arc(0.5, 0.27, 0.45, 0.27, 200, 390) + [(0.05, 1.0), (1.0, 1.0)]],
+    "4": [[(0.6, 0.0), (0.0, 0.65), (1.0, 0.65)], [(0.75, 0.3), (0.75, 1.0)]],
+    "7": [[(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]],
+    # The 5's top bar drawn last, apart from the rest and shifted right, as many people write it.
+    "5": [[(0.12, 0.0), (0.08, 0.45)] + _arc(0.45, 0.68, 0.45, 0.32, -150, 150), [(0.55, 0.0), (1.2, -0.03)]],
+}
+
+
+def number_strokes(text: str, digit_height: float = 0.5) -> list[Stroke]:
+    """The strokes of a number written left to right across a unit canvas, with gaps between digits."""
+    width = min(0.6 * digit_height, 0.8 / len(text) * 0.75)
+    gap = width / 2
+    left = 0.5 - (len(text) * width + (len(text) - 1) * gap) / 2
+    top = 0.5 - digit_height / 2
+    strokes = []
+    for i, digit in enumerate(text):
+        x0 = left + i * (width + gap)
+        strokes += [[(x0 + x * width, top + y * digit_height) for x, y in stroke] for stroke in DIGIT_STROKES[digit]]
+    return strokes
+
+
+def pen_canvas(text: str, side: int = 320, pen_px: int = 18) -> np.ndarray:
+    """A number drawn with a round pen on an opaque black canvas, RGBA uint8 as the Draw page's canvas returns."""
+    ink = np.zeros((side, side), np.uint8)
+    for stroke in number_strokes(text):
+        points = np.round(np.array(stroke) * side * 16).astype(np.int32)  # 4 fractional bits.
+        cv2.polylines(ink, [points], False, 255, pen_px, cv2.LINE_AA, 4)
+    return as_canvas_rgba(ink.astype(np.float32) / 255.0)
+
+
+CANVAS_SIDE = 280  # px, the side of the rendered canvas images.
+MNIST_STROKE_PX = 2.4  # MNIST's median stroke width in its 28×28 frame.
+
+
+def mnist_as_canvas(
+    image28: np.ndarray,
+    rng: np.random.Generator,
+    side: int = CANVAS_SIDE,
+    size: float | None = None,
+    thickness: float | None = None,
+) -> np.ndarray:
+    """An MNIST digit as a canvas RGBA image: upscaled, rescaled, shifted and drawn with a thinner or thicker pen.
+
+    The digit's 20 px box becomes 25–90% of the canvas side and its stroke 0.6–2× as wide as MNIST's (a pen
+    thins a stroke but never breaks it), and it lands at a random place on the canvas. Half the images have
+    an opaque black background (what the Draw page's canvas returns), half a transparent one. `size` and
+    `thickness` fix the size (fraction of the side) and the pen instead.
+    """
+    factor = (size or rng.uniform(0.25, 0.9)) * side / 20
+    big = cv2.resize(image28.astype(np.float32) / 255.0, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    mask = _repen((big >= 0.5).astype(np.uint8), thickness or rng.uniform(0.6, 2.0), MNIST_STROKE_PX * factor)
+    x, y, w, h = cv2.boundingRect(mask)
+    ink = mask[y : y + h, x : x + w]
+    if max(w, h) > side - 4:
+        ink = cv2.resize(ink, None, fx=(side - 4) / max(w, h), fy=(side - 4) / max(w, h), interpolation=cv2.INTER_AREA)
+        h, w = ink.shape
+    top, left = rng.integers(0, side - h + 1), rng.integers(0, side - w + 1)
+    canvas = np.zeros((side, side), np.float32)
+    canvas[top : top + h, left : left + w] = ink
+    return as_canvas_rgba(cv2.GaussianBlur(canvas, (3, 3), 0), opaque=bool(rng.random() < 0.5))
+
+
+def _repen(mask: np.ndarray, thickness: float, stroke_px: float) -> np.ndarray:
+    """Redraw a binary stroke image with a pen `thickness` times as wide (dilate or erode, never breaking it)."""
+    radius = round(abs(thickness - 1) * stroke_px / 2)
+    if radius == 0:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    if thickness > 1:
+        return cv2.dilate(mask, kernel)
+    thinner = cv2.erode(mask, kernel)
+    pieces = cv2.connectedComponents(thinner)[0]
+    return thinner if thinner.any() and pieces <= cv2.connectedComponents(mask)[0] else mask
+
+
+def as_canvas_rgba(ink01: np.ndarray, opaque: bool = True) -> np.ndarray:
+    """Greyscale ink in [0, 1] as the browser canvas returns it: white on opaque black, or white with alpha."""
+    ink = np.round(np.clip(ink01, 0, 1) * 255).astype(np.uint8)
+    if opaque:
+        return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+    white = np.where(ink > 0, 255, 0).astype(np.uint8)
+    return np.dstack([white, white, white, ink])
+
+
+def place_side_by_side(canvases: list[np.ndarray], gap: int = 20) -> np.ndarray:
+    """Several single-digit canvas images cropped to their ink and placed left to right on one canvas."""
+    crops = []
+    for rgba in canvases:
+        x, y, w, h = cv2.boundingRect((rgba[:, :, :3].max(axis=2) > 0).astype(np.uint8))
+        crops.append(rgba[y : y + h, x : x + w])
+    height = max(crop.shape[0] for crop in crops) + 2 * gap
+    width = sum(crop.shape[1] for crop in crops) + gap * (len(crops) + 1)
+    out = np.zeros((height, width, 4), np.uint8)
+    out[:, :, 3] = 255
+    left = gap
+    for crop in crops:
+        out[gap : gap + crop.shape[0], left : left + crop.shape[1]] = crop
+        left += crop.shape[1] + gap
+    return out
