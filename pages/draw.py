@@ -1,9 +1,57 @@
-"""Draw a digit and watch the model read it."""
+"""Draw a digit, or a whole number, and watch the model read it after every stroke; or upload a photo."""
 
 import streamlit as st
 
+from core import reading, ui
+
+DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
+
 st.title("Draw a digit")
-st.info(
-    "The drawing canvas is not built yet. Meanwhile, read a photo of a handwritten digit from the "
-    "command line: `python -m core.predict digits photo.png`."
-)
+st.caption("Draw a digit or a whole number, like 2026. The model reads it after every stroke.")
+
+model_path = ui.pick_model("digits", key="draw_model")
+if model_path is None:
+    st.warning(
+        "There is no digits model yet. Train one on the **Train** page, or from the command line: "
+        "`python -m core.train --recipe digits-cnn --save-to models/digits.keras`."
+    )
+    st.stop()
+predictor = ui.load_with_fallback("digits", model_path)
+if predictor is None:
+    st.stop()
+
+source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW, required=True, key="draw_source")
+left, right = st.columns([4, 5], gap="large")
+
+with left:
+    if source == DRAW:
+        st.caption("Draw with mouse or finger:")
+        canvas_area = st.container()
+        pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=ui.CANVAS_SIDE)
+        st.caption("Undo, redo, clear (🗑): toolbar above the canvas.")
+        with canvas_area:
+            drawing = ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
+        result = None if drawing is None else reading.read_canvas(predictor, drawing)
+    else:
+        photo = ui.uploaded_image(key="draw_upload")
+        result = None if photo is None else reading.read_photo(predictor, photo)
+        if photo is not None:
+            shown = photo if result is None else reading.outline_digits(photo, result)
+            st.image(shown, channels="BGR", caption="Your photo")
+
+with right:
+    if source == DRAW and result is None:
+        st.info("Draw a digit in the black square, as big as you like. Leave a gap between digits of a number.")
+        st.stop()
+    if source == UPLOAD and photo is None:
+        st.info("Upload a photo or scan of a handwritten digit or number: dark ink on light paper, any size.")
+        st.stop()
+    if result is None:
+        st.warning("No handwriting found in this photo. Try one with darker ink or more contrast.")
+        st.stop()
+    if result.problem:
+        st.warning(result.problem, icon="🤔")
+        st.stop()
+    ui.show_reading(result)
+
+ui.correction_form(result, key="draw_fix")

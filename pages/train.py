@@ -1,10 +1,22 @@
-"""Start a training run and watch it learn."""
+"""Start a training run and watch it learn, batch by batch; it trains in the background and is never lost."""
 
 import streamlit as st
 
+from core import ui
+from core.runs import RunStore
+
 st.title("Train a model")
-st.info(
-    "Training from the browser is not built yet. Meanwhile, train from the command line: "
-    "`python -m core.train --list` shows the recipes, and "
-    "`python -m core.train --dataset mnist --recipe mnist-dense-512` runs one; runs are recorded for History."
+st.caption(
+    "Pick the data and a recipe, press Start and watch the network learn. Training runs in its own process: "
+    "reload the page, close the tab or visit another page, and it keeps going. Runs started with "
+    "`python -m core.train` show up here too."
 )
+
+# What is training and how the last run ended come first; the form opens by itself only on a first visit.
+ui.live_runs(key="train")
+ui.finished_run(key="train")
+
+first_visit = not RunStore().list_runs()
+with st.expander("Start a new run", expanded=first_visit, icon=":material/model_training:"):
+    spec = ui.train_form(key="train")
+    ui.start_button(spec, key="train")

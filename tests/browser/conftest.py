@@ -7,6 +7,8 @@ Fixtures, from high level to low:
     app_page        a Playwright page on the running app, after its first script run
     page            a fresh page (own context, 1280×800) in the shared browser; screenshot on failure
     app_url         base URL of `streamlit run streamlit_app.py` (one server per session)
+    app_home        the server's HANDLAB_HOME (a tmp dir): tests may put runs or samples there
+    app_data_dir    the server's HANDLAB_DATA_DIR: a small learnable mnist.npz beside the real datasets
     browser         the shared headless Chromium
     launch_browser  factory for a Chromium with more flags, or with a Y4M clip as its webcam:
                     launch_browser(fake_webcam=clip_y4m) then browser.new_context(permissions=["camera"])
@@ -175,13 +177,44 @@ def launch_browser(playwright: Playwright, chromium_executable: str) -> Iterator
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) -> Iterator[str]:
+def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HANDLAB_HOME of the app under test: a fresh tmp dir for the session."""
+    return tmp_path_factory.mktemp("handlab-home")
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with a small, learnable mnist.npz and links to the other datasets of HANDLAB_DATA_DIR."""
+    # Small, so that training from the Train page takes seconds, and works offline.
+    import numpy as np
+
+    from core import paths
+
+    folder = tmp_path_factory.mktemp("handlab-data")
+    real = paths.data_dir()
+    for entry in real.iterdir() if real.is_dir() else []:
+        if entry.name != "mnist.npz":
+            (folder / entry.name).symlink_to(entry)
+    rng = np.random.default_rng(0)
+    splits = {}
+    for split, count in (("train", 3000), ("test", 300)):
+        labels = rng.integers(0, 10, count)
+        images = rng.integers(0, 60, (count, 28, 28), dtype=np.uint8)
+        for row in range(3):  # Digit k is a bright bar across rows 2k+4 to 2k+6: easy to learn, not instant.
+            images[np.arange(count), 2 * labels + 4 + row] = 200
+        splits |= {f"x_{split}": images, f"y_{split}": labels.astype(np.uint8)}
+    np.savez_compressed(folder / "mnist.npz", **splits)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_url(app_home: Path, app_data_dir: Path, chromium_executable: str) -> Iterator[str]:
     """Base URL of the app served by `streamlit run` on a free port, with HANDLAB_HOME in a tmp dir.
 
     Depends on `chromium_executable` so that no server starts when the browser tests are skipped.
     """
     port = free_port()
-    home = tmp_path_factory.mktemp("handlab-home")
+    home = app_home
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     log_path = ARTIFACTS_DIR / "streamlit-server.log"
     command = [
@@ -192,7 +225,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, chromium_executable: str) 
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    env = {**os.environ, "HANDLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "HANDLAB_HOME": str(home), "HANDLAB_DATA_DIR": str(app_data_dir), "PYTHONUNBUFFERED": "1"}
     with log_path.open("w") as log:
         server = subprocess.Popen(
             command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT

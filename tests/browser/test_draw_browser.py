@@ -1,0 +1,116 @@
+"""The Draw page in a real Chromium: mouse strokes on the canvas, the toolbar's undo and clear, an uploaded photo."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from drawings import number_strokes, pen_canvas
+from playwright.sync_api import Page, expect
+
+from core import catalog
+from core.runs import RunStore
+
+HINT = "Draw a digit in the black square"
+
+
+@pytest.fixture(scope="module")
+def app_digits_model(app_home: Path, digits_model: Path) -> Path:
+    """Make the app offer a digits model: the shipped one when it exists, else the stand-in as a finished run."""
+    if digits_model != catalog.shipped_model("digits"):
+        store = RunStore(app_home / "runs.db")
+        run_id = store.create_run({"dataset": "mnist", "recipe": "mnist-dense-512"}, "stand-in", status="completed")
+        store.update_run(run_id, model_path=str(digits_model), test_accuracy=0.97)
+    return digits_model
+
+
+@pytest.fixture
+def draw_page(app_digits_model: Path, page: Page, app_url: str, wait_for_app: Callable[..., None]) -> Page:
+    """The Draw page, loaded, with its model ready and the canvas mounted."""
+    page.goto(app_url)
+    wait_for_app(page)
+    expect(page.get_by_text(HINT)).to_be_visible()
+    expect(canvas(page)).to_be_visible()
+    return page
+
+
+def canvas(page: Page):
+    """The canvas that takes the pointer (Fabric.js draws on an upper canvas above the drawing)."""
+    return page.locator("canvas.upper-canvas")
+
+
+def draw(page: Page, text: str) -> None:
+    """Write a number on the canvas with real mouse strokes."""
+    box = canvas(page).bounding_box()
+    for stroke in number_strokes(text):
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=3)
+        page.mouse.up()
+    page.mouse.move(box["x"] + box["width"] + 200, box["y"])  # out of the way, so the toolbar hides
+
+
+def toolbar_button(page: Page, name: str):
+    """A button of the canvas's own toolbar (shown while the pointer is over the canvas)."""
+    canvas(page).hover()
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def prediction(page: Page):
+    return page.get_by_test_id("stMetricValue")
+
+
+@pytest.mark.parametrize("digit", ["1", "7", "0"])
+def test_drawn_digit_is_predicted(draw_page: Page, wait_for_app, screenshot, digit: str) -> None:
+    draw(draw_page, digit)
+
+    expect(prediction(draw_page)).to_have_text(digit)
+    expect(draw_page.get_by_text(HINT)).to_have_count(0)
+    expect(draw_page.get_by_text("What the model sees")).to_be_visible()
+    wait_for_app(draw_page)  # the run is over: no leftovers of the previous run on the page
+    screenshot(draw_page, f"draw-{digit}")
+
+
+def test_drawn_number_is_read_digit_by_digit(draw_page: Page, wait_for_app, screenshot) -> None:
+    draw(draw_page, "42")
+
+    expect(prediction(draw_page)).to_have_text("42")
+    expect(draw_page.get_by_text("4 · ")).to_be_visible()  # each digit's crop with its confidence
+    expect(draw_page.get_by_text("2 · ")).to_be_visible()
+    wait_for_app(draw_page)
+    expect(draw_page.get_by_text("What the model sees")).to_have_count(0)  # that is for single digits
+    screenshot(draw_page, "draw-42")
+
+
+def test_clear_and_undo_bring_the_hint_back(draw_page: Page, wait_for_app, screenshot) -> None:
+    draw(draw_page, "7")
+    expect(prediction(draw_page)).to_have_text("7")
+
+    toolbar_button(draw_page, "Reset canvas & history").click()
+    expect(draw_page.get_by_text(HINT)).to_be_visible()
+    expect(prediction(draw_page)).to_have_count(0)
+    wait_for_app(draw_page)
+    screenshot(draw_page, "draw-empty")
+
+    draw(draw_page, "1")
+    expect(prediction(draw_page)).to_have_text("1")
+    toolbar_button(draw_page, "Undo").click()
+    expect(draw_page.get_by_text(HINT)).to_be_visible()
+
+
+def test_uploaded_photo_is_read(draw_page: Page, wait_for_app, screenshot, tmp_path: Path) -> None:
+    ink = pen_canvas("70")[:, :, 0]
+    photo = cv2.cvtColor(235 - (ink * 0.7).astype(np.uint8), cv2.COLOR_GRAY2BGR)  # dark ink on light paper
+    path = tmp_path / "seventy.jpg"
+    cv2.imwrite(str(path), cv2.resize(photo, None, fx=2, fy=2))
+
+    draw_page.get_by_text("Upload a photo").click()
+    draw_page.get_by_test_id("stFileUploader").locator('input[type="file"]').set_input_files(path)
+
+    expect(prediction(draw_page)).to_have_text("70")
+    expect(draw_page.get_by_text("Your photo")).to_be_visible()
+    wait_for_app(draw_page)
+    screenshot(draw_page, "draw-upload")

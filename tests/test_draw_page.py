@@ -1,0 +1,172 @@
+"""The Draw page under AppTest: the canvas is patched (AppTest cannot drive custom components), the rest is real."""
+
+import io
+from pathlib import Path
+from unittest import mock
+
+import cv2
+import numpy as np
+import pytest
+from drawings import as_canvas_rgba, pen_canvas
+from streamlit.testing.v1 import AppTest
+
+from core import paths, samples
+from core.runs import RunStore
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
+UPLOAD = "📷 Upload a photo"
+
+
+@pytest.fixture
+def models_dir(digits_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A models/ folder whose shipped digits model is the session's digits model."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for suffix in (".keras", ".json"):
+        (folder / f"digits{suffix}").symlink_to(digits_model.with_suffix(suffix))
+    monkeypatch.setattr(paths, "MODELS_DIR", folder)
+    return folder
+
+
+@pytest.fixture
+def app(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The app on its default page, Draw, after the first run with an untouched canvas."""
+    monkeypatch.chdir(PROJECT_DIR)
+    return AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
+
+
+def run_with_canvas(app: AppTest, image_rgba: np.ndarray | None) -> AppTest:
+    """Rerun the page as if the canvas held this drawing."""
+    with mock.patch("core.ui.digit_canvas", return_value=image_rgba):
+        return app.run()
+
+
+def upload(app: AppTest, name: str, data: bytes) -> AppTest:
+    """Switch to the upload input and upload a file."""
+    app.segmented_control(key="draw_source").set_value(UPLOAD).run()
+    app.file_uploader(key="draw_upload").set_value((name, data, "image/png")).run()
+    return app
+
+
+def prediction(app: AppTest) -> str:
+    """The value of the "Prediction" metric."""
+    (metric,) = [m for m in app.metric if m.label == "Prediction"]
+    return metric.value
+
+
+def png(image: np.ndarray) -> bytes:
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+def assert_no_exception(app: AppTest) -> None:
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_untouched_canvas_shows_a_hint_and_no_prediction(app):
+    assert_no_exception(app)
+    assert app.title[0].value == "Draw a digit"
+    assert any("Draw a digit in the black square" in info.value for info in app.info)
+    assert not app.metric
+    assert not app.error
+
+
+def test_cleared_canvas_shows_the_hint_again(app):
+    run_with_canvas(app, pen_canvas("7"))
+    run_with_canvas(app, as_canvas_rgba(np.zeros((320, 320), np.float32)))
+    assert_no_exception(app)
+    assert any("Draw a digit in the black square" in info.value for info in app.info)
+    assert not app.metric
+
+
+@pytest.mark.parametrize("digit", ["1", "7", "0", "4"])
+def test_drawn_digit_is_predicted(app, digit):
+    run_with_canvas(app, pen_canvas(digit))
+    assert_no_exception(app)
+    assert prediction(app) == digit
+    assert len(app.get("vega_lite_chart")) == 1  # the probability bars
+    assert [image.captions for image in app.get("image")] == [["What the model sees"]]
+
+
+def test_drawn_number_is_read_digit_by_digit(app):
+    run_with_canvas(app, pen_canvas("42"))
+    assert_no_exception(app)
+    assert prediction(app) == "42"
+
+
+def test_blob_is_not_sure(app):
+    blob = np.zeros((320, 320), np.float32)
+    blob[80:240, 90:230] = 1.0
+    run_with_canvas(app, as_canvas_rgba(blob))
+    assert_no_exception(app)
+    assert any("blob" in warning.value for warning in app.warning)
+    assert prediction(app).endswith("?")
+
+
+def test_uploaded_photo_of_a_number_is_read(app):
+    ink = pen_canvas("70")[:, :, 0]
+    photo = cv2.cvtColor(235 - (ink * 0.7).astype(np.uint8), cv2.COLOR_GRAY2BGR)  # dark ink on light paper
+    upload(app, "seventy.png", png(cv2.resize(photo, None, fx=3, fy=3)))
+    assert_no_exception(app)
+    assert not app.error
+    assert prediction(app) == "70"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("notes.png", b"these are not pixels", "not an image"),
+        ("cut.png", png(pen_canvas("7"))[:400], "incomplete"),
+    ],
+)
+def test_bad_upload_shows_an_error_instead_of_crashing(app, name, data, message):
+    upload(app, name, data)
+    assert_no_exception(app)
+    assert any(message in error.value and name in error.value for error in app.error)
+    assert not app.metric
+
+
+def test_too_large_image_is_refused_with_its_size(app):
+    buffer = io.BytesIO()
+    from PIL import Image
+
+    Image.new("L", (8000, 6000)).save(buffer, format="PNG")
+    upload(app, "huge.png", buffer.getvalue())
+    assert_no_exception(app)
+    assert any("megapixels" in error.value for error in app.error)
+
+
+def test_correction_saves_the_drawing_to_my_digits(app, handlab_home):
+    drawing = pen_canvas("7")
+    run_with_canvas(app, drawing)
+    app.text_input(key="draw_fix_answer").input("1")
+    with mock.patch("core.ui.digit_canvas", return_value=drawing):
+        app.button(key="draw_fix_save").click().run()  # a form's submit button
+    assert_no_exception(app)
+    assert any("My digits now has 1" in success.value for success in app.success)
+    (sample,) = samples.list_samples()
+    assert sample.label == "1"
+    assert sample.path.is_relative_to(handlab_home)
+    assert sample.original_path.is_file()
+
+
+def test_broken_run_model_shows_an_error_and_falls_back_to_the_shipped_model(app, tmp_path):
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a model")
+    store = RunStore()
+    run_id = store.create_run({"dataset": "mnist", "recipe": "digits-cnn"}, "broken run", status="completed")
+    store.update_run(run_id, model_path=str(broken))
+    app.run()
+    app.sidebar.selectbox(key="draw_model").select(f"Run {run_id}: broken run")
+    run_with_canvas(app, pen_canvas("7"))
+    assert_no_exception(app)
+    assert any("cannot be loaded" in error.value and "shipped model instead" in error.value for error in app.error)
+    assert prediction(app) == "7"
+
+
+def test_without_any_digits_model_the_page_says_how_to_get_one(app, models_dir):
+    for path in models_dir.iterdir():
+        path.unlink()
+    app.run()
+    assert_no_exception(app)
+    assert any("no digits model yet" in warning.value for warning in app.warning)

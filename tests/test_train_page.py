@@ -1,0 +1,184 @@
+"""The Train page with AppTest: the form checks settings before start, and runs render from the store."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import catalog, jobs
+from core.runs import RunStore
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The Train page after its first run; no trainer process is ever started."""
+    monkeypatch.chdir(PROJECT_DIR)
+    monkeypatch.setattr(jobs, "_spawn", lambda run_id: 4242)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    app = AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
+    return app.switch_page("pages/train.py").run()
+
+
+def start_button(app: AppTest):
+    return next(button for button in app.button if button.key == "train_start")
+
+
+def charts(app: AppTest) -> list:
+    return app.get("vega_lite_chart")
+
+
+def fill_run(store: RunStore, status: str = "running", epochs_done: int = 1) -> int:
+    """A digits run as a trainer would have recorded it: 3 epochs of 10 batches, `epochs_done` of them done."""
+    run_id = store.create_run(
+        {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 3, "batch_size": 32}, "filled"
+    )
+    store.claim_run(run_id, 4242)
+    store.mark_started(run_id, 4242, total_epochs=3, steps_per_epoch=10, device="CPU (2 cores)")
+    steps = range(10 * epochs_done + 4)
+    rows = [
+        {"step": s, "epoch": s // 10, "batch": s % 10, "loss": 2 / (1 + s), "accuracy": s / 40, "time_s": s / 10}
+        for s in steps
+    ]
+    store.add_batch_metrics(run_id, rows)
+    for epoch in range(epochs_done):
+        store.add_epoch_metrics(
+            run_id,
+            {
+                "epoch": epoch,
+                "loss": 1 - epoch / 5,
+                "accuracy": 0.5,
+                "val_loss": 1.1,
+                "val_accuracy": 0.45,
+                "time_s": 1,
+            },
+        )
+    return run_id
+
+
+def finish_run(store: RunStore, run_id: int, model_dir: Path) -> Path:
+    """Give a run the results and model file of a completed run."""
+    model_path = model_dir / "model.keras"
+    model_path.write_bytes(b"not really a model")
+    labels = [str(d) for d in range(10)]
+    card = {"labels": labels, "command": "python -m core.train --recipe mnist-dense-512", "input_shape": [28, 28, 1]}
+    model_path.with_suffix(".json").write_text(json.dumps(card))
+    confusion = [[5 if t == p else 0 for p in range(10)] for t in range(10)]
+    store.update_run(
+        run_id, model_path=str(model_path), card=card, test_accuracy=0.9, test_loss=0.3, confusion=confusion
+    )
+    store.mark_finished(run_id, "completed")
+    return model_path
+
+
+def test_form_defaults_to_the_recipe_and_shows_its_source(page, tiny_mnist_dir):
+    page.run()
+    assert page.selectbox(key="train_dataset").value == "mnist"
+    assert page.number_input(key="train_mnist-dense-512_epochs").value == 5
+    assert any("Chollet, Deep Learning with Python" in caption.value for caption in page.caption)
+    assert not start_button(page).disabled
+
+
+def test_recipes_offered_fit_the_dataset(tiny_mnist_dir, page):
+    page.selectbox(key="train_dataset").select("pima").run()
+    assert page.selectbox(key="train_recipe_pima").options == ["pima-dense"]
+    page.selectbox(key="train_dataset").select("sign_mnist").run()
+    assert page.selectbox(key="train_recipe_sign_mnist").options[:3] == [
+        "asl-dense-512",
+        "asl-cnn",
+        "asl-cnn-augmented",
+    ]
+
+
+@pytest.fixture
+def no_data(tmp_path, monkeypatch):
+    """An empty data folder, set before the page first runs."""
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path / "empty"))
+
+
+def test_missing_dataset_is_explained_and_start_is_disabled(no_data, page):
+    page.selectbox(key="train_dataset").select("sign_mnist").run()
+    assert "sign_mnist_train.csv" in page.error[0].value
+    assert start_button(page).disabled
+
+
+def test_invalid_setting_is_explained_before_start(page, tiny_mnist_dir):
+    page.number_input(key="train_mnist-dense-512_limit").set_value(5).run()
+    assert page.error[0].value == "The sample limit must be between 10 and 10000000, not 5."
+    assert start_button(page).disabled
+
+
+def test_start_queues_the_run_with_the_form_settings(page, tiny_mnist_dir):
+    page.number_input(key="train_mnist-dense-512_epochs").set_value(1).run()
+    start_button(page).click().run()
+    (run,) = RunStore().list_runs()
+    assert (run.status, run.pid, run.spec["epochs"], run.spec["recipe"]) == ("running", 4242, 1, "mnist-dense-512")
+    assert "Starting" in page.get("progress")[0].proto.text
+    assert start_button(page).label == "Add to the queue"
+
+
+def test_live_run_shows_progress_curves_and_stops_on_request(page, tiny_mnist_dir):
+    store = RunStore()
+    run_id = fill_run(store)
+    page.run()
+    (progress,) = page.get("progress")
+    assert progress.proto.text.startswith("Epoch 2/3 · batch 4/10")
+    assert len(charts(page)) == 4  # loss and accuracy, per batch and per epoch
+    page.button(key=f"train_stop_{run_id}").click().run()
+    assert store.stop_requested(run_id)
+    assert page.button(key=f"train_stop_{run_id}").disabled
+
+
+def test_queued_run_is_listed_and_can_be_cancelled(page, tiny_mnist_dir):
+    store = RunStore()
+    fill_run(store)
+    waiting = store.create_run({"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 2}, "waiting")
+    page.run()
+    assert any("Waiting to train" in md.value for md in page.markdown)
+    page.button(key=f"train_cancel_{waiting}").click().run()
+    assert store.get_run(waiting).status == "stopped"
+
+
+def test_finished_run_shows_results_confusion_matrix_and_can_become_the_draw_model(page, tiny_mnist_dir, tmp_path):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=3)
+    model_path = finish_run(store, run_id, tmp_path)
+    page.run()
+    assert page.success[0].value.startswith(f"Run {run_id} completed 3 of 3 epochs")
+    assert page.metric[0].value == "90.0%"
+    assert len(charts(page)) == 5  # four curves and the confusion matrix
+    page.button(key=f"train_use_{run_id}").click().run()
+    assert catalog.active_model("digits") == model_path.resolve()
+    assert any("the model the app uses for digits" in s.value for s in page.success)
+
+
+def test_finished_run_is_offered_as_a_start_for_fine_tuning(page, tiny_mnist_dir, tmp_path):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=3)
+    finish_run(store, run_id, tmp_path)
+    page.run()
+    start = page.selectbox(key="train_mnist-dense-512_start")
+    assert f"Run {run_id}: filled (90.0%)" in start.options
+    start.select_index(start.options.index(f"Run {run_id}: filled (90.0%)")).run()
+    start_button(page).click().run()
+    newest = RunStore().list_runs()[0]
+    assert newest.spec["init_model"] == str(tmp_path / "model.keras")
+
+
+def test_failed_and_interrupted_runs_say_why(page, tiny_mnist_dir):
+    store = RunStore()
+    failed = fill_run(store)
+    store.mark_finished(failed, "failed", error="RuntimeError: injected failure")
+    page.run()
+    assert page.error[0].value == f"Run {failed} failed: RuntimeError: injected failure"
+    lost = fill_run(store)
+    page.run()  # The page watches it train...
+    store.interrupt_run(
+        lost, 4242, "Its trainer (process 4242) ended without finishing it; the metrics so far are kept."
+    )
+    page.run()  # ...and shows it when it ends.
+    assert "interrupted after 1 of 3 epochs" in page.warning[0].value
+    assert len(charts(page)) == 4  # its metrics are kept and drawn
