@@ -1,33 +1,32 @@
-"""Past training runs."""
+"""Compare past runs, see where a model fails, export or activate it."""
 
-import pandas as pd
 import streamlit as st
 
+from core import jobs, ui_history
 from core.runs import RunStore
 
 st.title("Run history")
-runs = RunStore().list_runs()
+store = RunStore()
+jobs.reconcile(store)  # a trainer that died since the last look shows as interrupted, not running
+runs = store.list_runs()
 if not runs:
-    st.info(
-        "No runs yet. Train one from the command line: `python -m core.train --dataset mnist --recipe mnist-dense-512`."
-    )
+    st.info("No runs yet. Train a model and its run appears here, with its curves, mistakes and model.")
+    st.page_link("pages/train.py", label="Train a model", icon="🏋️")
     st.stop()
 
-st.caption("Comparing curves, confusion matrices and mistakes is not built yet; here are the runs recorded so far.")
-table = pd.DataFrame(
-    {
-        "run": [run.id for run in runs],
-        "name": [run.name for run in runs],
-        "status": [run.status for run in runs],
-        "dataset": [run.spec.get("dataset") for run in runs],
-        "recipe": [run.spec.get("recipe") for run in runs],
-        "epochs": [f"{run.epochs_done}/{run.total_epochs or run.spec.get('epochs')}" for run in runs],
-        "test accuracy": [run.test_accuracy for run in runs],
-        "started": [pd.to_datetime(run.created_at, unit="s") for run in runs],
-    }
-)
-st.dataframe(
-    table,
-    hide_index=True,
-    column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
-)
+selected = ui_history.select_runs(runs, store, key="history")
+if not selected:
+    st.stop()
+
+if len(selected) > 1:
+    st.header("Compare")
+    ui_history.show_comparison(selected, store, key="history_compare")
+    names = {f"Run {run.id}: {run.name}": run for run in selected}
+    run = names[st.selectbox("Open one run", list(names), key="history_detail")]
+else:
+    (run,) = selected
+
+st.divider()
+ui_history.show_run(run, store, key="history_run")
+st.divider()
+ui_history.run_actions(run, store, key=f"history_actions_{run.id}")

@@ -1,0 +1,171 @@
+"""Streamlit glue for the History page: the runs table, the comparison, one run in detail, and run actions."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import catalog, datasets, jobs, run_analysis, run_charts
+from core.runs import Run, RunStore
+from core.train import run_dir
+
+MISTAKES_SHOWN = 24
+OPEN_KEY = "history_open"  # the run picker; cleared when a run is deleted
+
+
+def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
+    """Filters, the runs table and a picker; returns the runs the user opened."""
+    columns = st.columns(3)
+    chosen = {
+        field: columns[i].multiselect(label, options, key=f"{key}_{field}")
+        for i, (field, label, options) in enumerate(
+            [
+                ("datasets", "Dataset", sorted({str(r.spec.get("dataset")) for r in runs})),
+                ("recipes", "Recipe", sorted({str(r.spec.get("recipe")) for r in runs})),
+                ("statuses", "Status", sorted({r.status for r in runs})),
+            ]
+        )
+    }
+    shown = run_analysis.filter_runs(runs, **chosen)
+    st.dataframe(
+        run_analysis.runs_table(shown, store),
+        hide_index=True,
+        column_config={
+            "best val accuracy": st.column_config.NumberColumn(format="percent"),
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    by_id = {run.id: run for run in shown}
+    picked = st.multiselect(
+        "Open runs: pick two or more to compare them, one to see it in detail",
+        list(by_id),
+        format_func=lambda run_id: f"Run {run_id}: {by_id[run_id].name}",
+        key=OPEN_KEY,
+    )
+    return [by_id[run_id] for run_id in picked if run_id in by_id]
+
+
+def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
+    """Overlaid learning curves of several runs, with smoothing, and the settings that differ."""
+    left, middle, right = st.columns(3)
+    metric = left.radio("Metric", ["loss", "accuracy"], horizontal=True, key=f"{key}_metric")
+    x_axis = middle.radio("Against", ["epoch", "wall time"], horizontal=True, key=f"{key}_x")
+    weight = right.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key=f"{key}_smoothing")
+    curves = {f"{run.id}: {run.name}": store.epoch_metrics(run.id) for run in runs}
+    chart = run_charts.comparison_chart(curves, metric, "time_s" if x_axis == "wall time" else "epoch", weight)
+    st.altair_chart(chart, width="stretch")
+    differing = run_analysis.differing_settings(runs)
+    if differing.empty:
+        st.caption("These runs used the same settings.")
+    else:
+        st.markdown("**Settings that differ**")
+        st.dataframe(differing, width="stretch")
+
+
+def show_run(run: Run, store: RunStore, key: str) -> None:
+    """One run in detail: history plot, spec and card, confusion matrix, per-class metrics, mistakes."""
+    st.subheader(f"Run {run.id}: {run.name}")
+    st.caption(jobs.outcome(run))
+    epochs = store.epoch_metrics(run.id)
+    loss, accuracy = st.columns(2)
+    loss.altair_chart(run_charts.epoch_chart(epochs, "loss"), width="stretch")
+    accuracy.altair_chart(run_charts.epoch_chart(epochs, "accuracy"), width="stretch")
+    spec_tab, card_tab = st.tabs(["Settings", "Model card"])
+    spec_tab.json(run.spec)
+    card_tab.json(run.card or {"note": "This run has no model card (it did not finish)."})
+    if run.confusion and run.card:
+        labels = run.card["labels"]
+        matrix, per_class = st.columns([3, 2])
+        matrix.altair_chart(run_charts.confusion_chart(run.confusion, labels))
+        per_class.dataframe(_per_class_table(run.confusion, labels), hide_index=True)
+        show_mistakes(run)
+
+
+def _per_class_table(confusion: list[list[int]], labels: list[str]) -> pd.DataFrame:
+    rows = run_analysis.per_class_metrics(confusion, labels)
+    return pd.DataFrame(
+        {
+            "class": [m.label for m in rows],
+            "precision": [m.precision for m in rows],
+            "recall": [m.recall for m in rows],
+            "test samples": [m.support for m in rows],
+        }
+    ).style.format({"precision": "{:.1%}", "recall": "{:.1%}"}, na_rep="–")
+
+
+@st.cache_resource(show_spinner="Loading the test images…", max_entries=2)
+def _test_images(name: str, image_size: int) -> np.ndarray:
+    return datasets.load_dataset(name, image_size=image_size).x_test
+
+
+def show_mistakes(run: Run) -> None:
+    """A gallery of the test images the run's model got wrong, most confident mistakes first."""
+    predictions = Path(run.model_path or "").with_name("test_predictions.npz")
+    if not predictions.is_file():
+        return
+    mistakes = run_analysis.worst_mistakes(predictions, run.card["labels"], MISTAKES_SHOWN)
+    st.markdown(
+        f"**Mistakes** ({len(mistakes)} most confident shown)" if mistakes else "**No mistakes** on the test set."
+    )
+    if not mistakes or datasets.get_info(run.spec["dataset"]).kind != "image":
+        return
+    try:
+        images = _test_images(run.spec["dataset"], run.spec.get("image_size") or 28)
+    except (ValueError, FileNotFoundError) as error:
+        st.caption(f"The test images cannot be shown: {error}")
+        return
+    columns = st.columns(8)
+    for i, mistake in enumerate(mistakes):
+        columns[i % 8].image(
+            images[mistake.index],
+            caption=f"{mistake.true_label} → {mistake.predicted_label} ({mistake.confidence:.0%})",
+            width=84,
+        )
+
+
+def run_actions(run: Run, store: RunStore, key: str) -> None:
+    """Download the model and metrics, activate, rename, delete (with confirmation)."""
+    model = Path(run.model_path) if run.model_path else None
+    download, csv, activate = st.columns(3)
+    if model and model.is_file():
+        download.download_button(
+            "Download model (.keras)", model.read_bytes(), f"handlab-run-{run.id}.keras", key=f"{key}_model"
+        )
+        task = catalog.TASK_OF_DATASET.get(run.spec.get("dataset"))
+        if task and activate.button(f"Use for {task}", key=f"{key}_activate"):
+            catalog.set_active_model(task, model)
+            st.toast(f"Run {run.id} now reads {task} on the pages that use them.")
+    csv.download_button(
+        "Download metrics (.csv)",
+        run_analysis.metrics_csv(store, run.id),
+        f"handlab-run-{run.id}.csv",
+        key=f"{key}_csv",
+    )
+    with st.form(f"{key}_rename", border=False):
+        name = st.text_input("Name", run.name, max_chars=80, key=f"{key}_name")
+        if st.form_submit_button("Rename") and name.strip() and name.strip() != run.name:
+            store.update_run(run.id, name=name.strip())
+            st.rerun()
+    _delete_control(run, store, key)
+
+
+def _delete_control(run: Run, store: RunStore, key: str) -> None:
+    if not run.finished:
+        st.caption("Stop the run before deleting it.")
+        return
+    with st.popover("Delete run…"):
+        st.write(f"Delete run {run.id} ({run.name}), its metrics and its model files? This cannot be undone.")
+        if st.button("Delete for good", type="primary", key=f"{key}_delete"):
+            delete_run(run, store)
+            st.session_state.pop(OPEN_KEY, None)
+            st.rerun()
+
+
+def delete_run(run: Run, store: RunStore) -> None:
+    """Remove a run from the store and its files from disk (shipped models live elsewhere and are never touched)."""
+    folder = run_dir(run.id)
+    store.delete_run(run.id)
+    shutil.rmtree(folder, ignore_errors=True)
