@@ -58,21 +58,6 @@ def differing_settings(runs: list[Run]) -> pd.DataFrame:
     ).astype(str)
 
 
-def smooth(values: list[float], weight: float) -> list[float]:
-    """TensorBoard's debiased exponential moving average; weight 0 leaves the values as they are."""
-    if not 0 <= weight < 1:
-        raise ValueError(f"The smoothing weight must be at least 0 and below 1, not {weight}.")
-    smoothed, last, count = [], 0.0, 0
-    for value in values:
-        if value is None or not np.isfinite(value):
-            smoothed.append(value)
-            continue
-        count += 1
-        last = last * weight + (1 - weight) * value
-        smoothed.append(last / (1 - weight**count))
-    return smoothed
-
-
 @dataclass(frozen=True)
 class ClassMetrics:
     """Precision, recall and support of one class."""

@@ -125,6 +125,7 @@ def comparison_chart(curves: dict[str, list[dict]], metric: str, x: str = "epoch
             tooltip=["run:N", "data:N", alt.Tooltip("x:Q", title=x_title), alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
         .properties(height=CHART_HEIGHT + 60)
+        .interactive()  # drag to pan, scroll to zoom, double-click to reset
     )
 
 

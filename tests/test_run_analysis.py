@@ -51,17 +51,6 @@ def test_differing_settings_lists_only_what_changed(store):
     assert table.loc["learning_rate"].tolist() == ["0.001", "0.01"]
 
 
-def test_smoothing_is_tensorboards_debiased_ema():
-    assert ra.smooth([1.0, 2.0, 3.0], 0.0) == [1.0, 2.0, 3.0]
-    smoothed = ra.smooth([1.0, 1.0, 1.0], 0.9)
-    np.testing.assert_allclose(smoothed, [1.0, 1.0, 1.0])  # debiasing keeps a constant constant
-    s = ra.smooth([0.0, 10.0], 0.5)
-    assert s[0] == 0.0
-    assert s[1] == pytest.approx((0.5 * 0 * 0.5 + 0.5 * 10) / (1 - 0.25))
-    with pytest.raises(ValueError, match="smoothing weight"):
-        ra.smooth([1.0], 1.0)
-
-
 def test_per_class_metrics_from_confusion():
     metrics = ra.per_class_metrics([[8, 2, 0], [1, 9, 0], [0, 0, 0]], ["a", "b", "c"])
     assert metrics[0] == ra.ClassMetrics("a", 8 / 9, 0.8, 10)

@@ -80,4 +80,5 @@ def test_comparison_chart_overlays_runs_with_optional_smoothing():
     raw = run_charts.comparison_chart({"1: a": rows}, "loss").data
     assert raw[raw["data"] == "validation"]["loss"].tolist() == [4, 0]
     assert raw["x"].tolist()[:2] == [1, 2]
-    chart.to_dict()
+    params = chart.to_dict()["params"]
+    assert any(param.get("bind") == "scales" for param in params)  # zoom and pan
