@@ -52,6 +52,7 @@ def test_mnist_drawn_on_the_canvas_is_read_with_99_percent_accuracy(mnist_test, 
             mistakes.append(f"#{i}: {y_test[i]} read as {text or 'nothing'}")
 
     accuracy = 1 - len(mistakes) / DIGITS
+    print(f"canvas pipeline: {accuracy:.2%} of {DIGITS} drawn digits")
     assert accuracy >= MIN_DIGIT_ACCURACY, f"{accuracy:.2%} of {DIGITS} drawn digits; mistakes: {mistakes[:15]}"
 
 
@@ -69,4 +70,5 @@ def test_four_digit_numbers_are_read_whole(mnist_test, predictor):
             mistakes.append(f"{number} read as {text or 'nothing'}")
 
     accuracy = 1 - len(mistakes) / NUMBERS
+    print(f"canvas pipeline: {accuracy:.1%} of {NUMBERS} drawn numbers")
     assert accuracy >= MIN_NUMBER_ACCURACY, f"{accuracy:.1%} of {NUMBERS} numbers; mistakes: {mistakes[:15]}"
