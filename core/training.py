@@ -15,6 +15,8 @@ from core import recipes
 from core.storage import write_atomically, write_text_atomically
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+# Keras' own default learning rate of each optimizer, used when neither the spec nor the recipe sets one.
+DEFAULT_LEARNING_RATES = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2}
 
 
 @dataclass(frozen=True)
@@ -365,8 +367,7 @@ def _start_model(path: Path, input_shape: tuple[int, ...], outputs: int) -> kera
 
 
 def _optimizer(spec: TrainSpec, total_steps: int) -> keras.Optimizer:
-    defaults = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2}
-    rate = spec.learning_rate or defaults[spec.optimizer]
+    rate = spec.learning_rate or DEFAULT_LEARNING_RATES[spec.optimizer]
     if recipes.get_recipe(spec.recipe).schedule == "cosine":
         warmup = max(1, total_steps // 20)
         rate = keras.optimizers.schedules.CosineDecay(

@@ -1,7 +1,8 @@
 """Streamlit glue the pages share: cached predictors, the drawing canvas, uploads and result displays.
 
-The only module in core that imports Streamlit. Everything here is thin: the work happens in plain core
-modules (preprocess, reading, charts, samples), so it can be tested without a browser.
+Streamlit is imported in core only here and in `ui_history.py` (the History page's glue). Everything here is
+thin: the work happens in plain core modules (preprocess, reading, charts, samples, jobs), so it can be tested
+without a browser.
 """
 
 import math
@@ -17,7 +18,7 @@ from core import catalog, charts, datasets, images, jobs, recipes, run_charts, s
 from core.predict import Predictor
 from core.reading import SURE_FROM, NumberReading
 from core.runs import FINISHED, Run, RunStore
-from core.training import OPTIMIZERS, TrainSpec
+from core.training import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
 
 CANVAS_SIDE = 320  # px; square, and roomy enough for a four-digit number.
 PREVIEW_SCALE = 6  # The 28×28 model input is shown 6× enlarged, with crisp pixels.
@@ -206,7 +207,7 @@ def train_form(key: str) -> TrainSpec | None:
     cells = st.columns(3)
     epochs = cells[0].number_input("Epochs", 1, 1000, recipe.epochs, key=f"{tuned}_epochs")
     batch_size = cells[1].number_input("Batch size", 1, 4096, recipe.batch_size, key=f"{tuned}_batch")
-    default_rate = recipe.learning_rate or (0.01 if recipe.optimizer == "sgd" else 0.001)
+    default_rate = recipe.learning_rate or DEFAULT_LEARNING_RATES[recipe.optimizer]
     rate = cells[2].number_input("Learning rate", 1e-5, 1.0, default_rate, step=1e-4, format="%g", key=f"{tuned}_rate")
     with (expander := st.expander("More settings")):
         more = _more_settings(recipe, info, tuned)
@@ -301,7 +302,7 @@ def _more_settings(recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: st
 
 def _dataset_label(name: str) -> str:
     info = datasets.get_info(name)
-    if datasets.available(name) or info.keras_files:
+    if jobs.dataset_note(name)[0]:  # ready to train, possibly after a download
         return info.title
     return f"{info.title} ({'not on this machine' if info.sources else 'not enough saved yet'})"
 
