@@ -8,6 +8,7 @@ server. A trainer that finishes calls `start_next` itself, so the queue moves on
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -118,6 +119,12 @@ def trainer_alive(pid: int) -> bool:
         return False
     # A recycled process id belongs to some other program: its command line does not name the trainer.
     return state not in ("Z", "X") and b"core.train" in cmdline
+
+
+def delete_run(run_id: int, store: RunStore | None = None) -> None:
+    """Remove a run from the store and its files from disk (shipped models live in models/ and are never touched)."""
+    (store or RunStore()).delete_run(run_id)
+    shutil.rmtree(run_dir(run_id), ignore_errors=True)
 
 
 def log_path(run_id: int) -> Path:

@@ -1,6 +1,5 @@
 """Streamlit glue for the History page: the runs table, the comparison, one run in detail, and run actions."""
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +8,6 @@ import streamlit as st
 
 from core import catalog, datasets, jobs, run_analysis, run_charts
 from core.runs import Run, RunStore
-from core.train import run_dir
 
 MISTAKES_SHOWN = 24
 OPEN_KEY = "history_open"  # the run picker; cleared when a run is deleted
@@ -159,13 +157,6 @@ def _delete_control(run: Run, store: RunStore, key: str) -> None:
     with st.popover("Delete run…"):
         st.write(f"Delete run {run.id} ({run.name}), its metrics and its model files? This cannot be undone.")
         if st.button("Delete for good", type="primary", key=f"{key}_delete"):
-            delete_run(run, store)
+            jobs.delete_run(run.id, store)
             st.session_state.pop(OPEN_KEY, None)
             st.rerun()
-
-
-def delete_run(run: Run, store: RunStore) -> None:
-    """Remove a run from the store and its files from disk (shipped models live elsewhere and are never touched)."""
-    folder = run_dir(run.id)
-    store.delete_run(run.id)
-    shutil.rmtree(folder, ignore_errors=True)
