@@ -1,7 +1,9 @@
-"""The user's own labelled samples: digits saved from the Draw page, kept under HANDLAB_HOME as PNG files.
+"""The user's own labelled samples: digits from the Draw page and signs from the Sign page, as PNG files.
 
-Layout: <home>/samples/<collection>/<label>/<timestamp>.png is the 28×28 model input (greyscale, white on
-black) and <timestamp>.original.png beside it the drawing or photo it came from, cropped around the digit.
+Layout: <home>/samples/<collection>/<label>/<timestamp>.png is the greyscale model input and
+<timestamp>.original.png beside it the drawing, photo or webcam frame it came from, cropped around the digit or
+hand. Digits (my_digits) are stored as the 28×28 MNIST-form input; signs (my_signs) as a 128×128 hand crop from
+`preprocess.letter_from_frame`, resized on load to the model's input size.
 """
 
 import zlib
@@ -12,15 +14,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core import images
+from core import images, preprocess
 from core.paths import home_dir
 from core.preprocess import DigitCrop
+from core.sign_csv import SIGN_LETTERS
 from core.storage import write_atomically
 
 MY_DIGITS = "my_digits"
+MY_SIGNS = "my_signs"
 DIGIT_LABELS = tuple("0123456789")
 ORIGINAL_SUFFIX = ".original.png"
-SAMPLE_SIDE = 28  # px, the side of a saved model input.
+SAMPLE_SIDE = 28  # px, the side of a saved digit.
+# px, the side of a saved sign: larger than any letters model's input, so a model of any size can train on it.
+SIGN_SIDE = 128
 ORIGINAL_MARGIN = 0.15  # Originals are cropped around the digit with this margin (fraction of its longer side).
 
 
@@ -48,16 +54,17 @@ def save_sample(
     original_bgr: np.ndarray | None = None,
     collection: str = MY_DIGITS,
     labels: tuple[str, ...] = DIGIT_LABELS,
+    side: int = SAMPLE_SIDE,
 ) -> Sample:
-    """Save a model input (28×28, floats in [0, 1] or uint8) under its label, with the original beside it.
+    """Save a model input (side×side, floats in [0, 1] or uint8) under its label, with the original beside it.
 
     Both files are written atomically, the original first, so a listed sample is always complete.
     """
     if label not in labels:
         raise ValueError(f"The label must be one of {', '.join(labels)}; got {label!r}.")
     image = np.asarray(image)
-    if image.shape != (SAMPLE_SIDE, SAMPLE_SIDE):
-        raise ValueError(f"A sample must be a {SAMPLE_SIDE}×{SAMPLE_SIDE} image, not {image.shape}.")
+    if image.shape != (side, side):
+        raise ValueError(f"A sample must be a {side}×{side} image, not {image.shape}.")
     path = _free_path(samples_dir(collection) / label)
     sample = Sample(path, label)
     if original_bgr is not None:
@@ -78,6 +85,13 @@ def save_number(
         save_sample(crop.image, label, crop_original(original_bgr, crop.box_xywh), collection)
         for crop, label in zip(crops, text, strict=True)
     ]
+
+
+def save_sign(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int], label: str) -> Sample:
+    """Save the hand in a frame as a my_signs sample: the letter crop at SIGN_SIDE, the colour crop beside it."""
+    label = label.strip().upper()
+    crop = preprocess.letter_from_frame(frame_bgr, box_xywh, size=SIGN_SIDE)
+    return save_sample(crop, label, crop_original(frame_bgr, box_xywh), MY_SIGNS, SIGN_LETTERS, SIGN_SIDE)
 
 
 def crop_original(image: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.ndarray:
@@ -109,27 +123,35 @@ def count_samples(collection: str = MY_DIGITS) -> dict[str, int]:
 
 
 def load_sample_arrays(
-    collection: str = MY_DIGITS, labels: tuple[str, ...] = DIGIT_LABELS, test_fraction: float = 0.2
+    collection: str = MY_DIGITS,
+    labels: tuple[str, ...] = DIGIT_LABELS,
+    test_fraction: float = 0.2,
+    *,
+    side: int = SAMPLE_SIDE,
+    image_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """x_train, y_train, x_test, y_test (uint8 (N, 28, 28), int64 label indices) of a collection's samples.
+    """x_train, y_train, x_test, y_test (uint8 (N, S, S), int64 label indices) of a collection's samples.
 
-    The split is deterministic and stable: samples are ordered by a hash of their file name and the first
-    ~test_fraction of them (at least one) are the test set, so saving another sample moves at most one.
+    Samples are stored side×side and resized to image_size (default: side) with area averaging. The split is
+    deterministic and stable: samples are ordered by a hash of their file name and the first ~test_fraction of
+    them (at least one) are the test set, so saving another sample moves at most one.
     """
+    size = image_size or side
     samples = [sample for sample in list_samples(collection) if sample.label in labels]
     samples.sort(key=lambda sample: (zlib.crc32(sample.path.name.encode()), sample.path.name))
-    x = np.stack([_read_sample(sample.path) for sample in samples]) if samples else np.zeros((0, 28, 28), np.uint8)
+    read = [_read_sample(sample.path, side, size) for sample in samples]
+    x = np.stack(read) if read else np.zeros((0, size, size), np.uint8)
     y = np.array([labels.index(sample.label) for sample in samples], dtype=np.int64)
     n_test = max(1, round(test_fraction * len(samples))) if samples else 0
     return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
 
 
-def _read_sample(path: Path) -> np.ndarray:
-    """Read a saved 28×28 greyscale PNG; ValueError names a damaged file."""
+def _read_sample(path: Path, side: int = SAMPLE_SIDE, size: int = SAMPLE_SIDE) -> np.ndarray:
+    """Read a saved side×side greyscale PNG, resized to size×size; ValueError names a damaged file."""
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if image is None or image.shape != (SAMPLE_SIDE, SAMPLE_SIDE):
-        raise ValueError(f"{path} is not a {SAMPLE_SIDE}×{SAMPLE_SIDE} greyscale PNG: delete it or save it again.")
-    return image
+    if image is None or image.shape != (side, side):
+        raise ValueError(f"{path} is not a {side}×{side} greyscale PNG: delete it or save it again.")
+    return image if size == side else cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def _free_path(folder: Path) -> Path:

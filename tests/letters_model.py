@@ -1,0 +1,38 @@
+"""Tiny stand-in letters models for tests: the real model's input and labels, fixed answers, no training."""
+
+from pathlib import Path
+
+import numpy as np
+
+from core.sign_csv import SIGN_LETTERS
+
+INPUT_SIDE = 64  # The shipped letters model reads 64×64 greyscale crops.
+
+
+def make_letters_model(path: Path, favourite: str | None = "B", side: int = INPUT_SIDE) -> Path:
+    """Save a model of 64×64×1 input and 24 softmax outputs that always answers `favourite` (~99.9% sure).
+
+    With favourite=None it spreads its answer evenly over the 24 letters: never sure.
+    """
+    import keras
+
+    from core.training import save_model
+
+    bias = np.zeros(len(SIGN_LETTERS), np.float32)
+    if favourite is not None:
+        bias[SIGN_LETTERS.index(favourite)] = 10.0
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(side, side, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(len(SIGN_LETTERS), activation="softmax", kernel_initializer="zeros"),
+        ]
+    )
+    model.layers[-1].bias.assign(bias)
+    card = {
+        "labels": list(SIGN_LETTERS),
+        "input_shape": [side, side, 1],
+        "dataset": "letters",
+        "recipe": "test stand-in",
+    }
+    return save_model(model, card, path)
