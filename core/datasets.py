@@ -37,6 +37,7 @@ PIMA_TEST_FRACTION = 0.2
 PIMA_SPLIT_SEED = 0
 DOWNLOAD_TIMEOUT_S = 15.0
 MY_DIGITS_MIN = 10  # Fewer saved digits than this make no useful train and test split.
+MY_SIGNS_MIN = 10  # The same for signs saved from the Sign page.
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -289,6 +290,20 @@ def _load_my_digits(image_size: int) -> Dataset:
     return Dataset(samples.MY_DIGITS, *samples.load_sample_arrays(samples.MY_DIGITS), DIGITS)
 
 
+def _load_my_signs(image_size: int) -> Dataset:
+    """Load the signs the user saved from the Sign page (128×128 hand crops), resized to image_size."""
+    count = len(samples.list_samples(samples.MY_SIGNS))
+    if count < MY_SIGNS_MIN:
+        raise DatasetMissing(
+            f"Your own signs: {count} saved so far, at least {MY_SIGNS_MIN} are needed. On the Sign page, sign a "
+            f"letter and use “Save this as…” with the right letter (kept in {samples.samples_dir(samples.MY_SIGNS)})."
+        )
+    arrays = samples.load_sample_arrays(
+        samples.MY_SIGNS, sign_csv.SIGN_LETTERS, side=samples.SIGN_SIDE, image_size=image_size
+    )
+    return Dataset(samples.MY_SIGNS, *arrays, sign_csv.SIGN_LETTERS)
+
+
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
@@ -358,6 +373,17 @@ DATASETS: dict[str, DatasetInfo] = {
             sources=(),
             load=_load_my_digits,
             present=lambda: len(samples.list_samples(samples.MY_DIGITS)) >= MY_DIGITS_MIN,
+        ),
+        DatasetInfo(
+            name="my_signs",
+            title="My signs",
+            kind="image",
+            num_classes=24,
+            needs=f"at least {MY_SIGNS_MIN} signs saved from the Sign page (“Save this as…”)",
+            sources=(),
+            load=_load_my_signs,
+            resizable=True,
+            present=lambda: len(samples.list_samples(samples.MY_SIGNS)) >= MY_SIGNS_MIN,
         ),
     )
 }
