@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,11 +55,22 @@ def load_model(model_path: Path) -> keras.Model:
     model_path = Path(model_path)
     if not model_path.is_file():
         raise ValueError(f"There is no model file at {model_path}.")
+    refused = f"The model {model_path.name} cannot be loaded safely"
+    if not zipfile.is_zipfile(model_path):  # Keras would say "File not found" about a damaged file.
+        raise ValueError(f"{refused}: it is not a .keras file, or it is damaged. Save or download it again.")
     try:
         return keras.saving.load_model(model_path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for bad files; all mean "not loadable".
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"The model {model_path.name} cannot be loaded safely: {reason}") from None
+        if "safe_mode" in reason or "Lambda" in reason:
+            reason = "it contains Python code (a Lambda layer), which Handlab never runs. Train it without one."
+        raise ValueError(f"{refused}: {reason}") from None
+
+
+# What each task's pages feed a model: the input shape (None: any square greyscale image) and the labels
+# (None: any alphabetic names, as letter models may differ in their classes).
+TASK_INPUTS: dict[str, tuple[int, ...] | None] = {"digits": (28, 28, 1), "letters": None, "fashion": (28, 28, 1)}
+TASK_LABELS: dict[str, int | None] = {"digits": 10, "letters": None, "fashion": 10}
 
 
 class Predictor:
@@ -106,6 +118,27 @@ class Predictor:
         """The prediction for one input."""
         return Prediction(self.labels, self.predict_batch(x)[0])
 
+    def check_task(self, task: str) -> None:
+        """Raise ValueError when this model cannot read what the pages of `task` give it."""
+        name, shape = self.model_path.name, self.input_shape
+        wanted = TASK_INPUTS[task]
+        with_channel = (*shape, 1) if len(shape) == 2 else shape  # predict_batch adds a missing channel axis
+        square_grey = len(with_channel) == 3 and shape[0] == shape[1] and with_channel[2] == 1
+        if (wanted is not None and with_channel != wanted) or not square_grey:
+            needs = f"{wanted[0]}×{wanted[1]} greyscale" if wanted else "square greyscale"
+            raise ValueError(f"The model {name} reads inputs of shape {shape}, but {task} are {needs} images.")
+        count = TASK_LABELS[task]
+        if task == "digits" and self.labels != tuple("0123456789"):
+            problem = "not the digits 0–9"
+        elif count is not None and len(self.labels) != count:
+            problem = f"not the {count} {task} classes"
+        elif task == "letters" and not all(label.isalpha() for label in self.labels):
+            problem = "not letters"
+        else:
+            return
+        shown = ", ".join(self.labels[:5]) + (", …" if len(self.labels) > 5 else "")
+        raise ValueError(f"The model {name} names {len(self.labels)} classes ({shown}), {problem}.")
+
 
 def default_model_path(task: str) -> Path:
     """The shipped model for a task: models/<task>.keras."""
@@ -145,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     model_path = args.model or default_model_path(args.task)
     try:
         predictor = Predictor(model_path)
+        predictor.check_task(args.task)
     except ValueError as error:
         hint = f" Train one: python -m core.train --recipe {args.task}-cnn --save-to {model_path}"
         print(f"error: {error}{hint if not args.model else ''}", file=sys.stderr)

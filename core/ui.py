@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from core import catalog, charts, datasets, images, jobs, recipes, run_charts, samples
+from core.markup import plain
 from core.predict import Predictor
 from core.reading import SURE_FROM, NumberReading
 from core.runs import FINISHED, Run, RunStore
@@ -53,10 +54,21 @@ def pick_model(task: str, key: str) -> Path | None:
     return choices[labels.index(label)].path
 
 
+def task_predictor(task: str, model_path: Path) -> Predictor:
+    """The cached Predictor of a model that fits the task's pages; ValueError says why a model does not."""
+    predictor = predictor_for(model_path)
+    predictor.check_task(task)
+    return predictor
+
+
 def load_with_fallback(task: str, model_path: Path) -> Predictor | None:
-    """The chosen model's Predictor; on failure an error, then the shipped model, or None if that fails too."""
+    """The chosen model's Predictor; on failure an error, then the shipped model, or None if that fails too.
+
+    A damaged model, one with code in it (refused by safe loading) or one of the wrong shape for the task
+    never reaches the page: the shipped model reads instead, so the page keeps working.
+    """
     try:
-        return predictor_for(model_path)
+        return task_predictor(task, model_path)
     except ValueError as error:
         shipped = catalog.shipped_model(task)
         fallback = " Using the shipped model instead." if shipped.resolve() != Path(model_path).resolve() else ""
@@ -64,7 +76,7 @@ def load_with_fallback(task: str, model_path: Path) -> Predictor | None:
         if not fallback:
             return None
     try:
-        return predictor_for(shipped)
+        return task_predictor(task, shipped)
     except ValueError as error:
         st.error(str(error))
         return None
@@ -337,7 +349,7 @@ def live_runs(key: str) -> None:
         st.markdown(f"**Waiting to train** ({len(queue)}): one run trains at a time.")
     for position, run in enumerate(queue, start=1):
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.write(f"{position}. Run {run.id}: {run.name}, {run.spec.get('epochs')} epochs")
+        text.write(f"{position}. Run {run.id}: {plain(run.name)}, {run.spec.get('epochs')} epochs")
         button.button("Cancel", key=f"{key}_cancel_{run.id}", width="stretch", on_click=jobs.stop_run, args=(run.id,))
 
 
@@ -345,7 +357,9 @@ def _live_run(run: Run, store: RunStore, key: str) -> None:
     """A training run's progress bar, stop button and live curves."""
     with st.container(border=True):
         head, button = st.columns([5, 1], vertical_alignment="center")
-        head.markdown(f"**Run {run.id}: {run.name}** · " + (f"training on {run.device}" if run.device else "starting"))
+        head.markdown(
+            f"**Run {run.id}: {plain(run.name)}** · " + (f"training on {run.device}" if run.device else "starting")
+        )
         # A callback runs before the redraw, so the page shows the run stopping at once.
         button.button(
             "Stopping…" if run.stop_requested else "Stop",

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import catalog, datasets, jobs, run_analysis, run_charts
+from core.markup import plain
 from core.runs import Run, RunStore
 
 MISTAKES_SHOWN = 24
@@ -65,7 +66,7 @@ def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
 
 def show_run(run: Run, store: RunStore, key: str) -> None:
     """One run in detail: history plot, spec and card, confusion matrix, per-class metrics, mistakes."""
-    st.subheader(f"Run {run.id}: {run.name}")
+    st.subheader(f"Run {run.id}: {plain(run.name)}")
     st.caption(jobs.outcome(run))
     epochs = store.epoch_metrics(run.id)
     loss, accuracy = st.columns(2)
@@ -119,7 +120,7 @@ def show_mistakes(run: Run) -> None:
     for i, mistake in enumerate(mistakes):
         columns[i % 8].image(
             images[mistake.index],
-            caption=f"{mistake.true_label} → {mistake.predicted_label} ({mistake.confidence:.0%})",
+            caption=f"{plain(mistake.true_label)} → {plain(mistake.predicted_label)} ({mistake.confidence:.0%})",
             width=84,
         )
 
@@ -155,7 +156,7 @@ def _delete_control(run: Run, store: RunStore, key: str) -> None:
         st.caption("Stop the run before deleting it.")
         return
     with st.popover("Delete run…"):
-        st.write(f"Delete run {run.id} ({run.name}), its metrics and its model files? This cannot be undone.")
+        st.write(f"Delete run {run.id} ({plain(run.name)}), its metrics and its model files? This cannot be undone.")
         if st.button("Delete for good", type="primary", key=f"{key}_delete"):
             jobs.delete_run(run.id, store)
             st.session_state.pop(OPEN_KEY, None)
