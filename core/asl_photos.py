@@ -21,6 +21,10 @@ from core.storage import write_atomically
 # Bump when the way photos become letters changes outside core/preprocess.py, so cached arrays are rebuilt.
 ASL_CROP_VERSION = 1
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
+# The "groups" split: photos are clustered by how they look as a whole (a 4×4 Lab thumbnail: background, light,
+# skin) and whole clusters are held out, so the test photos come from rooms and people training never saw.
+LOOK_ALIKE_GROUPS = 10
+GROUPS_TEST_FRACTION = 0.2
 
 
 class Photo(NamedTuple):
@@ -39,15 +43,45 @@ def asl_split(k: int) -> Literal["train", "test"]:
     return "test" if (k // 100) % 5 == 4 else "train"
 
 
-def load_asl_arrays(folder: Path, image_size: int, cache: Path) -> tuple[np.ndarray, ...]:
-    """Return x_train, y_train, x_test, y_test (uint8 (N, S, S), int64), from `cache` when it is current."""
+def look_alike_test_mask(paths: list[str], groups: int = LOOK_ALIKE_GROUPS) -> np.ndarray:
+    """Cluster photos by their 4×4 Lab thumbnail and mark whole clusters as test until a fifth is held out."""
+
+    def thumbnail(path: str) -> np.ndarray:
+        small = cv2.resize(cv2.imread(path, cv2.IMREAD_COLOR), (4, 4), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32).ravel()
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        features = np.stack(list(pool.map(thumbnail, paths)))
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 100, 0.1)
+    _, cluster, _ = cv2.kmeans(features, groups, None, criteria, 5, cv2.KMEANS_PP_CENTERS)
+    cluster = cluster.ravel()
+    is_test = np.zeros(len(paths), dtype=bool)
+    for group in np.random.default_rng(0).permutation(groups):
+        if is_test.mean() >= GROUPS_TEST_FRACTION:
+            break
+        is_test |= cluster == group
+    return is_test
+
+
+def load_asl_arrays(
+    folder: Path, image_size: int, cache: Path, split: Literal["blocks", "groups"] = "blocks"
+) -> tuple[np.ndarray, ...]:
+    """Return x_train, y_train, x_test, y_test (uint8 (N, S, S), int64), from `cache` when it is current.
+
+    `split`: "blocks" holds out every fifth hundred of each letter's photo numbers (asl_split); "groups" holds
+    out whole clusters of look-alike photos (look_alike_test_mask).
+    """
     photos = list_asl_photos(folder)
-    key = cache_key(photos, image_size)
+    key = cache_key(photos, image_size) + ("" if split == "blocks" else f", {split}")
     arrays = _read_cache(cache, key)
     if arrays is None:
         images = convert_photos([photo.path for photo in photos], image_size)
         labels = np.array([photo.label for photo in photos], dtype=np.int64)
-        is_test = np.array([asl_split(photo.k) == "test" for photo in photos], dtype=bool)
+        if split == "groups":
+            is_test = look_alike_test_mask([photo.path for photo in photos])
+        else:
+            is_test = np.array([asl_split(photo.k) == "test" for photo in photos], dtype=bool)
         arrays = (images[~is_test], labels[~is_test], images[is_test], labels[is_test])
         write_atomically(cache, lambda tmp: _write_cache(tmp, key, arrays))
     return arrays

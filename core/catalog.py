@@ -14,6 +14,8 @@ TASK_OF_DATASET = {
     "my_digits": "digits",
     "sign_mnist": "letters",
     "asl_photos": "letters",
+    "letters": "letters",
+    "letters_groups": "letters",
     "my_signs": "letters",
     "fashion_mnist": "fashion",
 }

@@ -38,6 +38,9 @@ PIMA_SPLIT_SEED = 0
 DOWNLOAD_TIMEOUT_S = 15.0
 MY_DIGITS_MIN = 10  # Fewer saved digits than this make no useful train and test split.
 MY_SIGNS_MIN = 10  # The same for signs saved from the Sign page.
+# Sign MNIST's 27,455 training images are augmented copies of about 1,700 photos; every third keeps that variety
+# and lets the ASL photos, the real hands, weigh as much as the Sign MNIST images in the `letters` mix.
+LETTERS_SIGN_MNIST_STRIDE = 3
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -197,8 +200,28 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
+def upscale(images: np.ndarray, image_size: int) -> np.ndarray:
+    """Resize uint8 (N, 28, 28) images to (N, size, size) with cv2.INTER_LINEAR, the mapping model cards state."""
+    import cv2
+
+    if images.shape[1:] == (image_size, image_size):
+        return images
+    resized = [cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_LINEAR) for image in images]
+    return np.stack(resized) if resized else np.zeros((0, image_size, image_size), np.uint8)
+
+
+def input_note(name: str, image_size: int) -> str | None:
+    """How a 28×28 image of dataset `name` maps to a model input of `image_size`, for model cards."""
+    if image_size == 28 or get_info(name).num_classes != len(sign_csv.SIGN_LETTERS):  # only letters are resized
+        return None
+    return (
+        f"A hand crop from core.preprocess.letter_from_frame(frame, size={image_size}); a 28×28 Sign MNIST "
+        f"image is upscaled to {image_size}×{image_size} with cv2.INTER_LINEAR."
+    )
+
+
 def _load_sign_mnist(image_size: int) -> Dataset:
-    """Load Sign Language MNIST from sign_mnist.npz, else from the Kaggle CSVs."""
+    """Load Sign Language MNIST from sign_mnist.npz, else from the Kaggle CSVs (upscaled to image_size)."""
     folder = data_dir()
     if (folder / "sign_mnist.npz").exists():
         arrays = _read_npz(folder / "sign_mnist.npz")
@@ -213,7 +236,22 @@ def _load_sign_mnist(image_size: int) -> Dataset:
             raise _missing("sign_mnist", f"found only {present[0]}" if present else "")
         x_train, labels_train, x_test, labels_test = sign_csv.read_sign_mnist_pair(train_path, test_path)
     train, test = sign_csv.sign_class_indices(labels_train), sign_csv.sign_class_indices(labels_test)
+    x_train, x_test = upscale(x_train, image_size), upscale(x_test, image_size)
     return Dataset("sign_mnist", x_train, train, x_test, test, sign_csv.SIGN_LETTERS)
+
+
+def _load_letters(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
+    """The ASL photos plus every third Sign MNIST training image; the test split holds both test sets."""
+    photos, sign = _load_asl_photos(image_size, split), _load_sign_mnist(image_size)
+    keep = slice(None, None, LETTERS_SIGN_MNIST_STRIDE)
+    return Dataset(
+        "letters" if split == "blocks" else f"letters_{split}",
+        np.concatenate([photos.x_train, sign.x_train[keep]]),
+        np.concatenate([photos.y_train, sign.y_train[keep]]),
+        np.concatenate([photos.x_test, sign.x_test]),
+        np.concatenate([photos.y_test, sign.y_test]),
+        sign_csv.SIGN_LETTERS,
+    )
 
 
 def read_pima_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -266,14 +304,14 @@ def _load_pima(image_size: int) -> Dataset:
     return Dataset("pima", x[~is_test], y[~is_test], x[is_test], y[is_test], PIMA_CLASSES)
 
 
-def _load_asl_photos(image_size: int) -> Dataset:
-    """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size."""
+def _load_asl_photos(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
+    """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size and split."""
     folder = data_dir() / "asl_photos"
     if not folder.is_dir():
         raise _missing("asl_photos")
-    cache = cache_dir() / f"asl_photos_{image_size}.npz"
+    cache = cache_dir() / f"asl_photos_{image_size}{'' if split == 'blocks' else '_' + split}.npz"
     try:
-        arrays = asl_photos.load_asl_arrays(folder, image_size, cache)
+        arrays = asl_photos.load_asl_arrays(folder, image_size, cache, split)
     except FileNotFoundError as error:
         raise _missing("asl_photos", str(error)) from error
     return Dataset("asl_photos", *arrays, sign_csv.SIGN_LETTERS)
@@ -344,6 +382,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 ("sign_mnist_train.csv", "sign_mnist_valid.csv"),
             ),
             load=_load_sign_mnist,
+            resizable=True,
         ),
         DatasetInfo(
             name="asl_photos",
@@ -354,6 +393,28 @@ DATASETS: dict[str, DatasetInfo] = {
             sources=(("asl_photos",),),
             load=_load_asl_photos,
             resizable=True,
+        ),
+        DatasetInfo(
+            name="letters",
+            title="ASL photos + Sign MNIST",
+            kind="image",
+            num_classes=24,
+            needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
+            sources=(),
+            load=_load_letters,
+            resizable=True,
+            present=lambda: available("asl_photos") and available("sign_mnist"),
+        ),
+        DatasetInfo(
+            name="letters_groups",
+            title="ASL photos + Sign MNIST, tested on unseen rooms and people",
+            kind="image",
+            num_classes=24,
+            needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
+            sources=(),
+            load=lambda size: _load_letters(size, "groups"),
+            resizable=True,
+            present=lambda: available("asl_photos") and available("sign_mnist"),
         ),
         DatasetInfo(
             name="pima",

@@ -289,6 +289,7 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
         "spec": spec.to_dict(),
         "labels": list(data.class_names),
         "input_shape": list(x_train.shape[1:]),
+        **({"input": note} if (note := datasets.input_note(spec.dataset, spec.image_size)) else {}),
         "output": "sigmoid probability of the second label" if loss == "binary" else "class probabilities",
         "test": test,
         "parameters": int(model.count_params()),

@@ -133,7 +133,8 @@ def test_unknown_name_lists_the_valid_names() -> None:
 
 
 def test_image_size_is_refused_for_fixed_size_datasets(data: Path) -> None:
-    with pytest.raises(ValueError, match=r"^MNIST has a fixed size: image_size=32 works only for asl_photos$"):
+    resizable = "sign_mnist, asl_photos, letters, letters_groups"
+    with pytest.raises(ValueError, match=rf"^MNIST has a fixed size: image_size=32 works only for {resizable}"):
         load_dataset("mnist", image_size=32)
 
 
@@ -155,7 +156,9 @@ def test_keras_download_cache_counts_as_available(data: Path, tmp_path: Path) ->
 
 
 def test_registry_describes_every_dataset() -> None:
-    assert list(datasets.DATASETS) == ["mnist", "fashion_mnist", "sign_mnist", "asl_photos", "pima", "my_digits"]
+    expected = ["mnist", "fashion_mnist", "sign_mnist", "asl_photos", "letters", "letters_groups", "pima", "my_digits"]
+    assert [name for name in datasets.DATASETS if name in expected] == expected
+    assert all(info.name == name for name, info in datasets.DATASETS.items())
     assert datasets.get_info("pima").kind == "tabular"
     assert datasets.get_info("asl_photos").num_classes == 24
 
@@ -293,6 +296,18 @@ def test_sign_mnist_npz_with_label_9_is_refused(data: Path) -> None:
     write_npz(data / "sign_mnist.npz", 4, 2, [0, 9])
     with pytest.raises(ValueError, match=r"^sign_mnist.npz: y_train\[1\] is 9, not a valid label$"):
         load_dataset("sign_mnist")
+
+
+def test_sign_mnist_upscales_with_inter_linear_for_larger_inputs(data: Path) -> None:
+    write_npz(data / "sign_mnist.npz", 4, 2, [0, 10])
+    small, large = load_dataset("sign_mnist"), load_dataset("sign_mnist", image_size=64)
+    assert large.x_train.shape == (4, 64, 64)
+    assert large.x_test.dtype == np.uint8
+    expected = cv2.resize(small.x_train[1], (64, 64), interpolation=cv2.INTER_LINEAR)
+    assert np.array_equal(large.x_train[1], expected)
+    assert datasets.input_note("sign_mnist", 64).endswith("upscaled to 64×64 with cv2.INTER_LINEAR.")
+    assert datasets.input_note("sign_mnist", 28) is None
+    assert datasets.input_note("mnist", 64) is None
 
 
 def test_missing_sign_mnist_says_which_files_to_put_where(data: Path) -> None:
@@ -451,6 +466,36 @@ def test_asl_photos_missing_letters_or_folder_say_what_to_add(data: Path, crop_c
         (folder / letter / f"{letter}1.jpg").unlink()
     with pytest.raises(DatasetMissing, match=r"\(no photos for C, Y in .*asl_photos\)$"):
         load_dataset("asl_photos")
+
+
+def test_letters_mix_photos_with_every_third_sign_mnist_image(data: Path, crop_calls: list[int]) -> None:
+    make_photos(data)
+    write_npz(data / "sign_mnist.npz", 9, 5, [0, 10, 24])
+    letters = load_dataset("letters", image_size=32)
+    assert letters.x_train.shape == (48 + 3, 32, 32)
+    assert letters.y_train[48:].tolist() == [0, 0, 0]  # Sign MNIST images 0, 3 and 6 are all label 0 (A)
+    assert letters.x_test.shape == (48 + 5, 32, 32)
+    assert datasets.available("letters")
+    (data / "sign_mnist.npz").unlink()
+    assert not datasets.available("letters")
+
+
+def test_look_alike_groups_are_held_out_whole(tmp_path: Path) -> None:
+    """Photos of ten distinct scenes: the test split takes whole scenes, about a fifth of the photos."""
+    rng = np.random.default_rng(0)
+    paths, scene_of = [], []
+    for scene in range(10):
+        colour = rng.integers(0, 256, 3)
+        for i in range(20):
+            image = np.clip(colour + rng.normal(0, 3, (16, 16, 3)), 0, 255).astype(np.uint8)
+            paths.append(str(tmp_path / f"{scene}-{i}.png"))
+            cv2.imwrite(paths[-1], image)
+            scene_of.append(scene)
+    is_test = asl_photos.look_alike_test_mask(paths, groups=10)
+    scene_of = np.array(scene_of)
+    held_out = set(scene_of[is_test])
+    assert 0.2 <= is_test.mean() <= 0.3
+    assert all(is_test[scene_of == scene].all() for scene in held_out)
 
 
 def test_unreadable_photo_is_named(data: Path, crop_calls: list[int]) -> None:
