@@ -242,7 +242,7 @@ def _load_sign_mnist(image_size: int) -> Dataset:
 
 def _load_letters(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
     """The ASL photos plus every third Sign MNIST training image; the test split holds both test sets."""
-    photos, sign = _load_asl_photos(image_size, split), _load_sign_mnist(image_size)
+    photos, sign = load_asl_photos(image_size, split), _load_sign_mnist(image_size)
     keep = slice(None, None, LETTERS_SIGN_MNIST_STRIDE)
     return Dataset(
         "letters" if split == "blocks" else f"letters_{split}",
@@ -304,7 +304,7 @@ def _load_pima(image_size: int) -> Dataset:
     return Dataset("pima", x[~is_test], y[~is_test], x[is_test], y[is_test], PIMA_CLASSES)
 
 
-def _load_asl_photos(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
+def load_asl_photos(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
     """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size and split."""
     folder = data_dir() / "asl_photos"
     if not folder.is_dir():
@@ -391,7 +391,7 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=24,
             needs="a folder asl_photos with a subfolder per letter A–Y (no J) of photos named like A/A0.jpg",
             sources=(("asl_photos",),),
-            load=_load_asl_photos,
+            load=load_asl_photos,
             resizable=True,
         ),
         DatasetInfo(
