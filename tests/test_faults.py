@@ -1,4 +1,4 @@
-"""Faults lose nothing: a killed trainer, a restarted server, busy writers and readers, a crash mid-save."""
+"""Faults lose nothing: a killed trainer, a restarted server, busy writers, a crash mid-save, a shared model."""
 
 import os
 import re
@@ -11,10 +11,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from drawings import pen_canvas
 from streamlit.testing.v1 import AppTest
 from test_jobs import SLOW_TRAINER, wait_for
 
-from core import jobs, samples
+from core import jobs, reading, samples
+from core.predict import Predictor
 from core.runs import RunStore
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -176,3 +178,38 @@ def test_sample_save_killed_halfway_leaves_only_complete_samples(handlab_home):
     assert sorted(path.name for path in folder.iterdir() if not path.name.startswith(".")) == [kept.path.name]
     x_train, _, x_test, _ = samples.load_sample_arrays()
     np.testing.assert_array_equal(np.concatenate([x_train, x_test])[0], cv2.imread(str(kept.path), 0))
+
+
+# Sessions share one cached Predictor: concurrent calls must not interfere.
+
+
+def test_sessions_sharing_one_predictor_get_the_answers_of_one_session(digits_model):
+    predictor = Predictor(digits_model)
+    canvases = [pen_canvas(number) for number in ("7", "1", "0", "42", "2025")]
+    inputs = np.random.default_rng(0).random((8, 28, 28), dtype=np.float32)
+    expected_text = [reading.read_canvas(predictor, canvas).text for canvas in canvases]
+    expected_probabilities = [predictor.predict_batch(inputs[: i + 1]) for i in range(len(inputs))]
+    barrier, problems = threading.Barrier(16), []
+
+    def session(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        barrier.wait()  # all sessions start at once
+        try:
+            for _ in range(25):
+                i = int(rng.integers(len(canvases)))
+                if (text := reading.read_canvas(predictor, canvases[i]).text) != expected_text[i]:
+                    problems.append(f"drawing {i} read as {text}, not {expected_text[i]}")
+                n = int(rng.integers(len(inputs)))
+                got = predictor.predict_batch(inputs[: n + 1])
+                if not np.allclose(got, expected_probabilities[n], rtol=1e-5, atol=1e-6):
+                    problems.append(f"batch of {n + 1} differs")
+        except Exception as error:  # noqa: BLE001 - any error fails the test
+            problems.append(repr(error))
+
+    threads = [threading.Thread(target=session, args=(seed,)) for seed in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert problems == []
