@@ -1,12 +1,13 @@
-"""Property tests of the preprocessing: any array of any shape and dtype gives a valid input or a clear ValueError."""
+"""Property tests: any array of any shape and dtype, or any damaged image file, gives valid input or a ValueError."""
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core import preprocess
+from core import images, preprocess
 
 # Numbers of every kind the pages could be handed (and a few they never should be), with NaN and infinities.
 DTYPES = st.sampled_from(
@@ -120,3 +121,32 @@ def test_nonsense_sizes_are_refused(size):
         preprocess.letter_from_frame(frame, size=size)
     with pytest.raises(ValueError, match="size must be an integer from 1 to 1024"):
         preprocess.item_from_image(frame, size=size)
+
+
+def _valid_files() -> list[bytes]:
+    image = np.random.default_rng(0).integers(0, 256, (24, 32, 3), np.uint8)
+    return [cv2.imencode(ext, image)[1].tobytes() for ext in (".png", ".jpg", ".bmp", ".webp")]
+
+
+@st.composite
+def damaged_files(draw) -> bytes:
+    """A valid PNG, JPEG, BMP or WebP with some bytes changed and maybe cut short, or any bytes at all."""
+    data = bytearray(draw(st.sampled_from(_valid_files())))
+    for _ in range(draw(st.integers(0, 8))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    cut = draw(st.integers(0, len(data)))
+    return draw(st.one_of(st.just(bytes(data)), st.just(bytes(data[:cut])), st.binary(max_size=64)))
+
+
+@SETTINGS
+@given(damaged_files())
+def test_decode_image_gives_a_bgr_image_or_value_error(data):
+    try:
+        image_bgr = images.decode_image(data)
+    except ValueError as error:
+        message = str(error)
+        assert message  # noqa: PT017
+        return
+    assert image_bgr.dtype == np.uint8
+    assert image_bgr.ndim == 3
+    assert image_bgr.shape[2] == 3
