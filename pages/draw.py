@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from core import reading, ui
+from core import reading, routing, ui
+
+routing.ensure_router()
 
 DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
 

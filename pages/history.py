@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from core import jobs, ui_history
+from core import jobs, routing, ui_history
 from core.runs import RunStore
+
+routing.ensure_router()
 
 st.title("Run history")
 store = RunStore()

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from core import ui
+from core import routing, ui
 from core.runs import RunStore
+
+routing.ensure_router()
 
 st.title("Train a model")
 st.caption(

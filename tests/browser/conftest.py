@@ -9,6 +9,7 @@ Fixtures, from high level to low:
     app_url         base URL of `streamlit run streamlit_app.py` (one server per session)
     app_home        the server's HANDLAB_HOME (a tmp dir): tests may put runs or samples there
     app_data_dir    the server's HANDLAB_DATA_DIR: a small learnable mnist.npz beside the real datasets
+    fresh_server    with fresh_server(home, data_dir, log_name) as url: a new server, for first-visit tests
     browser         the shared headless Chromium
     launch_browser  factory for a Chromium with more flags, or with a Y4M clip as its webcam:
                     launch_browser(fake_webcam=clip_y4m) then browser.new_context(permissions=["camera"])
@@ -16,6 +17,7 @@ Fixtures, from high level to low:
     wait_for_app    wait_for_app(page): block until the current script run has finished
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -213,10 +215,22 @@ def app_url(app_home: Path, app_data_dir: Path, chromium_executable: str) -> Ite
 
     Depends on `chromium_executable` so that no server starts when the browser tests are skipped.
     """
+    with serve_app(app_home, app_data_dir, "streamlit-server.log") as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def fresh_server(chromium_executable: str) -> Callable[..., contextlib.AbstractContextManager[str]]:
+    """fresh_server(home, data_dir, log_name): a context manager serving a new app server of the test's own."""
+    return serve_app
+
+
+@contextlib.contextmanager
+def serve_app(home: Path, data_dir: Path, log_name: str) -> Iterator[str]:
+    """Run `streamlit run streamlit_app.py` on a free port until the block ends; yields its base URL."""
     port = free_port()
-    home = app_home
     ARTIFACTS_DIR.mkdir(exist_ok=True)
-    log_path = ARTIFACTS_DIR / "streamlit-server.log"
+    log_path = ARTIFACTS_DIR / log_name
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
         "--server.port", str(port),
@@ -225,7 +239,7 @@ def app_url(app_home: Path, app_data_dir: Path, chromium_executable: str) -> Ite
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    env = {**os.environ, "HANDLAB_HOME": str(home), "HANDLAB_DATA_DIR": str(app_data_dir), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "HANDLAB_HOME": str(home), "HANDLAB_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     with log_path.open("w") as log:
         server = subprocess.Popen(
             command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT

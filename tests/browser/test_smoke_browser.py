@@ -49,3 +49,20 @@ def test_page_opens_from_sidebar_without_error(
     screenshot(app_page, f"page-{label.lower()}")
     # The script run has finished, so every exception it raised is on the page now.
     assert app_page.get_by_test_id("stException").all_inner_texts() == []
+
+
+def test_deep_link_on_a_fresh_server_runs_through_the_router(
+    page: Page, tmp_path: Path, app_data_dir: Path, fresh_server, wait_for_app, screenshot
+) -> None:
+    """The first visitor of a new server opens /history directly and still gets the app's navigation."""
+    with fresh_server(tmp_path / "home", app_data_dir, "streamlit-server-deep-link.log") as base_url:
+        page.goto(f"{base_url}/history")
+        wait_for_app(page, timeout_ms=90_000)  # a first run on a new server imports TensorFlow
+        expect(
+            page.get_by_role("heading", name=title_in_source(PROJECT_DIR / "pages/history.py"), level=1)
+        ).to_be_visible()
+        screenshot(page, "deep-link-history")
+        nav_links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+        expect(nav_links).to_have_count(len(NAV_PAGES))  # the legacy layout adds "streamlit app"
+        expect(nav_links).to_contain_text([label for label, _ in NAV_PAGES])
+        assert page.get_by_test_id("stException").all_inner_texts() == []
