@@ -88,6 +88,28 @@ def sign_class_indices(original_labels: np.ndarray) -> np.ndarray:
 def parse_sign_mnist_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a Sign MNIST CSV with labels 0..24 as written: (x uint8 (N, 28, 28), raw labels int64 (N,))."""
     path = Path(path)
+    try:
+        return _parse_text_csv(path)
+    except UnicodeDecodeError:
+        # A photo or spreadsheet renamed to .csv: say where the text stops, not which codec failed.
+        raise ValueError(
+            f"{path.name} line {_first_binary_line(path)}: not text; expected the Kaggle CSV (label,pixel1,…,pixel784)"
+        ) from None
+
+
+def _first_binary_line(path: Path) -> int:
+    """The 1-based number of the first line that is not UTF-8 text."""
+    with path.open("rb") as file:
+        for line_number, line in enumerate(file, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return line_number
+    return 1
+
+
+def _parse_text_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """parse_sign_mnist_csv for a file that may raise UnicodeDecodeError."""
     header_line = _find_header(path)
     try:
         # pandas' C parser reads the 83 MB training file in about a second; np.loadtxt takes far longer.

@@ -195,6 +195,11 @@ PIMA_GOOD = "6,148,72,35,0,33.6,0.627,50,1"
             "sign_mnist_train.csv is empty: expected label,pixel1,…,pixel784 and one line per image",
         ),
         (
+            "sign_mnist_train.csv",
+            f"{SIGN_HEADER}\n{sign_line()}\n".encode() + b"\x89PNG\r\n\x1a\n\xff\xfe\x00",
+            "sign_mnist_train.csv line 3: not text; expected the Kaggle CSV (label,pixel1,…,pixel784)",
+        ),
+        (
             "diabetes.csv",
             f"{datasets.PIMA_HEADER}\n{PIMA_GOOD}\n1,85,66,29,0,26.6,0.351,31\n",
             "diabetes.csv line 3: expected 9 values, found 8",
@@ -226,6 +231,7 @@ PIMA_GOOD = "6,148,72,35,0,33.6,0.627,50,1"
         "sign-text-in-pixel",
         "sign-label-outside-classes",
         "sign-empty-file",
+        "sign-not-text",
         "pima-missing-column",
         "pima-extra-column",
         "pima-text-in-value",
@@ -239,7 +245,8 @@ def test_bad_dataset_csv_names_file_and_line_and_the_run_fails_with_it(
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.setenv("HANDLAB_DATA_DIR", str(data))
-    (data / file_name).write_text(text, encoding="utf-8")
+    path = data / file_name
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text, encoding="utf-8")
     if file_name.startswith("sign"):
         (data / "sign_mnist_test.csv").write_text(f"{SIGN_HEADER}\n{sign_line()}\n", encoding="utf-8")
     dataset = "sign_mnist" if file_name.startswith("sign") else "pima"
