@@ -28,7 +28,8 @@ UPLOAD_MAX_MB = 20
 NOT_SURE_BELOW = SURE_FROM  # The "not sure" threshold on the top probability (see core.reading).
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+# Sessions share these; a classroom may use several run models at once, and an evicted one reloads per rerun.
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def load_predictor(model_path: str, mtime_ns: int) -> Predictor:
     """A Predictor shared by all sessions, keyed by the model's path and modification time."""
     return Predictor(Path(model_path))
