@@ -2,6 +2,9 @@
 
 import streamlit as st
 
+from core import routing
+
+routing.router_runs()
 st.set_page_config(page_title="Handlab", page_icon="✍️", layout="wide")
 
 pages = [

@@ -3,6 +3,14 @@
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+_router_has_run = False  # per process: once the router ran, Streamlit knows the app's navigation
+
+
+def router_runs() -> None:
+    """Called by the router on every run."""
+    global _router_has_run
+    _router_has_run = True
+
 
 def ensure_router() -> None:
     """Rerun through the router if Streamlit ran this page file on its own.
@@ -10,8 +18,9 @@ def ensure_router() -> None:
     A server that has not yet run `st.navigation` treats a `pages/` folder as the legacy multipage layout: the
     first visitor who opens /train gets pages/train.py alone, without the page config and the navigation. The
     flag below is what `st.navigation` clears on its first run; clearing it here and rerunning sends that
-    visitor through the router to the same page. (Streamlit internals, checked on 1.67: tests cover it.)
+    visitor through the router to the same page. (Streamlit internals, checked on 1.67: a browser test covers
+    it.) AppTest sets the flag again before every run, so the check also asks whether the router ever ran.
     """
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not _router_has_run:
         PagesManager.uses_pages_directory = False
         st.rerun()
