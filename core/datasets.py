@@ -257,7 +257,10 @@ def _load_letters(image_size: int, split: Literal["blocks", "groups"] = "blocks"
 def read_pima_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read diabetes.csv: x float32 (N, 8) and Outcome int64 (N,); ValueError names the bad line."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not text: expected a CSV with the header {PIMA_HEADER}") from None
     if not any(line.strip() for line in lines):
         raise ValueError(f"{path.name} is empty: expected the header {PIMA_HEADER} and 768 rows")
     if [name.strip() for name in lines[0].split(",")] != list(PIMA_COLUMNS):

@@ -363,6 +363,13 @@ def test_bad_pima_line_is_named(tmp_path: Path, line: str, message: str) -> None
         datasets.read_pima_csv(path)
 
 
+def test_binary_file_named_diabetes_csv_is_refused_as_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "diabetes.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" * 10)
+    with pytest.raises(ValueError, match=r"^diabetes.csv is not text: expected a CSV with the header Pregnancies,"):
+        datasets.read_pima_csv(path)
+
+
 def test_pima_with_wrong_header_or_missing_file_is_refused(tmp_path: Path, data: Path) -> None:
     path = write_lines(tmp_path / "diabetes.csv", ["a,b,c", "1,2,3"])
     with pytest.raises(ValueError, match=r"^diabetes.csv line 1: expected the header Pregnancies,Glucose,"):
