@@ -55,3 +55,27 @@ def probability_grid(predictions: list[Prediction], row_px: int = 30) -> alt.Cha
             tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("label:N"), alt.Tooltip("probability:Q", format=".1%")],
         )
     )
+
+
+def top_bars(prediction: Prediction, k: int = 3, height: int = 140) -> alt.Chart:
+    """Horizontal bars of the k most likely labels, best on top (the Sign page's top-3 letters)."""
+    top = prediction.top(k)
+    table = pd.DataFrame(
+        {
+            "label": [label for label, _ in top],
+            "probability": [p for _, p in top],
+            "rank": ["top"] + ["other"] * (len(top) - 1),
+        }
+    )
+    return (
+        alt.Chart(table, height=height)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelFontSize=16)),
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="Probability", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "rank:N", scale=alt.Scale(domain=["top", "other"], range=[TOP_COLOR, OTHER_COLOR]), legend=None
+            ),
+            tooltip=[alt.Tooltip("label:N"), alt.Tooltip("probability:Q", format=".1%")],
+        )
+    )

@@ -20,6 +20,7 @@ HAND_BGR = (80, 200, 60)  # green: a hand was found
 GUIDE_BGR = (0, 200, 255)  # amber: the guide box where the hand should go
 TEXT_BGR = (255, 255, 255)
 FPS_SMOOTHING = 0.1  # Weight of the newest frame interval in the frame-rate average.
+FPS_RESTART_S = 1.0  # A gap longer than this between frames (a paused or restarted video) restarts the average.
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,27 @@ def crop_bgr(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.n
     return frame_bgr[max(y, 0) : min(y + h, frame_h), max(x, 0) : min(x + w, frame_w)]
 
 
-def annotate(frame_bgr: np.ndarray, reading: SignReading, state: SpellState | None, fps: float | None) -> np.ndarray:
-    """The frame mirrored (as people expect to see themselves) with the box, the letter and the frame rate drawn."""
-    out = cv2.flip(frame_bgr, 1)
-    frame_w = out.shape[1]
+def annotate(
+    frame_bgr: np.ndarray,
+    reading: SignReading,
+    state: SpellState | None,
+    fps: float | None,
+    mirror: bool = True,
+) -> np.ndarray:
+    """The frame, mirrored as people expect to see themselves, with the box, the letter and the frame rate drawn.
+
+    Without a spelling state (a single photo) the label is the frame's own prediction.
+    """
+    out = cv2.flip(frame_bgr, 1) if mirror else frame_bgr.copy()
     x, y, w, h = reading.crop_xywh
-    x = frame_w - x - w  # the box in the mirrored frame
+    if mirror:
+        x = out.shape[1] - x - w  # the box in the mirrored frame
     scale = max(0.5, out.shape[0] / 480)
     if reading.hand:
         cv2.rectangle(out, (x, y), (x + w, y + h), HAND_BGR, max(2, round(2 * scale)))
-        if state is None or state.letter is None:
+        if state is None:
+            label = f"{reading.prediction.label} {int(reading.prediction.confidence * 100)}%"
+        elif state.letter is None:
             label = "not sure"
         else:
             label = f"{state.letter} {int(state.confidence * 100)}%"
@@ -110,6 +122,7 @@ class LiveView:
     state: SpellState | None
     text: str
     seen_at_s: float | None  # time.monotonic() of the last frame
+    error: str | None = None  # why the video thread failed, if it did
 
 
 class LiveSign:
@@ -123,6 +136,7 @@ class LiveSign:
         self._reading: SignReading | None = None
         self._frame_bgr: np.ndarray | None = None
         self._state: SpellState | None = None
+        self._error: str | None = None
 
     def process(self, frame_bgr: np.ndarray, now_s: float | None = None) -> np.ndarray:
         """Read one frame (video thread) and return it mirrored with the overlay."""
@@ -135,7 +149,9 @@ class LiveSign:
                 return cv2.flip(frame_bgr, 1)
             probabilities = reading.prediction.probabilities if reading.hand else None
             self._state = self._speller.update(probabilities, now_s)
-            if self._seen_at_s is not None and now_s > self._seen_at_s:
+            if self._seen_at_s is not None and now_s - self._seen_at_s > FPS_RESTART_S:
+                self._fps = None
+            elif self._seen_at_s is not None and now_s > self._seen_at_s:
                 rate = 1.0 / (now_s - self._seen_at_s)
                 self._fps = rate if self._fps is None else self._fps + FPS_SMOOTHING * (rate - self._fps)
             self._frames, self._seen_at_s = self._frames + 1, now_s
@@ -147,7 +163,9 @@ class LiveSign:
         """The latest results (page thread)."""
         with self._lock:
             text = self._speller.text
-            return LiveView(self._frames, self._fps, self._reading, self._frame_bgr, self._state, text, self._seen_at_s)
+            return LiveView(
+                self._frames, self._fps, self._reading, self._frame_bgr, self._state, text, self._seen_at_s, self._error
+            )
 
     def set_predictor(self, predictor: Predictor) -> None:
         """Use another model from the next frame on; the spelled text is kept."""
@@ -175,7 +193,7 @@ class LiveSign:
             else:
                 raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
 
-    def restart(self) -> None:
-        """Forget the frame count and rate (a new video connection), keeping the text."""
+    def report_error(self, message: str) -> None:
+        """Remember a failure of the video thread, for the page to show."""
         with self._lock:
-            self._frames, self._fps, self._seen_at_s = 0, None, None
+            self._error = message

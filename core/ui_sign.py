@@ -1,0 +1,257 @@
+"""Streamlit glue for the Sign page: live video, snapshot and upload inputs, the results, saving signs, the guide.
+
+The work happens in core.signs (reading a frame, the overlay, live results behind a lock) and core.spelling;
+this module only lays them out. Live video comes from streamlit-webrtc: its frame callback runs in a worker
+thread and writes into a `LiveSign`; a fragment polls that object twice a second to redraw the results.
+"""
+
+import time
+
+import av
+import numpy as np
+import streamlit as st
+import streamlit_webrtc
+from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
+from streamlit_webrtc.component import _reset_context, generate_frontend_component_key
+
+from core import charts, images, samples, signs
+from core.letter_guide import LETTER_GUIDE
+from core.predict import Predictor
+from core.sign_csv import SIGN_LETTERS
+from core.signs import LiveSign, SignReading
+from core.spelling import SpellingSettings
+from core.ui import UPLOAD_MAX_MB, UPLOAD_TYPES, enlarged, percent
+
+LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
+NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.
+VIDEO_STOPPED_AFTER_S = 5.0  # No new frame for this long after frames came means the video stopped.
+PREVIEW_PX = 192  # Side of the crop and model-input previews.
+# Public STUN lets browsers behind a home router reach the server; on localhost no ICE server is needed.
+RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
+USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
+CAMERA_MESSAGES = {
+    "media_api_not_available": "This page cannot use the camera: browsers allow it only over HTTPS or on "
+    "localhost. Use Upload a photo above (on a phone it can take a picture).",
+    "device_not_available": "No camera found. Connect one and reload, or use Upload a photo above.",
+    "device_access_denied": "Camera permission denied. Allow the camera in the browser's address bar and "
+    "reload, or use Upload a photo above.",
+}
+
+
+def spelling_settings(key: str) -> SpellingSettings:
+    """Sidebar sliders for how steady a letter must be."""
+    sidebar = st.sidebar
+    sidebar.subheader("Steadiness")
+    threshold = sidebar.slider(
+        "Confidence needed", 0.3, 0.95, 0.6, 0.05, key=f"{key}_threshold", help="Below it the answer is “not sure”."
+    )
+    hold_s = sidebar.slider(
+        "Hold time (s)", 0.3, 3.0, 1.0, 0.1, key=f"{key}_hold", help="How long a letter must stay to be written."
+    )
+    window_s = sidebar.slider(
+        "Smoothing (s)", 0.1, 2.0, 0.5, 0.1, key=f"{key}_window", help="Predictions are averaged over this time."
+    )
+    return SpellingSettings(window_s=window_s, hold_s=hold_s, threshold=threshold)
+
+
+def live_sign(predictor: Predictor, settings: SpellingSettings, key: str) -> LiveSign:
+    """The session's LiveSign (live results and the spelled text), updated to the current model and settings."""
+    if key not in st.session_state:
+        st.session_state[key] = LiveSign(predictor, settings)
+    live = st.session_state[key]
+    live.set_predictor(predictor)
+    live.set_settings(settings)
+    return live
+
+
+def live_video(live: LiveSign, key: str) -> WebRtcStreamerContext:
+    """The webcam with the overlay (streamlit-webrtc); frames are read in its worker thread into `live`."""
+
+    def read_frame(frame: av.VideoFrame) -> av.VideoFrame:
+        image_bgr = frame.to_ndarray(format="bgr24")
+        try:
+            image_bgr = live.process(image_bgr)
+        except Exception as error:  # No one can catch it in the video thread: show it on the page instead.
+            live.report_error(f"{type(error).__name__}: {error}")
+        return av.VideoFrame.from_ndarray(image_bgr, format="bgr24")
+
+    _forget_orphaned_stream(key)
+    ctx = streamlit_webrtc.webrtc_streamer(
+        key=key,
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration=RTC_CONFIGURATION,
+        media_stream_constraints={"video": True, "audio": False},
+        video_frame_callback=read_frame,
+        video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
+        translations=CAMERA_MESSAGES,
+    )
+    # streamlit-webrtc 0.79 stops a stream whose component "was not rendered" for a script run, judged by
+    # Streamlit's run counter; that counter lags during the quick reruns of connection setup, so 15–40% of
+    # starts were stopped right after connecting. _forget_orphaned_stream does that job reliably instead.
+    ctx._last_rendered_run_count = None
+    return ctx
+
+
+def _forget_orphaned_stream(key: str) -> None:
+    """Reset the stream when its component was not on the page in the last finished run (another page, or mode).
+
+    Streamlit drops a widget's state at the end of every finished run that did not draw it, so a missing
+    component value with a context still present means the browser's video element was removed.
+    """
+    ctx = st.session_state.get(key)
+    if ctx is not None and generate_frontend_component_key(key) not in st.session_state:
+        _reset_context(ctx)
+
+
+def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
+    """The live results, redrawn twice a second while the video runs."""
+    running = ctx.state.playing or ctx.state.signalling
+    if running:
+        st.session_state.setdefault(f"{key}_since", time.monotonic())
+    else:
+        st.session_state.pop(f"{key}_since", None)
+    st.fragment(_live_panel, run_every=LIVE_REFRESH_S if running else None)(live, running, key)
+
+
+def _live_panel(live: LiveSign, running: bool, key: str) -> None:
+    view = live.view()
+    if view.error:
+        st.error(f"Reading the video failed: {view.error}")
+    if running:
+        _connection_warning(view, time.monotonic() - st.session_state.get(f"{key}_since", time.monotonic()))
+    if view.reading is None:
+        st.metric("Letter", "–", help="Press START and allow the camera.")
+        st.info("Press **START** and hold a letter up to the camera, inside the box.")
+        spelled_text(live, key)
+        return
+    state = view.state
+    value = state.letter if state and state.letter else ("not sure" if view.reading.hand else "no hand")
+    caption = f"{percent(state.confidence)} confident" if state and state.hand else "hold your hand in the box"
+    fps = f" · {view.fps:.1f} fps" if view.fps else ""
+    st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
+    crops(view.frame_bgr, view.reading)
+    if view.reading.hand:
+        st.altair_chart(charts.top_bars(view.reading.prediction), width="stretch")
+    spelled_text(live, key)
+    if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
+        st.session_state[f"{key}_kept"] = (view.frame_bgr, view.reading)
+        st.rerun(scope="app")
+
+
+def _connection_warning(view: signs.LiveView, running_s: float) -> None:
+    """Say so when the video never arrives or stops arriving."""
+    if view.seen_at_s is None and running_s > NO_VIDEO_AFTER_S:
+        st.warning(
+            "The camera is on but no video reaches Handlab: the connection may be blocked (a firewall, VPN or "
+            f"proxy). {USE_SNAPSHOT}",
+            icon="📡",
+        )
+    elif view.seen_at_s is not None and time.monotonic() - view.seen_at_s > VIDEO_STOPPED_AFTER_S:
+        st.warning(f"The video stopped. Press STOP, then START again. {USE_SNAPSHOT}", icon="📡")
+
+
+def kept_frame(key: str) -> tuple[np.ndarray, SignReading] | None:
+    """The live frame the user kept to save, if any."""
+    return st.session_state.get(f"{key}_kept")
+
+
+def snapshot(key: str) -> np.ndarray | None:
+    """A photo from st.camera_input, decoded to BGR; None before the first photo."""
+    photo = st.camera_input("Hold up a letter and take a photo", key=key)
+    return None if photo is None else _decoded(photo)
+
+
+def uploaded_photo(key: str) -> np.ndarray | None:
+    """A photo file of a hand signing a letter, decoded to BGR; None before an upload."""
+    upload = st.file_uploader(
+        "A photo of a hand signing a letter",
+        type=UPLOAD_TYPES,
+        key=key,
+        max_upload_size=UPLOAD_MAX_MB,
+        help="One hand, big in the picture, in good light.",
+    )
+    return None if upload is None else _decoded(upload)
+
+
+def _decoded(upload) -> np.ndarray:
+    """Decode an uploaded or camera image; a bad file stops the page with the reason."""
+    try:
+        return images.decode_image(upload.getvalue())
+    except ValueError as error:
+        st.error(f"{upload.name}: {error}")
+        st.stop()
+
+
+def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, live: LiveSign, key: str) -> None:
+    """The letter read from one photo: metric, the photo with its box, crops, top-3 chart, and "add to text"."""
+    prediction = reading.prediction
+    sure = prediction.confidence >= threshold
+    st.metric(
+        "Letter",
+        prediction.label if sure else "not sure",
+        f"{percent(prediction.confidence)} confident",
+        delta_color="green" if sure else "orange",
+        delta_arrow="off",
+        help=f"Below {threshold:.0%} confidence Handlab says it is not sure.",
+    )
+    if not sure:
+        st.warning(f"Not sure: the best guess is {prediction.label}. Try a closer photo in better light.", icon="🤔")
+    if not reading.hand:
+        st.info("No hand found by its skin colour: Handlab read the middle of the picture.")
+    st.image(signs.annotate(frame_bgr, reading, None, None, mirror=False), channels="BGR", caption="Your photo")
+    crops(frame_bgr, reading)
+    st.altair_chart(charts.top_bars(prediction), width="stretch")
+    if sure and st.button(f"Add {prediction.label} to the text", key=f"{key}_add"):
+        live.edit("add", prediction.label)
+    spelled_text(live, key)
+
+
+def crops(frame_bgr: np.ndarray, reading: SignReading) -> None:
+    """The hand crop in colour beside the image the model sees, at its own input size."""
+    side = reading.image.shape[0]
+    left, right = st.columns(2)
+    left.image(signs.crop_bgr(frame_bgr, reading.crop_xywh), channels="BGR", caption="The crop", width=PREVIEW_PX)
+    scale = max(1, PREVIEW_PX // side)
+    right.image(enlarged(reading.image, scale), caption=f"What the model sees ({side}×{side})", width=PREVIEW_PX)
+
+
+def spelled_text(live: LiveSign, key: str) -> None:
+    """The text spelled so far, with space, backspace and clear."""
+    text = live.view().text
+    st.markdown("**Spelled text**")
+    st.code(text or " ", language=None)  # a code block shows the user's text as text, spaces included
+    cells = st.columns(3)
+    cells[0].button("Space", key=f"{key}_space", on_click=live.edit, args=("add", " "), width="stretch")
+    cells[1].button("⌫", key=f"{key}_backspace", on_click=live.edit, args=("backspace",), width="stretch")
+    cells[2].button("Clear", key=f"{key}_clear", on_click=live.edit, args=("clear",), width="stretch")
+
+
+def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
+    """“Save this as…”: label the crop with the right letter and keep it in My signs, for the Train page."""
+    with st.expander("Save this as…"), st.form(key, clear_on_submit=False, border=False):
+        st.caption(
+            "Save this hand to *My signs*: the Train page can fine-tune the letters model on your own signs, "
+            "your hand and your room."
+        )
+        guess = reading.prediction.label
+        index = SIGN_LETTERS.index(guess) if guess in SIGN_LETTERS else 0
+        letter = st.selectbox("The letter you signed", SIGN_LETTERS, index=index, key=f"{key}_letter", width=240)
+        if not st.form_submit_button("Save to my signs", key=f"{key}_save"):
+            return
+        try:
+            samples.save_sign(frame_bgr, reading.box_xywh, letter)
+        except ValueError as error:
+            st.error(str(error))
+            return
+        total = len(samples.list_samples(samples.MY_SIGNS))
+        st.success(f"Saved as {letter}. My signs now has {total}.")
+
+
+def letter_guide() -> None:
+    """The 24 static letters with a short description of each handshape."""
+    with st.expander("Letter guide: the 24 letters Handlab reads"):
+        st.caption("J and Z are left out: they are drawn in the air, and one frame cannot show motion.")
+        columns = st.columns(2)
+        half = (len(LETTER_GUIDE) + 1) // 2
+        for index, (letter, description) in enumerate(LETTER_GUIDE.items()):
+            columns[index // half].markdown(f"**{letter}**: {description}")

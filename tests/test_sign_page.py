@@ -1,0 +1,154 @@
+"""The Sign page under AppTest: uploads and (patched) snapshots go through the real pipeline with a stand-in model.
+
+AppTest cannot drive streamlit-webrtc or the camera; live video is tested in a real browser
+(tests/browser/test_sign_browser.py) and its logic in core (tests/test_signs.py, tests/test_spelling.py).
+"""
+
+from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
+
+import cv2
+import numpy as np
+import pytest
+from letters_model import make_letters_model
+from streamlit.testing.v1 import AppTest
+from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+
+from core import paths, samples
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
+SNAPSHOT, UPLOAD = "📸 Snapshot", "📁 Upload a photo"
+
+
+@pytest.fixture(scope="module")
+def fake_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("letters-models")
+    return {
+        "sure": make_letters_model(folder / "sure" / "letters.keras", "B"),
+        "unsure": make_letters_model(folder / "unsure" / "letters.keras", None),
+    }
+
+
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: Path | None) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    if model is not None:
+        for suffix in (".keras", ".json"):
+            (folder / f"letters{suffix}").symlink_to(model.with_suffix(suffix))
+    monkeypatch.setattr(paths, "MODELS_DIR", folder)
+    return folder
+
+
+def idle_webcam(**kwargs) -> SimpleNamespace:
+    """Stands in for streamlit-webrtc, which needs a real server: a stream the user has not started."""
+    return SimpleNamespace(state=SimpleNamespace(playing=False, signalling=False))
+
+
+def sign_page(tmp_path, monkeypatch, model: Path | None) -> AppTest:
+    models_dir(tmp_path, monkeypatch, model)
+    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", idle_webcam)
+    monkeypatch.chdir(PROJECT_DIR)
+    app = AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
+    app.switch_page("pages/sign.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def hand_png() -> bytes:
+    frame = cluttered_background()
+    draw_hand(frame, (320, 260), 1.0, SKIN_TONES_BGR["light"])
+    return cv2.imencode(".png", frame)[1].tobytes()
+
+
+def letter(app: AppTest) -> str:
+    (metric,) = [m for m in app.metric if m.label == "Letter"]
+    return metric.value
+
+
+def upload(app: AppTest, name: str, data: bytes) -> AppTest:
+    app.segmented_control(key="sign_mode").set_value(UPLOAD).run()
+    app.file_uploader(key="sign_upload").set_value((name, data, "image/png")).run()
+    return app
+
+
+def texts(app: AppTest) -> str:
+    parts = [e.value for e in (*app.markdown, *app.caption, *app.info, *app.warning, *app.error, *app.success)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_without_a_letters_model_the_page_says_how_to_get_one(tmp_path, monkeypatch):
+    app = sign_page(tmp_path, monkeypatch, None)
+    assert "No letters model yet" in app.warning[0].value
+    assert "Train" in app.warning[0].value
+    assert "Letter guide" in app.expander[0].label
+
+
+def test_live_mode_waits_for_start(tmp_path, monkeypatch, fake_models):
+    app = sign_page(tmp_path, monkeypatch, fake_models["sure"])
+    assert letter(app) == "–"
+    assert "Press **START**" in texts(app)
+    assert "J and Z are left out" in texts(app)
+
+
+def test_uploaded_photo_is_read_at_the_models_input_size(tmp_path, monkeypatch, fake_models):
+    app = upload(sign_page(tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+    assert not app.exception
+    assert letter(app) == "B"
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert "What the model sees (64×64)" in captions
+    assert "Your photo" in captions
+
+
+def test_unsure_model_says_not_sure(tmp_path, monkeypatch, fake_models):
+    app = upload(sign_page(tmp_path, monkeypatch, fake_models["unsure"]), "hand.png", hand_png())
+    assert letter(app) == "not sure"
+    assert "the best guess is" in texts(app)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"not an image at all", "not an image"), (hand_png()[:3000], "incomplete")],
+)
+def test_bad_uploads_get_a_clear_message(tmp_path, monkeypatch, fake_models, data, message):
+    app = upload(sign_page(tmp_path, monkeypatch, fake_models["sure"]), "bad.png", data)
+    assert not app.exception
+    assert message in app.error[0].value
+    assert not [m for m in app.metric if m.label == "Letter"]
+
+
+def test_snapshot_is_read_and_added_to_the_text(tmp_path, monkeypatch, fake_models):
+    app = sign_page(tmp_path, monkeypatch, fake_models["sure"])
+    frame = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    with mock.patch("core.ui_sign.snapshot", return_value=frame):
+        app.segmented_control(key="sign_mode").set_value(SNAPSHOT).run()
+        assert letter(app) == "B"
+        app.button(key="sign_photo_add").click().run()
+        app.button(key="sign_photo_space").click().run()
+        app.button(key="sign_photo_add").click().run()
+        assert app.code[0].value == "B B"
+        app.button(key="sign_photo_backspace").click().run()
+        assert app.code[0].value == "B "
+        app.button(key="sign_photo_clear").click().run()
+        assert app.code[0].value.strip() == ""
+
+
+def test_save_this_as_keeps_the_hand_in_my_signs(tmp_path, monkeypatch, fake_models, handlab_home):
+    app = upload(sign_page(tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+    app.selectbox(key="sign_save_letter").set_value("W")
+    app.button(key="sign_save_save").click().run()
+    assert not app.exception
+    assert "Saved as W" in app.success[0].value
+    (saved,) = samples.list_samples(samples.MY_SIGNS)
+    assert saved.label == "W"
+    assert saved.path.is_relative_to(handlab_home)
+    assert cv2.imread(str(saved.path), cv2.IMREAD_GRAYSCALE).shape == (samples.SIGN_SIDE, samples.SIGN_SIDE)
+
+
+def test_train_page_offers_my_signs(tmp_path, monkeypatch, fake_models):
+    app = sign_page(tmp_path, monkeypatch, fake_models["sure"])
+    app.switch_page("pages/train.py").run()
+    dataset = app.selectbox(key="train_dataset") if "train_dataset" in [s.key for s in app.selectbox] else None
+    options = dataset.options if dataset else [o for s in app.selectbox for o in s.options]
+    assert any("My signs" in option for option in options)
