@@ -25,7 +25,7 @@ from core.ui import UPLOAD_MAX_MB, UPLOAD_TYPES, enlarged, percent
 LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
 NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.
 VIDEO_STOPPED_AFTER_S = 5.0  # No new frame for this long after frames came means the video stopped.
-PREVIEW_PX = 192  # Side of the crop and model-input previews.
+PREVIEW_PX = 160  # Side of the crop and model-input previews.
 # Public STUN lets browsers behind a home router reach the server; on localhost no ICE server is needed.
 RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
 USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
