@@ -7,6 +7,7 @@ and the asl_photos training data all go through `letter_from_frame`.
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import cv2
@@ -19,8 +20,7 @@ from core.spelling import Speller, SpellingSettings, SpellState
 HAND_BGR = (80, 200, 60)  # green: a hand was found
 GUIDE_BGR = (0, 200, 255)  # amber: the guide box where the hand should go
 TEXT_BGR = (255, 255, 255)
-FPS_SMOOTHING = 0.1  # Weight of the newest frame interval in the frame-rate average.
-FPS_RESTART_S = 1.0  # A gap longer than this between frames (a paused or restarted video) restarts the average.
+FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ class LiveSign:
         self._lock = threading.Lock()
         self._predictor = predictor
         self._speller = Speller(predictor.labels, settings)
-        self._frames, self._fps, self._seen_at_s = 0, None, None
+        self._frames, self._seen_at_s = 0, None
+        self._recent_s: deque[float] = deque()  # when the frames of the last FPS_WINDOW_S were read
         self._reading: SignReading | None = None
         self._frame_bgr: np.ndarray | None = None
         self._state: SpellState | None = None
@@ -149,22 +150,32 @@ class LiveSign:
                 return cv2.flip(frame_bgr, 1)
             probabilities = reading.prediction.probabilities if reading.hand else None
             self._state = self._speller.update(probabilities, now_s)
-            if self._seen_at_s is not None and now_s - self._seen_at_s > FPS_RESTART_S:
-                self._fps = None
-            elif self._seen_at_s is not None and now_s > self._seen_at_s:
-                rate = 1.0 / (now_s - self._seen_at_s)
-                self._fps = rate if self._fps is None else self._fps + FPS_SMOOTHING * (rate - self._fps)
+            self._recent_s.append(now_s)
+            while self._recent_s[0] < now_s - FPS_WINDOW_S:
+                self._recent_s.popleft()
             self._frames, self._seen_at_s = self._frames + 1, now_s
             self._reading, self._frame_bgr = reading, frame_bgr
-            state, fps = self._state, self._fps
+            state, fps = self._state, self._fps()
         return annotate(frame_bgr, reading, state, fps)
+
+    def _fps(self) -> float | None:
+        """Frames per second over the last few seconds; None before two frames."""
+        span_s = self._recent_s[-1] - self._recent_s[0] if self._recent_s else 0.0
+        return (len(self._recent_s) - 1) / span_s if span_s > 0 else None
 
     def view(self) -> LiveView:
         """The latest results (page thread)."""
         with self._lock:
             text = self._speller.text
             return LiveView(
-                self._frames, self._fps, self._reading, self._frame_bgr, self._state, text, self._seen_at_s, self._error
+                self._frames,
+                self._fps(),
+                self._reading,
+                self._frame_bgr,
+                self._state,
+                text,
+                self._seen_at_s,
+                self._error,
             )
 
     def set_predictor(self, predictor: Predictor) -> None:
@@ -192,6 +203,13 @@ class LiveSign:
                 self._speller.clear()
             else:
                 raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
+
+    def forget_frames(self) -> None:
+        """Drop the last reading, frame count and error (a new stream starts); the spelled text stays."""
+        with self._lock:
+            self._frames, self._seen_at_s = 0, None
+            self._recent_s.clear()
+            self._reading = self._frame_bgr = self._state = self._error = None
 
     def report_error(self, message: str) -> None:
         """Remember a failure of the video thread, for the page to show."""

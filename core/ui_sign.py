@@ -106,8 +106,9 @@ def _forget_orphaned_stream(key: str) -> None:
 def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
     """The live results, redrawn twice a second while the video runs."""
     running = ctx.state.playing or ctx.state.signalling
-    if running:
-        st.session_state.setdefault(f"{key}_since", time.monotonic())
+    if running and f"{key}_since" not in st.session_state:
+        st.session_state[f"{key}_since"] = time.monotonic()
+        live.forget_frames()  # a new stream: show nothing from the last one
     else:
         st.session_state.pop(f"{key}_since", None)
     st.fragment(_live_panel, run_every=LIVE_REFRESH_S if running else None)(live, running, key)

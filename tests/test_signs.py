@@ -136,3 +136,16 @@ def test_letter_photo_read_through_the_predict_cli_matches_the_page(predictor, t
     cli = predict_file(predictor, "letters", path)
     page = read_sign(predictor, frame).prediction
     np.testing.assert_allclose(cli.probabilities, page.probabilities, atol=1e-6)
+
+
+def test_a_new_stream_starts_with_no_leftovers_but_keeps_the_text(predictor):
+    live = LiveSign(predictor, SpellingSettings(window_s=0.2, hold_s=0.3))
+    frame, _ = hand_frame()
+    for i in range(10):
+        live.process(frame, now_s=i / 10)
+    live.forget_frames()
+    view = live.view()
+    assert view.reading is None
+    assert view.frames == 0
+    assert view.fps is None
+    assert view.text == "B"
