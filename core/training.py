@@ -291,6 +291,8 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
         "input_shape": list(x_train.shape[1:]),
         **({"input": note} if (note := datasets.input_note(spec.dataset, spec.image_size)) else {}),
         "output": "sigmoid probability of the second label" if loss == "binary" else "class probabilities",
+        # Trained on mirrored images too, so readers may average an image's and its mirror's probabilities.
+        "test_time_mirror": bool(spec.augment and recipe.kind == "image" and recipe.augmentation.flip),
         "test": test,
         "parameters": int(model.count_params()),
         "epochs_done": len(history.epoch),

@@ -1,9 +1,14 @@
 """Shared fixtures: every test gets its own HANDLAB_HOME; tiny datasets are generated, never copied."""
 
+import contextlib
 from pathlib import Path
 
-import numpy as np
-import pytest
+# Before anything loads TensorFlow: aiortc's SRTP binding segfaults when loaded after it (see streamlit_app.py).
+with contextlib.suppress(ImportError):
+    import pylibsrtp  # noqa: F401
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

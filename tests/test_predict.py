@@ -43,6 +43,20 @@ def test_predictor_matches_keras_predict(model_path):
     assert top[0][1] >= top[1][1] >= top[2][1]
 
 
+def test_card_with_test_time_mirror_averages_each_image_with_its_mirror(tmp_path):
+    model = _tiny_model()
+    plain = Predictor(save_model(model, {"labels": DIGITS}, tmp_path / "plain.keras"))
+    mirror = Predictor(save_model(model, {"labels": DIGITS, "test_time_mirror": True}, tmp_path / "mirror.keras"))
+    x = np.random.default_rng(1).random((3, 28, 28, 1), dtype=np.float32)
+
+    expected = (plain.predict_batch(x) + plain.predict_batch(x[:, :, ::-1])) / 2
+
+    assert mirror.mirror
+    assert not plain.mirror
+    np.testing.assert_allclose(mirror.predict_batch(x), expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(plain.predict_batch(x), expected, atol=1e-4)
+
+
 def test_predictor_accepts_batches_and_refuses_wrong_shapes(model_path):
     predictor = Predictor(model_path)
     assert predictor.predict_batch(np.zeros((5, 28, 28), np.float32)).shape == (5, 10)

@@ -69,6 +69,7 @@ def test_one_epoch_run_records_metrics_model_and_card(tiny_mnist_dir):
     assert card["command"].startswith("python -m core.train --recipe mnist-dense-512 --dataset mnist")
     assert card["test"]["samples"] == 32
     assert card["parameters"] > 400_000
+    assert card["test_time_mirror"] is False  # no mirrored training images: readers must not mirror
     model = keras.saving.load_model(run.model_path, safe_mode=True)
     assert model.output_shape == (None, 10)
 
