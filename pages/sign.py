@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from core import signs, ui, ui_sign
+from core import routing, signs, ui, ui_sign
+
+routing.ensure_router()
 
 LIVE, SNAPSHOT, UPLOAD = "🎥 Live", "📸 Snapshot", "📁 Upload a photo"
 
