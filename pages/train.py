@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import routing, ui
+from core import routing, ui_train
 from core.runs import RunStore
 
 routing.ensure_router()
@@ -15,10 +15,10 @@ st.caption(
 )
 
 # What is training and how the last run ended come first; the form opens by itself only on a first visit.
-ui.live_runs(key="train")
-ui.finished_run(key="train")
+ui_train.live_runs(key="train")
+ui_train.finished_run(key="train")
 
 first_visit = not RunStore().list_runs()
 with st.expander("Start a new run", expanded=first_visit, icon=":material/model_training:"):
-    spec = ui.train_form(key="train")
-    ui.start_button(spec, key="train")
+    spec = ui_train.train_form(key="train")
+    ui_train.start_button(spec, key="train")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_sign_page import idle_webcam
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PAGES = sorted(path.relative_to(PROJECT_DIR).as_posix() for path in (PROJECT_DIR / "pages").glob("*.py"))
@@ -25,7 +26,9 @@ def test_app_starts_on_a_page_without_exception(app: AppTest) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_runs_without_exception(app: AppTest, page: str) -> None:
+def test_page_runs_without_exception(app: AppTest, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # streamlit-webrtc needs a real server's session manager; the browser tests drive the real one.
+    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", idle_webcam)
     app.switch_page(page).run()
 
     assert not app.exception, [e.value for e in app.exception]
