@@ -9,12 +9,12 @@ faster the page's path is than calling `model.predict` on the same 28×28 input.
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from benchmarks.timing import timings_ms
 from core import catalog, paths, preprocess, reading
 from core.predict import Predictor
 from tests.drawings import mnist_as_canvas, pen_canvas, place_side_by_side
@@ -44,18 +44,6 @@ def as_number(digits: list[np.ndarray]) -> np.ndarray:
     canvas[:, :, 3] = 255
     canvas[: row.shape[0], : row.shape[1]] = row
     return canvas
-
-
-def timings_ms(function, inputs: list, warmup: int = 20) -> np.ndarray:
-    """Wall-clock milliseconds of function(x) for each input, after a few warm-up calls."""
-    for x in inputs[:warmup]:
-        function(x)
-    out = []
-    for x in inputs:
-        start = time.perf_counter()
-        function(x)
-        out.append((time.perf_counter() - start) * 1000)
-    return np.array(out)
 
 
 def row(name: str, ms: np.ndarray) -> str:

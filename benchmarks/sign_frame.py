@@ -11,12 +11,12 @@ there is none. Prints p50/p99 per stage and for the whole frame, and the overlay
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from benchmarks.timing import timings_ms
 from core import catalog, hands, paths, preprocess, signs
 from core.predict import Predictor
 
@@ -54,18 +54,6 @@ def predictor_for(model: Path | None) -> tuple[Predictor, str]:
 
     stand_in = make_letters_model(Path(tempfile.mkdtemp()) / "letters.keras", "B")
     return Predictor(stand_in), "stand-in dense model (no letters model found)"
-
-
-def timings_ms(function, inputs: list, warmup: int = 20) -> np.ndarray:
-    """Wall-clock milliseconds of function(x) for each input, after a few warm-up calls."""
-    for x in inputs[:warmup]:
-        function(x)
-    out = []
-    for x in inputs:
-        start = time.perf_counter()
-        function(x)
-        out.append((time.perf_counter() - start) * 1000)
-    return np.array(out)
 
 
 def main(argv: list[str] | None = None) -> int:
