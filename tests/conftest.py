@@ -36,6 +36,19 @@ def tiny_mnist_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
+@pytest.fixture
+def models_dir(digits_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A models/ folder whose shipped digits model is the session's digits model."""
+    from core import paths
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for suffix in (".keras", ".json"):
+        (folder / f"digits{suffix}").symlink_to(digits_model.with_suffix(suffix))
+    monkeypatch.setattr(paths, "MODELS_DIR", folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def digits_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A digits model that reads clear drawings: the shipped one, else a dense net trained briefly on real MNIST.

@@ -23,7 +23,7 @@ from fake_runs import finished_run
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import catalog, datasets, jobs, paths, train
+from core import catalog, datasets, jobs, train
 from core.markup import plain
 from core.runs import RunStore
 from core.training import TrainSpec, save_model
@@ -53,17 +53,6 @@ def assert_no_exception(app: AppTest) -> None:
 def prediction(app: AppTest) -> str:
     (metric,) = [m for m in app.metric if m.label == "Prediction"]
     return metric.value
-
-
-@pytest.fixture
-def models_dir(digits_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A models/ folder whose shipped digits model is the session's digits model."""
-    folder = tmp_path / "models"
-    folder.mkdir()
-    for suffix in (".keras", ".json"):
-        (folder / f"digits{suffix}").symlink_to(digits_model.with_suffix(suffix))
-    monkeypatch.setattr(paths, "MODELS_DIR", folder)
-    return folder
 
 
 def new_app(monkeypatch: pytest.MonkeyPatch) -> AppTest:

@@ -10,23 +10,12 @@ import pytest
 from drawings import as_canvas_rgba, pen_canvas
 from streamlit.testing.v1 import AppTest
 
-from core import paths, samples
+from core import samples
 from core.runs import RunStore
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
 UPLOAD = "📷 Upload a photo"
-
-
-@pytest.fixture
-def models_dir(digits_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A models/ folder whose shipped digits model is the session's digits model."""
-    folder = tmp_path / "models"
-    folder.mkdir()
-    for suffix in (".keras", ".json"):
-        (folder / f"digits{suffix}").symlink_to(digits_model.with_suffix(suffix))
-    monkeypatch.setattr(paths, "MODELS_DIR", folder)
-    return folder
 
 
 @pytest.fixture
