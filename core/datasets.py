@@ -345,6 +345,21 @@ def _load_my_signs(image_size: int) -> Dataset:
     return Dataset(samples.MY_SIGNS, *arrays, sign_csv.SIGN_LETTERS)
 
 
+def _letters_info(name: str, title: str, split: Literal["blocks", "groups"]) -> DatasetInfo:
+    """A registry entry for the ASL photos + Sign MNIST mix, with the ASL photos split by `split`."""
+    return DatasetInfo(
+        name=name,
+        title=title,
+        kind="image",
+        num_classes=24,
+        needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
+        sources=(),
+        load=lambda size: _load_letters(size, split),
+        resizable=True,
+        present=lambda: available("asl_photos") and available("sign_mnist"),
+    )
+
+
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
@@ -397,28 +412,8 @@ DATASETS: dict[str, DatasetInfo] = {
             load=load_asl_photos,
             resizable=True,
         ),
-        DatasetInfo(
-            name="letters",
-            title="ASL photos + Sign MNIST",
-            kind="image",
-            num_classes=24,
-            needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
-            sources=(),
-            load=_load_letters,
-            resizable=True,
-            present=lambda: available("asl_photos") and available("sign_mnist"),
-        ),
-        DatasetInfo(
-            name="letters_groups",
-            title="ASL photos + Sign MNIST, tested on unseen rooms and people",
-            kind="image",
-            num_classes=24,
-            needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
-            sources=(),
-            load=lambda size: _load_letters(size, "groups"),
-            resizable=True,
-            present=lambda: available("asl_photos") and available("sign_mnist"),
-        ),
+        _letters_info("letters", "ASL photos + Sign MNIST", "blocks"),
+        _letters_info("letters_groups", "ASL photos + Sign MNIST, tested on unseen rooms and people", "groups"),
         DatasetInfo(
             name="pima",
             title="Pima Indians Diabetes",
