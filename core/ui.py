@@ -79,6 +79,15 @@ def load_with_fallback(task: str, model_path: Path) -> Predictor | None:
         return None
 
 
+def chosen_predictor(task: str, key: str, missing: str) -> Predictor | None:
+    """The Predictor of the model picked in the sidebar; None, after a warning or an error, when there is none."""
+    model_path = pick_model(task, key)
+    if model_path is None:
+        st.warning(missing)
+        return None
+    return load_with_fallback(task, model_path)
+
+
 def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
     """The square drawing canvas (white ink on black); its RGBA pixels, or None before the first stroke."""
     result = st_canvas(
@@ -94,17 +103,14 @@ def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
     return result.image_data
 
 
-def uploaded_image(key: str) -> np.ndarray | None:
+def uploaded_image(key: str, label: str, hint: str) -> np.ndarray | None:
     """A file uploader for a photo or scan; the decoded BGR image, or None. Bad files stop the page with an error."""
-    upload = st.file_uploader(
-        "A photo or scan of a handwritten digit or number",
-        type=UPLOAD_TYPES,
-        key=key,
-        max_upload_size=UPLOAD_MAX_MB,
-        help="Dark ink on light paper works best; any size.",
-    )
-    if upload is None:
-        return None
+    upload = st.file_uploader(label, type=UPLOAD_TYPES, key=key, max_upload_size=UPLOAD_MAX_MB, help=hint)
+    return None if upload is None else decoded_image(upload)
+
+
+def decoded_image(upload) -> np.ndarray:
+    """Decode an uploaded or camera image to BGR; a bad file stops the page with the reason."""
     try:
         return images.decode_image(upload.getvalue())
     except ValueError as error:

@@ -14,13 +14,13 @@ import streamlit_webrtc
 from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
 from streamlit_webrtc.component import _reset_context, generate_frontend_component_key
 
-from core import charts, images, samples, signs
+from core import charts, samples, signs
 from core.letter_guide import LETTER_GUIDE
 from core.predict import Predictor
 from core.sign_csv import SIGN_LETTERS
 from core.signs import LiveSign, SignReading
 from core.spelling import SpellingSettings
-from core.ui import UPLOAD_MAX_MB, UPLOAD_TYPES, enlarged, percent
+from core.ui import decoded_image, enlarged, percent
 
 LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
 NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.
@@ -159,28 +159,7 @@ def kept_frame(key: str) -> tuple[np.ndarray, SignReading] | None:
 def snapshot(key: str) -> np.ndarray | None:
     """A photo from st.camera_input, decoded to BGR; None before the first photo."""
     photo = st.camera_input("Hold up a letter and take a photo", key=key)
-    return None if photo is None else _decoded(photo)
-
-
-def uploaded_photo(key: str) -> np.ndarray | None:
-    """A photo file of a hand signing a letter, decoded to BGR; None before an upload."""
-    upload = st.file_uploader(
-        "A photo of a hand signing a letter",
-        type=UPLOAD_TYPES,
-        key=key,
-        max_upload_size=UPLOAD_MAX_MB,
-        help="One hand, big in the picture, in good light.",
-    )
-    return None if upload is None else _decoded(upload)
-
-
-def _decoded(upload) -> np.ndarray:
-    """Decode an uploaded or camera image; a bad file stops the page with the reason."""
-    try:
-        return images.decode_image(upload.getvalue())
-    except ValueError as error:
-        st.error(f"{upload.name}: {error}")
-        st.stop()
+    return None if photo is None else decoded_image(photo)
 
 
 def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, live: LiveSign, key: str) -> None:

@@ -11,14 +11,12 @@ DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
 st.title("Draw a digit")
 st.caption("Draw a digit or a whole number, like 2026. The model reads it after every stroke.")
 
-model_path = ui.pick_model("digits", key="draw_model")
-if model_path is None:
-    st.warning(
-        "There is no digits model yet. Train one on the **Train** page, or from the command line: "
-        "`python -m core.train --recipe digits-cnn --save-to models/digits.keras`."
-    )
-    st.stop()
-predictor = ui.load_with_fallback("digits", model_path)
+predictor = ui.chosen_predictor(
+    "digits",
+    key="draw_model",
+    missing="There is no digits model yet. Train one on the **Train** page, or from the command line: "
+    "`python -m core.train --recipe digits-cnn --save-to models/digits.keras`.",
+)
 if predictor is None:
     st.stop()
 
@@ -35,7 +33,11 @@ with left:
             drawing = ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
         result = None if drawing is None else reading.read_canvas(predictor, drawing)
     else:
-        photo = ui.uploaded_image(key="draw_upload")
+        photo = ui.uploaded_image(
+            "draw_upload",
+            "A photo or scan of a handwritten digit or number",
+            hint="Dark ink on light paper works best; any size.",
+        )
         result = None if photo is None else reading.read_photo(predictor, photo)
         if photo is not None:
             shown = photo if result is None else reading.outline_digits(photo, result)

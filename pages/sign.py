@@ -14,16 +14,14 @@ st.caption(
     "Hold a letter steady to write it and spell words."
 )
 
-model_path = ui.pick_model("letters", key="sign_model")
-if model_path is None:
-    st.warning(
-        "No letters model yet: train one on the **Train** page (dataset *ASL photos + Sign MNIST*), or from the "
-        "command line: `python -m core.train --dataset letters --recipe letters-cnn --save-to models/letters.keras`."
-    )
-    ui_sign.letter_guide()
-    st.stop()
-predictor = ui.load_with_fallback("letters", model_path)
+predictor = ui.chosen_predictor(
+    "letters",
+    key="sign_model",
+    missing="No letters model yet: train one on the **Train** page (dataset *ASL photos + Sign MNIST*), or from the "
+    "command line: `python -m core.train --dataset letters --recipe letters-cnn --save-to models/letters.keras`.",
+)
 if predictor is None:
+    ui_sign.letter_guide()
     st.stop()
 
 settings = ui_sign.spelling_settings(key="sign")
@@ -43,7 +41,12 @@ if mode == LIVE:
     kept = ui_sign.kept_frame(key="sign_live")
 else:
     with video:
-        frame = ui_sign.snapshot(key="sign_snapshot") if mode == SNAPSHOT else ui_sign.uploaded_photo("sign_upload")
+        if mode == SNAPSHOT:
+            frame = ui_sign.snapshot(key="sign_snapshot")
+        else:
+            frame = ui.uploaded_image(
+                "sign_upload", "A photo of a hand signing a letter", hint="One hand, big in the picture, in good light."
+            )
     if frame is None:
         with results:
             st.info("Take a photo of your hand signing a letter." if mode == SNAPSHOT else "Upload a photo of a hand.")
