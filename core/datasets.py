@@ -1,7 +1,6 @@
 """The datasets Handlab trains on: a registry, cheap presence checks, and loaders with actionable errors."""
 
 import contextlib
-import math
 import os
 import socket
 import zipfile
@@ -12,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from core import asl_photos, samples, sign_csv
+from core import asl_photos, pima_csv, samples, sign_csv
 from core.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
 from core.asl_photos import asl_split as asl_split
 from core.paths import cache_dir, data_dir
@@ -30,14 +29,11 @@ FASHION_CLASSES = (
     "Bag",
     "Ankle boot",
 )
-PIMA_HEADER = "Pregnancies,Glucose,BloodPressure,SkinThickness,Insulin,BMI,DiabetesPedigreeFunction,Age,Outcome"
-PIMA_COLUMNS = tuple(PIMA_HEADER.split(","))
 PIMA_CLASSES = ("no diabetes", "diabetes")
 PIMA_TEST_FRACTION = 0.2
 PIMA_SPLIT_SEED = 0
 DOWNLOAD_TIMEOUT_S = 15.0
-MY_DIGITS_MIN = 10  # Fewer saved digits than this make no useful train and test split.
-MY_SIGNS_MIN = 10  # The same for signs saved from the Sign page.
+MY_SAMPLES_MIN = 10  # Fewer saved digits or signs than this make no useful train and test split.
 # Sign MNIST's 27,455 training images are augmented copies of about 1,700 photos; every third keeps that variety
 # and lets the ASL photos, the real hands, weigh as much as the Sign MNIST images in the `letters` mix.
 LETTERS_SIGN_MNIST_STRIDE = 3
@@ -254,50 +250,12 @@ def _load_letters(image_size: int, split: Literal["blocks", "groups"] = "blocks"
     )
 
 
-def read_pima_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read diabetes.csv: x float32 (N, 8) and Outcome int64 (N,); ValueError names the bad line."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError:
-        raise ValueError(f"{path.name} is not text: expected a CSV with the header {PIMA_HEADER}") from None
-    if not any(line.strip() for line in lines):
-        raise ValueError(f"{path.name} is empty: expected the header {PIMA_HEADER} and 768 rows")
-    if [name.strip() for name in lines[0].split(",")] != list(PIMA_COLUMNS):
-        raise ValueError(f"{path.name} line 1: expected the header {PIMA_HEADER}")
-    rows = [_pima_row(path.name, n, line) for n, line in enumerate(lines[1:], start=2) if line.strip()]
-    if not rows:
-        raise ValueError(f"{path.name} has a header but no data lines")
-    table = np.array(rows)
-    return table[:, :-1].astype(np.float32), table[:, -1].astype(np.int64)
-
-
-def _pima_row(file_name: str, line_number: int, line: str) -> list[float]:
-    """Parse and check one data line of diabetes.csv."""
-    where = f"{file_name} line {line_number}"
-    fields = line.split(",")
-    if len(fields) != len(PIMA_COLUMNS):
-        raise ValueError(f"{where}: expected {len(PIMA_COLUMNS)} values, found {len(fields)}")
-    values = []
-    for column, text in zip(PIMA_COLUMNS, fields, strict=True):
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{where}: {column} is {text.strip()!r}, not a number") from None
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"{where}: {column} is {text.strip()}, expected a number ≥ 0")
-        values.append(value)
-    if values[-1] not in (0.0, 1.0):
-        raise ValueError(f"{where}: Outcome is {fields[-1].strip()}, expected 0 or 1")
-    return values
-
-
 def _load_pima(image_size: int) -> Dataset:
     """Load diabetes.csv with a deterministic stratified 80/20 split."""
     path = data_dir() / "diabetes.csv"
     if not path.exists():
         raise _missing("pima")
-    x, y = read_pima_csv(path)
+    x, y = pima_csv.read_pima_csv(path)
     # RandomState, unlike Generator, keeps the same stream in every NumPy version, so the split never moves.
     rng = np.random.RandomState(PIMA_SPLIT_SEED)
     is_test = np.zeros(len(y), dtype=bool)
@@ -320,29 +278,15 @@ def load_asl_photos(image_size: int, split: Literal["blocks", "groups"] = "block
     return Dataset("asl_photos", *arrays, sign_csv.SIGN_LETTERS)
 
 
-def _load_my_digits(image_size: int) -> Dataset:
-    """Load the digits the user saved from the Draw page, with a deterministic train/test split."""
-    count = len(samples.list_samples(samples.MY_DIGITS))
-    if count < MY_DIGITS_MIN:
+def _load_my_samples(kind: str, labels: tuple[str, ...], side: int, how_to_save: str, image_size: int) -> Dataset:
+    """Load the samples the user saved on the Draw or Sign page, resized from side×side to image_size."""
+    count = len(samples.list_samples(kind))
+    if count < MY_SAMPLES_MIN:
         raise DatasetMissing(
-            f"Your own digits: {count} saved so far, at least {MY_DIGITS_MIN} are needed. On the Draw page, "
-            f"use “That was wrong?” to save drawings with their correct digit (kept in {samples.samples_dir()})."
+            f"{get_info(kind).title}: {count} saved so far, at least {MY_SAMPLES_MIN} are needed. {how_to_save} "
+            f"(kept in {samples.samples_dir(kind)})."
         )
-    return Dataset(samples.MY_DIGITS, *samples.load_sample_arrays(samples.MY_DIGITS), DIGITS)
-
-
-def _load_my_signs(image_size: int) -> Dataset:
-    """Load the signs the user saved from the Sign page (128×128 hand crops), resized to image_size."""
-    count = len(samples.list_samples(samples.MY_SIGNS))
-    if count < MY_SIGNS_MIN:
-        raise DatasetMissing(
-            f"Your own signs: {count} saved so far, at least {MY_SIGNS_MIN} are needed. On the Sign page, sign a "
-            f"letter and use “Save this as…” with the right letter (kept in {samples.samples_dir(samples.MY_SIGNS)})."
-        )
-    arrays = samples.load_sample_arrays(
-        samples.MY_SIGNS, sign_csv.SIGN_LETTERS, side=samples.SIGN_SIDE, image_size=image_size
-    )
-    return Dataset(samples.MY_SIGNS, *arrays, sign_csv.SIGN_LETTERS)
+    return Dataset(kind, *samples.load_sample_arrays(kind, labels, side=side, image_size=image_size), labels)
 
 
 def _letters_info(name: str, title: str, split: Literal["blocks", "groups"]) -> DatasetInfo:
@@ -428,21 +372,33 @@ DATASETS: dict[str, DatasetInfo] = {
             title="My digits",
             kind="image",
             num_classes=10,
-            needs=f"at least {MY_DIGITS_MIN} digits saved from the Draw page (“That was wrong?”)",
+            needs=f"at least {MY_SAMPLES_MIN} digits saved from the Draw page (“That was wrong?”)",
             sources=(),
-            load=_load_my_digits,
-            present=lambda: len(samples.list_samples(samples.MY_DIGITS)) >= MY_DIGITS_MIN,
+            load=lambda size: _load_my_samples(
+                samples.MY_DIGITS,
+                DIGITS,
+                samples.SAMPLE_SIDE,
+                "On the Draw page, use “That was wrong?” to save drawings with their correct digit",
+                size,
+            ),
+            present=lambda: len(samples.list_samples(samples.MY_DIGITS)) >= MY_SAMPLES_MIN,
         ),
         DatasetInfo(
             name="my_signs",
             title="My signs",
             kind="image",
             num_classes=24,
-            needs=f"at least {MY_SIGNS_MIN} signs saved from the Sign page (“Save this as…”)",
+            needs=f"at least {MY_SAMPLES_MIN} signs saved from the Sign page (“Save this as…”)",
             sources=(),
-            load=_load_my_signs,
+            load=lambda size: _load_my_samples(
+                samples.MY_SIGNS,
+                sign_csv.SIGN_LETTERS,
+                samples.SIGN_SIDE,
+                "On the Sign page, sign a letter and use “Save this as…” with the right letter",
+                size,
+            ),
             resizable=True,
-            present=lambda: len(samples.list_samples(samples.MY_SIGNS)) >= MY_SIGNS_MIN,
+            present=lambda: len(samples.list_samples(samples.MY_SIGNS)) >= MY_SAMPLES_MIN,
         ),
     )
 }

@@ -23,7 +23,7 @@ from fake_runs import finished_run
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import catalog, datasets, jobs, train
+from core import catalog, datasets, jobs, pima_csv, train
 from core.markup import plain
 from core.runs import RunStore
 from core.training import TrainSpec, save_model
@@ -190,28 +190,28 @@ PIMA_GOOD = "6,148,72,35,0,33.6,0.627,50,1"
         ),
         (
             "diabetes.csv",
-            f"{datasets.PIMA_HEADER}\n{PIMA_GOOD}\n1,85,66,29,0,26.6,0.351,31\n",
+            f"{pima_csv.PIMA_HEADER}\n{PIMA_GOOD}\n1,85,66,29,0,26.6,0.351,31\n",
             "diabetes.csv line 3: expected 9 values, found 8",
         ),
         (
             "diabetes.csv",
-            f"{datasets.PIMA_HEADER}\n{PIMA_GOOD},7\n",
+            f"{pima_csv.PIMA_HEADER}\n{PIMA_GOOD},7\n",
             "diabetes.csv line 2: expected 9 values, found 10",
         ),
         (
             "diabetes.csv",
-            f"{datasets.PIMA_HEADER}\n{PIMA_GOOD}\n1,high,66,29,0,26.6,0.351,31,0\n",
+            f"{pima_csv.PIMA_HEADER}\n{PIMA_GOOD}\n1,high,66,29,0,26.6,0.351,31,0\n",
             "diabetes.csv line 3: Glucose is 'high', not a number",
         ),
         (
             "diabetes.csv",
-            f"{datasets.PIMA_HEADER}\n{PIMA_GOOD}\n1,85,66,29,0,26.6,0.351,31,2\n",
+            f"{pima_csv.PIMA_HEADER}\n{PIMA_GOOD}\n1,85,66,29,0,26.6,0.351,31,2\n",
             "diabetes.csv line 3: Outcome is 2, expected 0 or 1",
         ),
         (
             "diabetes.csv",
             "",
-            f"diabetes.csv is empty: expected the header {datasets.PIMA_HEADER} and 768 rows",
+            f"diabetes.csv is empty: expected the header {pima_csv.PIMA_HEADER} and 768 rows",
         ),
     ],
     ids=[

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core import asl_photos, datasets, preprocess, sign_csv
+from core import asl_photos, datasets, pima_csv, preprocess, sign_csv
 from core.datasets import DatasetMissing, load_dataset
 from core.paths import cache_dir, data_dir
 
@@ -328,7 +328,7 @@ def test_missing_sign_mnist_says_which_files_to_put_where(data: Path) -> None:
 def pima_lines(outcomes: list[int]) -> list[str]:
     """diabetes.csv lines: the header, then rows whose first value is the row number."""
     rows = [f"{i},{100 + i},70,20,0,30.5,0.25,{20 + i % 40},{o}" for i, o in enumerate(outcomes)]
-    return [datasets.PIMA_HEADER, *rows]
+    return [pima_csv.PIMA_HEADER, *rows]
 
 
 def test_pima_splits_80_20_by_class_the_same_way_every_time(data: Path) -> None:
@@ -360,20 +360,20 @@ def test_bad_pima_line_is_named(tmp_path: Path, line: str, message: str) -> None
     lines = pima_lines([0, 1])
     path = write_lines(tmp_path / "diabetes.csv", [*lines[:2], line, lines[2]], newline="\r\n")
     with pytest.raises(ValueError, match=f"^{re.escape(f'diabetes.csv {message}')}$"):
-        datasets.read_pima_csv(path)
+        pima_csv.read_pima_csv(path)
 
 
 def test_binary_file_named_diabetes_csv_is_refused_as_not_text(tmp_path: Path) -> None:
     path = tmp_path / "diabetes.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" * 10)
     with pytest.raises(ValueError, match=r"^diabetes.csv is not text: expected a CSV with the header Pregnancies,"):
-        datasets.read_pima_csv(path)
+        pima_csv.read_pima_csv(path)
 
 
 def test_pima_with_wrong_header_or_missing_file_is_refused(tmp_path: Path, data: Path) -> None:
     path = write_lines(tmp_path / "diabetes.csv", ["a,b,c", "1,2,3"])
     with pytest.raises(ValueError, match=r"^diabetes.csv line 1: expected the header Pregnancies,Glucose,"):
-        datasets.read_pima_csv(path)
+        pima_csv.read_pima_csv(path)
     with pytest.raises(DatasetMissing, match=r"^Pima Indians Diabetes not found: put diabetes.csv \(from Kaggle"):
         load_dataset("pima")
 
@@ -601,7 +601,7 @@ def test_real_sign_mnist_sample_csvs_match_the_npz() -> None:
 
 @pytest.mark.data
 def test_real_pima_has_768_rows_500_negative() -> None:
-    x, y = datasets.read_pima_csv(require("diabetes.csv"))
+    x, y = pima_csv.read_pima_csv(require("diabetes.csv"))
     assert x.shape == (768, 8)
     assert np.bincount(y).tolist() == [500, 268]
     assert x[0].tolist() == pytest.approx([6, 148, 72, 35, 0, 33.6, 0.627, 50])

@@ -78,7 +78,7 @@ def test_listing_ignores_originals_and_temporary_files():
 
 
 def test_my_digits_is_missing_until_enough_samples_are_saved():
-    for _ in range(datasets.MY_DIGITS_MIN - 1):
+    for _ in range(datasets.MY_SAMPLES_MIN - 1):
         samples.save_sample(digit_image(), "3")
     assert not datasets.available("my_digits")
     with pytest.raises(datasets.DatasetMissing, match=r"9 saved so far, at least 10.*That was wrong\?"):

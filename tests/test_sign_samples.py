@@ -39,7 +39,7 @@ def test_only_the_24_static_letters_can_be_saved(label):
 
 def test_my_signs_is_missing_until_enough_signs_are_saved():
     frame, box = hand_frame()
-    for _ in range(datasets.MY_SIGNS_MIN - 1):
+    for _ in range(datasets.MY_SAMPLES_MIN - 1):
         samples.save_sign(frame, box, "A")
     assert not datasets.available("my_signs")
     with pytest.raises(datasets.DatasetMissing, match="Sign page"):
