@@ -96,7 +96,7 @@ def page_fit(recipe_name: str, limit: int, epochs: int) -> tuple[list[float], in
     """Train through jobs.start_run and the child trainer; returns seconds per epoch and the training samples."""
     from core import jobs
     from core.runs import RunStore
-    from core.training import TrainSpec
+    from core.spec import TrainSpec
 
     store = RunStore()
     run_id = jobs.start_run(TrainSpec(recipe=recipe_name, epochs=epochs, limit=limit))
@@ -111,7 +111,7 @@ def stop_latency(recipe_name: str, limit: int) -> dict:
     """Stop a page run mid-epoch: seconds until its last batch ends and until it is marked stopped."""
     from core import jobs
     from core.runs import RunStore
-    from core.training import TrainSpec
+    from core.spec import TrainSpec
 
     store = RunStore()
     run_id = jobs.start_run(TrainSpec(recipe=recipe_name, epochs=50, limit=limit))

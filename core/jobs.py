@@ -18,8 +18,8 @@ from pathlib import Path
 
 from core import datasets, paths
 from core.runs import Run, RunStore
+from core.spec import TrainSpec
 from core.train import run_dir
-from core.training import TrainSpec
 
 # How the trainer is started, after the Python executable; tests swap in a slowed-down trainer.
 TRAINER_ARGS: tuple[str, ...] = ("-m", "core.train")

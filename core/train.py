@@ -10,8 +10,9 @@ from pathlib import Path
 
 from core import paths, recipes
 from core.runs import RunStore
+from core.spec import OPTIMIZERS, TrainSpec
 from core.storage import write_atomically
-from core.training import OPTIMIZERS, TrainSpec, describe_device, train
+from core.training import describe_device, train
 
 
 class StoreReporter:

@@ -8,7 +8,7 @@ import streamlit as st
 from core import catalog, datasets, jobs, recipes, run_charts
 from core.markup import plain
 from core.runs import FINISHED, Run, RunStore
-from core.training import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
+from core.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
 
 RUN_REFRESH_S = 1.0  # How often the Train page reads the run store while it is open.
 USE_MODEL_LABELS = {

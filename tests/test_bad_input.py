@@ -26,7 +26,8 @@ from streamlit.testing.v1 import AppTest
 from core import catalog, datasets, jobs, pima_csv, train
 from core.markup import plain
 from core.runs import RunStore
-from core.training import TrainSpec, save_model
+from core.spec import TrainSpec
+from core.training import save_model
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.

@@ -26,7 +26,7 @@ RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.
 START_FROM_A_SERVER = f"""
 import sys
 from core import jobs
-from core.training import TrainSpec
+from core.spec import TrainSpec
 
 jobs.TRAINER_ARGS = ("-c", {SLOW_TRAINER!r})
 print(jobs.start_run(TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=50, batch_size=8)))

@@ -16,7 +16,7 @@ import pytest
 
 from core import jobs, train
 from core.runs import RunStore
-from core.training import TrainSpec
+from core.spec import TrainSpec
 
 TINY = TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=1, batch_size=8)
 # A trainer that is `python -m core.train` with two knobs for tests: a pause after each batch (so a test can

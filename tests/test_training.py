@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from core.runs import RunStore
+from core.spec import TrainSpec
 from core.train import StoreReporter, execute_run, run_dir
-from core.training import TrainSpec, confusion_matrix
+from core.training import confusion_matrix
 
 TINY = {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 1, "batch_size": 16}
 
