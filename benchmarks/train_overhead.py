@@ -2,14 +2,15 @@
 
 The page's path is jobs.start_run → a child `python -m core.train --run ID` → Keras with the reporting callback
 writing batch rows to SQLite every 0.5 s and reading the stop flag after every batch. The plain path is this
-file run as a child with --plain: the same recipe, data, augmentation, optimizer and loss in model.fit with no
-callbacks. Both run one after the other, alternating, and are timed per epoch from inside the trainer (epoch 1,
-which includes tracing, is left out). On a shared machine that end-to-end figure moves with the neighbours'
-load, so the same comparison is also made in one process, alternating 1-epoch fits with and without the
-page's callbacks on one compiled model, and the reporter's own work per batch is timed. Then a run is stopped
+file run as a child with --plain: the same recipe, data, input pipeline (`training.batches`), augmentation,
+optimizer and loss in model.fit with no callbacks. Both run one after the other, alternating, and are timed
+per epoch from inside the trainer (epoch 1, which includes tracing, is left out). On a shared machine that
+end-to-end figure moves with the neighbours' load, so the same comparison is also made in one process,
+alternating 1-epoch fits with and without the page's callbacks on one compiled model (each fit also pays the
+callbacks' once-per-run start), and the reporter's own work per batch is timed. Then a run is stopped
 mid-epoch to see how fast Stop takes effect.
 
-    HANDLAB_DATA_DIR=/path/with/mnist.npz python benchmarks/train_overhead.py [--limit 6000 --epochs 4 --rounds 2]
+    HANDLAB_DATA_DIR=/path/with/mnist.npz python benchmarks/train_overhead.py [--limit 6000 --epochs 5 --rounds 3]
 """
 
 import argparse
@@ -31,6 +32,7 @@ def _build(recipe_name: str, limit: int, epochs: int):
     import numpy as np
 
     from core import datasets, recipes
+    from core.training import batches
 
     recipe = recipes.get_recipe(recipe_name)
     keras.utils.set_random_seed(0)
@@ -50,15 +52,20 @@ def _build(recipe_name: str, limit: int, epochs: int):
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],
     )
-    fit = {"x": x[n_val:], "y": y[n_val:], "validation_data": (x[:n_val], y[:n_val]), "batch_size": recipe.batch_size}
-    return trainer, fit
+    # The page's input pipeline (see training.batches), so that the two paths differ only by the reporting.
+    fit = {
+        "x": batches(x[n_val:], y[n_val:], recipe.batch_size, shuffle_seed=0),
+        "validation_data": batches(x[:n_val], y[:n_val], recipe.batch_size),
+        "shuffle": False,
+    }
+    return trainer, fit, -(-(len(x) - n_val) // recipe.batch_size)
 
 
 def plain_fit(recipe_name: str, limit: int, epochs: int) -> list[float]:
     """Train like a plain Keras script; returns seconds per epoch, measured at epoch ends."""
     import keras
 
-    trainer, fit = _build(recipe_name, limit, epochs)
+    trainer, fit, _ = _build(recipe_name, limit, epochs)
     ends = []
     # An epoch-level hook only: Keras' per-batch path stays exactly as in a callback-free fit.
     timer = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.monotonic()))
@@ -73,10 +80,9 @@ def paired_overhead(recipe_name: str, limit: int, pairs: int) -> list[float]:
     from core.train import StoreReporter
     from core.training import BestWeights, ReportingCallback
 
-    trainer, fit = _build(recipe_name, limit, 2 * pairs + 1)
+    trainer, fit, steps = _build(recipe_name, limit, 2 * pairs + 1)
     store = RunStore(Path(tempfile.mkdtemp(prefix="handlab-bench-")) / "runs.db")
     run_id = store.create_run({}, "bench")
-    steps = -(-len(fit["x"]) // fit["batch_size"])
 
     def epoch_s(report: bool) -> float:
         callbacks = [ReportingCallback(StoreReporter(store, run_id), 1, steps), BestWeights()] if report else []
@@ -162,8 +168,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="digits-cnn")
     parser.add_argument("--limit", type=int, default=6000, help="training samples (before the validation split)")
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=2, help="end-to-end runs of each path")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="end-to-end runs of each path")
     parser.add_argument("--pairs", type=int, default=6, help="paired in-process epochs")
     parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

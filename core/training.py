@@ -135,11 +135,10 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
         )
     started = time.monotonic()
     history = trainer.fit(
-        x_fit,
-        _targets(y_fit, loss, num_classes),
-        validation_data=(validation[0], _targets(validation[1], loss, num_classes)),
+        batches(x_fit, _targets(y_fit, loss, num_classes), spec.batch_size, shuffle_seed=spec.seed),
+        validation_data=batches(validation[0], _targets(validation[1], loss, num_classes), spec.batch_size),
         epochs=spec.epochs,
-        batch_size=spec.batch_size,
+        shuffle=False,  # `batches` shuffles, afresh each epoch.
         callbacks=callbacks,
         verbose=verbose,
     )
@@ -217,6 +216,25 @@ def _split(x, y, spec: TrainSpec, x_test, y_test):
     n_val = max(1, int(round(len(x) * spec.validation_split)))
     fit, val = order[n_val:], order[:n_val]
     return x[fit], y[fit], (x[val], y[val])
+
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None = None):
+    """A tf.data pipeline of (x, y) batches, reshuffled each epoch when shuffle_seed is given.
+
+    Keras builds the same from NumPy arrays, but with tf.data's autotuning on, and on this TensorFlow the
+    autotuner's thread can hold up the end of each epoch for seconds (idle, waiting on its own timer). With it
+    off, epochs follow each other at once. The arrays are captured, not embedded, so large datasets are fine.
+    """
+    import tensorflow as tf
+
+    x_all, y_all = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    indices = tf.data.Dataset.range(len(x))
+    if shuffle_seed is not None:
+        indices = indices.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = indices.batch(batch_size).map(lambda i: (tf.gather(x_all, i), tf.gather(y_all, i))).prefetch(1)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def _targets(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:

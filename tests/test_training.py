@@ -9,7 +9,7 @@ import pytest
 from core.runs import RunStore
 from core.spec import TrainSpec
 from core.train import StoreReporter, execute_run, run_dir
-from core.training import confusion_matrix
+from core.training import batches, confusion_matrix
 
 TINY = {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 1, "batch_size": 16}
 
@@ -129,3 +129,19 @@ def test_error_inside_training_marks_the_run_failed(tiny_mnist_dir, monkeypatch)
 
 def _offline(*args, **kwargs):
     raise OSError("network is unreachable")
+
+
+def test_batches_cover_every_sample_each_epoch_in_a_new_order():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.arange(10)
+    dataset = batches(x, y, batch_size=4, shuffle_seed=0)
+    epochs = [np.concatenate([batch_y.numpy() for _, batch_y in dataset]) for _ in range(2)]
+    assert [len(batch_y) for _, batch_y in dataset] == [4, 4, 2]
+    assert all(sorted(order) == list(range(10)) for order in epochs)
+    assert not np.array_equal(epochs[0], epochs[1])
+    assert all(np.array_equal(batch_x.numpy()[:, 0], batch_y.numpy()) for batch_x, batch_y in dataset)
+
+
+def test_batches_without_a_seed_keep_the_order():
+    x, y = np.zeros((5, 2), np.float32), np.arange(5)
+    assert np.concatenate([batch_y.numpy() for _, batch_y in batches(x, y, batch_size=2)]).tolist() == [0, 1, 2, 3, 4]
