@@ -108,6 +108,16 @@ def _pima_dense(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     )
 
 
+def _batch_norm() -> keras.Layer:
+    """BatchNorm whose running statistics keep up with short runs.
+
+    Keras' default momentum of 0.99 leaves 3% of the initial variance (1.0) in the running variance after 350
+    steps; the first conv's real variance is about 0.01, so a 4-epoch run on 6,000 digits read 9% of the test
+    set right in inference mode while training at 97%. At 0.9 the start is forgotten within 50 steps.
+    """
+    return layers.BatchNormalization(momentum=0.9)
+
+
 def _small_cnn(widths: tuple[int, ...], dense: int, dropout: float, stem: int = 0) -> Callable:
     """Handlab's CNN: per width two 3×3 conv + BatchNorm + ReLU, then pool; then a dense head.
 
@@ -120,14 +130,14 @@ def _small_cnn(widths: tuple[int, ...], dense: int, dropout: float, stem: int = 
         if stem:
             stack += [
                 layers.Conv2D(stem, 5, strides=2, padding="same", use_bias=False),
-                layers.BatchNormalization(),
+                _batch_norm(),
                 layers.ReLU(),
             ]
         for width in widths:
             for _ in range(2):
                 stack += [
                     layers.Conv2D(width, 3, padding="same", use_bias=False),
-                    layers.BatchNormalization(),
+                    _batch_norm(),
                     layers.ReLU(),
                 ]
             stack.append(layers.MaxPool2D(2))
@@ -135,7 +145,7 @@ def _small_cnn(widths: tuple[int, ...], dense: int, dropout: float, stem: int = 
             layers.GlobalAveragePooling2D() if input_shape[0] > 32 else layers.Flatten(),
             layers.Dropout(dropout),
             layers.Dense(dense, use_bias=False),
-            layers.BatchNormalization(),
+            _batch_norm(),
             layers.ReLU(),
             layers.Dropout(dropout),
             layers.Dense(num_classes, activation="softmax"),
@@ -151,7 +161,7 @@ def _fast_cnn(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     for width in (24, 48):
         stack += [
             layers.Conv2D(width, 3, padding="same", use_bias=False),
-            layers.BatchNormalization(),
+            _batch_norm(),
             layers.ReLU(),
             layers.MaxPool2D(2),
         ]

@@ -54,3 +54,19 @@ def test_tutorial_recipes_keep_their_published_settings():
     assert augmented.augmentation == recipes.Augmentation(10, 0.1, 0.1, True)
     assert recipes.get_recipe("mnist-dense-64-32").validation_split == 0.3
     assert recipes.get_recipe("pima-dense").patience == 10
+
+
+@pytest.mark.parametrize("name", ["digits-cnn", "digits-fast"])
+def test_a_short_run_predicts_as_well_in_inference_mode_as_in_training(name):
+    # Two classes: a bright bar in the left or the right half. 60 steps, as in a quick trial on the Train page.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 640)
+    x = rng.uniform(0, 0.2, (640, 28, 28, 1)).astype(np.float32)
+    for image, label in zip(x, y, strict=True):
+        image[8:20, 4 + 16 * label : 8 + 16 * label] = 1.0
+    keras.utils.set_random_seed(0)
+    model = recipes.get_recipe(name).build((28, 28, 1), 2)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+    predicted = model.predict(x, verbose=0).argmax(axis=1)
+    assert np.mean(predicted == y) > 0.95
