@@ -113,4 +113,8 @@ def test_uploaded_photo_is_read(draw_page: Page, wait_for_app, screenshot, tmp_p
     expect(prediction(draw_page)).to_have_text("70")
     expect(draw_page.get_by_text("Your photo")).to_be_visible()
     wait_for_app(draw_page)
+    # The photo with its digit boxes, and the digits the model saw, are shown: every image has loaded.
+    images = draw_page.get_by_test_id("stImage").locator("img")
+    expect(images.first).to_be_visible()
+    draw_page.wait_for_function("[...document.querySelectorAll('[data-testid=stImage] img')].every(i => i.width)")
     screenshot(draw_page, "draw-upload")
