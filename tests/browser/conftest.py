@@ -32,6 +32,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from core import catalog
+from core.runs import RunStore
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
@@ -182,6 +185,20 @@ def launch_browser(playwright: Playwright, chromium_executable: str) -> Iterator
 def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The HANDLAB_HOME of the app under test: a fresh tmp dir for the session."""
     return tmp_path_factory.mktemp("handlab-home")
+
+
+@pytest.fixture(scope="session")
+def offer_model(app_home: Path) -> Callable[[str, Path, dict, float], Path]:
+    """Make the app offer a model for a task: the shipped one as is, any other as a finished run in the store."""
+
+    def offer(task: str, model_path: Path, spec: dict, accuracy: float) -> Path:
+        if model_path != catalog.shipped_model(task):
+            store = RunStore(app_home / "runs.db")
+            run_id = store.create_run(spec, f"test {task} model", status="completed")
+            store.update_run(run_id, model_path=str(model_path), test_accuracy=accuracy)
+        return model_path
+
+    return offer
 
 
 @pytest.fixture(scope="session")

@@ -9,20 +9,13 @@ import pytest
 from drawings import number_strokes, pen_canvas
 from playwright.sync_api import Page, expect
 
-from core import catalog
-from core.runs import RunStore
-
 HINT = "Draw a digit in the black square"
 
 
 @pytest.fixture(scope="module")
-def app_digits_model(app_home: Path, digits_model: Path) -> Path:
+def app_digits_model(offer_model: Callable[..., Path], digits_model: Path) -> Path:
     """Make the app offer a digits model: the shipped one when it exists, else the stand-in as a finished run."""
-    if digits_model != catalog.shipped_model("digits"):
-        store = RunStore(app_home / "runs.db")
-        run_id = store.create_run({"dataset": "mnist", "recipe": "mnist-dense-512"}, "stand-in", status="completed")
-        store.update_run(run_id, model_path=str(digits_model), test_accuracy=0.97)
-    return digits_model
+    return offer_model("digits", digits_model, {"dataset": "mnist", "recipe": "mnist-dense-512"}, 0.97)
 
 
 @pytest.fixture

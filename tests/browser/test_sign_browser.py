@@ -16,7 +16,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from core import catalog, paths, signs
 from core.predict import Predictor
-from core.runs import RunStore
 
 pytestmark = pytest.mark.data
 
@@ -75,14 +74,9 @@ def letter_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Pa
 
 
 @pytest.fixture(scope="module")
-def app_letters_model(app_home: Path, letter_clip: tuple[str, Path, Path]) -> Path:
+def app_letters_model(offer_model: Callable[..., Path], letter_clip: tuple[str, Path, Path]) -> Path:
     """Make the app use the test's letters model (a finished run, when it is not the shipped one)."""
-    model_path = letter_clip[2]
-    if model_path != catalog.shipped_model("letters"):
-        store = RunStore(app_home / "runs.db")
-        run_id = store.create_run({"dataset": "letters", "recipe": "letters-cnn"}, "test model", status="completed")
-        store.update_run(run_id, model_path=str(model_path), test_accuracy=0.9)
-    return model_path
+    return offer_model("letters", letter_clip[2], {"dataset": "letters", "recipe": "letters-cnn"}, 0.9)
 
 
 @pytest.fixture
