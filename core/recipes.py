@@ -20,18 +20,22 @@ class Augmentation:
     flip: bool = False  # mirror left-right (right for hands, wrong for digits)
     contrast: float = 0.0  # maximum contrast change either way, as a fraction (webcam light varies)
     brightness: float = 0.0  # maximum brightness shift either way, as a fraction of the [0, 1] range
+    fill_mode: str = "constant"  # what fills uncovered corners: "constant" (black, as behind ink) or "nearest"
 
     def build_layers(self, seed: int) -> list[keras.Layer]:
         """The preprocessing layers for this augmentation."""
+        # One seed per layer: layers given the same seed draw the same random numbers, so every rotation would
+        # come with its matching zoom and shift instead of an independent one.
+        fill = {"fill_mode": self.fill_mode}
         aug = [
-            layers.RandomRotation(self.rotation_deg / 360, fill_mode="constant", seed=seed),
-            layers.RandomZoom(self.zoom, fill_mode="constant", seed=seed),
-            layers.RandomTranslation(self.shift, self.shift, fill_mode="constant", seed=seed),
+            layers.RandomRotation(self.rotation_deg / 360, **fill, seed=seed),
+            layers.RandomZoom(self.zoom, **fill, seed=seed + 1),
+            layers.RandomTranslation(self.shift, self.shift, **fill, seed=seed + 2),
         ]
-        aug += [layers.RandomFlip("horizontal", seed=seed)] if self.flip else []
-        aug += [layers.RandomContrast(self.contrast, seed=seed)] if self.contrast else []
+        aug += [layers.RandomFlip("horizontal", seed=seed + 3)] if self.flip else []
+        aug += [layers.RandomContrast(self.contrast, seed=seed + 4)] if self.contrast else []
         if self.brightness:
-            aug.append(layers.RandomBrightness(self.brightness, value_range=(0.0, 1.0), seed=seed))
+            aug.append(layers.RandomBrightness(self.brightness, value_range=(0.0, 1.0), seed=seed + 5))
         return aug
 
 
@@ -243,7 +247,8 @@ RECIPES: dict[str, Recipe] = {
             optimizer="rmsprop",
             epochs=20,
             augment=True,
-            augmentation=Augmentation(rotation_deg=10, zoom=0.1, shift=0.1, flip=True),
+            # ImageDataGenerator's settings in the lab, and its default fill: the nearest edge pixel.
+            augmentation=Augmentation(rotation_deg=10, zoom=0.1, shift=0.1, flip=True, fill_mode="nearest"),
         ),
         Recipe(
             "pima-dense",

@@ -51,7 +51,7 @@ def test_tutorial_recipes_keep_their_published_settings():
     assert (dense.optimizer, dense.epochs, dense.batch_size, dense.loss) == ("rmsprop", 5, 128, "categorical")
     augmented = recipes.get_recipe("asl-cnn-augmented")
     assert augmented.augment
-    assert augmented.augmentation == recipes.Augmentation(10, 0.1, 0.1, True)
+    assert augmented.augmentation == recipes.Augmentation(10, 0.1, 0.1, True, fill_mode="nearest")
     assert recipes.get_recipe("mnist-dense-64-32").validation_split == 0.3
     assert recipes.get_recipe("pima-dense").patience == 10
 
@@ -70,3 +70,8 @@ def test_a_short_run_predicts_as_well_in_inference_mode_as_in_training(name):
     model.fit(x, y, batch_size=32, epochs=3, verbose=0)
     predicted = model.predict(x, verbose=0).argmax(axis=1)
     assert np.mean(predicted == y) > 0.95
+
+
+def test_augmentation_layers_draw_independent_random_numbers():
+    layers = recipes.Augmentation(flip=True, contrast=0.2, brightness=0.2).build_layers(seed=7)
+    assert len({layer.seed for layer in layers}) == len(layers) == 6
