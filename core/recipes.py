@@ -243,7 +243,7 @@ RECIPES: dict[str, Recipe] = {
             "NVIDIA DLI Getting Started with Deep Learning, data augmentation lab",
             _asl_cnn,
             datasets=("sign_mnist", "asl_photos"),
-            reported="99.6% validation on Sign MNIST",
+            reported="98.9–99.9% validation on Sign MNIST at the best epoch, 94.5–99.9% at the last (the lab's saved runs)",
             optimizer="rmsprop",
             epochs=20,
             augment=True,
