@@ -43,7 +43,8 @@ def _build(recipe_name: str, limit: int, epochs: int):
     n_val = round(len(x) * recipe.validation_split)
     model = recipe.build(x.shape[1:], data.num_classes)
     trainer = keras.Sequential([keras.Input(x.shape[1:]), *recipe.augmentation.build_layers(0), model])
-    steps = int(np.ceil((len(x) - n_val) / recipe.batch_size)) * epochs
+    steps_per_epoch = -(-(len(x) - n_val) // recipe.batch_size)
+    steps = steps_per_epoch * epochs
     rate = keras.optimizers.schedules.CosineDecay(
         recipe.learning_rate / 10, steps - steps // 20, warmup_target=recipe.learning_rate, warmup_steps=steps // 20
     )
@@ -58,7 +59,7 @@ def _build(recipe_name: str, limit: int, epochs: int):
         "validation_data": batches(x[:n_val], y[:n_val], recipe.batch_size),
         "shuffle": False,
     }
-    return trainer, fit, -(-(len(x) - n_val) // recipe.batch_size)
+    return trainer, fit, steps_per_epoch
 
 
 def plain_fit(recipe_name: str, limit: int, epochs: int) -> list[float]:

@@ -26,11 +26,10 @@ class Augmentation:
         """The preprocessing layers for this augmentation."""
         # One seed per layer: layers given the same seed draw the same random numbers, so every rotation would
         # come with its matching zoom and shift instead of an independent one.
-        fill = {"fill_mode": self.fill_mode}
         aug = [
-            layers.RandomRotation(self.rotation_deg / 360, **fill, seed=seed),
-            layers.RandomZoom(self.zoom, **fill, seed=seed + 1),
-            layers.RandomTranslation(self.shift, self.shift, **fill, seed=seed + 2),
+            layers.RandomRotation(self.rotation_deg / 360, fill_mode=self.fill_mode, seed=seed),
+            layers.RandomZoom(self.zoom, fill_mode=self.fill_mode, seed=seed + 1),
+            layers.RandomTranslation(self.shift, self.shift, fill_mode=self.fill_mode, seed=seed + 2),
         ]
         aug += [layers.RandomFlip("horizontal", seed=seed + 3)] if self.flip else []
         aug += [layers.RandomContrast(self.contrast, seed=seed + 4)] if self.contrast else []
