@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import routing
+from core.ui import routing
 
 routing.router_runs()
 st.set_page_config(page_title="Handlab", page_icon="✍️", layout="wide")

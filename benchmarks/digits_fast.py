@@ -45,8 +45,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None)
     args = parser.parse_args()
 
-    from core.spec import TrainSpec
-    from core.training import train
+    from core.learn.fit import train
+    from core.learn.spec import TrainSpec
 
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as out:

@@ -15,8 +15,11 @@ import cv2
 import numpy as np
 
 from benchmarks.timing import timings_ms
-from core import catalog, paths, preprocess, reading
-from core.predict import Predictor
+from core import paths
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import digits as digit_prep
+from core.vision import reading
 from tests.drawings import mnist_as_canvas, pen_canvas, place_side_by_side
 
 CANVAS_SIDE = 320  # px, as on the Draw page.
@@ -66,12 +69,12 @@ def main() -> int:
         return 0
     predictor = Predictor(args.model)
     canvases, source = drawings(args.runs)
-    inputs = [digit for digit in map(preprocess.digit_from_canvas, canvases) if digit is not None]
+    inputs = [digit for digit in map(digit_prep.digit_from_canvas, canvases) if digit is not None]
     numbers = [as_number(canvases[i : i + 4]) for i in range(0, 200, 4)]
 
     page = timings_ms(lambda c: reading.read_canvas(predictor, c), canvases)
     stages = {
-        "preprocess (digits_from_canvas)": timings_ms(preprocess.digits_from_canvas, canvases),
+        "preprocess (digits_from_canvas)": timings_ms(digit_prep.digits_from_canvas, canvases),
         "predict (Predictor.predict)": timings_ms(predictor.predict, inputs),
         "page path (read_canvas: both + checks)": page,
         "page path, a 4-digit number": timings_ms(lambda c: reading.read_canvas(predictor, c), numbers),

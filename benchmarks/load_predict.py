@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core import catalog, reading
-from core.predict import Predictor
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import reading
 from tests.drawings import pen_canvas
 
 NUMBERS = ["7", "1", "0", "4", "2", "5", "42", "70", "2025", "147"]

@@ -17,8 +17,10 @@ import cv2
 import numpy as np
 
 from benchmarks.timing import timings_ms
-from core import catalog, hands, paths, preprocess, signs
-from core.predict import Predictor
+from core import paths
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import hands, signs
 
 TARGET_P50_MS = 10.0
 
@@ -65,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     inputs, source = frames(args.runs)
     size = predictor.image_size
     boxes = [hands.locate_hand(f) or hands.guide_box(f.shape) for f in inputs]
-    crops = [preprocess.letter_from_frame(f, b, size=size) for f, b in zip(inputs, boxes, strict=True)]
+    crops = [hands.letter_from_frame(f, b, size=size) for f, b in zip(inputs, boxes, strict=True)]
     reading = signs.read_sign(predictor, inputs[0])
     stages = {
         "find hand (hands.locate_hand)": timings_ms(hands.locate_hand, inputs),
         f"crop to {size}×{size} (letter_from_frame, box given)": timings_ms(
-            lambda i: preprocess.letter_from_frame(inputs[i], boxes[i], size=size), list(range(len(inputs)))
+            lambda i: hands.letter_from_frame(inputs[i], boxes[i], size=size), list(range(len(inputs)))
         ),
         "predict (Predictor, traced call)": timings_ms(predictor.predict, crops),
         "whole frame (signs.read_sign)": timings_ms(lambda f: signs.read_sign(predictor, f), inputs),

@@ -31,8 +31,9 @@ def _build(recipe_name: str, limit: int, epochs: int):
     import keras
     import numpy as np
 
-    from core import datasets, recipes
-    from core.training import batches
+    from core.data import datasets
+    from core.learn import recipes
+    from core.learn.fit import batches
 
     recipe = recipes.get_recipe(recipe_name)
     keras.utils.set_random_seed(0)
@@ -77,9 +78,9 @@ def plain_fit(recipe_name: str, limit: int, epochs: int) -> list[float]:
 
 def paired_overhead(recipe_name: str, limit: int, pairs: int) -> list[float]:
     """In one process, alternate 1-epoch fits with and without the page's callbacks; returns with/without ratios."""
-    from core.runs import RunStore
+    from core.learn.fit import BestWeights, ReportingCallback
+    from core.learn.runs import RunStore
     from core.train import StoreReporter
-    from core.training import BestWeights, ReportingCallback
 
     trainer, fit, steps = _build(recipe_name, limit, 2 * pairs + 1)
     store = RunStore(Path(tempfile.mkdtemp(prefix="handlab-bench-")) / "runs.db")
@@ -101,9 +102,9 @@ def paired_overhead(recipe_name: str, limit: int, pairs: int) -> list[float]:
 
 def page_fit(recipe_name: str, limit: int, epochs: int) -> tuple[list[float], int]:
     """Train through jobs.start_run and the child trainer; returns seconds per epoch and the training samples."""
-    from core import jobs
-    from core.runs import RunStore
-    from core.spec import TrainSpec
+    from core.learn import jobs
+    from core.learn.runs import RunStore
+    from core.learn.spec import TrainSpec
 
     store = RunStore()
     run_id = jobs.start_run(TrainSpec(recipe=recipe_name, epochs=epochs, limit=limit))
@@ -116,9 +117,9 @@ def page_fit(recipe_name: str, limit: int, epochs: int) -> tuple[list[float], in
 
 def stop_latency(recipe_name: str, limit: int) -> dict:
     """Stop a page run mid-epoch: seconds until its last batch ends and until it is marked stopped."""
-    from core import jobs
-    from core.runs import RunStore
-    from core.spec import TrainSpec
+    from core.learn import jobs
+    from core.learn.runs import RunStore
+    from core.learn.spec import TrainSpec
 
     store = RunStore()
     run_id = jobs.start_run(TrainSpec(recipe=recipe_name, epochs=50, limit=limit))
@@ -140,7 +141,7 @@ def stop_latency(recipe_name: str, limit: int) -> dict:
 
 def reporter_cost_s(calls: int = 2000) -> float:
     """Seconds the live reporting adds per batch (a row buffered, flushed every 0.5 s, the stop flag read)."""
-    from core.runs import RunStore
+    from core.learn.runs import RunStore
     from core.train import StoreReporter
 
     store = RunStore(Path(tempfile.mkdtemp(prefix="handlab-bench-")) / "runs.db")
@@ -196,7 +197,7 @@ def main() -> None:
     print(f"{'plain model.fit':<34}{_rate(plain, samples):>12,.0f}{statistics.median(plain):>20.2f}")
     print(f"{'page (child + live reporting)':<34}{_rate(page, samples):>12,.0f}{statistics.median(page):>20.2f}")
     print(f"reporting overhead: {overhead:+.1%}  (budget: under 5%)")
-    from core import recipes
+    from core.learn import recipes
 
     steps = -(-samples // recipes.get_recipe(args.recipe).batch_size)
     cost_s, batch_s = reporter_cost_s(), statistics.median(page) / steps

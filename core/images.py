@@ -168,3 +168,15 @@ def _composite_on_white(image_bgra: np.ndarray) -> np.ndarray:
     alpha = image_bgra[:, :, 3:4].astype(np.float32) / 255.0
     blended = image_bgra[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
     return np.round(blended).astype(np.uint8)
+
+
+def resize_by(image: np.ndarray, factor: float, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+    """Resize by a factor, keeping at least one pixel on each side."""
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return cv2.resize(image, size, interpolation=interpolation)
+
+
+def check_side(size: int) -> None:
+    """Refuse output sizes that are not a sensible integer."""
+    if not isinstance(size, int | np.integer) or not 1 <= size <= 1024:
+        raise ValueError(f"size must be an integer from 1 to 1024, got {size!r}.")

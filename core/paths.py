@@ -19,6 +19,11 @@ def home_dir() -> Path:
     return path
 
 
+def run_dir(run_id: int) -> Path:
+    """Where a run's model, card, test predictions and log live."""
+    return home_dir() / "runs" / str(run_id)
+
+
 def cache_dir() -> Path:
     """A folder for derived data that can be rebuilt at any time (converted datasets)."""
     path = home_dir() / "cache"

@@ -8,11 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from core import paths, recipes
-from core.runs import RunStore
-from core.spec import OPTIMIZERS, TrainSpec
+from core import paths
+from core.learn import jobs, recipes
+from core.learn.fit import describe_device, train
+from core.learn.runs import RunStore
+from core.learn.spec import OPTIMIZERS, TrainSpec
 from core.storage import write_atomically
-from core.training import describe_device, train
 
 
 class StoreReporter:
@@ -53,11 +54,6 @@ class StoreReporter:
         self.last_flush = time.monotonic()
 
 
-def run_dir(run_id: int) -> Path:
-    """Where a run's model, card and test predictions live."""
-    return paths.home_dir() / "runs" / str(run_id)
-
-
 def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
     """Train a recorded run and record how it ended; returns a process exit code."""
     spec = TrainSpec.from_dict(store.get_run(run_id).spec)
@@ -66,7 +62,7 @@ def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
         return 0
     reporter = StoreReporter(store, run_id)
     try:
-        result = train(spec, reporter, run_dir(run_id), verbose=verbose)
+        result = train(spec, reporter, paths.run_dir(run_id), verbose=verbose)
     except (ValueError, FileNotFoundError) as error:
         reporter.flush()
         store.mark_finished(run_id, "failed", error=str(error))
@@ -174,8 +170,6 @@ def _raise_keyboard_interrupt(signum, frame) -> None:
 
 def _start_next_queued(store: RunStore) -> None:
     """Hand the machine to the next queued run, so the queue moves on even with no page open."""
-    from core import jobs  # Imported here: jobs imports this module.
-
     jobs.start_next(store)
 
 

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import reading, routing, ui
+from core.ui import common, routing
+from core.vision import reading
 
 routing.ensure_router()
 
@@ -11,7 +12,7 @@ DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
 st.title("Draw a digit")
 st.caption("Draw a digit or a whole number, like 2026. The model reads it after every stroke.")
 
-predictor = ui.chosen_predictor(
+predictor = common.chosen_predictor(
     "digits",
     key="draw_model",
     missing="There is no digits model yet. Train one on the **Train** page, or from the command line: "
@@ -27,13 +28,13 @@ with left:
     if source == DRAW:
         st.caption("Draw with mouse or finger:")
         canvas_area = st.container()
-        pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=ui.CANVAS_SIDE)
+        pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=common.CANVAS_SIDE)
         st.caption("Undo, redo, clear (🗑): toolbar above the canvas.")
         with canvas_area:
-            drawing = ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
+            drawing = common.digit_canvas(key="draw_canvas", pen_width=pen_width)
         result = None if drawing is None else reading.read_canvas(predictor, drawing)
     else:
-        photo = ui.uploaded_image(
+        photo = common.uploaded_image(
             "draw_upload",
             "A photo or scan of a handwritten digit or number",
             hint="Dark ink on light paper works best; any size.",
@@ -56,6 +57,6 @@ with right:
     if result.problem:
         st.warning(result.problem, icon="🤔")
         st.stop()
-    ui.show_reading(result)
+    common.show_reading(result)
 
-ui.correction_form(result, key="draw_fix")
+common.correction_form(result, key="draw_fix")

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from core import jobs, routing, ui_history
-from core.runs import RunStore
+from core.learn import jobs
+from core.learn.runs import RunStore
+from core.ui import history as history_ui
+from core.ui import routing
 
 routing.ensure_router()
 
@@ -16,19 +18,19 @@ if not runs:
     st.page_link("pages/train.py", label="Train a model", icon="🏋️")
     st.stop()
 
-selected = ui_history.select_runs(runs, store, key="history")
+selected = history_ui.select_runs(runs, store, key="history")
 if not selected:
     st.stop()
 
 if len(selected) > 1:
     st.header("Compare")
-    ui_history.show_comparison(selected, store, key="history_compare")
+    history_ui.show_comparison(selected, store, key="history_compare")
     names = {f"Run {run.id}: {run.name}": run for run in selected}
     run = names[st.selectbox("Open one run", list(names), key="history_detail")]
 else:
     (run,) = selected
 
 st.divider()
-ui_history.show_run(run, store, key="history_run")
+history_ui.show_run(run, store, key="history_run")
 st.divider()
-ui_history.run_actions(run, store, key=f"history_actions_{run.id}")
+history_ui.run_actions(run, store, key=f"history_actions_{run.id}")

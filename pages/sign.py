@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from core import routing, signs, ui, ui_sign
+from core.ui import common, routing
+from core.ui import sign as sign_ui
+from core.vision import signs
 
 routing.ensure_router()
 
@@ -14,50 +16,50 @@ st.caption(
     "Hold a letter steady to write it and spell words."
 )
 
-predictor = ui.chosen_predictor(
+predictor = common.chosen_predictor(
     "letters",
     key="sign_model",
     missing="No letters model yet: train one on the **Train** page (dataset *ASL photos + Sign MNIST*), or from the "
     "command line: `python -m core.train --dataset letters --recipe letters-cnn --save-to models/letters.keras`.",
 )
 if predictor is None:
-    ui_sign.letter_guide()
+    sign_ui.letter_guide()
     st.stop()
 
-settings = ui_sign.spelling_settings(key="sign")
-live = ui_sign.live_sign(predictor, settings, key="sign_session")
+settings = sign_ui.spelling_settings(key="sign")
+live = sign_ui.live_sign(predictor, settings, key="sign_session")
 mode = st.segmented_control("Input", [LIVE, SNAPSHOT, UPLOAD], default=LIVE, required=True, key="sign_mode")
 video, results = st.columns([3, 2], gap="large")
 
 if mode == LIVE:
     with video:
-        ctx = ui_sign.live_video(live, key="sign_live")
+        ctx = sign_ui.live_video(live, key="sign_live")
         st.caption(
             "Press START and allow the camera. No picture? Without HTTPS, or where video calls are blocked, "
             "use Snapshot or Upload a photo."
         )
     with results:
-        ui_sign.live_results(live, ctx, key="sign_live")
-    kept = ui_sign.kept_frame(key="sign_live")
+        sign_ui.live_results(live, ctx, key="sign_live")
+    kept = sign_ui.kept_frame(key="sign_live")
 else:
     with video:
         if mode == SNAPSHOT:
-            frame = ui_sign.snapshot(key="sign_snapshot")
+            frame = sign_ui.snapshot(key="sign_snapshot")
         else:
-            frame = ui.uploaded_image(
+            frame = common.uploaded_image(
                 "sign_upload", "A photo of a hand signing a letter", hint="One hand, big in the picture, in good light."
             )
     if frame is None:
         with results:
             st.info("Take a photo of your hand signing a letter." if mode == SNAPSHOT else "Upload a photo of a hand.")
-            ui_sign.spelled_text(live, key="sign_photo")
+            sign_ui.spelled_text(live, key="sign_photo")
         kept = None
     else:
         reading = signs.read_sign(predictor, frame)
         with results:
-            ui_sign.photo_results(frame, reading, settings.threshold, live, key="sign_photo")
+            sign_ui.photo_results(frame, reading, settings.threshold, live, key="sign_photo")
         kept = frame, reading
 
 if kept is not None:
-    ui_sign.save_form(*kept, key="sign_save")
-ui_sign.letter_guide()
+    sign_ui.save_form(*kept, key="sign_save")
+sign_ui.letter_guide()

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core import routing, ui_train
-from core.runs import RunStore
+from core.learn.runs import RunStore
+from core.ui import routing
+from core.ui import train as train_ui
 
 routing.ensure_router()
 
@@ -15,10 +16,10 @@ st.caption(
 )
 
 # What is training and how the last run ended come first; the form opens by itself only on a first visit.
-ui_train.live_runs(key="train")
-ui_train.finished_run(key="train")
+train_ui.live_runs(key="train")
+train_ui.finished_run(key="train")
 
 first_visit = not RunStore().list_runs()
 with st.expander("Start a new run", expanded=first_visit, icon=":material/model_training:"):
-    spec = ui_train.train_form(key="train")
-    ui_train.start_button(spec, key="train")
+    spec = train_ui.train_form(key="train")
+    train_ui.start_button(spec, key="train")

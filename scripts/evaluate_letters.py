@@ -16,9 +16,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import datasets  # noqa: E402
-from core.datasets import DatasetMissing  # noqa: E402
-from core.predict import Predictor, default_model_path  # noqa: E402
+from core.data import datasets  # noqa: E402
+from core.data.datasets import DatasetMissing  # noqa: E402
+from core.learn.catalog import shipped_model  # noqa: E402
+from core.predictor import Predictor  # noqa: E402
 
 SETS = {
     "ASL photos, block split": ("asl_photos", "blocks"),
@@ -39,7 +40,7 @@ def accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray, mirro
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", type=Path, default=default_model_path("letters"))
+    parser.add_argument("model", nargs="?", type=Path, default=shipped_model("letters"))
     args = parser.parse_args()
     predictor = Predictor(args.model)
     trained_on = predictor.card.get("dataset", "?")

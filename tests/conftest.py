@@ -55,7 +55,8 @@ def digits_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Skips when there is neither models/digits.keras nor mnist.npz in HANDLAB_DATA_DIR to train one on.
     """
-    from core import catalog, paths
+    from core import paths
+    from core.learn import catalog
 
     shipped = catalog.shipped_model("digits")
     if shipped.is_file():
@@ -70,7 +71,7 @@ def train_stand_in_digits_model(mnist_npz: Path, model_path: Path) -> Path:
     """Train Chollet's first MNIST network (dense 512) for two epochs (~98% on MNIST) and save it with a card."""
     import keras
 
-    from core.training import save_model
+    from core.learn.fit import save_model
 
     with np.load(mnist_npz) as data:
         x, y = data["x_train"].astype(np.float32)[..., None] / 255.0, data["y_train"]

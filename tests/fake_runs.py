@@ -6,8 +6,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.runs import RunStore
-from core.training import confusion_matrix, save_model
+from core.learn.fit import confusion_matrix, save_model
+from core.learn.runs import RunStore
 
 DIGITS = [str(d) for d in range(10)]
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.sign_csv import SIGN_LETTERS
+from core.labels import SIGN_LETTERS
 
 INPUT_SIDE = 64  # The shipped letters model reads 64×64 greyscale crops.
 
@@ -16,7 +16,7 @@ def make_letters_model(path: Path, favourite: str | None = "B", side: int = INPU
     """
     import keras
 
-    from core.training import save_model
+    from core.learn.fit import save_model
 
     bias = np.zeros(len(SIGN_LETTERS), np.float32)
     if favourite is not None:

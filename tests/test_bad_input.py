@@ -23,11 +23,13 @@ from fake_runs import finished_run
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import catalog, datasets, jobs, pima_csv, train
-from core.markup import plain
-from core.runs import RunStore
-from core.spec import TrainSpec
-from core.training import save_model
+from core import train
+from core.data import datasets, pima_csv
+from core.learn import catalog, jobs
+from core.learn.fit import save_model
+from core.learn.runs import RunStore
+from core.learn.spec import TrainSpec
+from core.ui.markup import plain
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
@@ -330,7 +332,7 @@ def test_bad_active_model_is_refused_and_the_draw_page_falls_back_to_the_shipped
     catalog.set_active_model("digits", model_path)  # e.g. activated on the History page before it broke
     before = written(handlab_home)
     app = new_app(monkeypatch).run()  # the first run imports core.ui inside Streamlit, so it can be patched
-    with mock.patch("core.ui.digit_canvas", return_value=pen_canvas("7")):
+    with mock.patch("core.ui.common.digit_canvas", return_value=pen_canvas("7")):
         app.run()
     assert_no_exception(app)
     assert app.sidebar.selectbox(key="draw_model").value == f"Run {run_id}: bad model"

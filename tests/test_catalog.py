@@ -2,8 +2,8 @@
 
 import pytest
 
-from core import catalog
-from core.runs import RunStore
+from core.learn import catalog
+from core.learn.runs import RunStore
 
 
 @pytest.fixture

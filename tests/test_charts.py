@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core import charts
-from core.predict import Prediction
+from core.predictor import Prediction
+from core.ui import charts
 
 LABELS = tuple("0123456789")
 

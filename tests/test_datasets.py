@@ -9,9 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from core import asl_photos, datasets, pima_csv, preprocess, sign_csv
-from core.datasets import DatasetMissing, load_dataset
+from core import labels
+from core.data import asl_photos, datasets, pima_csv, sign_csv
+from core.data.datasets import DatasetMissing, load_dataset
 from core.paths import cache_dir, data_dir
+from core.vision import hands
 
 SIGN_HEADER = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
 
@@ -53,9 +55,7 @@ def write_lines(path: Path, lines: list[str], newline: str = "\n") -> Path:
 # --- registry, npz, download ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "class_names"), [("mnist", datasets.DIGITS), ("fashion_mnist", datasets.FASHION_CLASSES)]
-)
+@pytest.mark.parametrize(("name", "class_names"), [("mnist", labels.DIGITS), ("fashion_mnist", labels.FASHION_CLASSES)])
 def test_npz_loads_as_uint8_images_with_int64_labels(data: Path, name: str, class_names: tuple) -> None:
     write_npz(data / f"{name}.npz", 30, 20, list(range(10)))
     dataset = load_dataset(name)
@@ -200,9 +200,9 @@ def test_labels_without_9_or_24_are_read_as_original(tmp_path: Path) -> None:
 def test_sign_class_indices_skip_j() -> None:
     indices = sign_csv.sign_class_indices(np.array([0, 8, 10, 24]))
     assert indices.tolist() == [0, 8, 9, 23]
-    assert [sign_csv.SIGN_LETTERS[i] for i in indices] == ["A", "I", "K", "Y"]
-    assert len(sign_csv.SIGN_LETTERS) == 24
-    assert "J" not in sign_csv.SIGN_LETTERS
+    assert [labels.SIGN_LETTERS[i] for i in indices] == ["A", "I", "K", "Y"]
+    assert len(labels.SIGN_LETTERS) == 24
+    assert "J" not in labels.SIGN_LETTERS
 
 
 def bad_line(text: str, column: int, value: str) -> str:
@@ -407,13 +407,13 @@ def crop_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(size)
         return np.full((size, size), frame_bgr.mean() / 255, dtype=np.float32)
 
-    monkeypatch.setattr(preprocess, "letter_from_frame", fake_letter_from_frame)
+    monkeypatch.setattr(hands, "letter_from_frame", fake_letter_from_frame)
     return calls
 
 
 def make_photos(data: Path, numbers: tuple[int, ...] = PHOTO_NUMBERS) -> Path:
     """Write small flat-grey JPEGs asl_photos/<LETTER>/<LETTER><k>.jpg; the grey encodes letter and k."""
-    for label, letter in enumerate(sign_csv.SIGN_LETTERS):
+    for label, letter in enumerate(labels.SIGN_LETTERS):
         (data / "asl_photos" / letter).mkdir(parents=True, exist_ok=True)
         for k in numbers:
             grey = 8 * label + k % 5
@@ -432,7 +432,7 @@ def test_asl_photos_go_through_the_crop_and_split_by_number(data: Path, crop_cal
     grey = 8 * np.repeat(np.arange(24), 2) + np.tile([0, 2], 24)  # train photos k = 0 and 7
     assert np.abs(dataset.x_train[:, 0, 0].astype(int) - grey).max() <= 2  # JPEG rounding
     assert crop_calls == [12] * 96
-    assert dataset.class_names == sign_csv.SIGN_LETTERS
+    assert dataset.class_names == labels.SIGN_LETTERS
 
 
 def test_second_asl_load_reads_the_cache(data: Path, crop_calls: list[int]) -> None:
@@ -626,7 +626,7 @@ def test_real_asl_photos_convert_and_cache(monkeypatch: pytest.MonkeyPatch) -> N
     def no_crop(*args, **kwargs) -> None:
         raise AssertionError("the cached load must not crop photos again")
 
-    monkeypatch.setattr(preprocess, "letter_from_frame", no_crop)
+    monkeypatch.setattr(hands, "letter_from_frame", no_crop)
     started = time.perf_counter()
     cached = load_dataset("asl_photos")
     print(f"asl_photos: converted in {converted_s:.1f} s, cached load {time.perf_counter() - started:.2f} s")

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from drawings import mnist_as_canvas, place_side_by_side
 
-from core import catalog, paths, reading
-from core.predict import Predictor
+from core import paths
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import reading
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 

@@ -10,8 +10,8 @@ import pytest
 from drawings import as_canvas_rgba, pen_canvas
 from streamlit.testing.v1 import AppTest
 
-from core import samples
-from core.runs import RunStore
+from core.data import samples
+from core.learn.runs import RunStore
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
@@ -27,7 +27,7 @@ def app(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 def run_with_canvas(app: AppTest, image_rgba: np.ndarray | None) -> AppTest:
     """Rerun the page as if the canvas held this drawing."""
-    with mock.patch("core.ui.digit_canvas", return_value=image_rgba):
+    with mock.patch("core.ui.common.digit_canvas", return_value=image_rgba):
         return app.run()
 
 
@@ -129,7 +129,7 @@ def test_correction_saves_the_drawing_to_my_digits(app, handlab_home):
     drawing = pen_canvas("7")
     run_with_canvas(app, drawing)
     app.text_input(key="draw_fix_answer").input("1")
-    with mock.patch("core.ui.digit_canvas", return_value=drawing):
+    with mock.patch("core.ui.common.digit_canvas", return_value=drawing):
         app.button(key="draw_fix_save").click().run()  # a form's submit button
     assert_no_exception(app)
     assert any("My digits now has 1" in success.value for success in app.success)

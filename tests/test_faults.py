@@ -15,9 +15,11 @@ from drawings import pen_canvas
 from streamlit.testing.v1 import AppTest
 from test_jobs import SLOW_TRAINER, wait_for
 
-from core import jobs, reading, samples
-from core.predict import Predictor
-from core.runs import RunStore
+from core.data import samples
+from core.learn import jobs
+from core.learn.runs import RunStore
+from core.predictor import Predictor
+from core.vision import reading
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.
@@ -25,8 +27,8 @@ RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.
 # The "old server": a process that starts a run the way the Train page does, then exits.
 START_FROM_A_SERVER = f"""
 import sys
-from core import jobs
-from core.spec import TrainSpec
+from core.learn import jobs
+from core.learn.spec import TrainSpec
 
 jobs.TRAINER_ARGS = ("-c", {SLOW_TRAINER!r})
 print(jobs.start_run(TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=50, batch_size=8)))
@@ -84,7 +86,7 @@ def test_run_outlives_its_server_a_fresh_page_picks_it_up_and_a_sigkill_keeps_it
 
 WRITER = """
 import sys, time
-from core.runs import RunStore
+from core.learn.runs import RunStore
 
 store = RunStore()
 run_id = store.create_run({"dataset": "mnist"}, sys.argv[1])
@@ -150,7 +152,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from core import samples
+from core.data import samples
 
 def write_half_then_hang(self, data):
     with open(self, "wb") as out:

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.hands import locate_hand, skin_mask
 from core.paths import data_dir
+from core.vision.hands import locate_hand, skin_mask
 
 SKIN_TONES_BGR = {
     "light": (140, 172, 224),

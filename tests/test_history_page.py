@@ -7,8 +7,8 @@ from fake_runs import finished_run
 from streamlit.testing.v1 import AppTest
 
 from core import paths
-from core.runs import RunStore
-from core.train import run_dir
+from core.learn.runs import RunStore
+from core.paths import run_dir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.

@@ -14,9 +14,10 @@ import keras
 import numpy as np
 import pytest
 
-from core import jobs, train
-from core.runs import RunStore
-from core.spec import TrainSpec
+from core import train
+from core.learn import jobs
+from core.learn.runs import RunStore
+from core.learn.spec import TrainSpec
 
 TINY = TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=1, batch_size=8)
 # A trainer that is `python -m core.train` with two knobs for tests: a pause after each batch (so a test can

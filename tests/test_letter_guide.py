@@ -2,8 +2,8 @@
 
 import pytest
 
-from core.letter_guide import LETTER_GUIDE, describe_letter
-from core.sign_csv import SIGN_LETTERS
+from core.labels import SIGN_LETTERS
+from core.vision.letter_guide import LETTER_GUIDE, describe_letter
 
 
 def test_guide_describes_exactly_the_24_static_letters():

@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from core import predict
-from core.predict import Predictor
-from core.training import save_model
+from core import paths, predict
+from core.learn.fit import save_model
+from core.predictor import Predictor
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -112,7 +112,7 @@ def test_cli_prints_json_per_file_and_an_error_line_for_bad_files(tmp_path, mode
 
 
 def test_cli_without_a_shipped_model_says_how_to_train_one(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(predict.paths, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path)
     assert predict.main(["digits", "x.png"]) == 2
     err = capsys.readouterr().err
     assert "There is no model file at" in err

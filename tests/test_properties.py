@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core import images, preprocess
+from core import images
+from core.vision import digits, fashion, hands
 
 # Numbers of every kind the pages could be handed (and a few they never should be), with NaN and infinities.
 DTYPES = st.sampled_from(
@@ -72,20 +73,20 @@ def input_or_value_error(function, *args, none_allowed: bool = False, **kwargs) 
 @SETTINGS
 @given(any_array())
 def test_normalize_digit_gives_a_digit_none_or_value_error(ink):
-    input_or_value_error(preprocess.normalize_digit, ink, none_allowed=True)
+    input_or_value_error(digits.normalize_digit, ink, none_allowed=True)
 
 
 @SETTINGS
 @given(any_array())
 def test_digit_from_canvas_gives_a_digit_none_or_value_error(image):
-    input_or_value_error(preprocess.digit_from_canvas, image, none_allowed=True)
+    input_or_value_error(digits.digit_from_canvas, image, none_allowed=True)
 
 
 @SETTINGS
 @given(any_array())
 def test_digits_from_canvas_gives_digits_or_value_error(image):
     try:
-        crops = preprocess.digits_from_canvas(image)
+        crops = digits.digits_from_canvas(image)
     except ValueError:
         return
     for crop in crops:
@@ -95,13 +96,13 @@ def test_digits_from_canvas_gives_digits_or_value_error(image):
 @SETTINGS
 @given(any_array())
 def test_digit_from_image_gives_a_digit_none_or_value_error(image):
-    input_or_value_error(preprocess.digit_from_image, image, none_allowed=True)
+    input_or_value_error(digits.digit_from_image, image, none_allowed=True)
 
 
 @SETTINGS
 @given(any_array(), st.sampled_from([16, 28, 64]))
 def test_item_from_image_gives_an_item_or_value_error(image, size):
-    input_or_value_error(preprocess.item_from_image, image, size=size)
+    input_or_value_error(fashion.item_from_image, image, size=size)
 
 
 @SETTINGS
@@ -111,16 +112,16 @@ def test_item_from_image_gives_an_item_or_value_error(image, size):
     st.sampled_from([28, 64]),
 )
 def test_letter_from_frame_gives_a_letter_or_value_error(frame, box_xywh, size):
-    input_or_value_error(preprocess.letter_from_frame, frame, box_xywh, size=size)
+    input_or_value_error(hands.letter_from_frame, frame, box_xywh, size=size)
 
 
 @pytest.mark.parametrize("size", [0, -3, 2.5, 5000, "28"])
 def test_nonsense_sizes_are_refused(size):
     frame = np.zeros((40, 40, 3), np.uint8)
     with pytest.raises(ValueError, match="size must be an integer from 1 to 1024"):
-        preprocess.letter_from_frame(frame, size=size)
+        hands.letter_from_frame(frame, size=size)
     with pytest.raises(ValueError, match="size must be an integer from 1 to 1024"):
-        preprocess.item_from_image(frame, size=size)
+        fashion.item_from_image(frame, size=size)
 
 
 def _valid_files() -> list[bytes]:

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from drawings import as_canvas_rgba, pen_canvas
 
-from core import reading
-from core.preprocess import DigitCrop
-from core.reading import NumberReading, read_canvas, read_crops, read_photo
+from core.vision import reading
+from core.vision.digits import DigitCrop
+from core.vision.reading import NumberReading, read_canvas, read_crops, read_photo
 
 LABELS = tuple("0123456789")
 

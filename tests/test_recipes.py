@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from core import recipes
+from core.learn import recipes
 
 
 @pytest.mark.parametrize("name", list(recipes.RECIPES))

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import run_analysis as ra
-from core.runs import RunStore
+from core.learn import run_analysis
+from core.learn.runs import RunStore
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def _run(store, name, status="completed", **spec):
 
 def test_table_has_a_row_per_run_with_best_validation_accuracy(store):
     runs = [_run(store, "a"), _run(store, "b", epochs=5)]
-    table = ra.runs_table(runs, store)
+    table = run_analysis.runs_table(runs, store)
     assert list(table["name"]) == ["a", "b"]
     assert list(table["best val accuracy"]) == [0.95, 0.95]
     assert list(table["epochs"]) == [3, 5]
@@ -38,26 +38,26 @@ def test_filters_combine(store):
     b = _run(store, "b", dataset="fashion_mnist")
     c = _run(store, "c", status="failed", recipe="mnist-dense-512")
     runs = [a, b, c]
-    assert [r.name for r in ra.filter_runs(runs, datasets=["mnist"])] == ["a", "c"]
-    assert [r.name for r in ra.filter_runs(runs, datasets=["mnist"], statuses=["completed"])] == ["a"]
-    assert [r.name for r in ra.filter_runs(runs, recipes=["mnist-dense-512"])] == ["c"]
-    assert ra.filter_runs(runs) == runs
+    assert [r.name for r in run_analysis.filter_runs(runs, datasets=["mnist"])] == ["a", "c"]
+    assert [r.name for r in run_analysis.filter_runs(runs, datasets=["mnist"], statuses=["completed"])] == ["a"]
+    assert [r.name for r in run_analysis.filter_runs(runs, recipes=["mnist-dense-512"])] == ["c"]
+    assert run_analysis.filter_runs(runs) == runs
 
 
 def test_differing_settings_lists_only_what_changed(store):
     a, b = _run(store, "a", learning_rate=0.001), _run(store, "b", learning_rate=0.01, epochs=3)
-    table = ra.differing_settings([a, b])
+    table = run_analysis.differing_settings([a, b])
     assert list(table.index) == ["learning_rate"]
     assert table.loc["learning_rate"].tolist() == ["0.001", "0.01"]
 
 
 def test_per_class_metrics_from_confusion():
-    metrics = ra.per_class_metrics([[8, 2, 0], [1, 9, 0], [0, 0, 0]], ["a", "b", "c"])
-    assert metrics[0] == ra.ClassMetrics("a", 8 / 9, 0.8, 10)
-    assert metrics[1] == ra.ClassMetrics("b", 9 / 11, 0.9, 10)
-    assert metrics[2] == ra.ClassMetrics("c", None, None, 0)
+    metrics = run_analysis.per_class_metrics([[8, 2, 0], [1, 9, 0], [0, 0, 0]], ["a", "b", "c"])
+    assert metrics[0] == run_analysis.ClassMetrics("a", 8 / 9, 0.8, 10)
+    assert metrics[1] == run_analysis.ClassMetrics("b", 9 / 11, 0.9, 10)
+    assert metrics[2] == run_analysis.ClassMetrics("c", None, None, 0)
     with pytest.raises(ValueError, match="there are 2 labels"):
-        ra.per_class_metrics([[1]], ["a", "b"])
+        run_analysis.per_class_metrics([[1]], ["a", "b"])
 
 
 def test_worst_mistakes_come_most_confident_first(tmp_path):
@@ -68,7 +68,7 @@ def test_worst_mistakes_come_most_confident_first(tmp_path):
         y_pred=np.array([0, 2, 1, 0]),
         confidence=np.array([0.99, 0.6, 0.9, 0.7], np.float32),
     )
-    mistakes = ra.worst_mistakes(path, ["x", "y", "z"], limit=2)
+    mistakes = run_analysis.worst_mistakes(path, ["x", "y", "z"], limit=2)
     assert [(m.index, m.true_label, m.predicted_label) for m in mistakes] == [(2, "z", "y"), (3, "y", "x")]
     assert mistakes[0].confidence == pytest.approx(0.9)
 
@@ -76,9 +76,9 @@ def test_worst_mistakes_come_most_confident_first(tmp_path):
 def test_metrics_csv_holds_epoch_and_batch_rows(store):
     run = _run(store, "a")
     store.add_batch_metrics(run.id, [{"step": 0, "epoch": 0, "batch": 0, "loss": 2.0, "time_s": 0.1}])
-    table = pd.read_csv(io.StringIO(ra.metrics_csv(store, run.id)))
-    assert list(table.columns) == list(ra.CSV_COLUMNS)
+    table = pd.read_csv(io.StringIO(run_analysis.metrics_csv(store, run.id)))
+    assert list(table.columns) == list(run_analysis.CSV_COLUMNS)
     assert list(table["level"]) == ["epoch", "epoch", "batch"]
     assert table["val_accuracy"].tolist()[:2] == [0.9, 0.95]
     empty = store.create_run({}, "new")
-    assert ra.metrics_csv(store, empty).strip() == ",".join(ra.CSV_COLUMNS)
+    assert run_analysis.metrics_csv(store, empty).strip() == ",".join(run_analysis.CSV_COLUMNS)

@@ -4,7 +4,7 @@ import altair as alt
 import numpy as np
 import pytest
 
-from core import run_charts
+from core.ui import run_charts
 
 
 def batch_rows(losses_per_epoch: list[list[float]]) -> list[dict]:

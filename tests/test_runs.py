@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from core.runs import RunStore
+from core.learn.runs import RunStore
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from core import datasets, samples
-from core.preprocess import DigitCrop
+from core.data import datasets, samples
+from core.vision.digits import DigitCrop
 
 
 def digit_image(value: float = 1.0) -> np.ndarray:

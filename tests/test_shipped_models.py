@@ -11,11 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from core import catalog, datasets, paths, preprocess
-from core.datasets import DatasetMissing
-from core.predict import Predictor, load_model
+from core import paths
+from core.data import datasets
+from core.data.datasets import DatasetMissing
+from core.labels import TASKS
+from core.learn import catalog
+from core.predictor import Predictor, load_model
+from core.vision import hands
 
-TASKS = ("digits", "letters", "fashion")
 TARGETS = {
     ("digits", "mnist"): 0.995,
     ("fashion", "fashion_mnist"): 0.930,
@@ -74,7 +77,7 @@ def test_letters_photo_pipeline_reads_held_out_photos_from_their_files() -> None
         for k in (400, 455, 499, 900, 921, 944, 966, 977, 988, 999):  # held-out numbers: (k // 100) % 5 == 4
             frame = cv2.imread(str(folder / letter / f"{letter}{k}.jpg"), cv2.IMREAD_COLOR)
             assert frame is not None, f"{letter}{k}.jpg is missing"
-            prediction = predictor.predict(preprocess.letter_from_frame(frame, size=predictor.image_size))
+            prediction = predictor.predict(hands.letter_from_frame(frame, size=predictor.image_size))
             right += prediction.label == letter
             total += 1
     print(f"photo → letter: {right}/{total}")

@@ -7,7 +7,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
-import core.training  # TensorFlow first, as when the Draw or Train page was opened before the Sign page
+import core.learn.fit  # TensorFlow first, as when the Draw or Train page was opened before the Sign page
 import keras, numpy as np
 model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
 model(np.zeros((1, 4), np.float32))

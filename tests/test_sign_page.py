@@ -15,7 +15,8 @@ from letters_model import make_letters_model
 from streamlit.testing.v1 import AppTest
 from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
 
-from core import paths, samples
+from core import paths
+from core.data import samples
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
@@ -121,7 +122,7 @@ def test_bad_uploads_get_a_clear_message(tmp_path, monkeypatch, fake_models, dat
 def test_snapshot_is_read_and_added_to_the_text(tmp_path, monkeypatch, fake_models):
     app = sign_page(tmp_path, monkeypatch, fake_models["sure"])
     frame = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
-    with mock.patch("core.ui_sign.snapshot", return_value=frame):
+    with mock.patch("core.ui.sign.snapshot", return_value=frame):
         app.segmented_control(key="sign_mode").set_value(SNAPSHOT).run()
         assert letter(app) == "B"
         app.button(key="sign_photo_add").click().run()

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
 
-from core import datasets, preprocess, samples
-from core.catalog import TASK_OF_DATASET
+from core.data import datasets, samples
+from core.learn.catalog import TASK_OF_DATASET
+from core.vision import hands
 
 
 def hand_frame(seed: int = 0) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -22,7 +23,7 @@ def test_sign_is_saved_as_a_large_crop_with_its_colour_original(handlab_home: Pa
     assert sample.path.parent == handlab_home / "samples" / "my_signs" / "L"
     saved = cv2.imread(str(sample.path), cv2.IMREAD_UNCHANGED)
     assert saved.shape == (samples.SIGN_SIDE, samples.SIGN_SIDE)
-    expected = preprocess.letter_from_frame(frame, box, size=samples.SIGN_SIDE)
+    expected = hands.letter_from_frame(frame, box, size=samples.SIGN_SIDE)
     assert np.abs(saved.astype(int) - np.round(expected * 255)).max() <= 1
     original = cv2.imread(str(sample.original_path))
     assert original.ndim == 3

@@ -9,10 +9,10 @@ import pytest
 from letters_model import make_letters_model
 from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
 
-from core import hands, preprocess
-from core.predict import Predictor
-from core.signs import GUIDE_BGR, HAND_BGR, LiveSign, annotate, crop_bgr, read_sign
-from core.spelling import SpellingSettings
+from core.predictor import Predictor
+from core.vision import hands
+from core.vision.signs import GUIDE_BGR, HAND_BGR, LiveSign, annotate, crop_bgr, read_sign
+from core.vision.spelling import SpellingSettings
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_hand_is_cropped_at_the_models_input_size_through_the_shared_crop(predic
     assert reading.hand
     assert reading.image.shape == (64, 64)
     assert reading.image.dtype == np.float32
-    np.testing.assert_array_equal(reading.image, preprocess.letter_from_frame(frame, size=64))
+    np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, size=64))
     assert reading.prediction.label == "B"
     assert reading.crop_xywh == hands.square_box(reading.box_xywh, frame.shape)
 
@@ -48,7 +48,7 @@ def test_without_a_hand_the_guide_box_is_read(predictor):
     reading = read_sign(predictor, frame)
     assert not reading.hand
     assert reading.box_xywh == hands.guide_box(frame.shape)
-    np.testing.assert_array_equal(reading.image, preprocess.letter_from_frame(frame, size=64))
+    np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, size=64))
 
 
 def test_overlay_is_mirrored_with_the_hand_box(predictor):

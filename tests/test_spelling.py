@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.spelling import Speller, SpellingSettings
+from core.vision.spelling import Speller, SpellingSettings
 
 LABELS = ("A", "B", "C")
 FPS = 10

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from core import paths, train
-from core.runs import RunStore
+from core.learn.runs import RunStore
 
 
 def test_list_prints_every_recipe_with_its_source():

@@ -6,10 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from core.runs import RunStore
-from core.spec import TrainSpec
-from core.train import StoreReporter, execute_run, run_dir
-from core.training import batches, confusion_matrix
+from core.learn.fit import batches, confusion_matrix
+from core.learn.runs import RunStore
+from core.learn.spec import TrainSpec
+from core.paths import run_dir
+from core.train import StoreReporter, execute_run
 
 TINY = {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 1, "batch_size": 16}
 

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from core import catalog
-from core.runs import RunStore
+from core.learn import catalog
+from core.learn.runs import RunStore
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent

@@ -6,7 +6,7 @@ from pathlib import Path
 from fake_runs import finished_run
 from playwright.sync_api import Page, expect
 
-from core.runs import RunStore
+from core.learn.runs import RunStore
 
 
 def test_compare_two_runs_then_open_one(

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from core import catalog, paths, signs
-from core.predict import Predictor
+from core import paths
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import signs
 
 pytestmark = pytest.mark.data
 

@@ -10,8 +10,9 @@ from typing import Protocol
 import keras
 import numpy as np
 
-from core import recipes
-from core.spec import DEFAULT_LEARNING_RATES, TrainSpec
+from core.data import datasets
+from core.learn import recipes
+from core.learn.spec import DEFAULT_LEARNING_RATES, TrainSpec
 from core.storage import write_atomically, write_text_atomically
 
 
@@ -98,8 +99,6 @@ class TrainResult:
 
 def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) -> TrainResult:
     """Train `spec` (resolved), reporting to `reporter`; write model.keras, model.json and test predictions."""
-    from core import datasets
-
     spec = spec.resolved()
     recipe = recipes.get_recipe(spec.recipe)
     keras.utils.set_random_seed(spec.seed)

@@ -1,7 +1,7 @@
-"""Turn canvas drawings, photos of digits and webcam frames into the 28×28 inputs the models read.
+"""Turn canvas drawings and photos of handwritten digits into the 28×28 inputs the digit models read.
 
 Digits follow MNIST: white ink on black, the ink's longer side scaled to 20 px, the centre of mass at the
-centre of a 28×28 frame. Letters follow Sign Language MNIST: a square greyscale crop around the hand.
+centre of a 28×28 frame.
 """
 
 from dataclasses import dataclass
@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core import hands, images
-from core.hands import guide_box, square_box
+from core import images
 
 DIGIT_SIZE = 28  # MNIST frame.
 DIGIT_BOX = 20  # MNIST scales the ink's longer side to 20 px.
@@ -24,7 +23,6 @@ DOT_AREA = 0.15  # A split piece under this fraction of the largest piece's area
 FLAG_GAP = 0.1  # A flat stroke at a digit's top, at most this far (× the digit's height) beside it, is its flag.
 PHOTO_SIDE = 1000  # Photos are reduced to this longer side (px) before thresholding.
 MIN_CONTRAST = 0.08  # Ink in a photo must differ from the paper by at least this much (0..1).
-ITEM_TRIM = 0.1  # Fashion-MNIST trims borders within this distance (0..1) of the background colour.
 
 
 @dataclass(frozen=True)
@@ -65,65 +63,6 @@ def digits_from_image(image_bgr: np.ndarray) -> list[DigitCrop]:
     """Read every handwritten digit in a photo or scan, left to right; boxes are in the photo's pixels."""
     ink01, scale = _photo_ink(image_bgr)
     return _split_digits(ink01, scale)
-
-
-def letter_from_frame(
-    frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int] | None = None, size: int = 28
-) -> np.ndarray:
-    """Crop the hand (given, found, or the guide box) into a (size, size) float32 greyscale image in [0, 1].
-
-    Training data, photos and the webcam all pass through here, so models see identical input.
-    """
-    frame_bgr = images.to_bgr(frame_bgr)
-    _check_size(size)
-    if box_xywh is None:
-        box_xywh = hands.locate_hand(frame_bgr) or guide_box(frame_bgr.shape)
-    crop_bgr = _crop_padded(frame_bgr, square_box(box_xywh, frame_bgr.shape))
-    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
-    return cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-
-
-def item_from_image(image_bgr: np.ndarray, size: int = 28) -> np.ndarray:
-    """A photo of one clothing item in Fashion-MNIST form: (size, size) float32 in [0, 1], light on black.
-
-    Follows the dataset's recipe: trim the border that matches the background, scale the longer side to
-    size, centre it on the background colour, and negate when the background is light (as the dataset's
-    product photos on white were).
-    """
-    grey = cv2.GaussianBlur(cv2.cvtColor(images.to_bgr(image_bgr), cv2.COLOR_BGR2GRAY), (3, 3), 0)
-    _check_size(size)
-    background = float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
-    x, y, w, h = cv2.boundingRect((np.abs(grey - background) > ITEM_TRIM * 255).astype(np.uint8))
-    item = grey[y : y + h, x : x + w] if w and h else grey
-    item = _scaled(item, size / max(item.shape))
-    frame = np.full((size, size), background, np.float32)
-    top, left = (size - item.shape[0]) // 2, (size - item.shape[1]) // 2
-    frame[top : top + item.shape[0], left : left + item.shape[1]] = item
-    # Photos are not shot on pure white: stretch so the background is 0 like the dataset's, then negate.
-    if background > 127:
-        return np.clip(1.0 - frame / max(background, 1.0), 0.0, 1.0).astype(np.float32)
-    return np.clip((frame - background) / max(255.0 - background, 1.0), 0.0, 1.0).astype(np.float32)
-
-
-def _check_size(size: int) -> None:
-    """Refuse output sizes that are not a sensible integer."""
-    if not isinstance(size, int | np.integer) or not 1 <= size <= 1024:
-        raise ValueError(f"size must be an integer from 1 to 1024, got {size!r}.")
-
-
-def _scaled(image: np.ndarray, factor: float, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
-    """Resize by a factor, keeping at least one pixel on each side."""
-    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-    return cv2.resize(image, size, interpolation=interpolation)
-
-
-def _crop_padded(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.ndarray:
-    """Crop a box from the frame, replicating the border where the box reaches past it."""
-    x, y, w, h = box_xywh
-    frame_h, frame_w = frame_bgr.shape[:2]
-    inner = frame_bgr[max(y, 0) : min(y + h, frame_h), max(x, 0) : min(x + w, frame_w)]
-    pads = (max(-y, 0), max(y + h - frame_h, 0), max(-x, 0), max(x + w - frame_w, 0))
-    return cv2.copyMakeBorder(inner, *pads, cv2.BORDER_REPLICATE) if any(pads) else inner
 
 
 def _as_grey01(image: np.ndarray, name: str) -> np.ndarray:
@@ -179,7 +118,7 @@ def _photo_ink(image_bgr: np.ndarray) -> tuple[np.ndarray, float]:
     """
     grey = cv2.cvtColor(images.to_bgr(image_bgr), cv2.COLOR_BGR2GRAY)
     scale = min(1.0, PHOTO_SIDE / max(grey.shape))
-    grey = _scaled(grey, scale) if scale < 1.0 else grey
+    grey = images.resize_by(grey, scale) if scale < 1.0 else grey
     low, high = np.percentile(grey, [1, 99])
     if np.median(grey) > (low + high) / 2:
         grey = 255 - grey  # Dark ink on light paper: make the ink the bright part.
@@ -192,7 +131,7 @@ def _photo_ink(image_bgr: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _background(grey: np.ndarray) -> np.ndarray:
     """Estimate the paper level under light ink: open away strokes narrower than ~1/6 of the image."""
-    small = _scaled(grey, 64 / max(grey.shape))
+    small = images.resize_by(grey, 64 / max(grey.shape))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
     opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
     opened = cv2.blur(opened, (5, 5))
@@ -234,7 +173,7 @@ def _normalize_ink(ink01: np.ndarray) -> np.ndarray | None:
     if not work.any():
         return None
     box = _crop_to_ink(work)
-    return _center_by_mass(_scaled(box, DIGIT_BOX / max(box.shape)))
+    return _center_by_mass(images.resize_by(box, DIGIT_BOX / max(box.shape)))
 
 
 def _crop_to_ink(image: np.ndarray) -> np.ndarray:
@@ -248,8 +187,8 @@ def _to_work_box(ink01: np.ndarray) -> np.ndarray:
     factor = WORK_BOX / max(ink01.shape)
     if factor < 1:
         # Area averaging turns a hairline into faint grey; any ink at all marks the working pixel.
-        return (_scaled(ink01, factor) > 1e-3).astype(np.float32)
-    return (_scaled(ink01, factor, cv2.INTER_LINEAR) >= ink01.max() / 2).astype(np.float32)
+        return (images.resize_by(ink01, factor) > 1e-3).astype(np.float32)
+    return (images.resize_by(ink01, factor, cv2.INTER_LINEAR) >= ink01.max() / 2).astype(np.float32)
 
 
 def _normalize_stroke(work: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 import altair as alt
 import pandas as pd
 
-from core.predict import Prediction
+from core.predictor import Prediction
 
 TOP_COLOR = "#ff4b4b"  # Streamlit's primary red: the model's answer.
 OTHER_COLOR = "#a3aab5"  # A quiet grey for the other labels.

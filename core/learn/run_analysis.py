@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.runs import Run, RunStore
+from core.learn.runs import Run, RunStore
 
 # The spec fields shown as a run's key hyperparameters, in table order.
 KEY_SETTINGS = ("epochs", "batch_size", "optimizer", "learning_rate", "augment", "seed")

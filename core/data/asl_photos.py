@@ -1,6 +1,6 @@
 """ASL letter photos (asl_photos/<LETTER>/<LETTER><k>.jpg) turned into Sign-MNIST-like arrays, with a cache.
 
-Every photo goes through `core.preprocess.letter_from_frame`, the crop the Sign page applies to webcam
+Every photo goes through `core.hands.letter_from_frame`, the crop the Sign page applies to webcam
 frames, so a model trained on these arrays sees exactly what it will see live.
 """
 
@@ -15,10 +15,12 @@ from typing import Literal, NamedTuple
 import cv2
 import numpy as np
 
-from core.sign_csv import SIGN_LETTERS
+from core import images
+from core.labels import SIGN_LETTERS
 from core.storage import write_atomically
+from core.vision import hands
 
-# Bump when the way photos become letters changes outside core/preprocess.py, so cached arrays are rebuilt.
+# Bump when the way photos become letters changes outside core/vision/hands.py, so cached arrays are rebuilt.
 ASL_CROP_VERSION = 1
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
 # The "groups" split: photos are clustered by how they look as a whole (a 4×4 Lab thumbnail: background, light,
@@ -105,13 +107,11 @@ def list_asl_photos(folder: Path) -> list[Photo]:
 
 
 def cache_key(photos: list[Photo], image_size: int) -> str:
-    """Fingerprint photos and crop cheaply: count, bytes, newest mtime, crop version, preprocess digest."""
-    from core import hands, images, preprocess  # Imported here: the Sign page's modules, needed only for photos.
-
+    """Fingerprint photos and crop cheaply: count, bytes, newest mtime, crop version, crop code digest."""
     # Hashing the crop's source files means any change to the crop rebuilds the cache, even if nobody bumps
     # the version.
     digest = hashlib.sha256()
-    for module in (preprocess, hands, images):
+    for module in (hands, images):
         digest.update(Path(module.__file__).read_bytes())
     code = digest.hexdigest()[:16]
     size_bytes = sum(photo.stat.st_size for photo in photos)
@@ -120,14 +120,12 @@ def cache_key(photos: list[Photo], image_size: int) -> str:
 
 
 def convert_photos(paths: list[str], image_size: int) -> np.ndarray:
-    """Run each photo through core.preprocess.letter_from_frame; returns uint8 (N, size, size)."""
-    from core import preprocess  # Imported here: see cache_key.
-
+    """Run each photo through core.hands.letter_from_frame; returns uint8 (N, size, size)."""
     def convert(path: str) -> np.ndarray:
         frame_bgr = cv2.imread(path, cv2.IMREAD_COLOR)
         if frame_bgr is None:
             raise ValueError(f"{path}: cannot be read as an image")
-        letter = preprocess.letter_from_frame(frame_bgr, box_xywh=None, size=image_size)
+        letter = hands.letter_from_frame(frame_bgr, box_xywh=None, size=image_size)
         return np.rint(np.clip(letter, 0.0, 1.0) * 255).astype(np.uint8)
 
     # OpenCV releases the GIL while decoding and resizing, so threads use every core without the fork

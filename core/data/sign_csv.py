@@ -14,11 +14,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.labels import SIGN_LABELS
+
 Numbering = Literal["auto", "original", "renumbered"]
 
 # Original Sign Language MNIST labels: A=0 … I=8, K=10 … Y=24 (no J = 9, no Z = 25).
-SIGN_LABELS = tuple(label for label in range(25) if label != 9)
-SIGN_LETTERS = tuple(chr(ord("A") + label) for label in SIGN_LABELS)
 NUM_VALUES = 1 + 28 * 28
 _BAD_LABEL = "not a Sign Language MNIST label (0..24, no 9 = J)"
 _INTEGER = re.compile(r"\s*-?\d+\s*")

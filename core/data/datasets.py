@@ -11,25 +11,15 @@ from typing import Literal
 
 import numpy as np
 
-from core import asl_photos, pima_csv, samples, sign_csv
-from core.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
-from core.asl_photos import asl_split as asl_split
+from core.labels import DIGITS, FASHION_CLASSES, PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
+from core.data import asl_photos
+from core.data import pima_csv
+from core.data import samples
+from core.data import sign_csv
+from core.data.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
+from core.data.asl_photos import asl_split as asl_split
 from core.paths import cache_dir, data_dir
 
-DIGITS = tuple("0123456789")
-FASHION_CLASSES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
-PIMA_CLASSES = ("no diabetes", "diabetes")
 PIMA_TEST_FRACTION = 0.2
 PIMA_SPLIT_SEED = 0
 DOWNLOAD_TIMEOUT_S = 15.0
@@ -208,10 +198,10 @@ def upscale(images: np.ndarray, image_size: int) -> np.ndarray:
 
 def input_note(name: str, image_size: int) -> str | None:
     """How a 28×28 image of dataset `name` maps to a model input of `image_size`, for model cards."""
-    if image_size == 28 or get_info(name).num_classes != len(sign_csv.SIGN_LETTERS):  # only letters are resized
+    if image_size == 28 or get_info(name).num_classes != len(SIGN_LETTERS):  # only letters are resized
         return None
     return (
-        f"A hand crop from core.preprocess.letter_from_frame(frame, size={image_size}); a 28×28 Sign MNIST "
+        f"A hand crop from core.hands.letter_from_frame(frame, size={image_size}); a 28×28 Sign MNIST "
         f"image is upscaled to {image_size}×{image_size} with cv2.INTER_LINEAR."
     )
 
@@ -221,7 +211,7 @@ def _load_sign_mnist(image_size: int) -> Dataset:
     folder = data_dir()
     if (folder / "sign_mnist.npz").exists():
         arrays = _read_npz(folder / "sign_mnist.npz")
-        _check_labels("sign_mnist.npz", arrays, sign_csv.SIGN_LABELS)
+        _check_labels("sign_mnist.npz", arrays, SIGN_LABELS)
         x_train, labels_train, x_test, labels_test = arrays
     else:
         train_path = folder / "sign_mnist_train.csv"
@@ -233,7 +223,7 @@ def _load_sign_mnist(image_size: int) -> Dataset:
         x_train, labels_train, x_test, labels_test = sign_csv.read_sign_mnist_pair(train_path, test_path)
     train, test = sign_csv.sign_class_indices(labels_train), sign_csv.sign_class_indices(labels_test)
     x_train, x_test = upscale(x_train, image_size), upscale(x_test, image_size)
-    return Dataset("sign_mnist", x_train, train, x_test, test, sign_csv.SIGN_LETTERS)
+    return Dataset("sign_mnist", x_train, train, x_test, test, SIGN_LETTERS)
 
 
 def _load_letters(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
@@ -246,7 +236,7 @@ def _load_letters(image_size: int, split: Literal["blocks", "groups"] = "blocks"
         np.concatenate([photos.y_train, sign.y_train[keep]]),
         np.concatenate([photos.x_test, sign.x_test]),
         np.concatenate([photos.y_test, sign.y_test]),
-        sign_csv.SIGN_LETTERS,
+        SIGN_LETTERS,
     )
 
 
@@ -275,7 +265,7 @@ def load_asl_photos(image_size: int, split: Literal["blocks", "groups"] = "block
         arrays = asl_photos.load_asl_arrays(folder, image_size, cache, split)
     except FileNotFoundError as error:
         raise _missing("asl_photos", str(error)) from error
-    return Dataset("asl_photos", *arrays, sign_csv.SIGN_LETTERS)
+    return Dataset("asl_photos", *arrays, SIGN_LETTERS)
 
 
 def _load_my_samples(kind: str, labels: tuple[str, ...], side: int, how_to_save: str, image_size: int) -> Dataset:
@@ -392,7 +382,7 @@ DATASETS: dict[str, DatasetInfo] = {
             sources=(),
             load=lambda size: _load_my_samples(
                 samples.MY_SIGNS,
-                sign_csv.SIGN_LETTERS,
+                SIGN_LETTERS,
                 samples.SIGN_SIDE,
                 "On the Sign page, sign a letter and use “Save this as…” with the right letter",
                 size,

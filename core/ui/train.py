@@ -5,10 +5,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import catalog, datasets, jobs, recipes, run_charts
-from core.markup import plain
-from core.runs import FINISHED, Run, RunStore
-from core.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
+from core.data import datasets
+from core.learn import catalog, jobs, recipes
+from core.learn.runs import FINISHED, Run, RunStore
+from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
+from core.ui import run_charts
+from core.ui.markup import plain
 
 RUN_REFRESH_S = 1.0  # How often the Train page reads the run store while it is open.
 USE_MODEL_LABELS = {

@@ -4,7 +4,7 @@ J and Z are left out: they are drawn in the air, and a single frame cannot show 
 the right hand, palm facing the camera unless said otherwise.
 """
 
-from core.sign_csv import SIGN_LETTERS
+from core.labels import SIGN_LETTERS
 
 LETTER_GUIDE: dict[str, str] = {
     "A": "Fist, thumb resting against the side of the index finger.",

@@ -1,4 +1,4 @@
-"""Find a hand in a BGR frame by its skin colour, with OpenCV only (MediaPipe cannot be installed here)."""
+"""Find a hand in a BGR frame by its skin colour and crop it into the square greyscale input letter models read."""
 
 import cv2
 import numpy as np
@@ -125,3 +125,28 @@ def _solidity(region: np.ndarray) -> float:
     points = np.concatenate([np.stack([left, rows], axis=1), np.stack([right, rows], axis=1)]).astype(np.int32)
     hull_area = cv2.contourArea(cv2.convexHull(points))
     return float(region.sum()) / hull_area if hull_area > 0 else 0.0
+
+
+def letter_from_frame(
+    frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int] | None = None, size: int = 28
+) -> np.ndarray:
+    """Crop the hand (given, found, or the guide box) into a (size, size) float32 greyscale image in [0, 1].
+
+    Training data, photos and the webcam all pass through here, so models see identical input.
+    """
+    frame_bgr = images.to_bgr(frame_bgr)
+    images.check_side(size)
+    if box_xywh is None:
+        box_xywh = locate_hand(frame_bgr) or guide_box(frame_bgr.shape)
+    crop_bgr = _crop_padded(frame_bgr, square_box(box_xywh, frame_bgr.shape))
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def _crop_padded(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.ndarray:
+    """Crop a box from the frame, replicating the border where the box reaches past it."""
+    x, y, w, h = box_xywh
+    frame_h, frame_w = frame_bgr.shape[:2]
+    inner = frame_bgr[max(y, 0) : min(y + h, frame_h), max(x, 0) : min(x + w, frame_w)]
+    pads = (max(-y, 0), max(y + h - frame_h, 0), max(-x, 0), max(x + w - frame_w, 0))
+    return cv2.copyMakeBorder(inner, *pads, cv2.BORDER_REPLICATE) if any(pads) else inner

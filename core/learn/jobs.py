@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import datasets, paths
-from core.runs import Run, RunStore
-from core.spec import TrainSpec
-from core.train import run_dir
+from core import paths
+from core.data import datasets
+from core.learn.runs import Run, RunStore
+from core.learn.spec import TrainSpec
 
 # How the trainer is started, after the Python executable; tests swap in a slowed-down trainer.
 TRAINER_ARGS: tuple[str, ...] = ("-m", "core.train")
@@ -124,12 +124,12 @@ def trainer_alive(pid: int) -> bool:
 def delete_run(run_id: int, store: RunStore | None = None) -> None:
     """Remove a run from the store and its files from disk (shipped models live in models/ and are never touched)."""
     (store or RunStore()).delete_run(run_id)
-    shutil.rmtree(run_dir(run_id), ignore_errors=True)
+    shutil.rmtree(paths.run_dir(run_id), ignore_errors=True)
 
 
 def log_path(run_id: int) -> Path:
     """The trainer's stdout and stderr for a run started from a page."""
-    return run_dir(run_id) / LOG_NAME
+    return paths.run_dir(run_id) / LOG_NAME
 
 
 def read_log(run_id: int, lines: int = 30) -> str:

@@ -1,4 +1,4 @@
-"""Tests for core.preprocess: the digit and letter input contracts."""
+"""Tests for core.vision.digits (the digit input contract), with the letter crop and the fashion item beside it."""
 
 import cv2
 import numpy as np
@@ -8,19 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core import preprocess
-from core.preprocess import (
+from core.vision import digits as digit_prep
+from core.vision.digits import (
     DigitCrop,
     digit_from_canvas,
     digit_from_image,
     digits_from_canvas,
     digits_from_image,
-    guide_box,
-    item_from_image,
-    letter_from_frame,
     normalize_digit,
-    square_box,
 )
+from core.vision.fashion import item_from_image
+from core.vision.hands import guide_box, letter_from_frame, square_box
 
 
 def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> list[tuple[float, float]]:
@@ -374,4 +372,4 @@ def test_any_array_gives_valid_output_or_value_error(name, array):
 
 
 def test_module_constants_match_mnist():
-    assert (preprocess.DIGIT_SIZE, preprocess.DIGIT_BOX, preprocess.DIGIT_CENTER) == (28, 20, 14)
+    assert (digit_prep.DIGIT_SIZE, digit_prep.DIGIT_BOX, digit_prep.DIGIT_CENTER) == (28, 20, 14)

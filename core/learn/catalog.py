@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import paths
-from core.runs import RunStore
+from core.labels import TASKS
+from core.learn.runs import RunStore
 from core.storage import write_text_atomically
 
-TASKS = ("digits", "letters", "fashion")
 TASK_OF_DATASET = {
     "mnist": "digits",
     "my_digits": "digits",

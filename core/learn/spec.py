@@ -5,7 +5,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import recipes
+from core.data import datasets
+from core.learn import recipes
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 # Keras' own default learning rate of each optimizer, used when neither the spec nor the recipe sets one.
@@ -51,8 +52,6 @@ class TrainSpec:
 
     def validate(self) -> None:
         """Raise ValueError naming the first field that is out of range."""
-        from core import datasets
-
         recipe = recipes.get_recipe(self.recipe)
         if self.dataset is not None:
             info = datasets.get_info(self.dataset)
@@ -102,8 +101,6 @@ class TrainSpec:
 
 def _check_init_model(spec: TrainSpec) -> None:
     """Refuse a start model that is missing or was made for other classes or another input size."""
-    from core import datasets
-
     path = Path(spec.init_model)
     if not path.is_file():
         raise ValueError(f"There is no model file at {path} to start from.")

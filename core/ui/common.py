@@ -13,9 +13,12 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from core import catalog, charts, images, samples
-from core.predict import Predictor
-from core.reading import SURE_FROM, NumberReading
+from core import images
+from core.data import samples
+from core.learn import catalog
+from core.predictor import Predictor
+from core.ui import charts
+from core.vision.reading import SURE_FROM, NumberReading
 
 CANVAS_SIDE = 320  # px; square, and roomy enough for a four-digit number.
 PREVIEW_SCALE = 6  # The 28×28 model input is shown 6× enlarged, with crisp pixels.

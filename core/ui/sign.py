@@ -14,13 +14,15 @@ import streamlit_webrtc
 from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
 from streamlit_webrtc.component import _reset_context, generate_frontend_component_key
 
-from core import charts, samples, signs
-from core.letter_guide import LETTER_GUIDE
-from core.predict import Predictor
-from core.sign_csv import SIGN_LETTERS
-from core.signs import LiveSign, SignReading
-from core.spelling import SpellingSettings
-from core.ui import decoded_image, enlarged, percent
+from core.data import samples
+from core.labels import SIGN_LETTERS
+from core.predictor import Predictor
+from core.ui import charts
+from core.ui.common import decoded_image, enlarged, percent
+from core.vision import signs
+from core.vision.letter_guide import LETTER_GUIDE
+from core.vision.signs import LiveSign, SignReading
+from core.vision.spelling import SpellingSettings
 
 LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
 NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.

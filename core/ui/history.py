@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import catalog, datasets, jobs, run_analysis, run_charts
-from core.markup import plain
-from core.runs import Run, RunStore
+from core.data import datasets
+from core.learn import catalog, jobs, run_analysis
+from core.learn.runs import Run, RunStore
+from core.ui import run_charts
+from core.ui.markup import plain
 
 MISTAKES_SHOWN = 24
 OPEN_KEY = "history_open"  # the run picker; cleared when a run is deleted

@@ -3,7 +3,7 @@
 Layout: <home>/samples/<collection>/<label>/<timestamp>.png is the greyscale model input and
 <timestamp>.original.png beside it the drawing, photo or webcam frame it came from, cropped around the digit or
 hand. Digits (my_digits) are stored as the 28×28 MNIST-form input; signs (my_signs) as a 128×128 hand crop from
-`preprocess.letter_from_frame`, resized on load to the model's input size.
+`hands.letter_from_frame`, resized on load to the model's input size.
 """
 
 import zlib
@@ -14,15 +14,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core import images, preprocess
+from core import images
+from core.vision import hands
 from core.paths import home_dir
-from core.preprocess import DigitCrop
-from core.sign_csv import SIGN_LETTERS
+from core.vision.digits import DigitCrop
+from core.labels import DIGITS, SIGN_LETTERS
 from core.storage import write_atomically
 
 MY_DIGITS = "my_digits"
 MY_SIGNS = "my_signs"
-DIGIT_LABELS = tuple("0123456789")
 ORIGINAL_SUFFIX = ".original.png"
 SAMPLE_SIDE = 28  # px, the side of a saved digit.
 # px, the side of a saved sign: larger than any letters model's input, so a model of any size can train on it.
@@ -53,7 +53,7 @@ def save_sample(
     label: str,
     original_bgr: np.ndarray | None = None,
     collection: str = MY_DIGITS,
-    labels: tuple[str, ...] = DIGIT_LABELS,
+    labels: tuple[str, ...] = DIGITS,
     side: int = SAMPLE_SIDE,
 ) -> Sample:
     """Save a model input (side×side, floats in [0, 1] or uint8) under its label, with the original beside it.
@@ -78,7 +78,7 @@ def save_number(
 ) -> list[Sample]:
     """Save each digit of a drawing or photo under its correct label: text holds one digit per crop."""
     text = text.strip()
-    if len(text) != len(crops) or not all(char in DIGIT_LABELS for char in text):
+    if len(text) != len(crops) or not all(char in DIGITS for char in text):
         found = "1 digit" if len(crops) == 1 else f"{len(crops)} digits"
         raise ValueError(f"Type one digit (0–9) for each digit found; Handlab found {found}, you typed {text!r}.")
     return [
@@ -90,7 +90,7 @@ def save_number(
 def save_sign(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int], label: str) -> Sample:
     """Save the hand in a frame as a my_signs sample: the letter crop at SIGN_SIDE, the colour crop beside it."""
     label = label.strip().upper()
-    crop = preprocess.letter_from_frame(frame_bgr, box_xywh, size=SIGN_SIDE)
+    crop = hands.letter_from_frame(frame_bgr, box_xywh, size=SIGN_SIDE)
     return save_sample(crop, label, crop_original(frame_bgr, box_xywh), MY_SIGNS, SIGN_LETTERS, SIGN_SIDE)
 
 
@@ -124,7 +124,7 @@ def count_samples(collection: str = MY_DIGITS) -> dict[str, int]:
 
 def load_sample_arrays(
     collection: str = MY_DIGITS,
-    labels: tuple[str, ...] = DIGIT_LABELS,
+    labels: tuple[str, ...] = DIGITS,
     test_fraction: float = 0.2,
     *,
     side: int = SAMPLE_SIDE,

@@ -1,6 +1,6 @@
 """Read an ASL letter from a webcam frame or a photo, draw the live overlay, and share live results between threads.
 
-One path for every source: `hands.locate_hand` finds the hand, `preprocess.letter_from_frame` crops it to the
+One path for every source: `hands.locate_hand` finds the hand, `hands.letter_from_frame` crops it to the
 model's input size, a `Predictor` names it. The webcam, snapshots, uploads, `python -m core.predict letters`
 and the asl_photos training data all go through `letter_from_frame`.
 """
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from core import hands, images, preprocess
-from core.predict import Prediction, Predictor
-from core.spelling import Speller, SpellingSettings, SpellState
+from core import images
+from core.predictor import Prediction, Predictor
+from core.vision import hands
+from core.vision.spelling import Speller, SpellingSettings, SpellState
 
 HAND_BGR = (80, 200, 60)  # green: a hand was found
 GUIDE_BGR = (0, 200, 255)  # amber: the guide box where the hand should go
@@ -39,7 +40,7 @@ def read_sign(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:
     frame_bgr = images.to_bgr(frame_bgr)
     hand_xywh = hands.locate_hand(frame_bgr)
     box_xywh = hand_xywh or hands.guide_box(frame_bgr.shape)
-    image = preprocess.letter_from_frame(frame_bgr, box_xywh, size=predictor.image_size)
+    image = hands.letter_from_frame(frame_bgr, box_xywh, size=predictor.image_size)
     crop_xywh = hands.square_box(box_xywh, frame_bgr.shape)
     return SignReading(hand_xywh is not None, box_xywh, crop_xywh, image, predictor.predict(image))
 

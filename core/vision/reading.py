@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from core import images, preprocess
-from core.predict import Prediction, Predictor
-from core.preprocess import DigitCrop
+from core import images
+from core.predictor import Prediction, Predictor
+from core.vision import digits as digit_prep
+from core.vision.digits import DigitCrop
 
 SURE_FROM = 0.6  # A digit whose top probability is below this is shown as "not sure".
 MAX_STROKE_PX = 6.0  # Mean stroke width in the 28×28 input; MNIST's is ≤ 5.1 px for 99.9% of digits, blobs ~9.
@@ -112,7 +113,7 @@ def stroke_width_px(image01: np.ndarray) -> float:
 
 def read_canvas(predictor: Predictor, image_rgba: np.ndarray | None) -> NumberReading | None:
     """Read the number drawn on the canvas; None when there is no ink."""
-    crops = preprocess.digits_from_canvas(image_rgba)
+    crops = digit_prep.digits_from_canvas(image_rgba)
     if not crops:
         return None
     # The page's canvas is opaque black, so dropping alpha keeps the drawing as the user saw it.
@@ -122,7 +123,7 @@ def read_canvas(predictor: Predictor, image_rgba: np.ndarray | None) -> NumberRe
 
 def read_photo(predictor: Predictor, image_bgr: np.ndarray) -> NumberReading | None:
     """Read the handwritten number in a photo or scan; None when no ink is found."""
-    crops = preprocess.digits_from_image(image_bgr)
+    crops = digit_prep.digits_from_image(image_bgr)
     return read_crops(predictor, crops, images.to_bgr(image_bgr), canvas=False) if crops else None
 
 

@@ -1,0 +1,21 @@
+"""The class names and tasks Handlab knows, defined once."""
+
+DIGITS = tuple("0123456789")
+# Sign Language MNIST numbers the letters A..Y as 0..24; J (9) and Z (25) need motion and are left out.
+SIGN_LABELS = tuple(label for label in range(25) if label != 9)
+SIGN_LETTERS = tuple(chr(ord("A") + label) for label in SIGN_LABELS)
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+PIMA_CLASSES = ("no diabetes", "diabetes")
+# What the pages read, each with its shipped model models/<task>.keras.
+TASKS = ("digits", "letters", "fashion")

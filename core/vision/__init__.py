@@ -1,0 +1,1 @@
+"""Images to model inputs: digits from drawings and photos, hands and letters from frames, reading and spelling."""
