@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
+from helpers.webcam import idle_webcam
 from streamlit.testing.v1 import AppTest
-from test_sign_page import idle_webcam
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PAGES = sorted(path.relative_to(PROJECT_DIR).as_posix() for path in (PROJECT_DIR / "pages").glob("*.py"))

@@ -18,8 +18,8 @@ import cv2
 import keras
 import numpy as np
 import pytest
-from drawings import pen_canvas
-from fake_runs import finished_run
+from helpers.drawings import pen_canvas
+from helpers.runs import finished_run
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 

@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 import pytest
-from drawings import pen_canvas
+from helpers.drawings import pen_canvas
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp

@@ -7,7 +7,7 @@ from unittest import mock
 import cv2
 import numpy as np
 import pytest
-from drawings import as_canvas_rgba, pen_canvas
+from helpers.drawings import as_canvas_rgba, pen_canvas
 from streamlit.testing.v1 import AppTest
 
 from core.data import samples

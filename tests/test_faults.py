@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from drawings import pen_canvas
+from helpers.drawings import pen_canvas
+from helpers.trainer import SLOW_TRAINER, wait_for
 from streamlit.testing.v1 import AppTest
-from test_jobs import SLOW_TRAINER, wait_for
 
 from core.data import samples
 from core.learn import jobs

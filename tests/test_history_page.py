@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from fake_runs import finished_run
+from helpers.runs import finished_run
 from streamlit.testing.v1 import AppTest
 
 from core import paths

@@ -5,15 +5,15 @@ AppTest cannot drive streamlit-webrtc or the camera; live video is tested in a r
 """
 
 from pathlib import Path
-from types import SimpleNamespace
 from unittest import mock
 
 import cv2
 import numpy as np
 import pytest
-from letters_model import make_letters_model
+from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+from helpers.models import make_letters_model
+from helpers.webcam import idle_webcam
 from streamlit.testing.v1 import AppTest
-from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
 
 from core import paths
 from core.data import samples
@@ -40,11 +40,6 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: Path | No
             (folder / f"letters{suffix}").symlink_to(model.with_suffix(suffix))
     monkeypatch.setattr(paths, "MODELS_DIR", folder)
     return folder
-
-
-def idle_webcam(**kwargs) -> SimpleNamespace:
-    """Stands in for streamlit-webrtc, which needs a real server: a stream the user has not started."""
-    return SimpleNamespace(state=SimpleNamespace(playing=False, signalling=False))
 
 
 def sign_page(tmp_path, monkeypatch, model: Path | None) -> AppTest:
