@@ -20,7 +20,7 @@ from core.learn import catalog
 from core.predictor import Predictor
 from core.vision import digits as digit_prep
 from core.vision import reading
-from tests.drawings import mnist_as_canvas, pen_canvas, place_side_by_side
+from tests.helpers.drawings import mnist_as_canvas, pen_canvas, place_side_by_side
 
 CANVAS_SIDE = 320  # px, as on the Draw page.
 
@@ -69,7 +69,7 @@ def main() -> int:
         return 0
     predictor = Predictor(args.model)
     canvases, source = drawings(args.runs)
-    inputs = [digit for digit in map(digit_prep.digit_from_canvas, canvases) if digit is not None]
+    inputs = [crops[0].image for crops in map(digit_prep.digits_from_canvas, canvases) if crops]
     numbers = [as_number(canvases[i : i + 4]) for i in range(0, 200, 4)]
 
     page = timings_ms(lambda c: reading.read_canvas(predictor, c), canvases)

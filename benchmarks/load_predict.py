@@ -21,7 +21,7 @@ import numpy as np
 from core.learn import catalog
 from core.predictor import Predictor
 from core.vision import reading
-from tests.drawings import pen_canvas
+from tests.helpers.drawings import pen_canvas
 
 NUMBERS = ["7", "1", "0", "4", "2", "5", "42", "70", "2025", "147"]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks import stand_ins
 from benchmarks.timing import timings_ms
 from core import paths
 from core.learn import catalog
@@ -37,13 +38,7 @@ def frames(count: int) -> tuple[list[np.ndarray], str]:
             square = cv2.resize(cv2.imread(str(photos[i])), (480, 480), interpolation=cv2.INTER_CUBIC)
             out.append(cv2.copyMakeBorder(square, 0, 0, 80, 80, cv2.BORDER_REPLICATE))
         return out, "ASL photos in a 640×480 frame"
-    from tests.test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
-
-    out = []
-    for i in range(count):
-        frame = cluttered_background(seed=i)
-        draw_hand(frame, (int(rng.integers(150, 490)), 260), float(rng.uniform(0.6, 1.3)), SKIN_TONES_BGR["medium"])
-        out.append(frame)
+    out = [stand_ins.hand_frame(seed=i) for i in range(count)]
     return out, "drawn hands on a cluttered room"
 
 
@@ -52,9 +47,7 @@ def predictor_for(model: Path | None) -> tuple[Predictor, str]:
     path = model or catalog.active_model("letters")
     if path.is_file():
         return Predictor(path), str(path)
-    from tests.letters_model import make_letters_model
-
-    stand_in = make_letters_model(Path(tempfile.mkdtemp()) / "letters.keras", "B")
+    stand_in = stand_ins.letters_model(Path(tempfile.mkdtemp()) / "letters.keras")
     return Predictor(stand_in), "stand-in dense model (no letters model found)"
 
 

@@ -1,7 +1,9 @@
 """Shared fixtures: every test gets its own HANDLAB_HOME; tiny datasets are generated, never copied."""
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Before anything loads TensorFlow: aiortc's SRTP binding segfaults when loaded after it (see streamlit_app.py).
 with contextlib.suppress(ImportError):
@@ -10,6 +12,13 @@ with contextlib.suppress(ImportError):
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# An app run may import TensorFlow and load a model: far more than AppTest's default 3 s.
+RUN_TIMEOUT_S = 120
+
 
 @pytest.fixture(autouse=True)
 def handlab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -17,6 +26,18 @@ def handlab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "handlab-home"
     monkeypatch.setenv("HANDLAB_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def app_test(monkeypatch: pytest.MonkeyPatch) -> Callable[[], "AppTest"]:
+    """Factory for a fresh, not yet run AppTest of streamlit_app.py, run from the project folder.
+
+    From the project folder, as `streamlit run` is: the app finds pages/ and .streamlit/config.toml there.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(PROJECT_DIR)
+    return lambda: AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S)
 
 
 @pytest.fixture

@@ -1,23 +1,21 @@
 """Page smoke tests with AppTest: the router and every page in pages/ run without an exception."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.webcam import idle_webcam
 from streamlit.testing.v1 import AppTest
-from test_sign_page import idle_webcam
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PAGES = sorted(path.relative_to(PROJECT_DIR).as_posix() for path in (PROJECT_DIR / "pages").glob("*.py"))
-# A page's first run may import TensorFlow and load a model: far more than AppTest's default 3 s.
-RUN_TIMEOUT_S = 120
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def app(app_test: Callable[[], AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The app after its first run (the default page), writing to a fresh HANDLAB_HOME."""
     monkeypatch.setenv("HANDLAB_HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(PROJECT_DIR)
-    return AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
+    return app_test().run()
 
 
 def test_app_starts_on_a_page_without_exception(app: AppTest) -> None:

@@ -18,8 +18,8 @@ import cv2
 import keras
 import numpy as np
 import pytest
-from drawings import pen_canvas
-from fake_runs import finished_run
+from helpers.drawings import pen_canvas
+from helpers.runs import finished_run
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -32,7 +32,6 @@ from core.learn.spec import TrainSpec
 from core.ui.markup import plain
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
 UPLOAD = "📷 Upload a photo"
 STORE_FILES = {"runs.db", "runs.db-wal", "runs.db-shm"}  # Opening the store is not writing user data.
 
@@ -56,11 +55,6 @@ def assert_no_exception(app: AppTest) -> None:
 def prediction(app: AppTest) -> str:
     (metric,) = [m for m in app.metric if m.label == "Prediction"]
     return metric.value
-
-
-def new_app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.chdir(PROJECT_DIR)
-    return AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S)
 
 
 # Uploads: the Draw page's photo upload.
@@ -123,9 +117,9 @@ def upload_cases() -> list:
 
 @pytest.mark.parametrize(("name", "data", "message", "reads"), upload_cases())
 def test_bad_or_odd_upload_gets_a_message_or_a_reading_and_writes_nothing(
-    models_dir, monkeypatch, handlab_home, name, data, message, reads
+    models_dir, app_test, handlab_home, name, data, message, reads
 ):
-    app = new_app(monkeypatch).run()
+    app = app_test().run()
     app.segmented_control(key="draw_source").set_value(UPLOAD).run()
     app.file_uploader(key="draw_upload").set_value((name, data, "image/png")).run()
     assert_no_exception(app)
@@ -138,9 +132,9 @@ def test_bad_or_odd_upload_gets_a_message_or_a_reading_and_writes_nothing(
     assert written(handlab_home) == set()
 
 
-def test_upload_limit_is_set_and_the_uploader_uses_it(models_dir, monkeypatch):
+def test_upload_limit_is_set_and_the_uploader_uses_it(models_dir, app_test):
     config = tomllib.loads((PROJECT_DIR / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    app = new_app(monkeypatch).run()
+    app = app_test().run()
     app.segmented_control(key="draw_source").set_value(UPLOAD).run()
     # Streamlit refuses larger files itself, in the browser ("File must be 20.0MB or smaller.") and the server.
     assert app.file_uploader(key="draw_upload").proto.max_upload_size_mb == config["server"]["maxUploadSize"] == 20
@@ -321,7 +315,7 @@ def make_truncated(folder: Path) -> Path:
     ],
 )
 def test_bad_active_model_is_refused_and_the_draw_page_falls_back_to_the_shipped_one(
-    models_dir, monkeypatch, tmp_path, handlab_home, make, message
+    models_dir, app_test, tmp_path, handlab_home, make, message
 ):
     folder = tmp_path / "bad-model"
     folder.mkdir()
@@ -331,7 +325,7 @@ def test_bad_active_model_is_refused_and_the_draw_page_falls_back_to_the_shipped
     store.update_run(run_id, model_path=str(model_path))
     catalog.set_active_model("digits", model_path)  # e.g. activated on the History page before it broke
     before = written(handlab_home)
-    app = new_app(monkeypatch).run()  # the first run imports core.ui inside Streamlit, so it can be patched
+    app = app_test().run()  # the first run imports core.ui inside Streamlit, so it can be patched
     with mock.patch("core.ui.common.digit_canvas", return_value=pen_canvas("7")):
         app.run()
     assert_no_exception(app)
@@ -372,9 +366,9 @@ def test_out_of_range_setting_is_refused_before_the_run_starts(monkeypatch, hand
     assert written(handlab_home) == set()
 
 
-def test_out_of_range_setting_on_the_train_page_disables_start(monkeypatch, tiny_mnist_dir, handlab_home):
+def test_out_of_range_setting_on_the_train_page_disables_start(app_test, monkeypatch, tiny_mnist_dir, handlab_home):
     monkeypatch.setattr(jobs, "_spawn", lambda run_id: pytest.fail("a trainer was started"))
-    app = new_app(monkeypatch).run().switch_page("pages/train.py").run()
+    app = app_test().run().switch_page("pages/train.py").run()
     app.number_input(key="train_mnist-dense-512_limit").set_value(5).run()
     assert_no_exception(app)
     assert [error.value for error in app.error] == ["The sample limit must be between 10 and 10000000, not 5."]
@@ -398,10 +392,10 @@ def test_plain_escapes_markup_and_undoing_the_escapes_gives_the_name_back():
     assert unescaped == NASTY
 
 
-def test_run_name_is_shown_as_text_on_history_and_train(tiny_mnist_dir, monkeypatch, handlab_home):
+def test_run_name_is_shown_as_text_on_history_and_train(app_test, tiny_mnist_dir, monkeypatch, handlab_home):
     store = RunStore()
     done = finished_run(store, handlab_home, NASTY, 0.001)
-    history = new_app(monkeypatch).run().switch_page("pages/history.py").run()
+    history = app_test().run().switch_page("pages/history.py").run()
     history.multiselect(key="history_open").set_value([done]).run()
     assert_no_exception(history)
     assert history.subheader[0].value == f"Run {done}: {ESCAPED}"
@@ -412,7 +406,7 @@ def test_run_name_is_shown_as_text_on_history_and_train(tiny_mnist_dir, monkeypa
     store.claim_run(running, 4242)
     store.mark_started(running, 4242, total_epochs=3, steps_per_epoch=10)
     waiting = store.create_run({"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 2}, NASTY)
-    page = new_app(monkeypatch).run().switch_page("pages/train.py").run()
+    page = app_test().run().switch_page("pages/train.py").run()
     assert_no_exception(page)
     shown = [md.value for md in page.markdown]
     assert f"**Run {running}: {ESCAPED}** · starting" in shown

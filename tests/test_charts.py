@@ -1,7 +1,8 @@
-"""Chart builders: the Altair specs encode the right fields and highlight the model's answer."""
+"""Chart builders: the charts draw the right values on the right axes and highlight the model's answer."""
 
 import numpy as np
 import pytest
+from helpers.charts import channel, marks
 
 from core.predictor import Prediction
 from core.ui import charts
@@ -16,35 +17,28 @@ def prediction(top: str, p: float = 0.82) -> Prediction:
 
 
 def test_bars_have_one_row_per_label_in_label_order():
-    spec = charts.probability_bars(prediction("7")).to_dict()
-    rows = spec["datasets"][spec["data"]["name"]]
-    assert [row["label"] for row in rows] == list(LABELS)
-    assert rows[7]["probability"] == pytest.approx(0.82)
-    assert spec["mark"]["type"] == "bar"
-    assert spec["encoding"]["x"]["field"] == "label"
-    assert spec["encoding"]["x"]["sort"] == list(LABELS)
-    assert spec["encoding"]["y"]["field"] == "probability"
-    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    chart = charts.probability_bars(prediction("7"))
+    assert chart.data["label"].tolist() == list(LABELS)
+    assert chart.data["probability"][7] == pytest.approx(0.82)
+    assert marks(chart) == ["bar"]
+    x, y = channel(chart, "x"), channel(chart, "y")
+    assert (x.field, x.order) == ("label", list(LABELS))
+    assert (y.field, y.title, y.domain) == ("probability", "Probability", [0, 1])
 
 
 def test_bars_highlight_only_the_top_label():
-    spec = charts.probability_bars(prediction("3")).to_dict()
-    rows = spec["datasets"][spec["data"]["name"]]
-    assert [row["label"] for row in rows if row["rank"] == "top"] == ["3"]
-    color = spec["encoding"]["color"]
-    assert color["field"] == "rank"
-    assert dict(zip(color["scale"]["domain"], color["scale"]["range"], strict=True)) == {
-        "top": charts.TOP_COLOR,
-        "other": charts.OTHER_COLOR,
-    }
+    chart = charts.probability_bars(prediction("3"))
+    colour = channel(chart, "color")
+    bar_colours = dict(zip(chart.data["label"], chart.data[colour.field].map(colour.colours), strict=True))
+    assert bar_colours == {label: charts.TOP_COLOR if label == "3" else charts.OTHER_COLOR for label in LABELS}
 
 
 def test_grid_has_a_row_per_digit_in_reading_order_and_a_column_per_label():
-    spec = charts.probability_grid([prediction("4"), prediction("2", 0.55)]).to_dict()
-    rows = spec["datasets"][spec["data"]["name"]]
-    assert len(rows) == 20
-    assert spec["encoding"]["y"]["sort"] == ["#1 → 4", "#2 → 2"]
-    assert spec["encoding"]["x"]["sort"] == list(LABELS)
-    assert spec["encoding"]["color"]["field"] == "probability"
-    strongest = max(rows, key=lambda row: row["probability"])
+    chart = charts.probability_grid([prediction("4"), prediction("2", 0.55)])
+    assert len(chart.data) == 20
+    x, y, colour = channel(chart, "x"), channel(chart, "y"), channel(chart, "color")
+    assert (y.field, y.order) == ("digit", ["#1 → 4", "#2 → 2"])
+    assert (x.field, x.order, x.title) == ("label", list(LABELS), "Probability of each label")
+    assert (colour.field, colour.domain) == ("probability", [0, 1])
+    strongest = chart.data.loc[chart.data["probability"].idxmax()]
     assert (strongest["digit"], strongest["label"]) == ("#1 → 4", "4")

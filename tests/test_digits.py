@@ -1,24 +1,20 @@
-"""Tests for core.vision.digits (the digit input contract), with the letter crop and the fashion item beside it."""
+"""Tests for core.vision.digits: the digit input contract, from canvas drawings and photos."""
 
 import cv2
 import numpy as np
 import pytest
-from drawings import pen_canvas
+from helpers.arrays import ANY_ARRAY, assert_unit_image, center_of_mass
+from helpers.drawings import pen_canvas
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from core.vision import digits as digit_prep
 from core.vision.digits import (
     DigitCrop,
-    digit_from_canvas,
     digit_from_image,
     digits_from_canvas,
     digits_from_image,
     normalize_digit,
 )
-from core.vision.fashion import item_from_image
-from core.vision.hands import guide_box, letter_from_frame, square_box
 
 
 def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> list[tuple[float, float]]:
@@ -60,12 +56,6 @@ def canvas(ink: np.ndarray) -> np.ndarray:
 def correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two images."""
     return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
-
-
-def center_of_mass(image: np.ndarray) -> tuple[float, float]:
-    """(x, y) centre of mass."""
-    moments = cv2.moments(image)
-    return moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
 
 
 @pytest.mark.parametrize("digit", list(STROKES))
@@ -129,12 +119,10 @@ def test_specks_are_ignored():
 )
 def test_no_ink_gives_none(ink):
     assert normalize_digit(ink) is None
-    assert digit_from_canvas(canvas(ink)) is None
     assert digits_from_canvas(canvas(ink)) == []
 
 
-def test_missing_canvas_gives_none():
-    assert digit_from_canvas(None) is None
+def test_missing_canvas_gives_no_digits():
     assert digits_from_canvas(None) == []
 
 
@@ -142,13 +130,15 @@ def test_canvas_ignores_colour_under_transparent_pixels():
     ink = drawing("7")
     image_rgba = canvas(ink)
     image_rgba[:, :, :3][ink == 0] = 200  # Light RGB that is fully transparent.
-    np.testing.assert_allclose(digit_from_canvas(image_rgba), normalize_digit(ink), atol=1e-6)
+    (crop,) = digits_from_canvas(image_rgba)
+    np.testing.assert_allclose(crop.image, normalize_digit(ink), atol=1e-6)
 
 
 def test_dark_strokes_on_a_light_opaque_canvas_are_read_as_ink():
     ink = drawing("4")
     light = np.dstack([255 - ink] * 3 + [np.full_like(ink, 255)])
-    assert correlation(digit_from_canvas(light), normalize_digit(ink)) > 0.98
+    (crop,) = digits_from_canvas(light)
+    assert correlation(crop.image, normalize_digit(ink)) > 0.98
 
 
 def test_number_splits_into_digits_left_to_right():
@@ -239,115 +229,18 @@ def test_digits_in_a_large_photo_come_back_in_photo_pixels():
         assert 300 + index * 600 - 40 < x < 300 + index * 600 + 400
 
 
-@pytest.mark.parametrize("size", [28, 64])
-@pytest.mark.parametrize("box_xywh", [None, (100, 80, 120, 160), (0, 0, 60, 50), (600, 400, 40, 80)])
-def test_letter_input_is_a_square_greyscale_image(size, box_xywh):
-    frame_bgr = np.random.default_rng(1).integers(0, 255, (480, 640, 3), np.uint8)
-    out = letter_from_frame(frame_bgr, box_xywh, size=size)
-    assert out.shape == (size, size)
-    assert out.dtype == np.float32
-    assert out.min() >= 0.0
-    assert out.max() <= 1.0
-
-
-def test_letter_crop_is_centred_on_the_box():
-    frame_bgr = np.zeros((480, 640, 3), np.uint8)
-    frame_bgr[100:300, 250:350] = 255
-    out = letter_from_frame(frame_bgr, (250, 100, 100, 200))
-    cx, cy = center_of_mass(out)
-    assert abs(cx - 13.5) < 1
-    assert abs(cy - 13.5) < 1
-    assert out[14, 14] == pytest.approx(1.0)
-    assert out[14, 1] == pytest.approx(0.0)
-
-
-def test_square_box_adds_a_margin_and_stays_inside_the_frame():
-    assert square_box((100, 100, 100, 200), (480, 640), margin=0.15) == (20, 70, 260, 260)
-    x, y, w, h = square_box((0, 0, 100, 100), (480, 640, 3), margin=0.2)
-    assert (x, y) == (0, 0)
-    assert w == h == 140
-    assert square_box((0, 0, 128, 128), (128, 128, 3)) == (0, 0, 128, 128)
-
-
-def test_square_box_reaches_past_the_frame_only_when_the_box_is_too_big():
-    x, y, w, h = square_box((0, 0, 640, 300), (480, 640, 3))
-    assert w == h == 640
-    assert x == 0
-    assert y < 0
-    assert letter_from_frame(np.zeros((480, 640, 3), np.uint8), (0, 0, 640, 300)).shape == (28, 28)
-
-
-def test_guide_box_is_a_centred_square():
-    assert guide_box((480, 640, 3)) == (128, 48, 384, 384)
-
-
-@pytest.mark.parametrize("box_xywh", [(0, 0, 0, 10), (700, 0, 10, 10), ("a", 0, 1, 1), (1, 2, 3)])
-def test_bad_box_is_refused(box_xywh):
-    with pytest.raises(ValueError, match="box_xywh"):
-        letter_from_frame(np.zeros((480, 640, 3), np.uint8), box_xywh)
-
-
-@pytest.mark.parametrize("size", [0, -3, 2.5, 5000])
-def test_bad_size_is_refused(size):
-    with pytest.raises(ValueError, match="size"):
-        letter_from_frame(np.zeros((48, 64, 3), np.uint8), size=size)
-
-
-def shirt_photo(background: int, item: int) -> np.ndarray:
-    """A T-shirt-like shape photographed off-centre on a plain background."""
-    grey = np.full((400, 600), background, np.uint8)
-    cv2.rectangle(grey, (250, 100), (400, 380), item, -1)  # Body.
-    cv2.rectangle(grey, (200, 100), (450, 170), item, -1)  # Sleeves.
-    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
-
-
-@pytest.mark.parametrize(("background", "item"), [(245, 60), (10, 200)])
-def test_item_on_any_background_becomes_light_on_black_filling_the_frame(background, item):
-    out = item_from_image(shirt_photo(background, item))
-    assert out.shape == (28, 28)
-    assert out.dtype == np.float32
-    assert out[27, 0] == pytest.approx(0.0, abs=0.02)  # Beside the body, below a sleeve.
-    assert out[14, 14] > 0.7
-    x, y, w, h = cv2.boundingRect((out > 0.3).astype(np.uint8))
-    assert h == 28
-    assert 24 <= w <= 26
-
-
-def test_item_size_is_a_parameter():
-    assert item_from_image(shirt_photo(245, 60), size=64).shape == (64, 64)
-
-
-DTYPES = st.sampled_from([np.bool_, np.uint8, np.int8, np.uint16, np.int32, np.int64, np.float32, np.float64])
-ANY_ARRAY = hnp.arrays(
-    DTYPES, hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=12), elements={"allow_nan": True}
-)
-ANY_ARRAY = st.one_of(
-    ANY_ARRAY,
-    hnp.arrays(DTYPES, st.sampled_from([(40, 40), (40, 40, 3), (40, 40, 4), (1, 1, 4), (30, 1)])),
-    hnp.arrays(np.float64, st.just((3, 3)), elements=st.sampled_from([np.nan, np.inf, 0.5])),
-    hnp.arrays(np.complex64, st.just((4, 4))),
-)
 PUBLIC_FUNCTIONS = {
     "normalize_digit": normalize_digit,
-    "digit_from_canvas": digit_from_canvas,
     "digits_from_canvas": digits_from_canvas,
     "digit_from_image": digit_from_image,
     "digits_from_image": digits_from_image,
-    "letter_from_frame": letter_from_frame,
-    "letter_from_frame_64": lambda image: letter_from_frame(image, size=64),
-    "letter_from_frame_box": lambda image: letter_from_frame(image, (1, 1, 5, 3)),
-    "item_from_image": item_from_image,
 }
 
 
 def assert_valid_digit(image: object) -> None:
     """A digit output is None or an MNIST-shaped float32 array in [0, 1]."""
     if image is not None:
-        assert isinstance(image, np.ndarray)
-        assert image.shape == (28, 28)
-        assert image.dtype == np.float32
-        assert image.min() >= 0.0
-        assert image.max() <= 1.0
+        assert_unit_image(image)
 
 
 @pytest.mark.parametrize("name", list(PUBLIC_FUNCTIONS))
@@ -358,13 +251,7 @@ def test_any_array_gives_valid_output_or_value_error(name, array):
         result = PUBLIC_FUNCTIONS[name](array)
     except ValueError:
         return
-    if name.startswith(("letter", "item")):
-        size = 64 if name.endswith("64") else 28
-        assert result.shape == (size, size)
-        assert result.dtype == np.float32
-        assert result.min() >= 0.0
-        assert result.max() <= 1.0
-    elif name.startswith("digits"):
+    if name.startswith("digits"):
         for crop in result:
             assert_valid_digit(crop.image)
     else:

@@ -7,7 +7,7 @@ Numbers are four such digits side by side, at one size and pen, as a person writ
 
 import numpy as np
 import pytest
-from drawings import mnist_as_canvas, place_side_by_side
+from helpers.drawings import mnist_as_canvas, place_side_by_side
 
 from core import paths
 from core.learn import catalog

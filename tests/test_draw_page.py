@@ -1,28 +1,26 @@
 """The Draw page under AppTest: the canvas is patched (AppTest cannot drive custom components), the rest is real."""
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
 import cv2
 import numpy as np
 import pytest
-from drawings import as_canvas_rgba, pen_canvas
+from helpers.drawings import as_canvas_rgba, pen_canvas
 from streamlit.testing.v1 import AppTest
 
 from core.data import samples
 from core.learn.runs import RunStore
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
 UPLOAD = "📷 Upload a photo"
 
 
 @pytest.fixture
-def app(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def app(models_dir: Path, app_test: Callable[[], AppTest]) -> AppTest:
     """The app on its default page, Draw, after the first run with an untouched canvas."""
-    monkeypatch.chdir(PROJECT_DIR)
-    return AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
+    return app_test().run()
 
 
 def run_with_canvas(app: AppTest, image_rgba: np.ndarray | None) -> AppTest:

@@ -6,14 +6,15 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from drawings import pen_canvas
+from helpers.drawings import pen_canvas
+from helpers.trainer import SLOW_TRAINER, TIMEOUT_S, wait_for
 from streamlit.testing.v1 import AppTest
-from test_jobs import SLOW_TRAINER, wait_for
 
 from core.data import samples
 from core.learn import jobs
@@ -22,7 +23,6 @@ from core.predictor import Predictor
 from core.vision import reading
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.
 
 # The "old server": a process that starts a run the way the Train page does, then exits.
 START_FROM_A_SERVER = f"""
@@ -42,17 +42,17 @@ def python(code: str, *args: str) -> subprocess.Popen:
     )
 
 
-def train_page(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.chdir(PROJECT_DIR)
-    app = AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
-    return app.switch_page("pages/train.py").run()
+def train_page(app_test: Callable[[], AppTest]) -> AppTest:
+    return app_test().run().switch_page("pages/train.py").run()
 
 
 @pytest.mark.slow
-def test_run_outlives_its_server_a_fresh_page_picks_it_up_and_a_sigkill_keeps_its_metrics(tiny_mnist_dir, monkeypatch):
+def test_run_outlives_its_server_a_fresh_page_picks_it_up_and_a_sigkill_keeps_its_metrics(
+    tiny_mnist_dir, monkeypatch, app_test
+):
     monkeypatch.setenv("TEST_BATCH_DELAY_S", "0.2")
     server = python(START_FROM_A_SERVER)
-    out, err = server.communicate(timeout=RUN_TIMEOUT_S)
+    out, err = server.communicate(timeout=TIMEOUT_S)
     assert server.returncode == 0, err.decode()
     run_id = int(out.decode().split()[-1])
     store = RunStore()
@@ -61,7 +61,7 @@ def test_run_outlives_its_server_a_fresh_page_picks_it_up_and_a_sigkill_keeps_it
     pid = store.get_run(run_id).pid
     assert jobs.trainer_alive(pid)
 
-    page = train_page(monkeypatch)  # a new server process would start with a fresh session just like this
+    page = train_page(app_test)  # a new server process would start with a fresh session just like this
     assert not page.exception, [e.value for e in page.exception]
     assert page.subheader[0].value == "Training now"
     (progress,) = page.get("progress")

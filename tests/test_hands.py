@@ -1,4 +1,4 @@
-"""Tests for core.hands: finding a hand by skin colour."""
+"""Tests for core.vision.hands: finding a hand by skin colour, and cropping the letter input around it."""
 
 import random
 from pathlib import Path
@@ -6,60 +6,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from helpers.arrays import ANY_ARRAY, assert_unit_image, center_of_mass
+from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from core.paths import data_dir
-from core.vision.hands import locate_hand, skin_mask
-
-SKIN_TONES_BGR = {
-    "light": (140, 172, 224),
-    "medium": (100, 140, 200),
-    "tan": (66, 134, 198),
-    "dark": (36, 85, 141),
-}
-
-
-def draw_hand(frame_bgr: np.ndarray, center_xy: tuple[int, int], scale: float, color_bgr) -> tuple[int, ...]:
-    """Draw a hand-like shape (palm, four fingers, thumb, wrist) in place; return its box_xywh."""
-    mask = np.zeros(frame_bgr.shape[:2], np.uint8)
-    cx, cy = center_xy
-    s = scale
-    cv2.ellipse(mask, (cx, cy), (round(40 * s), round(48 * s)), 0, 0, 360, 255, -1)
-    for index, dx in enumerate((-30, -10, 10, 30)):
-        length = (70, 85, 80, 60)[index] * s
-        tip = (round(cx + dx * s * 1.2), round(cy - 30 * s - length))
-        cv2.line(mask, (round(cx + dx * s), round(cy - 20 * s)), tip, 255, max(2, round(16 * s)))
-    cv2.line(
-        mask,
-        (round(cx - 35 * s), round(cy + 10 * s)),
-        (round(cx - 80 * s), round(cy - 30 * s)),
-        255,
-        round(20 * s),
-    )
-    cv2.rectangle(mask, (round(cx - 28 * s), cy), (round(cx + 28 * s), round(cy + 90 * s)), 255, -1)
-    shade = np.random.default_rng(0).normal(0, 6, frame_bgr.shape)
-    skin = np.clip(np.array(color_bgr, float) + shade, 0, 255).astype(np.uint8)
-    frame_bgr[mask > 0] = skin[mask > 0]
-    return cv2.boundingRect(mask)
-
-
-def cluttered_background(height: int = 480, width: int = 640, seed: int = 0) -> np.ndarray:
-    """A room-like frame: grey wall, blue and green objects, dark furniture, sensor noise."""
-    rng = np.random.default_rng(seed)
-    frame_bgr = np.full((height, width, 3), (170, 170, 165), np.uint8)
-    colors = [(200, 80, 30), (40, 160, 40), (60, 60, 60), (230, 230, 230), (150, 40, 120), (180, 150, 20)]
-    for _ in range(25):
-        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
-        w, h = int(rng.integers(20, 160)), int(rng.integers(20, 160))
-        color = colors[int(rng.integers(len(colors)))]
-        if rng.random() < 0.5:
-            cv2.rectangle(frame_bgr, (x, y), (x + w, y + h), color, -1)
-        else:
-            cv2.circle(frame_bgr, (x, y), w // 2, color, -1)
-    noise = rng.normal(0, 5, frame_bgr.shape)
-    return np.clip(frame_bgr + noise, 0, 255).astype(np.uint8)
+from core.vision.hands import guide_box, letter_from_frame, locate_hand, skin_mask, square_box
 
 
 def iou(a_xywh: tuple[int, ...], b_xywh: tuple[int, ...]) -> float:
@@ -165,6 +119,81 @@ def test_any_array_gives_a_box_inside_the_frame_none_or_value_error(frame):
         x, y, w, h = box
         assert 0 <= x < x + w <= frame.shape[1]
         assert 0 <= y < y + h <= frame.shape[0]
+
+
+# The letter crop: what the letters model reads from a frame and a hand's box.
+
+
+@pytest.mark.parametrize("size", [28, 64])
+@pytest.mark.parametrize("box_xywh", [None, (100, 80, 120, 160), (0, 0, 60, 50), (600, 400, 40, 80)])
+def test_letter_input_is_a_square_greyscale_image(size, box_xywh):
+    frame_bgr = np.random.default_rng(1).integers(0, 255, (480, 640, 3), np.uint8)
+    out = letter_from_frame(frame_bgr, box_xywh, size=size)
+    assert out.shape == (size, size)
+    assert out.dtype == np.float32
+    assert out.min() >= 0.0
+    assert out.max() <= 1.0
+
+
+def test_letter_crop_is_centred_on_the_box():
+    frame_bgr = np.zeros((480, 640, 3), np.uint8)
+    frame_bgr[100:300, 250:350] = 255
+    out = letter_from_frame(frame_bgr, (250, 100, 100, 200))
+    cx, cy = center_of_mass(out)
+    assert abs(cx - 13.5) < 1
+    assert abs(cy - 13.5) < 1
+    assert out[14, 14] == pytest.approx(1.0)
+    assert out[14, 1] == pytest.approx(0.0)
+
+
+def test_square_box_adds_a_margin_and_stays_inside_the_frame():
+    assert square_box((100, 100, 100, 200), (480, 640), margin=0.15) == (20, 70, 260, 260)
+    x, y, w, h = square_box((0, 0, 100, 100), (480, 640, 3), margin=0.2)
+    assert (x, y) == (0, 0)
+    assert w == h == 140
+    assert square_box((0, 0, 128, 128), (128, 128, 3)) == (0, 0, 128, 128)
+
+
+def test_square_box_reaches_past_the_frame_only_when_the_box_is_too_big():
+    x, y, w, h = square_box((0, 0, 640, 300), (480, 640, 3))
+    assert w == h == 640
+    assert x == 0
+    assert y < 0
+    assert letter_from_frame(np.zeros((480, 640, 3), np.uint8), (0, 0, 640, 300)).shape == (28, 28)
+
+
+def test_guide_box_is_a_centred_square():
+    assert guide_box((480, 640, 3)) == (128, 48, 384, 384)
+
+
+@pytest.mark.parametrize("box_xywh", [(0, 0, 0, 10), (700, 0, 10, 10), ("a", 0, 1, 1), (1, 2, 3)])
+def test_bad_box_is_refused(box_xywh):
+    with pytest.raises(ValueError, match="box_xywh"):
+        letter_from_frame(np.zeros((480, 640, 3), np.uint8), box_xywh)
+
+
+@pytest.mark.parametrize("size", [0, -3, 2.5, 5000])
+def test_bad_size_is_refused(size):
+    with pytest.raises(ValueError, match="size"):
+        letter_from_frame(np.zeros((48, 64, 3), np.uint8), size=size)
+
+
+LETTER_FUNCTIONS = {
+    "letter_from_frame": letter_from_frame,
+    "letter_from_frame_64": lambda image: letter_from_frame(image, size=64),
+    "letter_from_frame_box": lambda image: letter_from_frame(image, (1, 1, 5, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(LETTER_FUNCTIONS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(array=ANY_ARRAY)
+def test_any_array_gives_a_valid_letter_input_or_value_error(name, array):
+    try:
+        result = LETTER_FUNCTIONS[name](array)
+    except ValueError:
+        return
+    assert_unit_image(result, 64 if name.endswith("64") else 28)
 
 
 @pytest.mark.data

@@ -1,17 +1,14 @@
 """The History page with AppTest: the table, comparing runs, one run in detail, downloads and delete."""
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from fake_runs import finished_run
+from helpers.runs import finished_run
 from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.learn.runs import RunStore
 from core.paths import run_dir
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.
 
 
 @pytest.fixture
@@ -20,28 +17,26 @@ def filled(tiny_mnist_dir) -> list[int]:
     return [finished_run(store, paths.home_dir(), f"run {i}", rate) for i, rate in enumerate([0.001, 0.01, 0.001])]
 
 
-def history(monkeypatch) -> AppTest:
-    monkeypatch.chdir(PROJECT_DIR)
-    app = AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
-    return app.switch_page("pages/history.py").run()
+def history(app_test: Callable[[], AppTest]) -> AppTest:
+    return app_test().run().switch_page("pages/history.py").run()
 
 
-def test_empty_store_points_to_train(monkeypatch):
-    app = history(monkeypatch)
+def test_empty_store_points_to_train(app_test):
+    app = history(app_test)
     assert not app.exception
     assert "No runs yet" in app.info[0].value
 
 
-def test_table_lists_every_run(filled, monkeypatch):
-    app = history(monkeypatch)
+def test_table_lists_every_run(filled, app_test):
+    app = history(app_test)
     assert not app.exception
     table = app.dataframe[0].value
     assert sorted(table["run"]) == sorted(filled)
     assert set(table["name"]) == {"run 0", "run 1", "run 2"}
 
 
-def test_picking_two_runs_compares_them_and_shows_what_differs(filled, monkeypatch):
-    app = history(monkeypatch)
+def test_picking_two_runs_compares_them_and_shows_what_differs(filled, app_test):
+    app = history(app_test)
     app.multiselect(key="history_open").set_value(filled[:2]).run()
     assert not app.exception
     assert app.header[0].value == "Compare"
@@ -50,8 +45,8 @@ def test_picking_two_runs_compares_them_and_shows_what_differs(filled, monkeypat
     assert len(app.get("vega_lite_chart")) >= 4  # comparison, loss, accuracy, confusion
 
 
-def test_one_run_shows_detail_mistakes_and_downloads(filled, monkeypatch):
-    app = history(monkeypatch)
+def test_one_run_shows_detail_mistakes_and_downloads(filled, app_test):
+    app = history(app_test)
     app.multiselect(key="history_open").set_value([filled[0]]).run()
     assert not app.exception
     assert app.subheader[0].value == f"Run {filled[0]}: run 0"
@@ -62,8 +57,8 @@ def test_one_run_shows_detail_mistakes_and_downloads(filled, monkeypatch):
     assert labels == {"Download model (.keras)", "Download metrics (.csv)"}
 
 
-def test_delete_removes_the_run_and_its_files(filled, monkeypatch):
-    app = history(monkeypatch)
+def test_delete_removes_the_run_and_its_files(filled, app_test):
+    app = history(app_test)
     app.multiselect(key="history_open").set_value([filled[1]]).run()
     app.button(key=f"history_actions_{filled[1]}_delete").click().run()
     assert not app.exception

@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from helpers.trainer import SLOW_TRAINER, wait_for
 
 from core import train
 from core.learn import jobs
@@ -20,25 +21,6 @@ from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 
 TINY = TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=1, batch_size=8)
-# A trainer that is `python -m core.train` with two knobs for tests: a pause after each batch (so a test can
-# act while it trains) and an exception at a chosen step. Its command line names core.train, like the real one.
-SLOW_TRAINER = """
-import os, sys, time
-import core.train as train
-
-report_batch = train.StoreReporter.on_batch
-
-def on_batch(self, epoch, batch, logs):
-    if epoch * self.steps_per_epoch + batch == int(os.environ.get("TEST_FAIL_AT_STEP", -1)):
-        raise RuntimeError("injected failure")
-    time.sleep(float(os.environ.get("TEST_BATCH_DELAY_S", 0)))
-    report_batch(self, epoch, batch, logs)
-
-train.StoreReporter.on_batch = on_batch
-sys.exit(train.main(sys.argv[1:]))
-"""
-# Starting a trainer imports TensorFlow: seconds on an idle machine, far more on a busy one.
-TIMEOUT_S = 180
 
 
 @pytest.fixture
@@ -51,16 +33,6 @@ def slow_trainer(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("TEST_FAIL_AT_STEP", str(fail_at_step))
 
     return configure
-
-
-def wait_for(condition, timeout_s: float = TIMEOUT_S, every_s: float = 0.1):
-    """Poll `condition()` until it returns something truthy; fail after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(every_s)
-    pytest.fail(f"timed out after {timeout_s} s waiting for {condition}")
 
 
 def finished(store: RunStore, run_id: int):

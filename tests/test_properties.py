@@ -78,12 +78,6 @@ def test_normalize_digit_gives_a_digit_none_or_value_error(ink):
 
 @SETTINGS
 @given(any_array())
-def test_digit_from_canvas_gives_a_digit_none_or_value_error(image):
-    input_or_value_error(digits.digit_from_canvas, image, none_allowed=True)
-
-
-@SETTINGS
-@given(any_array())
 def test_digits_from_canvas_gives_digits_or_value_error(image):
     try:
         crops = digits.digits_from_canvas(image)

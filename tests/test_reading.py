@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 import pytest
-from drawings import as_canvas_rgba, pen_canvas
+from helpers.drawings import as_canvas_rgba, pen_canvas
 
 from core.vision import reading
 from core.vision.digits import DigitCrop

@@ -3,6 +3,7 @@
 import altair as alt
 import numpy as np
 import pytest
+from helpers.charts import channel, marks, zoomable
 
 from core.ui import run_charts
 
@@ -51,7 +52,8 @@ def test_epoch_chart_has_training_and_validation_per_epoch_from_one():
     table = chart.data.pivot(index="epoch", columns="data", values="accuracy")
     assert table.index.tolist() == [1, 2]
     assert table["validation"].tolist() == [0.55, 0.75]
-    assert chart.to_dict()["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    y = channel(chart, "y")
+    assert (y.field, y.domain) == ("accuracy", [0, 1])
 
 
 @pytest.mark.parametrize("chart", [run_charts.batch_chart([], "loss", 10), run_charts.epoch_chart([], "loss")])
@@ -66,7 +68,11 @@ def test_confusion_chart_counts_and_row_shares():
     assert cells.loc[("cat", "dog"), "count"] == 1
     assert cells.loc[("cat", "cat"), "share"] == pytest.approx(0.75)
     assert cells.loc[("dog", "dog"), "share"] == pytest.approx(1.0)
-    assert chart.to_dict()["layer"][0]["mark"]["type"] == "rect"
+    assert marks(chart) == ["rect", "text"]  # a coloured cell with its count written in it
+    x, y = channel(chart, "x"), channel(chart, "y")
+    assert (x.field, x.title, x.order) == ("predicted", "predicted", ["cat", "dog"])
+    assert (y.field, y.title, y.order) == ("true", "true", ["cat", "dog"])
+    assert channel(chart, "color").field == "share"
 
 
 def test_comparison_chart_overlays_runs_with_optional_smoothing():
@@ -80,5 +86,5 @@ def test_comparison_chart_overlays_runs_with_optional_smoothing():
     raw = run_charts.comparison_chart({"1: a": rows}, "loss").data
     assert raw[raw["data"] == "validation"]["loss"].tolist() == [4, 0]
     assert raw["x"].tolist()[:2] == [1, 2]
-    params = chart.to_dict()["params"]
-    assert any(param.get("bind") == "scales" for param in params)  # zoom and pan
+    assert zoomable(chart)  # zoom and pan
+    assert channel(chart, "x").title == "seconds of training"

@@ -4,22 +4,21 @@ AppTest cannot drive streamlit-webrtc or the camera; live video is tested in a r
 (tests/browser/test_sign_browser.py) and its logic in core (tests/test_signs.py, tests/test_spelling.py).
 """
 
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from unittest import mock
 
 import cv2
 import numpy as np
 import pytest
-from letters_model import make_letters_model
+from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+from helpers.models import make_letters_model
+from helpers.webcam import idle_webcam
 from streamlit.testing.v1 import AppTest
-from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
 
 from core import paths
 from core.data import samples
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT_S = 120  # The first run imports TensorFlow and loads the model.
 SNAPSHOT, UPLOAD = "📸 Snapshot", "📁 Upload a photo"
 
 
@@ -42,16 +41,10 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: Path | No
     return folder
 
 
-def idle_webcam(**kwargs) -> SimpleNamespace:
-    """Stands in for streamlit-webrtc, which needs a real server: a stream the user has not started."""
-    return SimpleNamespace(state=SimpleNamespace(playing=False, signalling=False))
-
-
-def sign_page(tmp_path, monkeypatch, model: Path | None) -> AppTest:
+def sign_page(app_test: Callable[[], AppTest], tmp_path, monkeypatch, model: Path | None) -> AppTest:
     models_dir(tmp_path, monkeypatch, model)
     monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", idle_webcam)
-    monkeypatch.chdir(PROJECT_DIR)
-    app = AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
+    app = app_test().run()
     app.switch_page("pages/sign.py").run()
     assert not app.exception, app.exception
     return app
@@ -79,22 +72,22 @@ def texts(app: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_without_a_letters_model_the_page_says_how_to_get_one(tmp_path, monkeypatch):
-    app = sign_page(tmp_path, monkeypatch, None)
+def test_without_a_letters_model_the_page_says_how_to_get_one(app_test, tmp_path, monkeypatch):
+    app = sign_page(app_test, tmp_path, monkeypatch, None)
     assert "No letters model yet" in app.warning[0].value
     assert "Train" in app.warning[0].value
     assert "Letter guide" in app.expander[0].label
 
 
-def test_live_mode_waits_for_start(tmp_path, monkeypatch, fake_models):
-    app = sign_page(tmp_path, monkeypatch, fake_models["sure"])
+def test_live_mode_waits_for_start(app_test, tmp_path, monkeypatch, fake_models):
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"])
     assert letter(app) == "–"
     assert "Press **START**" in texts(app)
     assert "J and Z are left out" in texts(app)
 
 
-def test_uploaded_photo_is_read_at_the_models_input_size(tmp_path, monkeypatch, fake_models):
-    app = upload(sign_page(tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+def test_uploaded_photo_is_read_at_the_models_input_size(app_test, tmp_path, monkeypatch, fake_models):
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
     assert not app.exception
     assert letter(app) == "B"
     captions = [caption for image in app.get("image") for caption in image.captions]
@@ -102,8 +95,8 @@ def test_uploaded_photo_is_read_at_the_models_input_size(tmp_path, monkeypatch, 
     assert "Your photo" in captions
 
 
-def test_unsure_model_says_not_sure(tmp_path, monkeypatch, fake_models):
-    app = upload(sign_page(tmp_path, monkeypatch, fake_models["unsure"]), "hand.png", hand_png())
+def test_unsure_model_says_not_sure(app_test, tmp_path, monkeypatch, fake_models):
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["unsure"]), "hand.png", hand_png())
     assert letter(app) == "not sure"
     assert "the best guess is" in texts(app)
 
@@ -112,15 +105,15 @@ def test_unsure_model_says_not_sure(tmp_path, monkeypatch, fake_models):
     ("data", "message"),
     [(b"not an image at all", "not an image"), (hand_png()[:3000], "incomplete")],
 )
-def test_bad_uploads_get_a_clear_message(tmp_path, monkeypatch, fake_models, data, message):
-    app = upload(sign_page(tmp_path, monkeypatch, fake_models["sure"]), "bad.png", data)
+def test_bad_uploads_get_a_clear_message(app_test, tmp_path, monkeypatch, fake_models, data, message):
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"]), "bad.png", data)
     assert not app.exception
     assert message in app.error[0].value
     assert not [m for m in app.metric if m.label == "Letter"]
 
 
-def test_snapshot_is_read_and_added_to_the_text(tmp_path, monkeypatch, fake_models):
-    app = sign_page(tmp_path, monkeypatch, fake_models["sure"])
+def test_snapshot_is_read_and_added_to_the_text(app_test, tmp_path, monkeypatch, fake_models):
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"])
     frame = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
     with mock.patch("core.ui.sign.snapshot", return_value=frame):
         app.segmented_control(key="sign_mode").set_value(SNAPSHOT).run()
@@ -135,8 +128,8 @@ def test_snapshot_is_read_and_added_to_the_text(tmp_path, monkeypatch, fake_mode
         assert app.code[0].value.strip() == ""
 
 
-def test_save_this_as_keeps_the_hand_in_my_signs(tmp_path, monkeypatch, fake_models, handlab_home):
-    app = upload(sign_page(tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+def test_save_this_as_keeps_the_hand_in_my_signs(app_test, tmp_path, monkeypatch, fake_models, handlab_home):
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
     app.selectbox(key="sign_save_letter").set_value("W")
     app.button(key="sign_save_save").click().run()
     assert not app.exception
@@ -147,8 +140,8 @@ def test_save_this_as_keeps_the_hand_in_my_signs(tmp_path, monkeypatch, fake_mod
     assert cv2.imread(str(saved.path), cv2.IMREAD_GRAYSCALE).shape == (samples.SIGN_SIDE, samples.SIGN_SIDE)
 
 
-def test_train_page_offers_my_signs(tmp_path, monkeypatch, fake_models):
-    app = sign_page(tmp_path, monkeypatch, fake_models["sure"])
+def test_train_page_offers_my_signs(app_test, tmp_path, monkeypatch, fake_models):
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"])
     app.switch_page("pages/train.py").run()
     dataset = app.selectbox(key="train_dataset") if "train_dataset" in [s.key for s in app.selectbox] else None
     options = dataset.options if dataset else [o for s in app.selectbox for o in s.options]

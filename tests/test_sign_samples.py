@@ -5,7 +5,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
 
 from core.data import datasets, samples
 from core.learn.catalog import TASK_OF_DATASET

@@ -6,8 +6,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from letters_model import make_letters_model
-from test_hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+from helpers.models import make_letters_model
 
 from core.predictor import Predictor
 from core.vision import hands

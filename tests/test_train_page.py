@@ -1,6 +1,7 @@
 """The Train page with AppTest: the form checks settings before start, and runs render from the store."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,18 +10,13 @@ from streamlit.testing.v1 import AppTest
 from core.learn import catalog, jobs
 from core.learn.runs import RunStore
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT_S = 120  # The first run imports TensorFlow.
-
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def page(app_test: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The Train page after its first run; no trainer process is ever started."""
-    monkeypatch.chdir(PROJECT_DIR)
     monkeypatch.setattr(jobs, "_spawn", lambda run_id: 4242)
     monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
-    app = AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
-    return app.switch_page("pages/train.py").run()
+    return app_test().run().switch_page("pages/train.py").run()
 
 
 def start_button(app: AppTest):

@@ -43,11 +43,6 @@ def normalize_digit(ink: np.ndarray) -> np.ndarray | None:
     return _normalize_ink(ink01 * mask) if mask.any() else None
 
 
-def digit_from_canvas(image_rgba: np.ndarray | None) -> np.ndarray | None:
-    """Read one digit from the drawing canvas (RGBA uint8, light strokes on black or transparent), or None."""
-    return None if image_rgba is None else normalize_digit(_canvas_ink(image_rgba))
-
-
 def digits_from_canvas(image_rgba: np.ndarray | None) -> list[DigitCrop]:
     """Read every digit on the canvas, left to right; empty when there is no ink."""
     return [] if image_rgba is None else _split_digits(_canvas_ink(image_rgba), scale=1.0)

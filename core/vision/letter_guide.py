@@ -32,17 +32,6 @@ LETTER_GUIDE: dict[str, str] = {
     "X": "Fist with the index finger raised and bent like a hook.",
     "Y": "Thumb and little finger out, the other fingers closed.",
 }
-MOTION_LETTERS = {"J": "Little finger up, then trace a J in the air.", "Z": "Index finger traces a Z in the air."}
 
 if tuple(LETTER_GUIDE) != SIGN_LETTERS:  # Checked at import: the guide must cover exactly the model's letters.
     raise RuntimeError("The letter guide must list the 24 static letters A–Y without J, in order.")
-
-
-def describe_letter(letter: str) -> str:
-    """The handshape of one letter; letters that need motion (J, Z) say so; ValueError for anything else."""
-    letter = letter.strip().upper()
-    if letter in LETTER_GUIDE:
-        return LETTER_GUIDE[letter]
-    if letter in MOTION_LETTERS:
-        return f"{MOTION_LETTERS[letter]} It needs motion, so Handlab cannot read it from one frame."
-    raise ValueError(f"{letter!r} is not a letter of the ASL alphabet.")

@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from drawings import number_strokes, pen_canvas
+from helpers.drawings import number_strokes, pen_canvas
 from playwright.sync_api import Page, expect
 
 HINT = "Draw a digit in the black square"

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from fake_runs import finished_run
+from helpers.runs import finished_run
 from playwright.sync_api import Page, expect
 
 from core.learn.runs import RunStore

@@ -1,0 +1,52 @@
+"""Synthetic webcam frames: hand-like shapes in four skin tones, on a plain or cluttered room background."""
+
+import cv2
+import numpy as np
+
+SKIN_TONES_BGR = {
+    "light": (140, 172, 224),
+    "medium": (100, 140, 200),
+    "tan": (66, 134, 198),
+    "dark": (36, 85, 141),
+}
+
+
+def draw_hand(frame_bgr: np.ndarray, center_xy: tuple[int, int], scale: float, color_bgr) -> tuple[int, ...]:
+    """Draw a hand-like shape (palm, four fingers, thumb, wrist) in place; return its box_xywh."""
+    mask = np.zeros(frame_bgr.shape[:2], np.uint8)
+    cx, cy = center_xy
+    s = scale
+    cv2.ellipse(mask, (cx, cy), (round(40 * s), round(48 * s)), 0, 0, 360, 255, -1)
+    for index, dx in enumerate((-30, -10, 10, 30)):
+        length = (70, 85, 80, 60)[index] * s
+        tip = (round(cx + dx * s * 1.2), round(cy - 30 * s - length))
+        cv2.line(mask, (round(cx + dx * s), round(cy - 20 * s)), tip, 255, max(2, round(16 * s)))
+    cv2.line(
+        mask,
+        (round(cx - 35 * s), round(cy + 10 * s)),
+        (round(cx - 80 * s), round(cy - 30 * s)),
+        255,
+        round(20 * s),
+    )
+    cv2.rectangle(mask, (round(cx - 28 * s), cy), (round(cx + 28 * s), round(cy + 90 * s)), 255, -1)
+    shade = np.random.default_rng(0).normal(0, 6, frame_bgr.shape)
+    skin = np.clip(np.array(color_bgr, float) + shade, 0, 255).astype(np.uint8)
+    frame_bgr[mask > 0] = skin[mask > 0]
+    return cv2.boundingRect(mask)
+
+
+def cluttered_background(height: int = 480, width: int = 640, seed: int = 0) -> np.ndarray:
+    """A room-like frame: grey wall, blue and green objects, dark furniture, sensor noise."""
+    rng = np.random.default_rng(seed)
+    frame_bgr = np.full((height, width, 3), (170, 170, 165), np.uint8)
+    colors = [(200, 80, 30), (40, 160, 40), (60, 60, 60), (230, 230, 230), (150, 40, 120), (180, 150, 20)]
+    for _ in range(25):
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        w, h = int(rng.integers(20, 160)), int(rng.integers(20, 160))
+        color = colors[int(rng.integers(len(colors)))]
+        if rng.random() < 0.5:
+            cv2.rectangle(frame_bgr, (x, y), (x + w, y + h), color, -1)
+        else:
+            cv2.circle(frame_bgr, (x, y), w // 2, color, -1)
+    noise = rng.normal(0, 5, frame_bgr.shape)
+    return np.clip(frame_bgr + noise, 0, 255).astype(np.uint8)
