@@ -121,6 +121,7 @@ def cache_key(photos: list[Photo], image_size: int) -> str:
 
 def convert_photos(paths: list[str], image_size: int) -> np.ndarray:
     """Run each photo through core.hands.letter_from_frame; returns uint8 (N, size, size)."""
+
     def convert(path: str) -> np.ndarray:
         frame_bgr = cv2.imread(path, cv2.IMREAD_COLOR)
         if frame_bgr is None:

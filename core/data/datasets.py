@@ -11,13 +11,10 @@ from typing import Literal
 
 import numpy as np
 
-from core.labels import DIGITS, FASHION_CLASSES, PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
-from core.data import asl_photos
-from core.data import pima_csv
-from core.data import samples
-from core.data import sign_csv
+from core.data import asl_photos, pima_csv, samples, sign_csv
 from core.data.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
 from core.data.asl_photos import asl_split as asl_split
+from core.labels import DIGITS, FASHION_CLASSES, PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
 from core.paths import cache_dir, data_dir
 
 PIMA_TEST_FRACTION = 0.2

@@ -15,11 +15,11 @@ import cv2
 import numpy as np
 
 from core import images
-from core.vision import hands
-from core.paths import home_dir
-from core.vision.digits import DigitCrop
 from core.labels import DIGITS, SIGN_LETTERS
+from core.paths import home_dir
 from core.storage import write_atomically
+from core.vision import hands
+from core.vision.digits import DigitCrop
 
 MY_DIGITS = "my_digits"
 MY_SIGNS = "my_signs"
