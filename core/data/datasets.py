@@ -1,33 +1,25 @@
 """The datasets Handlab trains on: a registry, cheap presence checks, and loaders with actionable errors."""
 
-import contextlib
 import os
-import socket
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from core.labels import DIGITS, FASHION_CLASSES, PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
-from core.data import asl_photos
-from core.data import pima_csv
-from core.data import samples
-from core.data import sign_csv
+from core.data import asl_photos, pima_csv, readers, samples, sign_csv
 from core.data.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
 from core.data.asl_photos import asl_split as asl_split
+from core.labels import DIGITS, FASHION_CLASSES, PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
 from core.paths import cache_dir, data_dir
 
 PIMA_TEST_FRACTION = 0.2
 PIMA_SPLIT_SEED = 0
-DOWNLOAD_TIMEOUT_S = 15.0
 MY_SAMPLES_MIN = 10  # Fewer saved digits or signs than this make no useful train and test split.
 # Sign MNIST's 27,455 training images are augmented copies of about 1,700 photos; every third keeps that variety
 # and lets the ASL photos, the real hands, weigh as much as the Sign MNIST images in the `letters` mix.
 LETTERS_SIGN_MNIST_STRIDE = 3
-SPLITS = ("x_train", "y_train", "x_test", "y_test")
 
 
 class DatasetMissing(FileNotFoundError):
@@ -113,87 +105,21 @@ def _missing(name: str, detail: str = "") -> DatasetMissing:
     return DatasetMissing(f"{info.title} not found: put {info.needs} in {data_dir()}{suffix}")
 
 
-def _read_npz(path: Path) -> tuple[np.ndarray, ...]:
-    """Read and check x_train, y_train, x_test, y_test (uint8 28×28 images, integer labels) from an npz."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in SPLITS if key not in archive.files]
-            if missing:
-                raise KeyError(missing[0])
-            arrays = tuple(archive[key] for key in SPLITS)
-    except KeyError as error:
-        raise ValueError(f"{path.name}: missing array {error}; expected {', '.join(SPLITS)}") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path.name}: not a readable npz archive ({error})") from error
-    _check_arrays(path.name, arrays)
-    return arrays
-
-
-def _check_arrays(source: str, arrays: tuple[np.ndarray, ...]) -> None:
-    """Check image and label arrays' dtypes and shapes."""
-    for x, y, split in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
-        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise ValueError(f"{source}: x_{split} must be uint8 (N, 28, 28), found {x.dtype} {x.shape}")
-        if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
-            raise ValueError(f"{source}: y_{split} must be {len(x)} integer labels, found {y.dtype} {y.shape}")
-
-
-def _check_labels(source: str, arrays: tuple[np.ndarray, ...], valid: tuple[int, ...]) -> None:
-    """Check that every label is one of `valid`."""
-    for y, split in ((arrays[1], "y_train"), (arrays[3], "y_test")):
-        bad = ~np.isin(y, valid)
-        if bad.any():
-            raise ValueError(f"{source}: {split}[{int(np.argmax(bad))}] is {y[bad][0]}, not a valid label")
-
-
 def _load_keras_dataset(name: str, class_names: tuple[str, ...]) -> Dataset:
     """Load MNIST or Fashion-MNIST from <name>.npz in the data folder, else via Keras' download."""
     path = data_dir() / f"{name}.npz"
     source = path.name if path.exists() else f"Keras' {name} download"
     if path.exists():
-        arrays = _read_npz(path)
+        arrays = readers.read_npz(path)
     else:
         try:
-            with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-                arrays = _fetch_with_keras(name)
+            arrays = readers.download_with_keras(name)
         except Exception as error:
             raise _missing(name, f"the download failed: {error}") from error
-        _check_arrays(source, arrays)
-    _check_labels(source, arrays, tuple(range(len(class_names))))
+        readers.check_arrays(source, arrays)
+    readers.check_labels(source, arrays, tuple(range(len(class_names))))
     x_train, y_train, x_test, y_test = arrays
     return Dataset(name, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), class_names)
-
-
-def _fetch_with_keras(name: str) -> tuple[np.ndarray, ...]:
-    """Download (or reuse Keras' cached copy of) MNIST or Fashion-MNIST."""
-    import keras  # Imported here because it loads TensorFlow, which takes seconds.
-
-    module = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
-    (x_train, y_train), (x_test, y_test) = module.load_data()
-    return x_train, y_train, x_test, y_test
-
-
-@contextlib.contextmanager
-def _socket_timeout(seconds: float) -> Iterator[None]:
-    """Make new sockets give up after `seconds` without data, so an offline download fails fast."""
-    # The default is process-wide, so sockets other threads open meanwhile get it too; for the short
-    # requests a Streamlit server makes, a 15 s limit is harmless.
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
-
-
-def upscale(images: np.ndarray, image_size: int) -> np.ndarray:
-    """Resize uint8 (N, 28, 28) images to (N, size, size) with cv2.INTER_LINEAR, the mapping model cards state."""
-    import cv2
-
-    if images.shape[1:] == (image_size, image_size):
-        return images
-    resized = [cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_LINEAR) for image in images]
-    return np.stack(resized) if resized else np.zeros((0, image_size, image_size), np.uint8)
 
 
 def input_note(name: str, image_size: int) -> str | None:
@@ -210,8 +136,8 @@ def _load_sign_mnist(image_size: int) -> Dataset:
     """Load Sign Language MNIST from sign_mnist.npz, else from the Kaggle CSVs (upscaled to image_size)."""
     folder = data_dir()
     if (folder / "sign_mnist.npz").exists():
-        arrays = _read_npz(folder / "sign_mnist.npz")
-        _check_labels("sign_mnist.npz", arrays, SIGN_LABELS)
+        arrays = readers.read_npz(folder / "sign_mnist.npz")
+        readers.check_labels("sign_mnist.npz", arrays, SIGN_LABELS)
         x_train, labels_train, x_test, labels_test = arrays
     else:
         train_path = folder / "sign_mnist_train.csv"
@@ -222,7 +148,7 @@ def _load_sign_mnist(image_size: int) -> Dataset:
             raise _missing("sign_mnist", f"found only {present[0]}" if present else "")
         x_train, labels_train, x_test, labels_test = sign_csv.read_sign_mnist_pair(train_path, test_path)
     train, test = sign_csv.sign_class_indices(labels_train), sign_csv.sign_class_indices(labels_test)
-    x_train, x_test = upscale(x_train, image_size), upscale(x_test, image_size)
+    x_train, x_test = readers.upscale(x_train, image_size), readers.upscale(x_test, image_size)
     return Dataset("sign_mnist", x_train, train, x_test, test, SIGN_LETTERS)
 
 
@@ -246,12 +172,7 @@ def _load_pima(image_size: int) -> Dataset:
     if not path.exists():
         raise _missing("pima")
     x, y = pima_csv.read_pima_csv(path)
-    # RandomState, unlike Generator, keeps the same stream in every NumPy version, so the split never moves.
-    rng = np.random.RandomState(PIMA_SPLIT_SEED)
-    is_test = np.zeros(len(y), dtype=bool)
-    for label in np.unique(y):
-        members = np.flatnonzero(y == label)
-        is_test[rng.permutation(members)[: round(len(members) * PIMA_TEST_FRACTION)]] = True
+    is_test = readers.stratified_test_mask(y, PIMA_TEST_FRACTION, PIMA_SPLIT_SEED)
     return Dataset("pima", x[~is_test], y[~is_test], x[is_test], y[is_test], PIMA_CLASSES)
 
 
