@@ -33,7 +33,7 @@ def _build(recipe_name: str, limit: int, epochs: int):
 
     from core.data import datasets
     from core.learn import recipes
-    from core.learn.fit import batches
+    from core.learn.inputs import batches
 
     recipe = recipes.get_recipe(recipe_name)
     keras.utils.set_random_seed(0)
@@ -54,7 +54,7 @@ def _build(recipe_name: str, limit: int, epochs: int):
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],
     )
-    # The page's input pipeline (see training.batches), so that the two paths differ only by the reporting.
+    # The page's input pipeline (see core.learn.inputs.batches), so that the two paths differ only by the reporting.
     fit = {
         "x": batches(x[n_val:], y[n_val:], recipe.batch_size, shuffle_seed=0),
         "validation_data": batches(x[:n_val], y[:n_val], recipe.batch_size),
@@ -78,7 +78,7 @@ def plain_fit(recipe_name: str, limit: int, epochs: int) -> list[float]:
 
 def paired_overhead(recipe_name: str, limit: int, pairs: int) -> list[float]:
     """In one process, alternate 1-epoch fits with and without the page's callbacks; returns with/without ratios."""
-    from core.learn.fit import BestWeights, ReportingCallback
+    from core.learn.callbacks import BestWeights, ReportingCallback
     from core.learn.runs import RunStore
     from core.train import StoreReporter
 

@@ -33,13 +33,7 @@ def predict_file(predictor: Predictor, task: str, path: Path) -> Prediction:
 
 def main(argv: list[str] | None = None) -> int:
     """Predict each file and print a line per file (JSON with --json); exit 1 if any file failed."""
-    parser = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__)
-    parser.add_argument("task", choices=TASKS)
-    parser.add_argument("files", nargs="+", type=Path)
-    parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
-    parser.add_argument("--top", type=int, default=3, help="how many labels to list")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     model_path = args.model or catalog.shipped_model(args.task)
     try:
         predictor = Predictor(model_path)
@@ -56,19 +50,31 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
             line = {"path": str(path), "error": str(error)} if args.json else f"{path}: error: {error}"
         else:
-            top = [[label, round(p, 4)] for label, p in prediction.top(args.top)]
-            line = (
-                {
-                    "path": str(path),
-                    "label": prediction.label,
-                    "confidence": round(prediction.confidence, 4),
-                    "top": top,
-                }
-                if args.json
-                else f"{path}: {prediction.label} ({prediction.confidence:.1%})"
-            )
+            line = _result_line(path, prediction, args.top, args.json)
         print(json.dumps(line) if args.json else line, flush=True)
     return 1 if failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__)
+    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
+    parser.add_argument("--top", type=int, default=3, help="how many labels to list")
+    return parser
+
+
+def _result_line(path: Path, prediction: Prediction, top: int, as_json: bool) -> dict | str:
+    """A file's prediction as a JSON-ready dict (label, confidence, top labels) or a line of text."""
+    if not as_json:
+        return f"{path}: {prediction.label} ({prediction.confidence:.1%})"
+    return {
+        "path": str(path),
+        "label": prediction.label,
+        "confidence": round(prediction.confidence, 4),
+        "top": [[label, round(p, 4)] for label, p in prediction.top(top)],
+    }
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from core import paths
 from core.learn import jobs, recipes
-from core.learn.fit import describe_device, train
-from core.learn.runs import RunStore
+from core.learn.fit import TrainResult, describe_device, train
+from core.learn.runs import Run, RunStore
 from core.learn.spec import OPTIMIZERS, TrainSpec
 from core.storage import write_atomically
 
@@ -76,6 +76,12 @@ def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
         reporter.flush()  # The batches before the error are part of the story.
         store.mark_finished(run_id, "failed", error=f"{type(error).__name__}: {error}")
         raise
+    _record_result(store, run_id, result)
+    return 0
+
+
+def _record_result(store: RunStore, run_id: int, result: TrainResult) -> None:
+    """Store a finished run's model, card and test figures, and mark it completed or stopped."""
     test = result.card["test"]
     store.update_run(
         run_id,
@@ -86,7 +92,6 @@ def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
         confusion=result.confusion,
     )
     store.mark_finished(run_id, "stopped" if result.stopped else "completed")
-    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,15 +134,25 @@ def main(argv: list[str] | None = None) -> int:
     store = RunStore()
     verbose = 1 if sys.stdout.isatty() else 2
     if args.run is not None:
-        if not store.claim_run(args.run, os.getpid()):
-            print(f"error: run {args.run} is {store.get_run(args.run).status}, not waiting to train", file=sys.stderr)
-            return 2
-        try:
-            return execute_run(store, args.run, verbose)
-        finally:
-            _start_next_queued(store)
+        return _train_queued(store, args.run, verbose)
     if not args.recipe:
         _parser().error("give --recipe NAME (see --list), or --run ID")
+    return _train_new(store, args, verbose)
+
+
+def _train_queued(store: RunStore, run_id: int, verbose: int) -> int:
+    """Train a run the page queued (exit 2 if it is not waiting), then start the next queued one."""
+    if not store.claim_run(run_id, os.getpid()):
+        print(f"error: run {run_id} is {store.get_run(run_id).status}, not waiting to train", file=sys.stderr)
+        return 2
+    try:
+        return execute_run(store, run_id, verbose)
+    finally:
+        _start_next_queued(store)
+
+
+def _train_new(store: RunStore, args: argparse.Namespace, verbose: int) -> int:
+    """Record a run from the command line's settings, train it and print how it went."""
     fields = {k: v for k, v in vars(args).items() if k in TrainSpec.__dataclass_fields__ and v is not None}
     try:
         spec = TrainSpec(**fields).resolved()
@@ -155,13 +170,18 @@ def main(argv: list[str] | None = None) -> int:
         code = execute_run(store, run_id, verbose)
     finally:
         _start_next_queued(store)
-    run = store.get_run(run_id)
-    if run.model_path:
-        print(f"Run {run_id} {run.status}: test accuracy {run.test_accuracy:.4f}; model {run.model_path}")
-        if args.save_to:
-            _copy_model(Path(run.model_path), args.save_to)
-            print(f"Copied to {args.save_to}")
+    _print_outcome(store.get_run(run_id), args.save_to)
     return code
+
+
+def _print_outcome(run: Run, save_to: Path | None) -> None:
+    """Print a finished run's test accuracy and model path, copying the model to `save_to` when asked."""
+    if not run.model_path:
+        return
+    print(f"Run {run.id} {run.status}: test accuracy {run.test_accuracy:.4f}; model {run.model_path}")
+    if save_to:
+        _copy_model(Path(run.model_path), save_to)
+        print(f"Copied to {save_to}")
 
 
 def _raise_keyboard_interrupt(signum, frame) -> None:

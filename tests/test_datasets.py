@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core import labels
-from core.data import asl_photos, datasets, pima_csv, sign_csv
+from core.data import asl_photos, datasets, pima_csv, readers, sign_csv
 from core.data.datasets import DatasetMissing, load_dataset
 from core.paths import cache_dir, data_dir
 from core.vision import hands
@@ -99,7 +99,7 @@ def test_failed_download_says_which_file_to_put_where(data: Path, monkeypatch: p
     def offline(name: str) -> None:
         raise Exception(f"URL fetch failure on https://example/{name}.npz: [Errno -2] Name unknown")
 
-    monkeypatch.setattr(datasets, "_fetch_with_keras", offline)
+    monkeypatch.setattr(readers, "fetch_with_keras", offline)
     with pytest.raises(DatasetMissing) as caught:
         load_dataset("mnist")
     assert str(caught.value) == (
@@ -117,10 +117,10 @@ def test_download_runs_under_a_socket_timeout(data: Path, monkeypatch: pytest.Mo
         images, labels = np.zeros((3, 28, 28), np.uint8), np.array([0, 5, 9], np.uint8)
         return images, labels, images, labels
 
-    monkeypatch.setattr(datasets, "_fetch_with_keras", fetch)
+    monkeypatch.setattr(readers, "fetch_with_keras", fetch)
     before = socket.getdefaulttimeout()
     dataset = load_dataset("fashion_mnist")
-    assert seen == [datasets.DOWNLOAD_TIMEOUT_S]
+    assert seen == [readers.DOWNLOAD_TIMEOUT_S]
     assert socket.getdefaulttimeout() == before
     assert dataset.y_test.tolist() == [0, 5, 9]
 

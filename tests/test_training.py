@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from core.learn.fit import batches, confusion_matrix
+from core.learn.fit import confusion_matrix
+from core.learn.inputs import batches
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 from core.paths import run_dir

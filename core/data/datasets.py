@@ -1,61 +1,18 @@
-"""The datasets Handlab trains on: a registry, cheap presence checks, and loaders with actionable errors."""
+"""The datasets Handlab trains on: a registry of what each is and needs, cheap presence checks, and loading."""
 
-import contextlib
 import os
-import socket
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
-from core.data import asl_photos, pima_csv, samples, sign_csv
+from core.data import loaders, samples
 from core.data.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
 from core.data.asl_photos import asl_split as asl_split
-from core.labels import DIGITS, FASHION_CLASSES, PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
-from core.paths import cache_dir, data_dir
-
-PIMA_TEST_FRACTION = 0.2
-PIMA_SPLIT_SEED = 0
-DOWNLOAD_TIMEOUT_S = 15.0
-MY_SAMPLES_MIN = 10  # Fewer saved digits or signs than this make no useful train and test split.
-# Sign MNIST's 27,455 training images are augmented copies of about 1,700 photos; every third keeps that variety
-# and lets the ASL photos, the real hands, weigh as much as the Sign MNIST images in the `letters` mix.
-LETTERS_SIGN_MNIST_STRIDE = 3
-SPLITS = ("x_train", "y_train", "x_test", "y_test")
-
-
-class DatasetMissing(FileNotFoundError):
-    """A dataset's files are not in the data folder (and could not be downloaded)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Train and test arrays: images uint8 (N, S, S) or tables float32 (N, F); labels int64 class indices."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    class_names: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        # Loaded datasets are shared through caches, so nobody may change them in place.
-        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
-            array.flags.writeable = False
-
-    @property
-    def kind(self) -> Literal["image", "tabular"]:
-        """'image' for (N, S, S) pixels, 'tabular' for (N, F) features."""
-        return "tabular" if self.x_train.ndim == 2 else "image"
-
-    @property
-    def num_classes(self) -> int:
-        """How many classes the labels index into."""
-        return len(self.class_names)
+from core.data.loaders import MY_SAMPLES_MIN, Dataset
+from core.data.loaders import DatasetMissing as DatasetMissing  # re-exported: load_dataset raises it
+from core.labels import DIGITS, FASHION_CLASSES, SIGN_LETTERS
+from core.paths import data_dir
 
 
 @dataclass(frozen=True)
@@ -103,96 +60,6 @@ def load_dataset(name: str, *, image_size: int = 28) -> Dataset:
     return info.load(image_size)
 
 
-def _missing(name: str, detail: str = "") -> DatasetMissing:
-    """Build the error that tells the user which file to put in which folder."""
-    info = DATASETS[name]
-    suffix = f" ({detail})" if detail else ""
-    return DatasetMissing(f"{info.title} not found: put {info.needs} in {data_dir()}{suffix}")
-
-
-def _read_npz(path: Path) -> tuple[np.ndarray, ...]:
-    """Read and check x_train, y_train, x_test, y_test (uint8 28×28 images, integer labels) from an npz."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in SPLITS if key not in archive.files]
-            if missing:
-                raise KeyError(missing[0])
-            arrays = tuple(archive[key] for key in SPLITS)
-    except KeyError as error:
-        raise ValueError(f"{path.name}: missing array {error}; expected {', '.join(SPLITS)}") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path.name}: not a readable npz archive ({error})") from error
-    _check_arrays(path.name, arrays)
-    return arrays
-
-
-def _check_arrays(source: str, arrays: tuple[np.ndarray, ...]) -> None:
-    """Check image and label arrays' dtypes and shapes."""
-    for x, y, split in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
-        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise ValueError(f"{source}: x_{split} must be uint8 (N, 28, 28), found {x.dtype} {x.shape}")
-        if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
-            raise ValueError(f"{source}: y_{split} must be {len(x)} integer labels, found {y.dtype} {y.shape}")
-
-
-def _check_labels(source: str, arrays: tuple[np.ndarray, ...], valid: tuple[int, ...]) -> None:
-    """Check that every label is one of `valid`."""
-    for y, split in ((arrays[1], "y_train"), (arrays[3], "y_test")):
-        bad = ~np.isin(y, valid)
-        if bad.any():
-            raise ValueError(f"{source}: {split}[{int(np.argmax(bad))}] is {y[bad][0]}, not a valid label")
-
-
-def _load_keras_dataset(name: str, class_names: tuple[str, ...]) -> Dataset:
-    """Load MNIST or Fashion-MNIST from <name>.npz in the data folder, else via Keras' download."""
-    path = data_dir() / f"{name}.npz"
-    source = path.name if path.exists() else f"Keras' {name} download"
-    if path.exists():
-        arrays = _read_npz(path)
-    else:
-        try:
-            with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-                arrays = _fetch_with_keras(name)
-        except Exception as error:
-            raise _missing(name, f"the download failed: {error}") from error
-        _check_arrays(source, arrays)
-    _check_labels(source, arrays, tuple(range(len(class_names))))
-    x_train, y_train, x_test, y_test = arrays
-    return Dataset(name, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), class_names)
-
-
-def _fetch_with_keras(name: str) -> tuple[np.ndarray, ...]:
-    """Download (or reuse Keras' cached copy of) MNIST or Fashion-MNIST."""
-    import keras  # Imported here because it loads TensorFlow, which takes seconds.
-
-    module = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
-    (x_train, y_train), (x_test, y_test) = module.load_data()
-    return x_train, y_train, x_test, y_test
-
-
-@contextlib.contextmanager
-def _socket_timeout(seconds: float) -> Iterator[None]:
-    """Make new sockets give up after `seconds` without data, so an offline download fails fast."""
-    # The default is process-wide, so sockets other threads open meanwhile get it too; for the short
-    # requests a Streamlit server makes, a 15 s limit is harmless.
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
-
-
-def upscale(images: np.ndarray, image_size: int) -> np.ndarray:
-    """Resize uint8 (N, 28, 28) images to (N, size, size) with cv2.INTER_LINEAR, the mapping model cards state."""
-    import cv2
-
-    if images.shape[1:] == (image_size, image_size):
-        return images
-    resized = [cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_LINEAR) for image in images]
-    return np.stack(resized) if resized else np.zeros((0, image_size, image_size), np.uint8)
-
-
 def input_note(name: str, image_size: int) -> str | None:
     """How a 28×28 image of dataset `name` maps to a model input of `image_size`, for model cards."""
     if image_size == 28 or get_info(name).num_classes != len(SIGN_LETTERS):  # only letters are resized
@@ -203,77 +70,9 @@ def input_note(name: str, image_size: int) -> str | None:
     )
 
 
-def _load_sign_mnist(image_size: int) -> Dataset:
-    """Load Sign Language MNIST from sign_mnist.npz, else from the Kaggle CSVs (upscaled to image_size)."""
-    folder = data_dir()
-    if (folder / "sign_mnist.npz").exists():
-        arrays = _read_npz(folder / "sign_mnist.npz")
-        _check_labels("sign_mnist.npz", arrays, SIGN_LABELS)
-        x_train, labels_train, x_test, labels_test = arrays
-    else:
-        train_path = folder / "sign_mnist_train.csv"
-        tests = [folder / name for name in ("sign_mnist_test.csv", "sign_mnist_valid.csv")]
-        test_path = next((path for path in tests if path.exists()), None)
-        if not train_path.exists() or test_path is None:
-            present = [path.name for path in (train_path, test_path) if path and path.exists()]
-            raise _missing("sign_mnist", f"found only {present[0]}" if present else "")
-        x_train, labels_train, x_test, labels_test = sign_csv.read_sign_mnist_pair(train_path, test_path)
-    train, test = sign_csv.sign_class_indices(labels_train), sign_csv.sign_class_indices(labels_test)
-    x_train, x_test = upscale(x_train, image_size), upscale(x_test, image_size)
-    return Dataset("sign_mnist", x_train, train, x_test, test, SIGN_LETTERS)
-
-
-def _load_letters(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
-    """The ASL photos plus every third Sign MNIST training image; the test split holds both test sets."""
-    photos, sign = load_asl_photos(image_size, split), _load_sign_mnist(image_size)
-    keep = slice(None, None, LETTERS_SIGN_MNIST_STRIDE)
-    return Dataset(
-        "letters" if split == "blocks" else f"letters_{split}",
-        np.concatenate([photos.x_train, sign.x_train[keep]]),
-        np.concatenate([photos.y_train, sign.y_train[keep]]),
-        np.concatenate([photos.x_test, sign.x_test]),
-        np.concatenate([photos.y_test, sign.y_test]),
-        SIGN_LETTERS,
-    )
-
-
-def _load_pima(image_size: int) -> Dataset:
-    """Load diabetes.csv with a deterministic stratified 80/20 split."""
-    path = data_dir() / "diabetes.csv"
-    if not path.exists():
-        raise _missing("pima")
-    x, y = pima_csv.read_pima_csv(path)
-    # RandomState, unlike Generator, keeps the same stream in every NumPy version, so the split never moves.
-    rng = np.random.RandomState(PIMA_SPLIT_SEED)
-    is_test = np.zeros(len(y), dtype=bool)
-    for label in np.unique(y):
-        members = np.flatnonzero(y == label)
-        is_test[rng.permutation(members)[: round(len(members) * PIMA_TEST_FRACTION)]] = True
-    return Dataset("pima", x[~is_test], y[~is_test], x[is_test], y[is_test], PIMA_CLASSES)
-
-
 def load_asl_photos(image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
     """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size and split."""
-    folder = data_dir() / "asl_photos"
-    if not folder.is_dir():
-        raise _missing("asl_photos")
-    cache = cache_dir() / f"asl_photos_{image_size}{'' if split == 'blocks' else '_' + split}.npz"
-    try:
-        arrays = asl_photos.load_asl_arrays(folder, image_size, cache, split)
-    except FileNotFoundError as error:
-        raise _missing("asl_photos", str(error)) from error
-    return Dataset("asl_photos", *arrays, SIGN_LETTERS)
-
-
-def _load_my_samples(kind: str, labels: tuple[str, ...], side: int, how_to_save: str, image_size: int) -> Dataset:
-    """Load the samples the user saved on the Draw or Sign page, resized from side×side to image_size."""
-    count = len(samples.list_samples(kind))
-    if count < MY_SAMPLES_MIN:
-        raise DatasetMissing(
-            f"{get_info(kind).title}: {count} saved so far, at least {MY_SAMPLES_MIN} are needed. {how_to_save} "
-            f"(kept in {samples.samples_dir(kind)})."
-        )
-    return Dataset(kind, *samples.load_sample_arrays(kind, labels, side=side, image_size=image_size), labels)
+    return loaders.load_asl_photos(get_info("asl_photos"), image_size, split)
 
 
 def _letters_info(name: str, title: str, split: Literal["blocks", "groups"]) -> DatasetInfo:
@@ -285,7 +84,7 @@ def _letters_info(name: str, title: str, split: Literal["blocks", "groups"]) -> 
         num_classes=24,
         needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
         sources=(),
-        load=lambda size: _load_letters(size, split),
+        load=lambda size: loaders.load_letters(get_info("asl_photos"), get_info("sign_mnist"), size, split),
         resizable=True,
         present=lambda: available("asl_photos") and available("sign_mnist"),
     )
@@ -301,7 +100,7 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=10,
             needs="mnist.npz (arrays x_train, y_train, x_test, y_test)",
             sources=(("mnist.npz",),),
-            load=lambda size: _load_keras_dataset("mnist", DIGITS),
+            load=lambda size: loaders.load_keras_dataset(get_info("mnist"), "mnist", DIGITS),
             keras_files=("mnist.npz",),
         ),
         DatasetInfo(
@@ -311,7 +110,7 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=10,
             needs="fashion_mnist.npz (arrays x_train, y_train, x_test, y_test)",
             sources=(("fashion_mnist.npz",),),
-            load=lambda size: _load_keras_dataset("fashion_mnist", FASHION_CLASSES),
+            load=lambda size: loaders.load_keras_dataset(get_info("fashion_mnist"), "fashion_mnist", FASHION_CLASSES),
             keras_files=tuple(
                 f"fashion-mnist/{split}-{part}.gz"
                 for split in ("train", "t10k")
@@ -330,7 +129,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 ("sign_mnist_train.csv", "sign_mnist_test.csv"),
                 ("sign_mnist_train.csv", "sign_mnist_valid.csv"),
             ),
-            load=_load_sign_mnist,
+            load=lambda size: loaders.load_sign_mnist(get_info("sign_mnist"), size),
             resizable=True,
         ),
         DatasetInfo(
@@ -352,7 +151,7 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=2,
             needs="diabetes.csv (from Kaggle uciml/pima-indians-diabetes-database)",
             sources=(("diabetes.csv",),),
-            load=_load_pima,
+            load=lambda size: loaders.load_pima(get_info("pima")),
         ),
         DatasetInfo(
             name="my_digits",
@@ -361,7 +160,8 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=10,
             needs=f"at least {MY_SAMPLES_MIN} digits saved from the Draw page (“That was wrong?”)",
             sources=(),
-            load=lambda size: _load_my_samples(
+            load=lambda size: loaders.load_my_samples(
+                get_info("my_digits"),
                 samples.MY_DIGITS,
                 DIGITS,
                 samples.SAMPLE_SIDE,
@@ -377,7 +177,8 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=24,
             needs=f"at least {MY_SAMPLES_MIN} signs saved from the Sign page (“Save this as…”)",
             sources=(),
-            load=lambda size: _load_my_samples(
+            load=lambda size: loaders.load_my_samples(
+                get_info("my_signs"),
                 samples.MY_SIGNS,
                 SIGN_LETTERS,
                 samples.SIGN_SIDE,

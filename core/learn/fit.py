@@ -1,90 +1,21 @@
-"""Training: a Keras callback that reports to a Reporter, and the fit → evaluate → save path of a TrainSpec."""
+"""Training: the fit → evaluate → save story of a TrainSpec, with its Keras optimizer, loss and model card."""
 
 import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from core.data import datasets
 from core.learn import recipes
+from core.learn.callbacks import BestWeights, Reporter, ReportingCallback
+from core.learn.inputs import as_inputs, as_targets, batches, split_validation
 from core.learn.spec import DEFAULT_LEARNING_RATES, TrainSpec
 from core.storage import write_atomically, write_text_atomically
-
-
-class Reporter(Protocol):
-    """Receives progress from a training run, and may ask it to stop."""
-
-    def on_start(self, total_epochs: int, steps_per_epoch: int) -> None: ...
-
-    def on_batch(self, epoch: int, batch: int, logs: dict) -> None: ...
-
-    def on_epoch(self, epoch: int, logs: dict) -> None: ...
-
-    def should_stop(self) -> bool: ...
-
-
-class ReportingCallback(keras.callbacks.Callback):
-    """Forwards Keras' batch and epoch logs to a Reporter and stops training at the end of a batch on request."""
-
-    def __init__(self, reporter: Reporter, total_epochs: int, steps_per_epoch: int):
-        super().__init__()
-        self.reporter = reporter
-        self.total_epochs = total_epochs
-        self.steps_per_epoch = steps_per_epoch
-        self.epoch = 0
-        self.stopped = False
-
-    def on_train_begin(self, logs=None):
-        self.reporter.on_start(self.total_epochs, self.steps_per_epoch)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.reporter.on_batch(self.epoch, batch, _floats(logs))
-        if self.reporter.should_stop():
-            self.stopped = True
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = _floats(logs)
-        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        self.reporter.on_epoch(epoch, logs)
-
-
-class BestWeights(keras.callbacks.Callback):
-    """Remembers the weights of the epoch with the lowest validation loss."""
-
-    def __init__(self):
-        super().__init__()
-        self.best_loss = float("inf")
-        self.epoch: int | None = None
-        self.weights: list | None = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("val_loss")
-        if loss is not None and float(loss) < self.best_loss:
-            self.best_loss, self.epoch, self.weights = float(loss), epoch, self.model.get_weights()
-
-
-def describe_device() -> str:
-    """The device TensorFlow trains on, in words: the GPU's name when there is one, else the CPU."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return f"CPU ({os.cpu_count()} cores)"
-    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
-    return f"GPU: {name}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
-
-
-def _floats(logs: dict | None) -> dict:
-    return {key: float(value) for key, value in (logs or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -97,93 +28,201 @@ class TrainResult:
     confusion: list[list[int]]
 
 
+@dataclass(frozen=True)
+class _Data:
+    """A dataset's arrays as the model reads them: float32 inputs, int64 class indices."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """How model.fit went: what the model card reports about training."""
+
+    epochs_done: int
+    train_samples: int
+    train_time_s: float
+    stopped: bool
+    weights_from_epoch: int  # 1-based
+
+    def card_fields(self) -> dict:
+        """The model card's entries about training, in the card's order."""
+        return {
+            "epochs_done": self.epochs_done,
+            "train_samples": self.train_samples,
+            "train_time_s": round(self.train_time_s, 1),
+            "stopped_early": self.stopped,
+            "weights_from_epoch": self.weights_from_epoch,
+        }
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """The final model on the test set."""
+
+    probabilities: np.ndarray  # (N, classes)
+    y_pred: np.ndarray
+    confusion: list[list[int]]
+    test: dict  # accuracy, loss, samples
+
+
 def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) -> TrainResult:
     """Train `spec` (resolved), reporting to `reporter`; write model.keras, model.json and test predictions."""
     spec = spec.resolved()
     recipe = recipes.get_recipe(spec.recipe)
     keras.utils.set_random_seed(spec.seed)
-    data = datasets.load_dataset(spec.dataset, image_size=spec.image_size)
-    x_train, y_train = _inputs(data.x_train), data.y_train
+    data = _load_data(spec)
+    # A saved model already ends in a softmax, so fine-tuning a logits recipe trains on probabilities.
+    loss = "sparse" if spec.init_model and recipe.loss == "sparse_logits" else recipe.loss
+    model = _build_or_load_model(spec, recipe, data, loss)
+    fitted = _fit(model, spec, recipe, data, loss, reporter, verbose)
+    final = keras.Sequential([model, keras.layers.Softmax()]) if loss == "sparse_logits" else model
+    evaluation = _evaluate(final, data, loss)
+    card = _card(spec, recipe, data, model, loss, fitted, evaluation)
+    model_path = save_model(final, card, Path(out_dir) / "model.keras")
+    _save_predictions(Path(out_dir) / "test_predictions.npz", data.y_test, evaluation)
+    return TrainResult(model_path, card, fitted.stopped, evaluation.confusion)
+
+
+def _load_data(spec: TrainSpec) -> _Data:
+    """Load the spec's dataset as model inputs, keeping a seeded random `limit` of the training samples."""
+    dataset = datasets.load_dataset(spec.dataset, image_size=spec.image_size)
+    x_train, y_train = as_inputs(dataset.x_train), dataset.y_train
     if spec.limit:
         order = np.random.default_rng(spec.seed).permutation(len(x_train))[: spec.limit]
         x_train, y_train = x_train[order], y_train[order]
-    x_test, y_test = _inputs(data.x_test), data.y_test
-    num_classes = len(data.class_names)
+    return _Data(x_train, y_train, as_inputs(dataset.x_test), dataset.y_test, dataset.class_names)
 
-    # A saved model already ends in a softmax, so fine-tuning a logits recipe trains on probabilities.
-    loss = "sparse" if spec.init_model and recipe.loss == "sparse_logits" else recipe.loss
+
+def _build_or_load_model(spec: TrainSpec, recipe: recipes.Recipe, data: _Data, loss: str) -> keras.Model:
+    """The recipe's fresh model (its Normalization adapted to the data), or the model to fine-tune."""
+    input_shape, num_classes = data.x_train.shape[1:], len(data.class_names)
     if spec.init_model:
-        model = _start_model(Path(spec.init_model), x_train.shape[1:], 1 if loss == "binary" else num_classes)
-    else:
-        model = recipe.build(x_train.shape[1:], num_classes)
-        _adapt_normalization(model, x_train)
+        return _start_model(Path(spec.init_model), input_shape, 1 if loss == "binary" else num_classes)
+    model = recipe.build(input_shape, num_classes)
+    _adapt_normalization(model, data.x_train)
+    return model
+
+
+def _fit(
+    model: keras.Model,
+    spec: TrainSpec,
+    recipe: recipes.Recipe,
+    data: _Data,
+    loss: str,
+    reporter: Reporter,
+    verbose: int,
+) -> _Fitted:
+    """Compile and fit `model` (wrapped in augmentation when asked), reporting as it goes; returns a _Fitted."""
     trainer = _with_augmentation(model, recipe, spec) if spec.augment and recipe.kind == "image" else model
-    x_fit, y_fit, validation = _split(x_train, y_train, spec, x_test, y_test)
+    x_fit, y_fit, (x_val, y_val) = split_validation(data.x_train, data.y_train, spec, data.x_test, data.y_test)
     steps_per_epoch = int(np.ceil(len(x_fit) / spec.batch_size))
-    trainer.compile(
-        optimizer=_optimizer(spec, steps_per_epoch * spec.epochs),
-        loss=_loss(loss, recipe.label_smoothing),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy") if loss == "binary" else "accuracy"],
-    )
-    reporting = ReportingCallback(reporter, spec.epochs, steps_per_epoch)
-    best = BestWeights()
-    callbacks = [reporting, best]
-    if spec.patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience, restore_best_weights=True)
-        )
+    _compile(trainer, spec, recipe, loss, steps_per_epoch * spec.epochs)
+    reporting, best = ReportingCallback(reporter, spec.epochs, steps_per_epoch), BestWeights()
+    num_classes = len(data.class_names)
     started = time.monotonic()
     history = trainer.fit(
-        batches(x_fit, _targets(y_fit, loss, num_classes), spec.batch_size, shuffle_seed=spec.seed),
-        validation_data=batches(validation[0], _targets(validation[1], loss, num_classes), spec.batch_size),
+        batches(x_fit, as_targets(y_fit, loss, num_classes), spec.batch_size, shuffle_seed=spec.seed),
+        validation_data=batches(x_val, as_targets(y_val, loss, num_classes), spec.batch_size),
         epochs=spec.epochs,
         shuffle=False,  # `batches` shuffles, afresh each epoch.
-        callbacks=callbacks,
+        callbacks=[reporting, best, *_early_stopping(spec)],
         verbose=verbose,
     )
     train_time_s = time.monotonic() - started
+    weights_from_epoch = _restore_after_stop(trainer, reporting, best, len(history.epoch))
+    return _Fitted(len(history.epoch), len(x_fit), train_time_s, reporting.stopped, weights_from_epoch)
+
+
+def _restore_after_stop(trainer: keras.Model, reporting: ReportingCallback, best: BestWeights, epochs_done: int) -> int:
+    """After a user's stop, go back to the best validated epoch's weights; returns the (1-based) epoch kept."""
     # A user's stop can land mid-epoch: keep the weights of the best validated epoch, not half an epoch's.
     if reporting.stopped and best.weights is not None:
         trainer.set_weights(best.weights)
+        return best.epoch + 1
+    return epochs_done
 
-    final = keras.Sequential([model, keras.layers.Softmax()]) if loss == "sparse_logits" else model
-    probabilities = _class_probabilities(final, x_test, loss)
+
+def _compile(trainer: keras.Model, spec: TrainSpec, recipe: recipes.Recipe, loss: str, total_steps: int) -> None:
+    """Compile with the spec's optimizer and schedule, the recipe's loss, and accuracy."""
+    trainer.compile(
+        optimizer=_optimizer(spec, total_steps),
+        loss=_loss(loss, recipe.label_smoothing),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy") if loss == "binary" else "accuracy"],
+    )
+
+
+def _early_stopping(spec: TrainSpec) -> list[keras.callbacks.Callback]:
+    """Keras' early stopping on val_loss when the spec has a patience, else nothing."""
+    if not spec.patience:
+        return []
+    return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience, restore_best_weights=True)]
+
+
+def _evaluate(final: keras.Model, data: _Data, loss: str) -> _Evaluation:
+    """Predict the test set with the final model: probabilities, predictions, confusion and the test figures."""
+    probabilities = _class_probabilities(final, data.x_test, loss)
     y_pred = probabilities.argmax(axis=1)
-    confusion = confusion_matrix(y_test, y_pred, num_classes)
+    confusion = confusion_matrix(data.y_test, y_pred, len(data.class_names))
     test = {
-        "accuracy": float(np.mean(y_pred == y_test)),
-        "loss": _log_loss(probabilities, y_test),
-        "samples": len(y_test),
+        "accuracy": float(np.mean(y_pred == data.y_test)),
+        "loss": _log_loss(probabilities, data.y_test),
+        "samples": len(data.y_test),
     }
-    card = {
+    return _Evaluation(probabilities, y_pred, confusion, test)
+
+
+def _card(
+    spec: TrainSpec,
+    recipe: recipes.Recipe,
+    data: _Data,
+    model: keras.Model,
+    loss: str,
+    fitted: _Fitted,
+    evaluation: _Evaluation,
+) -> dict:
+    """The model card saved beside the model: what it reads, how it was trained and how it scored."""
+    note = datasets.input_note(spec.dataset, spec.image_size)
+    return {
         "dataset": spec.dataset,
         "recipe": spec.recipe,
         "provenance": recipe.provenance,
         "spec": spec.to_dict(),
         "labels": list(data.class_names),
-        "input_shape": list(x_train.shape[1:]),
-        **({"input": note} if (note := datasets.input_note(spec.dataset, spec.image_size)) else {}),
+        "input_shape": list(data.x_train.shape[1:]),
+        **({"input": note} if note else {}),
         "output": "sigmoid probability of the second label" if loss == "binary" else "class probabilities",
         # Trained on mirrored images too, so readers may average an image's and its mirror's probabilities.
         "test_time_mirror": bool(spec.augment and recipe.kind == "image" and recipe.augmentation.flip),
-        "test": test,
+        "test": evaluation.test,
         "parameters": int(model.count_params()),
-        "epochs_done": len(history.epoch),
-        "train_samples": len(x_fit),
-        "train_time_s": round(train_time_s, 1),
-        "stopped_early": reporting.stopped,
-        "weights_from_epoch": best.epoch + 1 if reporting.stopped and best.weights is not None else len(history.epoch),
+        **fitted.card_fields(),
         "device": describe_device(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": spec.command(),
         "keras_version": keras.__version__,
     }
-    model_path = save_model(final, card, Path(out_dir) / "model.keras")
+
+
+def _save_predictions(path: Path, y_test: np.ndarray, evaluation: _Evaluation) -> None:
+    """Write the test set's true labels, predictions and confidences, for the History page."""
+    confidence = evaluation.probabilities.max(axis=1)
     write_atomically(
-        Path(out_dir) / "test_predictions.npz",
-        lambda tmp: np.savez_compressed(tmp, y_true=y_test, y_pred=y_pred, confidence=probabilities.max(axis=1)),
+        path, lambda tmp: np.savez_compressed(tmp, y_true=y_test, y_pred=evaluation.y_pred, confidence=confidence)
     )
-    return TrainResult(model_path, card, reporting.stopped, confusion)
+
+
+def describe_device() -> str:
+    """The device TensorFlow trains on, in words: the GPU's name when there is one, else the CPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return f"CPU ({os.cpu_count()} cores)"
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+    return f"GPU: {name}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
 
 
 def save_model(model: keras.Model, card: dict, model_path: Path) -> Path:
@@ -198,48 +237,6 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     """Counts[true][predicted] as nested lists."""
     flat = np.bincount(np.asarray(y_true) * num_classes + np.asarray(y_pred), minlength=num_classes**2)
     return flat.reshape(num_classes, num_classes).tolist()
-
-
-def _inputs(x: np.ndarray) -> np.ndarray:
-    """Images: uint8 (N, H, W) → float32 (N, H, W, 1) in [0, 1]; tabular data passes through as float32."""
-    if x.dtype == np.uint8 and x.ndim == 3:
-        return (x.astype(np.float32) / 255.0)[..., None]
-    return x.astype(np.float32)
-
-
-def _split(x, y, spec: TrainSpec, x_test, y_test):
-    """Hold out the last `validation_split` of a seeded shuffle, or validate on the test set when it is 0."""
-    if not spec.validation_split:
-        return x, y, (x_test, y_test)
-    order = np.random.default_rng(spec.seed + 1).permutation(len(x))
-    n_val = max(1, int(round(len(x) * spec.validation_split)))
-    fit, val = order[n_val:], order[:n_val]
-    return x[fit], y[fit], (x[val], y[val])
-
-
-def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None = None):
-    """A tf.data pipeline of (x, y) batches, reshuffled each epoch when shuffle_seed is given.
-
-    Keras builds the same from NumPy arrays, but with tf.data's autotuning on, and on this TensorFlow the
-    autotuner's thread can hold up the end of each epoch for seconds (idle, waiting on its own timer). With it
-    off, epochs follow each other at once. The arrays are captured, not embedded, so large datasets are fine.
-    """
-    import tensorflow as tf
-
-    x_all, y_all = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-    indices = tf.data.Dataset.range(len(x))
-    if shuffle_seed is not None:
-        indices = indices.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = indices.batch(batch_size).map(lambda i: (tf.gather(x_all, i), tf.gather(y_all, i))).prefetch(1)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
-
-
-def _targets(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
-    if loss == "categorical":
-        return keras.utils.to_categorical(y, num_classes)
-    return y.astype(np.float32) if loss == "binary" else y
 
 
 def _loss(loss: str, label_smoothing: float) -> keras.losses.Loss:

@@ -1,10 +1,12 @@
-"""Model recipes: the tutorials' models, faithfully, and Handlab's own small CNNs."""
+"""Model recipes: each model the Train page offers, with its source and training settings."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import keras
 from keras import layers
+
+from core.learn import architectures
 
 # How a recipe's labels and outputs are set up; the training code turns this into a loss.
 LOSSES = ("categorical", "sparse", "sparse_logits", "binary")
@@ -63,115 +65,6 @@ class Recipe:
     image_size: int = 28
 
 
-def _dense(*units: int, dropout: float = 0.0, output: str | None = "softmax") -> Callable:
-    """A builder for Flatten → Dense(units…, relu) [→ Dropout] → Dense(classes, output)."""
-
-    def build(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-        stack = [keras.Input(shape=input_shape), layers.Flatten()]
-        stack += [layers.Dense(n, activation="relu") for n in units]
-        stack += [layers.Dropout(dropout)] if dropout else []
-        return keras.Sequential([*stack, layers.Dense(num_classes, activation=output)])
-
-    return build
-
-
-def _asl_cnn(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-    """NVIDIA DLI's Sign Language MNIST CNN, layer for layer."""
-
-    def block(filters: int, dropout: float = 0.0) -> list[keras.Layer]:
-        conv = [layers.Conv2D(filters, 3, strides=1, padding="same", activation="relu")]
-        drop = [layers.Dropout(dropout)] if dropout else []
-        return conv + drop + [layers.BatchNormalization(), layers.MaxPool2D(2, strides=2, padding="same")]
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=input_shape),
-            *block(75),
-            *block(50, dropout=0.2),
-            *block(25),
-            layers.Flatten(),
-            layers.Dense(512, activation="relu"),
-            layers.Dropout(0.3),
-            layers.Dense(num_classes, activation="softmax"),
-        ]
-    )
-
-
-def _pima_dense(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-    """The tabular tutorial's net; features are standardised by a Normalization layer adapted in training."""
-    return keras.Sequential(
-        [
-            keras.Input(shape=input_shape),
-            layers.Normalization(name="standardize"),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(128, activation="relu"),
-            layers.Dropout(0.2),
-            layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-
-
-def _batch_norm() -> keras.Layer:
-    """BatchNorm whose running statistics keep up with short runs.
-
-    Keras' default momentum of 0.99 leaves 3% of the initial variance (1.0) in the running variance after 350
-    steps; the first conv's real variance is about 0.01, so a 4-epoch run on 6,000 digits read 9% of the test
-    set right in inference mode while training at 97%. At 0.9 the start is forgotten within 50 steps.
-    """
-    return layers.BatchNormalization(momentum=0.9)
-
-
-def _small_cnn(widths: tuple[int, ...], dense: int, dropout: float, stem: int = 0) -> Callable:
-    """Handlab's CNN: per width two 3×3 conv + BatchNorm + ReLU, then pool; then a dense head.
-
-    `stem` > 0 starts with a 5×5 stride-2 conv of that width: large inputs are halved at a quarter of the cost
-    of full-size convs (on 2 CPU cores, 320 instead of 99 samples/s at 64×64).
-    """
-
-    def build(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-        stack: list[keras.Layer] = [keras.Input(shape=input_shape)]
-        if stem:
-            stack += [
-                layers.Conv2D(stem, 5, strides=2, padding="same", use_bias=False),
-                _batch_norm(),
-                layers.ReLU(),
-            ]
-        for width in widths:
-            for _ in range(2):
-                stack += [
-                    layers.Conv2D(width, 3, padding="same", use_bias=False),
-                    _batch_norm(),
-                    layers.ReLU(),
-                ]
-            stack.append(layers.MaxPool2D(2))
-        stack += [
-            layers.GlobalAveragePooling2D() if input_shape[0] > 32 else layers.Flatten(),
-            layers.Dropout(dropout),
-            layers.Dense(dense, use_bias=False),
-            _batch_norm(),
-            layers.ReLU(),
-            layers.Dropout(dropout),
-            layers.Dense(num_classes, activation="softmax"),
-        ]
-        return keras.Sequential(stack)
-
-    return build
-
-
-def _fast_cnn(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-    """Two conv blocks (24 and 48 filters) and a linear head: 2.2 M multiply-adds, about 15 s an epoch here."""
-    stack: list[keras.Layer] = [keras.Input(shape=input_shape)]
-    for width in (24, 48):
-        stack += [
-            layers.Conv2D(width, 3, padding="same", use_bias=False),
-            _batch_norm(),
-            layers.ReLU(),
-            layers.MaxPool2D(2),
-        ]
-    stack += [layers.Flatten(), layers.Dropout(0.25), layers.Dense(num_classes, activation="softmax")]
-    return keras.Sequential(stack)
-
-
 _OWN = "Handlab's own recipe (see docs/models.md)"
 
 RECIPES: dict[str, Recipe] = {
@@ -181,7 +74,7 @@ RECIPES: dict[str, Recipe] = {
             "mnist-dense-512",
             "Two dense layers: 512 ReLU units, then softmax.",
             "Chollet, Deep Learning with Python, ch. 2 (first MNIST network)",
-            _dense(512),
+            architectures.dense(512),
             reported="98.0% MNIST test",
             optimizer="rmsprop",
             epochs=5,
@@ -191,7 +84,7 @@ RECIPES: dict[str, Recipe] = {
             "mnist-dense-64-32",
             "Dense 64 → 32 → 10 with 30% of the training set held out for validation.",
             "Keras MNIST dense tutorial (64-32-10 MLP)",
-            _dense(64, 32),
+            architectures.dense(64, 32),
             reported="97.1% MNIST test",
             epochs=30,
             batch_size=128,
@@ -201,7 +94,7 @@ RECIPES: dict[str, Recipe] = {
             "mnist-tf-beginner",
             "Flatten → Dense 128 → Dropout 0.2 → 10 logits.",
             "TensorFlow 2 quickstart for beginners",
-            _dense(128, dropout=0.2, output=None),
+            architectures.dense(128, dropout=0.2, output=None),
             reported="98.1% MNIST test",
             loss="sparse_logits",
             epochs=5,
@@ -210,7 +103,7 @@ RECIPES: dict[str, Recipe] = {
             "fashion-dense-128",
             "Flatten → Dense 128 → 10 logits, on clothing images.",
             "TensorFlow basic classification tutorial (Fashion-MNIST)",
-            _dense(128, output=None),
+            architectures.dense(128, output=None),
             datasets=("fashion_mnist",),
             reported="88.4% Fashion-MNIST test",
             loss="sparse_logits",
@@ -220,7 +113,7 @@ RECIPES: dict[str, Recipe] = {
             "asl-dense-512",
             "Dense 512 → 512 → 24: overfits the sign images.",
             "NVIDIA DLI Getting Started with Deep Learning, ASL lab",
-            _dense(512, 512),
+            architectures.dense(512, 512),
             datasets=("sign_mnist", "asl_photos"),
             reported="98% train, 84% validation on Sign MNIST",
             optimizer="rmsprop",
@@ -230,7 +123,7 @@ RECIPES: dict[str, Recipe] = {
             "asl-cnn",
             "Conv 75/50/25 with BatchNorm, max-pooling and dropout, Dense 512.",
             "NVIDIA DLI Getting Started with Deep Learning, ASL CNN lab",
-            _asl_cnn,
+            architectures.asl_cnn,
             datasets=("sign_mnist", "asl_photos"),
             reported="96–97% validation on Sign MNIST at the best epoch, 91–95% at the last (the lab's runs)",
             optimizer="rmsprop",
@@ -240,7 +133,7 @@ RECIPES: dict[str, Recipe] = {
             "asl-cnn-augmented",
             "The ASL CNN trained with rotation, zoom, shift and flip augmentation.",
             "NVIDIA DLI Getting Started with Deep Learning, data augmentation lab",
-            _asl_cnn,
+            architectures.asl_cnn,
             datasets=("sign_mnist", "asl_photos"),
             reported="98.9–99.9% validation on Sign MNIST at the best epoch, 94.5–99.9% at the last (the lab's runs)",
             optimizer="rmsprop",
@@ -253,7 +146,7 @@ RECIPES: dict[str, Recipe] = {
             "pima-dense",
             "Dense 128 → 128 → Dropout → sigmoid, with early stopping, on patient records.",
             "Keras tabular classification tutorial (Pima Indians Diabetes)",
-            _pima_dense,
+            architectures.pima_dense,
             kind="tabular",
             datasets=("pima",),
             loss="binary",
@@ -265,7 +158,7 @@ RECIPES: dict[str, Recipe] = {
             "digits-cnn",
             "Small CNN with BatchNorm, dropout, augmentation, cosine learning rate and label smoothing.",
             _OWN,
-            _small_cnn((32, 64), dense=128, dropout=0.25),
+            architectures.small_cnn((32, 64), dense=128, dropout=0.25),
             datasets=("mnist",),
             optimizer="adamw",
             learning_rate=3e-3,
@@ -281,7 +174,7 @@ RECIPES: dict[str, Recipe] = {
             "digits-fast",
             "Two-block CNN with BatchNorm and a one-cycle-like cosine rate: 99% on MNIST in three epochs.",
             _OWN,
-            _fast_cnn,
+            architectures.fast_cnn,
             datasets=("mnist",),
             optimizer="adamw",
             learning_rate=5e-3,
@@ -294,7 +187,7 @@ RECIPES: dict[str, Recipe] = {
             "fashion-cnn",
             "Four-conv CNN with BatchNorm, dropout, mirror-and-shift augmentation and a cosine learning rate.",
             _OWN,
-            _small_cnn((32, 64), dense=256, dropout=0.3),
+            architectures.small_cnn((32, 64), dense=256, dropout=0.3),
             datasets=("fashion_mnist",),
             optimizer="adamw",
             learning_rate=2e-3,
@@ -311,7 +204,7 @@ RECIPES: dict[str, Recipe] = {
             "64×64 CNN for hand signs, trained on real photos and Sign MNIST with strong augmentation "
             "(light, contrast, rotation, scale, shift, mirror) so it holds up on webcams.",
             _OWN,
-            _small_cnn((24, 48, 96), dense=128, dropout=0.3, stem=16),
+            architectures.small_cnn((24, 48, 96), dense=128, dropout=0.3, stem=16),
             datasets=("letters", "letters_groups", "asl_photos", "sign_mnist"),
             optimizer="adamw",
             learning_rate=2e-3,

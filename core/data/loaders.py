@@ -1,0 +1,154 @@
+"""Loaders that read each dataset's files into a Dataset, with errors that say which file goes where."""
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from core.data import asl_photos, pima_csv, readers, samples, sign_csv
+from core.labels import PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
+from core.paths import cache_dir, data_dir
+
+PIMA_TEST_FRACTION = 0.2
+PIMA_SPLIT_SEED = 0
+MY_SAMPLES_MIN = 10  # Fewer saved digits or signs than this make no useful train and test split.
+# Sign MNIST's 27,455 training images are augmented copies of about 1,700 photos; every third keeps that variety
+# and lets the ASL photos, the real hands, weigh as much as the Sign MNIST images in the `letters` mix.
+LETTERS_SIGN_MNIST_STRIDE = 3
+
+
+class DatasetMissing(FileNotFoundError):
+    """A dataset's files are not in the data folder (and could not be downloaded)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train and test arrays: images uint8 (N, S, S) or tables float32 (N, F); labels int64 class indices."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # Loaded datasets are shared through caches, so nobody may change them in place.
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            array.flags.writeable = False
+
+    @property
+    def kind(self) -> Literal["image", "tabular"]:
+        """'image' for (N, S, S) pixels, 'tabular' for (N, F) features."""
+        return "tabular" if self.x_train.ndim == 2 else "image"
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes the labels index into."""
+        return len(self.class_names)
+
+
+class Described(Protocol):
+    """What a loader's errors name: the dataset's title and the files it needs (a DatasetInfo has both)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def needs(self) -> str: ...
+
+
+def missing(info: Described, detail: str = "") -> DatasetMissing:
+    """Build the error that tells the user which file to put in which folder."""
+    suffix = f" ({detail})" if detail else ""
+    return DatasetMissing(f"{info.title} not found: put {info.needs} in {data_dir()}{suffix}")
+
+
+def load_keras_dataset(info: Described, name: str, class_names: tuple[str, ...]) -> Dataset:
+    """Load MNIST or Fashion-MNIST from <name>.npz in the data folder, else via Keras' download."""
+    path = data_dir() / f"{name}.npz"
+    source = path.name if path.exists() else f"Keras' {name} download"
+    if path.exists():
+        arrays = readers.read_npz(path)
+    else:
+        try:
+            arrays = readers.download_with_keras(name)
+        except Exception as error:
+            raise missing(info, f"the download failed: {error}") from error
+        readers.check_arrays(source, arrays)
+    readers.check_labels(source, arrays, tuple(range(len(class_names))))
+    x_train, y_train, x_test, y_test = arrays
+    return Dataset(name, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), class_names)
+
+
+def load_sign_mnist(info: Described, image_size: int) -> Dataset:
+    """Load Sign Language MNIST from sign_mnist.npz, else from the Kaggle CSVs (upscaled to image_size)."""
+    folder = data_dir()
+    if (folder / "sign_mnist.npz").exists():
+        arrays = readers.read_npz(folder / "sign_mnist.npz")
+        readers.check_labels("sign_mnist.npz", arrays, SIGN_LABELS)
+        x_train, labels_train, x_test, labels_test = arrays
+    else:
+        train_path = folder / "sign_mnist_train.csv"
+        tests = [folder / name for name in ("sign_mnist_test.csv", "sign_mnist_valid.csv")]
+        test_path = next((path for path in tests if path.exists()), None)
+        if not train_path.exists() or test_path is None:
+            present = [path.name for path in (train_path, test_path) if path and path.exists()]
+            raise missing(info, f"found only {present[0]}" if present else "")
+        x_train, labels_train, x_test, labels_test = sign_csv.read_sign_mnist_pair(train_path, test_path)
+    train, test = sign_csv.sign_class_indices(labels_train), sign_csv.sign_class_indices(labels_test)
+    x_train, x_test = readers.upscale(x_train, image_size), readers.upscale(x_test, image_size)
+    return Dataset("sign_mnist", x_train, train, x_test, test, SIGN_LETTERS)
+
+
+def load_letters(
+    photos_info: Described, sign_info: Described, image_size: int, split: Literal["blocks", "groups"] = "blocks"
+) -> Dataset:
+    """The ASL photos plus every third Sign MNIST training image; the test split holds both test sets."""
+    photos = load_asl_photos(photos_info, image_size, split)
+    sign = load_sign_mnist(sign_info, image_size)
+    keep = slice(None, None, LETTERS_SIGN_MNIST_STRIDE)
+    return Dataset(
+        "letters" if split == "blocks" else f"letters_{split}",
+        np.concatenate([photos.x_train, sign.x_train[keep]]),
+        np.concatenate([photos.y_train, sign.y_train[keep]]),
+        np.concatenate([photos.x_test, sign.x_test]),
+        np.concatenate([photos.y_test, sign.y_test]),
+        SIGN_LETTERS,
+    )
+
+
+def load_pima(info: Described) -> Dataset:
+    """Load diabetes.csv with a deterministic stratified 80/20 split."""
+    path = data_dir() / "diabetes.csv"
+    if not path.exists():
+        raise missing(info)
+    x, y = pima_csv.read_pima_csv(path)
+    is_test = readers.stratified_test_mask(y, PIMA_TEST_FRACTION, PIMA_SPLIT_SEED)
+    return Dataset("pima", x[~is_test], y[~is_test], x[is_test], y[is_test], PIMA_CLASSES)
+
+
+def load_asl_photos(info: Described, image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
+    """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size and split."""
+    folder = data_dir() / "asl_photos"
+    if not folder.is_dir():
+        raise missing(info)
+    cache = cache_dir() / f"asl_photos_{image_size}{'' if split == 'blocks' else '_' + split}.npz"
+    try:
+        arrays = asl_photos.load_asl_arrays(folder, image_size, cache, split)
+    except FileNotFoundError as error:
+        raise missing(info, str(error)) from error
+    return Dataset("asl_photos", *arrays, SIGN_LETTERS)
+
+
+def load_my_samples(
+    info: Described, kind: str, labels: tuple[str, ...], side: int, how_to_save: str, image_size: int
+) -> Dataset:
+    """Load the samples the user saved on the Draw or Sign page, resized from side×side to image_size."""
+    count = len(samples.list_samples(kind))
+    if count < MY_SAMPLES_MIN:
+        raise DatasetMissing(
+            f"{info.title}: {count} saved so far, at least {MY_SAMPLES_MIN} are needed. {how_to_save} "
+            f"(kept in {samples.samples_dir(kind)})."
+        )
+    return Dataset(kind, *samples.load_sample_arrays(kind, labels, side=side, image_size=image_size), labels)

@@ -1,0 +1,51 @@
+"""The input pipeline: dataset arrays to model inputs and targets, a validation split, and tf.data batches."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from core.learn.spec import TrainSpec
+
+
+def as_inputs(x: np.ndarray) -> np.ndarray:
+    """Images: uint8 (N, H, W) → float32 (N, H, W, 1) in [0, 1]; tabular data passes through as float32."""
+    if x.dtype == np.uint8 and x.ndim == 3:
+        return (x.astype(np.float32) / 255.0)[..., None]
+    return x.astype(np.float32)
+
+
+def as_targets(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
+    """Class indices as the loss wants them: one-hot for categorical, float32 for binary, else unchanged."""
+    if loss == "categorical":
+        return keras.utils.to_categorical(y, num_classes)
+    return y.astype(np.float32) if loss == "binary" else y
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, spec: TrainSpec, x_test: np.ndarray, y_test: np.ndarray):
+    """Hold out the last `validation_split` of a seeded shuffle, or validate on the test set when it is 0.
+
+    Returns x_fit, y_fit and the (x, y) validation pair.
+    """
+    if not spec.validation_split:
+        return x, y, (x_test, y_test)
+    order = np.random.default_rng(spec.seed + 1).permutation(len(x))
+    n_val = max(1, int(round(len(x) * spec.validation_split)))
+    fit, val = order[n_val:], order[:n_val]
+    return x[fit], y[fit], (x[val], y[val])
+
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None = None) -> tf.data.Dataset:
+    """A tf.data pipeline of (x, y) batches, reshuffled each epoch when shuffle_seed is given.
+
+    Keras builds the same from NumPy arrays, but with tf.data's autotuning on, and on this TensorFlow the
+    autotuner's thread can hold up the end of each epoch for seconds (idle, waiting on its own timer). With it
+    off, epochs follow each other at once. The arrays are captured, not embedded, so large datasets are fine.
+    """
+    x_all, y_all = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    indices = tf.data.Dataset.range(len(x))
+    if shuffle_seed is not None:
+        indices = indices.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = indices.batch(batch_size).map(lambda i: (tf.gather(x_all, i), tf.gather(y_all, i))).prefetch(1)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
