@@ -9,7 +9,7 @@ import streamlit as st
 from core.data import datasets
 from core.learn import catalog, jobs, run_analysis
 from core.learn.runs import Run, RunStore
-from core.ui import run_charts
+from core.ui import run_charts, run_words
 from core.ui.markup import plain
 
 MISTAKES_SHOWN = 24
@@ -69,7 +69,7 @@ def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
 def show_run(run: Run, store: RunStore, key: str) -> None:
     """One run in detail: history plot, spec and card, confusion matrix, per-class metrics, mistakes."""
     st.subheader(f"Run {run.id}: {plain(run.name)}")
-    st.caption(jobs.outcome(run))
+    st.caption(run_words.outcome(run))
     epochs = store.epoch_metrics(run.id)
     loss, accuracy = st.columns(2)
     loss.altair_chart(run_charts.epoch_chart(epochs, "loss"), width="stretch")

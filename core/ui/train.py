@@ -9,7 +9,7 @@ from core.data import datasets
 from core.learn import catalog, jobs, recipes
 from core.learn.runs import FINISHED, Run, RunStore
 from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
-from core.ui import run_charts
+from core.ui import run_charts, run_words
 from core.ui.markup import plain
 
 RUN_REFRESH_S = 1.0  # How often the Train page reads the run store while it is open.
@@ -46,7 +46,7 @@ def train_form(key: str) -> TrainSpec | None:
     rate = cells[2].number_input("Learning rate", 1e-5, 1.0, default_rate, step=1e-4, format="%g", key=f"{tuned}_rate")
     with (expander := st.expander("More settings")):
         more = _more_settings(recipe, info, tuned)
-    ready, note = jobs.dataset_note(dataset)
+    ready, note = run_words.dataset_note(dataset)
     if note:
         (st.info if ready else st.error)(note)
     if not ready:
@@ -137,7 +137,7 @@ def _more_settings(recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: st
 
 def _dataset_label(name: str) -> str:
     info = datasets.get_info(name)
-    if jobs.dataset_note(name)[0]:  # ready to train, possibly after a download
+    if run_words.dataset_note(name)[0]:  # ready to train, possibly after a download
         return info.title
     return f"{info.title} ({'not on this machine' if info.sources else 'not enough saved yet'})"
 
@@ -194,16 +194,16 @@ def _live_run(run: Run, store: RunStore, key: str) -> None:
             help="Stop after the current batch, keeping the metrics and the best model so far.",
         )
         batches = store.batch_metrics(run.id)
-        progress = jobs.progress(run, batches)
+        progress = run_words.progress(run, batches)
         if progress is None:
-            waited = jobs.format_duration(time.time() - (run.started_at or run.created_at))
+            waited = run_words.format_duration(time.time() - (run.started_at or run.created_at))
             st.progress(0.0, text=f"Starting: loading TensorFlow and the data ({waited})…")
             return
-        st.progress(progress.fraction, text=jobs.progress_caption(progress))
+        st.progress(progress.fraction, text=run_words.progress_caption(progress))
         if run.stop_requested:
             st.caption("Stopping: finishing this batch, then testing and saving the model.")
-        elif progress.silent_s > jobs.STALL_AFTER_S:
-            st.warning(f"No news from the trainer for {jobs.format_duration(progress.silent_s)}.")
+        elif progress.silent_s > run_words.STALL_AFTER_S:
+            st.warning(f"No news from the trainer for {run_words.format_duration(progress.silent_s)}.")
         show_curves(run, batches, store.epoch_metrics(run.id))
 
 
@@ -231,7 +231,8 @@ def finished_run(key: str) -> None:
         st.session_state.pop(f"{key}_result", None)  # Deleted (on the History page) or too old to list.
     label = lambda run_id: f"Run {run_id}: {runs[run_id].name} ({runs[run_id].status})"  # noqa: E731
     run = runs[st.selectbox("Run", list(runs), format_func=label, key=f"{key}_result")]
-    {"completed": st.success, "stopped": st.info, "failed": st.error}.get(run.status, st.warning)(jobs.outcome(run))
+    say = {"completed": st.success, "stopped": st.info, "failed": st.error}.get(run.status, st.warning)
+    say(run_words.outcome(run))
     if run.status in ("failed", "interrupted") and (log := jobs.read_log(run.id)):
         with st.expander("The trainer's log"):
             st.code(log, language=None)
@@ -241,7 +242,7 @@ def finished_run(key: str) -> None:
     cells = st.columns(3)
     cells[0].metric("Test accuracy", f"{run.test_accuracy:.1%}" if run.test_accuracy is not None else "–")
     cells[1].metric("Epochs", f"{run.epochs_done}/{run.total_epochs}")
-    cells[2].metric("Training time", jobs.format_duration(run.duration_s or 0), help=f"On {run.device}")
+    cells[2].metric("Training time", run_words.format_duration(run.duration_s or 0), help=f"On {run.device}")
     show_curves(run, batches, store.epoch_metrics(run.id), fold_batches=True)
     if run.confusion and run.card:
         st.altair_chart(run_charts.confusion_chart(run.confusion, run.card["labels"]), width="content")
