@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.ui import common, routing
+from core.ui import draw as draw_ui
 from core.vision import reading
 
 routing.ensure_router()
@@ -28,10 +29,10 @@ with left:
     if source == DRAW:
         st.caption("Draw with mouse or finger:")
         canvas_area = st.container()
-        pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=common.CANVAS_SIDE)
+        pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=draw_ui.CANVAS_SIDE)
         st.caption("Undo, redo, clear (🗑): toolbar above the canvas.")
         with canvas_area:
-            drawing = common.digit_canvas(key="draw_canvas", pen_width=pen_width)
+            drawing = draw_ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
         result = None if drawing is None else reading.read_canvas(predictor, drawing)
     else:
         photo = common.uploaded_image(
@@ -57,6 +58,6 @@ with right:
     if result.problem:
         st.warning(result.problem, icon="🤔")
         st.stop()
-    common.show_reading(result)
+    draw_ui.show_reading(result)
 
-common.correction_form(result, key="draw_fix")
+draw_ui.correction_form(result, key="draw_fix")

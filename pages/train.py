@@ -5,6 +5,7 @@ import streamlit as st
 from core.learn.runs import RunStore
 from core.ui import routing
 from core.ui import train as train_ui
+from core.ui import train_form as form_ui
 
 routing.ensure_router()
 
@@ -21,5 +22,5 @@ train_ui.finished_run(key="train")
 
 first_visit = not RunStore().list_runs()
 with st.expander("Start a new run", expanded=first_visit, icon=":material/model_training:"):
-    spec = train_ui.train_form(key="train")
-    train_ui.start_button(spec, key="train")
+    spec = form_ui.train_form(key="train")
+    form_ui.start_button(spec, key="train")

@@ -326,7 +326,7 @@ def test_bad_active_model_is_refused_and_the_draw_page_falls_back_to_the_shipped
     catalog.set_active_model("digits", model_path)  # e.g. activated on the History page before it broke
     before = written(handlab_home)
     app = app_test().run()  # the first run imports core.ui inside Streamlit, so it can be patched
-    with mock.patch("core.ui.common.digit_canvas", return_value=pen_canvas("7")):
+    with mock.patch("core.ui.draw.digit_canvas", return_value=pen_canvas("7")):
         app.run()
     assert_no_exception(app)
     assert app.sidebar.selectbox(key="draw_model").value == f"Run {run_id}: bad model"

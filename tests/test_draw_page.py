@@ -25,7 +25,7 @@ def app(models_dir: Path, app_test: Callable[[], AppTest]) -> AppTest:
 
 def run_with_canvas(app: AppTest, image_rgba: np.ndarray | None) -> AppTest:
     """Rerun the page as if the canvas held this drawing."""
-    with mock.patch("core.ui.common.digit_canvas", return_value=image_rgba):
+    with mock.patch("core.ui.draw.digit_canvas", return_value=image_rgba):
         return app.run()
 
 
@@ -127,7 +127,7 @@ def test_correction_saves_the_drawing_to_my_digits(app, handlab_home):
     drawing = pen_canvas("7")
     run_with_canvas(app, drawing)
     app.text_input(key="draw_fix_answer").input("1")
-    with mock.patch("core.ui.common.digit_canvas", return_value=drawing):
+    with mock.patch("core.ui.draw.digit_canvas", return_value=drawing):
         app.button(key="draw_fix_save").click().run()  # a form's submit button
     assert_no_exception(app)
     assert any("My digits now has 1" in success.value for success in app.success)

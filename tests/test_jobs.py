@@ -19,6 +19,7 @@ from core import train
 from core.learn import jobs
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
+from core.ui import run_words
 
 TINY = TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=1, batch_size=8)
 
@@ -204,37 +205,6 @@ def test_cancelled_queued_run_never_starts(monkeypatch):
     assert store.get_run(waiting).status == "stopped"
 
 
-def test_progress_reports_epoch_batch_eta_and_speed():
-    store = RunStore()
-    run_id = store.create_run({"batch_size": 10}, "r")
-    store.mark_started(run_id, pid=1, total_epochs=2, steps_per_epoch=5)
-    store.add_batch_metrics(run_id, [{"step": s, "epoch": s // 5, "batch": s % 5, "time_s": s + 1.0} for s in range(6)])
-    run = store.get_run(run_id)
-    progress = jobs.progress(run, store.batch_metrics(run_id), now=run.started_at + 7)
-    assert (progress.epoch, progress.batch, progress.fraction) == (2, 1, 0.6)
-    assert progress.eta_s == pytest.approx(4.0)  # 4 batches left at 1 s each
-    assert progress.samples_per_s == pytest.approx(10.0)
-    assert progress.elapsed_s == pytest.approx(7.0)
-    assert jobs.progress_caption(progress) == "Epoch 2/2 · batch 1/5 · 7 s elapsed · about 4 s left · 10 samples/s"
-
-
-def test_dataset_note_says_which_file_goes_where(tmp_path, monkeypatch):
-    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    ready, note = jobs.dataset_note("sign_mnist")
-    assert not ready
-    assert "sign_mnist_train.csv" in note
-    assert str(tmp_path) in note
-    ready, note = jobs.dataset_note("mnist")
-    assert ready
-    assert "downloads" in note
-
-
-@pytest.mark.parametrize(("seconds", "text"), [(4.4, "4 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
-def test_durations_read_naturally(seconds, text):
-    assert jobs.format_duration(seconds) == text
-
-
 # What the Train page offers beyond a plain run: fine-tuning and keeping the best epoch when stopped.
 
 
@@ -295,4 +265,4 @@ def test_stopped_run_keeps_the_weights_of_its_best_validated_epoch(tiny_mnist_di
     assert run.status == "stopped"
     assert len(val_losses) == 5  # Keras closes (and validates) the epoch it stopped in
     assert run.card["weights_from_epoch"] == 1 + int(np.argmin(val_losses))
-    assert "stopped in epoch 5 of 6" in jobs.outcome(run)
+    assert "stopped in epoch 5 of 6" in run_words.outcome(run)

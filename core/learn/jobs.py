@@ -5,6 +5,7 @@ the oldest queued run inside a SQLite write transaction (so two pages clicking a
 trainers) and launches `python -m core.train --run ID` in its own session, so it outlives the Streamlit
 server. A trainer that finishes calls `start_next` itself, so the queue moves on with no page open.
 `reconcile` marks runs whose trainer died (killed, machine rebooted) as interrupted, keeping their metrics.
+How a run's progress and ending read on the pages is in core.ui.run_words; this module only controls processes.
 """
 
 import os
@@ -13,11 +14,9 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from core import paths
-from core.data import datasets
 from core.learn.runs import Run, RunStore
 from core.learn.spec import TrainSpec
 
@@ -25,24 +24,7 @@ from core.learn.spec import TrainSpec
 TRAINER_ARGS: tuple[str, ...] = ("-m", "core.train")
 # A claimed run whose trainer never reported its process id within this time is taken as never started.
 CLAIM_TIMEOUT_S = 60.0
-# A living trainer that has reported nothing for this long is shown as stalled.
-STALL_AFTER_S = 60.0
 LOG_NAME = "train.log"
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a run stands: what a progress bar and its caption show."""
-
-    fraction: float  # batches done / all batches, 0–1
-    epoch: int  # the epoch in progress, 1-based
-    batch: int  # batches done in that epoch
-    total_epochs: int
-    steps_per_epoch: int
-    elapsed_s: float  # since training began (after loading the data)
-    eta_s: float | None  # time left at the pace so far; None until the first batch
-    samples_per_s: float | None  # training throughput over the last few seconds
-    silent_s: float  # seconds since the trainer last wrote anything
 
 
 def start_run(spec: TrainSpec, name: str | None = None, store: RunStore | None = None) -> int:
@@ -144,103 +126,6 @@ def read_log(run_id: int, lines: int = 30) -> str:
 def queued_runs(store: RunStore | None = None) -> list[Run]:
     """The runs waiting to train, next first."""
     return sorted((store or RunStore()).list_runs(["queued"]), key=lambda run: run.id)
-
-
-def dataset_note(name: str) -> tuple[bool, str | None]:
-    """Whether a run on dataset `name` can start, and what the user should know (which file to put where)."""
-    info = datasets.get_info(name)
-    if datasets.available(name):
-        return True, None
-    if not info.sources:  # Data the user makes in the app (saved samples), not files to put in a folder.
-        return False, f"{info.title} is not ready yet: it needs {info.needs}."
-    where = f"put {info.needs} in {paths.data_dir()}"
-    if info.keras_files:
-        return True, f"{info.title} is not on this machine yet: training downloads it first (or {where})."
-    return False, f"{info.title} is not on this machine: {where}, then reload this page."
-
-
-def progress(run: Run, batches: list[dict], now: float | None = None) -> Progress | None:
-    """The progress of a run from its batch rows; None before the trainer knows its epochs and batches."""
-    if not run.total_epochs or not run.steps_per_epoch:
-        return None
-    now = time.time() if now is None else now
-    total_steps = run.total_epochs * run.steps_per_epoch
-    end = run.ended_at or now
-    elapsed_s = max(0.0, end - (run.started_at or end))
-    silent_s = max(0.0, now - (run.heartbeat_at or now)) if not run.finished else 0.0
-    if not batches:
-        return Progress(0.0, 1, 0, run.total_epochs, run.steps_per_epoch, elapsed_s, None, None, silent_s)
-    last = batches[-1]
-    done = last["step"] + 1
-    seconds_per_step = last["time_s"] / done if last["time_s"] > 0 else None
-    eta_s = None if run.finished or seconds_per_step is None else (total_steps - done) * seconds_per_step
-    return Progress(
-        fraction=min(1.0, done / total_steps),
-        epoch=last["epoch"] + 1,
-        batch=last["batch"] + 1,
-        total_epochs=run.total_epochs,
-        steps_per_epoch=run.steps_per_epoch,
-        elapsed_s=elapsed_s,
-        eta_s=eta_s,
-        samples_per_s=_recent_throughput(batches, run.spec.get("batch_size") or 1),
-        silent_s=silent_s,
-    )
-
-
-def progress_caption(progress: Progress) -> str:
-    """One line for a progress bar: epoch and batch, elapsed time, time left and speed."""
-    parts = [
-        f"Epoch {progress.epoch}/{progress.total_epochs}",
-        f"batch {progress.batch}/{progress.steps_per_epoch}",
-        f"{format_duration(progress.elapsed_s)} elapsed",
-    ]
-    if progress.eta_s is not None:
-        parts.append(f"about {format_duration(progress.eta_s)} left")
-    if progress.samples_per_s:
-        parts.append(f"{progress.samples_per_s:,.0f} samples/s")
-    return " · ".join(parts)
-
-
-def outcome(run: Run) -> str:
-    """What happened to a finished run, in a sentence for the user."""
-    total = run.total_epochs or run.spec.get("epochs")
-    epochs = f"{run.epochs_done} of {total} epochs" if total else f"{run.epochs_done} epochs"
-    tested = f" Test accuracy {run.test_accuracy:.1%}." if run.test_accuracy is not None else ""
-    if run.status == "completed":
-        took = f" in {format_duration(run.duration_s)}" if run.duration_s else ""
-        return f"Run {run.id} completed {epochs}{took}.{tested}"
-    if run.status == "stopped" and not run.steps_per_epoch:
-        return f"Run {run.id} was cancelled before it began training."
-    if run.status == "stopped":
-        # Keras closes the epoch it was in when stopped, so the last epoch counted is the one it stopped in.
-        kept = (run.card or {}).get("weights_from_epoch")
-        better = kept and kept < run.epochs_done
-        weights = f" The model keeps the weights of epoch {kept}, the best on validation." if better else ""
-        where = f"epoch {run.epochs_done} of {run.total_epochs}" if run.epochs_done else "its first epoch"
-        return f"Run {run.id} stopped in {where}, as you asked.{weights}{tested}"
-    if run.status == "failed":
-        return f"Run {run.id} failed: {run.error or 'no message'}"
-    return f"Run {run.id} was interrupted after {epochs}. {run.error or ''}".strip()
-
-
-def format_duration(seconds: float) -> str:
-    """A short human duration: 45 s, 3 min 05 s, 1 h 02 min."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def _recent_throughput(batches: list[dict], batch_size: int, window_s: float = 10.0) -> float | None:
-    """Training samples per second over the last `window_s` of batches."""
-    last = batches[-1]
-    recent = [row for row in batches if row["time_s"] >= last["time_s"] - window_s]
-    first = recent[0] if len(recent) > 1 else batches[-2] if len(batches) > 1 else None
-    if first is None or last["time_s"] <= first["time_s"]:
-        return None
-    return (last["step"] - first["step"]) * batch_size / (last["time_s"] - first["time_s"])
 
 
 def _spawn(run_id: int) -> int:

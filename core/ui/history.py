@@ -9,7 +9,7 @@ import streamlit as st
 from core.data import datasets
 from core.learn import catalog, jobs, run_analysis
 from core.learn.runs import Run, RunStore
-from core.ui import run_charts
+from core.ui import run_charts, run_words
 from core.ui.markup import plain
 
 MISTAKES_SHOWN = 24
@@ -18,8 +18,22 @@ OPEN_KEY = "history_open"  # the run picker; cleared when a run is deleted
 
 def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
     """Filters, the runs table and a picker; returns the runs the user opened."""
+    shown = run_analysis.filter_runs(runs, **_filters(runs, key))
+    _runs_table(shown, store)
+    by_id = {run.id: run for run in shown}
+    picked = st.multiselect(
+        "Open runs: pick two or more to compare them, one to see it in detail",
+        list(by_id),
+        format_func=lambda run_id: f"Run {run_id}: {by_id[run_id].name}",
+        key=OPEN_KEY,
+    )
+    return [by_id[run_id] for run_id in picked if run_id in by_id]
+
+
+def _filters(runs: list[Run], key: str) -> dict[str, list[str]]:
+    """Dataset, recipe and status pickers over the values the runs have, as filter_runs arguments."""
     columns = st.columns(3)
-    chosen = {
+    return {
         field: columns[i].multiselect(label, options, key=f"{key}_{field}")
         for i, (field, label, options) in enumerate(
             [
@@ -29,9 +43,12 @@ def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
             ]
         )
     }
-    shown = run_analysis.filter_runs(runs, **chosen)
+
+
+def _runs_table(runs: list[Run], store: RunStore) -> None:
+    """One row per run, with accuracies as percentages and dates to the minute."""
     st.dataframe(
-        run_analysis.runs_table(shown, store),
+        run_analysis.runs_table(runs, store),
         hide_index=True,
         column_config={
             "best val accuracy": st.column_config.NumberColumn(format="percent"),
@@ -39,14 +56,6 @@ def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
             "date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         },
     )
-    by_id = {run.id: run for run in shown}
-    picked = st.multiselect(
-        "Open runs: pick two or more to compare them, one to see it in detail",
-        list(by_id),
-        format_func=lambda run_id: f"Run {run_id}: {by_id[run_id].name}",
-        key=OPEN_KEY,
-    )
-    return [by_id[run_id] for run_id in picked if run_id in by_id]
 
 
 def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
@@ -69,7 +78,7 @@ def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
 def show_run(run: Run, store: RunStore, key: str) -> None:
     """One run in detail: history plot, spec and card, confusion matrix, per-class metrics, mistakes."""
     st.subheader(f"Run {run.id}: {plain(run.name)}")
-    st.caption(jobs.outcome(run))
+    st.caption(run_words.outcome(run))
     epochs = store.epoch_metrics(run.id)
     loss, accuracy = st.columns(2)
     loss.altair_chart(run_charts.epoch_chart(epochs, "loss"), width="stretch")

@@ -24,18 +24,7 @@ def batch_chart(rows: list[dict], metric: str, steps_per_epoch: int, max_points:
     frame = pd.DataFrame(rows)
     if frame.empty or frame[metric].isna().all():
         return _empty_chart(METRIC_TITLES.get(metric, metric), "Waiting for the first batches…")
-    values = pd.Series(per_batch_values(rows, metric))
-    window = max(1, min(len(values) // 10, steps_per_epoch // 4 or 1))
-    average = "moving average"
-    lines = pd.DataFrame(
-        {
-            "epochs": (frame["step"] + 1) / steps_per_epoch,
-            "each batch": values,
-            average: values.rolling(window, min_periods=1).mean(),
-        }
-    )
-    lines = lines.iloc[:: max(1, int(np.ceil(len(lines) / max_points)))]
-    long = lines.melt(id_vars=["epochs"], var_name="line", value_name=metric)
+    long = _batch_lines(rows, metric, steps_per_epoch, max_points)
     return (
         alt.Chart(long, title=f"{METRIC_TITLES.get(metric, metric)} per batch")
         .mark_line(clip=True)
@@ -47,13 +36,29 @@ def batch_chart(rows: list[dict], metric: str, steps_per_epoch: int, max_points:
             color=alt.Color(
                 "line:N",
                 title=None,
-                scale=alt.Scale(domain=["each batch", average], range=["#a9c6e3", "#1f4e79"]),
+                scale=alt.Scale(domain=["each batch", "moving average"], range=["#a9c6e3", "#1f4e79"]),
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[alt.Tooltip("epochs:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f"), "line:N"],
         )
         .properties(height=CHART_HEIGHT)
     )
+
+
+def _batch_lines(rows: list[dict], metric: str, steps_per_epoch: int, max_points: int) -> pd.DataFrame:
+    """Long table (epochs, line, metric) of each batch's value and its moving average, thinned to `max_points`."""
+    frame = pd.DataFrame(rows)
+    values = pd.Series(per_batch_values(rows, metric))
+    window = max(1, min(len(values) // 10, steps_per_epoch // 4 or 1))
+    lines = pd.DataFrame(
+        {
+            "epochs": (frame["step"] + 1) / steps_per_epoch,
+            "each batch": values,
+            "moving average": values.rolling(window, min_periods=1).mean(),
+        }
+    )
+    lines = lines.iloc[:: max(1, int(np.ceil(len(lines) / max_points)))]
+    return lines.melt(id_vars=["epochs"], var_name="line", value_name=metric)
 
 
 def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) -> alt.Chart:
@@ -77,12 +82,7 @@ def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) 
                 scale=alt.Scale(domain=[1, max(2, total_epochs or len(frame))]),
             ),
             y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
-            color=alt.Color(
-                "data:N",
-                title=None,
-                scale=alt.Scale(domain=list(SPLIT_COLOURS), range=list(SPLIT_COLOURS.values())),
-                legend=alt.Legend(orient="top"),
-            ),
+            color=_split_colour(),
             tooltip=["epoch:Q", "data:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
         .properties(height=CHART_HEIGHT)
@@ -97,17 +97,9 @@ def comparison_chart(curves: dict[str, list[dict]], metric: str, x: str = "epoch
         x: "epoch" (1-based) or "time_s" (seconds since the run began training).
         smoothing: 0–1, the weight of an exponential moving average (TensorBoard's slider); 0 draws raw values.
     """
-    frames = []
-    for label, rows in curves.items():
-        frame = pd.DataFrame(rows)
-        if frame.empty:
-            continue
-        for data, column in (("training", metric), ("validation", f"val_{metric}")):
-            if column in frame and frame[column].notna().any():
-                values = frame[column].astype(float)
-                smoothed = values.ewm(alpha=1 - smoothing, adjust=True).mean() if smoothing else values
-                x_values = frame["epoch"] + 1 if x == "epoch" else frame["time_s"]
-                frames.append(pd.DataFrame({"x": x_values, metric: smoothed, "run": label, "data": data}))
+    frames = [
+        line for label, rows in curves.items() for line in _run_lines(label, pd.DataFrame(rows), metric, x, smoothing)
+    ]
     title = f"{METRIC_TITLES.get(metric, metric)} per epoch"
     if not frames:
         return _empty_chart(title, "These runs have no finished epochs yet.")
@@ -154,6 +146,30 @@ def confusion_chart(confusion: list[list[int]], labels: list[str]) -> alt.LayerC
         color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#222")),
     )
     return (cells + text).properties(width=size, height=size)
+
+
+def _run_lines(label: str, frame: pd.DataFrame, metric: str, x: str, smoothing: float) -> list[pd.DataFrame]:
+    """One run's training and validation curves (those it has), smoothed, as (x, metric, run, data) tables."""
+    if frame.empty:
+        return []
+    lines = []
+    for data, column in (("training", metric), ("validation", f"val_{metric}")):
+        if column in frame and frame[column].notna().any():
+            values = frame[column].astype(float)
+            smoothed = values.ewm(alpha=1 - smoothing, adjust=True).mean() if smoothing else values
+            x_values = frame["epoch"] + 1 if x == "epoch" else frame["time_s"]
+            lines.append(pd.DataFrame({"x": x_values, metric: smoothed, "run": label, "data": data}))
+    return lines
+
+
+def _split_colour() -> alt.Color:
+    """Training and validation in their fixed colours, legend on top."""
+    return alt.Color(
+        "data:N",
+        title=None,
+        scale=alt.Scale(domain=list(SPLIT_COLOURS), range=list(SPLIT_COLOURS.values())),
+        legend=alt.Legend(orient="top"),
+    )
 
 
 def _scale(metric: str) -> alt.Scale:

@@ -1,0 +1,170 @@
+"""Streamlit glue of the Train page's form: dataset, recipe and settings with their checks, and the start button."""
+
+import streamlit as st
+
+from core.data import datasets
+from core.learn import catalog, jobs, recipes
+from core.learn.runs import RunStore
+from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
+from core.ui import run_words
+
+
+def train_form(key: str) -> TrainSpec | None:
+    """The training settings, defaulting to the chosen recipe's; a checked spec, or None after saying what to fix."""
+    left, right = st.columns(2)
+    dataset = left.selectbox("Dataset", list(datasets.DATASETS), format_func=_dataset_label, key=f"{key}_dataset")
+    info = datasets.get_info(dataset)
+    recipe = _recipe_picker(right, dataset, info, key)
+    tuned = f"{key}_{recipe.name}"  # Per-recipe keys: picking another recipe brings back its own defaults.
+    start = _start_picker(left, dataset, tuned)
+    chosen = _main_settings(recipe, tuned)
+    with (expander := st.expander("More settings")):
+        more = _more_settings(recipe, info, tuned)
+    if not _dataset_ready(dataset):
+        return None
+    spec = _checked_spec(recipe, dataset, chosen | more, start)
+    if spec is not None:
+        expander.caption(f"The same run from a terminal: `{spec.command()}`")
+    return spec
+
+
+def start_button(spec: TrainSpec | None, key: str) -> None:
+    """A "Start training" button ("Add to the queue" while a run trains), disabled until the form is valid."""
+    busy = bool(RunStore().list_runs(["running"]))
+    label = "Add to the queue" if busy else "Start training"
+    # Not a callback: a click that also commits an edited field must start the run with the edited value.
+    if not st.button(label, type="primary", disabled=spec is None, key=f"{key}_start", icon=":material/play_arrow:"):
+        return
+    run_id = jobs.start_run(spec)
+    waiting = RunStore().get_run(run_id).status == "queued"
+    st.session_state[f"{key}_watched"] = st.session_state.get(f"{key}_watched", set()) | {run_id}
+    st.toast(f"Run {run_id} waits for the run before it." if waiting else f"Run {run_id} is starting.")
+    st.rerun()  # Redraw the page with the new run in it.
+
+
+def _recipe_picker(column, dataset: str, info: datasets.DatasetInfo, key: str) -> recipes.Recipe:
+    """The recipes for the dataset's kind (those written for this dataset first), with the chosen one's source."""
+    fitting = sorted(recipes.recipes_for(info.kind), key=lambda recipe: dataset not in recipe.datasets)
+    recipe = recipes.get_recipe(column.selectbox("Recipe", [r.name for r in fitting], key=f"{key}_recipe_{dataset}"))
+    reported = f" Reported: {recipe.reported}." if recipe.reported else ""
+    column.caption(f"{recipe.description} *Source: {recipe.provenance}.*{reported}")
+    return recipe
+
+
+def _start_picker(column, dataset: str, tuned: str) -> catalog.ModelChoice | None:
+    """Fresh weights, or a trained model of the dataset's task to fine-tune."""
+    task = catalog.TASK_OF_DATASET.get(dataset)
+    starts = [None, *(catalog.model_choices(task) if task else [])]
+    return column.selectbox(
+        "Start from",
+        starts,
+        format_func=lambda c: c.label if c else "Fresh weights",
+        key=f"{tuned}_start",
+        help="Fine-tune a trained model instead of starting from scratch.",
+    )
+
+
+def _main_settings(recipe: recipes.Recipe, tuned: str) -> dict:
+    """Epochs, batch size and learning rate, as TrainSpec fields."""
+    cells = st.columns(3)
+    epochs = cells[0].number_input("Epochs", 1, 1000, recipe.epochs, key=f"{tuned}_epochs")
+    batch_size = cells[1].number_input("Batch size", 1, 4096, recipe.batch_size, key=f"{tuned}_batch")
+    default_rate = recipe.learning_rate or DEFAULT_LEARNING_RATES[recipe.optimizer]
+    rate = cells[2].number_input("Learning rate", 1e-5, 1.0, default_rate, step=1e-4, format="%g", key=f"{tuned}_rate")
+    return {"epochs": epochs, "batch_size": batch_size, "learning_rate": rate}
+
+
+def _more_settings(recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: str) -> dict:
+    """The less common settings, as TrainSpec fields."""
+    cells = st.columns(3)
+    more = _fitting_settings(cells, recipe, tuned) | _sample_settings(cells, recipe, info, tuned)
+    size = cells[0].number_input(
+        "Image size (px)",
+        16,
+        128,
+        recipe.image_size,
+        key=f"{tuned}_size",
+        disabled=not info.resizable,
+        help="Only photo datasets can be resized.",
+    )
+    return more | {"image_size": size if info.resizable else None}
+
+
+def _fitting_settings(cells: list, recipe: recipes.Recipe, tuned: str) -> dict:
+    """The first row of more settings: optimizer, validation split and early stopping."""
+    optimizer = cells[0].selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(recipe.optimizer), key=f"{tuned}_opt")
+    split = cells[1].slider(
+        "Validation split",
+        0.0,
+        0.5,
+        recipe.validation_split,
+        0.05,
+        key=f"{tuned}_split",
+        help="Share of the training data held out to validate; 0 validates on the test set.",
+    )
+    patience = cells[2].number_input(
+        "Early-stopping patience",
+        0,
+        1000,
+        recipe.patience,
+        key=f"{tuned}_patience",
+        help="Stop after this many epochs without a better validation loss; 0: off.",
+    )
+    return {"optimizer": optimizer, "validation_split": split, "patience": patience}
+
+
+def _sample_settings(cells: list, recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: str) -> dict:
+    """The second row of more settings: augmentation, seed and how many training samples to use."""
+    augment = cells[0].toggle(
+        "Augment images",
+        recipe.augment,
+        key=f"{tuned}_augment",
+        disabled=info.kind != "image",
+        help=_augmentation_help(recipe),
+    )
+    seed = cells[1].number_input("Seed", 0, 2**31 - 1, 0, key=f"{tuned}_seed", help="Same seed, same run.")
+    limit = cells[2].number_input(
+        "Training samples to use (0: all)",
+        0,
+        None,
+        0,
+        step=1000,
+        key=f"{tuned}_limit",
+        help="A few thousand samples give a quick first try.",
+    )
+    return {"augment": augment, "seed": seed, "limit": limit or None}
+
+
+def _dataset_ready(dataset: str) -> bool:
+    """Whether a run on the dataset can start, after showing what the user should know about its files."""
+    ready, note = run_words.dataset_note(dataset)
+    if note:
+        (st.info if ready else st.error)(note)
+    return ready
+
+
+def _checked_spec(
+    recipe: recipes.Recipe, dataset: str, settings: dict, start: catalog.ModelChoice | None
+) -> TrainSpec | None:
+    """The resolved spec of the chosen settings, or None after showing what is wrong with them."""
+    try:
+        return TrainSpec(recipe.name, dataset, **settings, init_model=str(start.path) if start else None).resolved()
+    except ValueError as error:
+        st.error(str(error))
+        return None
+
+
+def _dataset_label(name: str) -> str:
+    info = datasets.get_info(name)
+    if run_words.dataset_note(name)[0]:  # ready to train, possibly after a download
+        return info.title
+    return f"{info.title} ({'not on this machine' if info.sources else 'not enough saved yet'})"
+
+
+def _augmentation_help(recipe: recipes.Recipe) -> str:
+    aug = recipe.augmentation
+    flip = ", mirror left-right" if aug.flip else ""
+    return (
+        f"Training images are randomly rotated ±{aug.rotation_deg:g}°, zoomed ±{aug.zoom:.0%} "
+        f"and shifted ±{aug.shift:.0%}{flip}."
+    )

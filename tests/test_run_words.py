@@ -1,0 +1,94 @@
+"""What the pages say about runs: progress numbers and caption, durations, outcomes, dataset notes."""
+
+from dataclasses import replace
+
+import pytest
+
+from core.learn.runs import Run, RunStore
+from core.ui import run_words
+
+# A run that trained 3 of 4 epochs for 65 s; each test sets how it ended.
+RUN = Run(
+    id=7,
+    name="r",
+    status="completed",
+    spec={"epochs": 4},
+    created_at=0.0,
+    started_at=100.0,
+    ended_at=165.0,
+    heartbeat_at=165.0,
+    pid=1,
+    stop_requested=False,
+    epochs_done=3,
+    total_epochs=4,
+    steps_per_epoch=5,
+    model_path=None,
+    card=None,
+    test_loss=None,
+    test_accuracy=0.875,
+    confusion=None,
+    error=None,
+)
+
+
+def test_progress_reports_epoch_batch_eta_and_speed():
+    store = RunStore()
+    run_id = store.create_run({"batch_size": 10}, "r")
+    store.mark_started(run_id, pid=1, total_epochs=2, steps_per_epoch=5)
+    store.add_batch_metrics(run_id, [{"step": s, "epoch": s // 5, "batch": s % 5, "time_s": s + 1.0} for s in range(6)])
+    run = store.get_run(run_id)
+    progress = run_words.progress(run, store.batch_metrics(run_id), now=run.started_at + 7)
+    assert (progress.epoch, progress.batch, progress.fraction) == (2, 1, 0.6)
+    assert progress.eta_s == pytest.approx(4.0)  # 4 batches left at 1 s each
+    assert progress.samples_per_s == pytest.approx(10.0)
+    assert progress.elapsed_s == pytest.approx(7.0)
+    assert run_words.progress_caption(progress) == "Epoch 2/2 · batch 1/5 · 7 s elapsed · about 4 s left · 10 samples/s"
+
+
+def test_dataset_note_says_which_file_goes_where(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    ready, note = run_words.dataset_note("sign_mnist")
+    assert not ready
+    assert "sign_mnist_train.csv" in note
+    assert str(tmp_path) in note
+    ready, note = run_words.dataset_note("mnist")
+    assert ready
+    assert "downloads" in note
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(4.4, "4 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
+def test_durations_read_naturally(seconds, text):
+    assert run_words.format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        ({}, "Run 7 completed 3 of 4 epochs in 1 min 05 s. Test accuracy 87.5%."),
+        ({"status": "stopped", "steps_per_epoch": None}, "Run 7 was cancelled before it began training."),
+        (
+            {"status": "stopped", "card": {"weights_from_epoch": 2}, "test_accuracy": None},
+            "Run 7 stopped in epoch 3 of 4, as you asked. "
+            "The model keeps the weights of epoch 2, the best on validation.",
+        ),
+        (
+            {"status": "stopped", "epochs_done": 0, "test_accuracy": None},
+            "Run 7 stopped in its first epoch, as you asked.",
+        ),
+        ({"status": "failed", "error": "MemoryError"}, "Run 7 failed: MemoryError"),
+        (
+            {"status": "interrupted", "error": "Its trainer died."},
+            "Run 7 was interrupted after 3 of 4 epochs. Its trainer died.",
+        ),
+    ],
+)
+def test_outcome_says_how_each_run_ended(change, sentence):
+    assert run_words.outcome(replace(RUN, **change)) == sentence
+
+
+def test_finished_run_has_no_time_left_and_no_silence():
+    rows = [{"step": s, "epoch": s // 5, "batch": s % 5, "time_s": s + 1.0} for s in range(15)]
+    progress = run_words.progress(RUN, rows, now=RUN.ended_at + 600)
+    assert (progress.eta_s, progress.silent_s, progress.fraction) == (None, 0.0, 0.75)
+    assert progress.elapsed_s == pytest.approx(65.0)
