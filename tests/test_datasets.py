@@ -383,12 +383,12 @@ def test_pima_with_wrong_header_or_missing_file_is_refused(tmp_path: Path, data:
 
 @pytest.mark.parametrize("k", [400, 450, 499, 900, 999, 1400])
 def test_asl_split_puts_every_fifth_block_of_100_in_test(k: int) -> None:
-    assert datasets.asl_split(k) == "test"
+    assert asl_photos.asl_split(k) == "test"
 
 
 @pytest.mark.parametrize("k", [0, 99, 399, 500, 899, 1000, 1500])
 def test_asl_split_puts_the_other_blocks_in_train(k: int) -> None:
-    assert datasets.asl_split(k) == "train"
+    assert asl_photos.asl_split(k) == "train"
 
 
 def test_asl_split_holds_out_a_fifth() -> None:

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 from core.data import loaders, samples
-from core.data.asl_photos import ASL_CROP_VERSION as ASL_CROP_VERSION  # re-exported for callers of this module
-from core.data.asl_photos import asl_split as asl_split
 from core.data.loaders import MY_SAMPLES_MIN, Dataset
 from core.data.loaders import DatasetMissing as DatasetMissing  # re-exported: load_dataset raises it
 from core.labels import DIGITS, FASHION_CLASSES, SIGN_LETTERS
