@@ -402,12 +402,22 @@ def test_pima_splits_80_20_by_class_the_same_way_every_time(data: Path) -> None:
         ("1,2,3,4,5,-6,7,8,1", "line 3: BMI is -6, expected a number ≥ 0"),
         ("1,2,3,4,5,nan,7,8,1", "line 3: BMI is nan, expected a number ≥ 0"),
         ("1,2,3,4,5,6,7,8,2", "line 3: Outcome is 2, expected 0 or 1"),
+        ("1,2,3,4,5,6,7,8,1,", "line 3: expected 9 values, found 10"),
+        ('"1",2,3,4,5,6,7,8,1', "line 3: Pregnancies is '\"1\"', not a number"),
+        ("True,2,3,4,5,6,7,8,1", "line 3: Pregnancies is 'True', not a number"),
+        ("1,2,3,4,5,6,7,NA,1", "line 3: Age is 'NA', not a number"),
     ],
 )
 def test_bad_pima_line_is_named(tmp_path: Path, line: str, message: str) -> None:
     lines = pima_lines([0, 1])
     path = write_lines(tmp_path / "diabetes.csv", [*lines[:2], line, lines[2]], newline="\r\n")
     with pytest.raises(ValueError, match=f"^{re.escape(f'diabetes.csv {message}')}$"):
+        pima_csv.read_pima_csv(path)
+
+
+def test_pima_with_header_and_blank_lines_only_is_refused(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "diabetes.csv", [pima_csv.PIMA_HEADER, "", "  "])
+    with pytest.raises(ValueError, match=r"^diabetes.csv has a header but no data lines$"):
         pima_csv.read_pima_csv(path)
 
 

@@ -23,8 +23,8 @@ Numbering = Literal["original", "renumbered"]
 NUM_VALUES = 1 + 28 * 28
 _BAD_LABEL = "not a Sign Language MNIST label (0..24, no 9 = J)"
 _INTEGER = re.compile(r"\s*-?\d+\s*")
-# One table of numbers: the header row is skipped, and no column is an index.
-_CSV_OPTIONS = {"header": None, "index_col": False, "encoding": "utf-8-sig", "engine": "c"}
+# One table of numbers; a header line is skipped, not read as column names.
+_CSV_OPTIONS = {"header": None, "encoding": "utf-8-sig", "engine": "c"}
 _SLOW_OPTIONS = {"quoting": csv.QUOTE_NONE, "on_bad_lines": "skip"}
 
 
