@@ -3,6 +3,7 @@
 import csv
 import math
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ def _checked_values(frame: pd.DataFrame) -> np.ndarray | None:
     return values
 
 
-def _raise_first_problem(file_name: str, lines: list[str]) -> None:
+def _raise_first_problem(file_name: str, lines: list[str]) -> NoReturn:
     """Raise ValueError naming the first bad data line."""
     for line_number, line in enumerate(lines[1:], start=2):
         if line.strip():

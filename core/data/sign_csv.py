@@ -10,7 +10,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -166,7 +166,7 @@ def _bad_rows(path: Path, header_lines: int) -> np.ndarray:
     return bad | (labels < 0) | (labels > 24) | (pixels < 0).any(axis=1) | (pixels > 255).any(axis=1)
 
 
-def _raise_first_problem(path: Path, header_lines: int, bad_rows: np.ndarray) -> None:
+def _raise_first_problem(path: Path, header_lines: int, bad_rows: np.ndarray) -> NoReturn:
     """Raise ValueError for the first line with the wrong number of values or in `bad_rows`."""
     # pandas left out lines with too many values, so its rows match the data lines only up to the first line
     # whose value count is wrong, which is where the search stops anyway.
