@@ -4,28 +4,16 @@ import io
 import re
 import warnings
 from pathlib import Path
-from typing import NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-# Pillow names of the formats Handlab accepts; Pillow only reads their headers here, OpenCV decodes.
+# Pillow names of the formats Handlab accepts. Pillow reads headers and checks that files are complete; OpenCV
+# decodes the pixels (Pillow keeps only the high byte of 16-bit colour PNGs).
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "BMP", "WEBP"})
 NOT_AN_IMAGE = "This file is not an image Handlab can read (PNG, JPEG, BMP, WebP)."
 TRUNCATED = "The image file is incomplete (truncated): save or export it again."
-
-# EXIF orientation tag values and the OpenCV rotation/flip that undoes each (phone photos need this).
-_EXIF_ORIENTATION = 0x0112
-_UNDO_ORIENTATION = {
-    2: [lambda a: cv2.flip(a, 1)],
-    3: [lambda a: cv2.rotate(a, cv2.ROTATE_180)],
-    4: [lambda a: cv2.flip(a, 0)],
-    5: [lambda a: cv2.transpose(a)],
-    6: [lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE)],
-    7: [lambda a: cv2.transpose(a), lambda a: cv2.rotate(a, cv2.ROTATE_180)],
-    8: [lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE)],
-}
 
 
 def decode_image(data: bytes, *, max_pixels: int = 40_000_000) -> np.ndarray:
@@ -37,19 +25,17 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000) -> np.ndarray:
     """
     if not data:
         raise ValueError("The file is empty.")
-    header = _read_header(bytes(data), max_pixels)
-    if _is_truncated(bytes(data), header.format):
-        raise ValueError(TRUNCATED)
+    data = bytes(data)
+    with _open_checked(data, max_pixels) as image:
+        _refuse_truncated(image, data)
+        orientation = _orientation(image)
     try:
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:
         decoded = None
     if decoded is None or decoded.size == 0:
         raise ValueError("The image could not be decoded; it may be damaged or incomplete: export it again.")
-    image_bgr = to_bgr(decoded)
-    for undo in _UNDO_ORIENTATION.get(header.orientation, []):
-        image_bgr = undo(image_bgr)
-    return np.ascontiguousarray(image_bgr)
+    return np.ascontiguousarray(_upright(to_bgr(decoded), orientation))
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -108,22 +94,12 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"Expected an image of numbers, got dtype {image.dtype}.")
 
 
-class _Header(NamedTuple):
-    """What the header tells before decoding."""
-
-    format: str  # Pillow's name, e.g. "PNG".
-    orientation: int  # EXIF orientation, 1 = upright.
-
-
-def _read_header(data: bytes, max_pixels: int) -> _Header:
-    """Read format, size and orientation from the header only; refuse unknown formats and huge images."""
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Open an image reading only its header; refuse unknown formats and images over `max_pixels`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as header:
-                width, height = header.size
-                fmt = header.format or ""
-                orientation = _orientation(header)
+            image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as error:
         # Pillow refuses images far beyond our limit before we can read their size; report its count.
         found = re.search(r"\((\d+) pixels\)", str(error))
@@ -131,36 +107,49 @@ def _read_header(data: bytes, max_pixels: int) -> _Header:
         raise ValueError(f"The image is {megapixels}; {_limit(max_pixels)}.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValueError(NOT_AN_IMAGE) from None
-    if fmt not in ACCEPTED_FORMATS:
+    if image.format not in ACCEPTED_FORMATS:
         raise ValueError(NOT_AN_IMAGE)
-    if width * height > max_pixels:
-        raise ValueError(f"The image is {width}×{height} pixels; {_limit(max_pixels)}.")
-    return _Header(fmt, orientation)
+    if image.width * image.height > max_pixels:
+        raise ValueError(f"The image is {image.width}×{image.height} pixels; {_limit(max_pixels)}.")
+    return image
 
 
-def _orientation(header: Image.Image) -> int:
+def _refuse_truncated(image: Image.Image, data: bytes) -> None:
+    """Raise ValueError(TRUNCATED) if Pillow finds a JPEG or PNG cut short (OpenCV would fill it with grey)."""
+    try:
+        if image.format == "PNG":
+            # load() accepts a PNG whose last chunks are missing; verify() reads every chunk up to IEND.
+            with Image.open(io.BytesIO(data)) as png:
+                png.verify()
+        elif image.format in ("JPEG", "MPO"):
+            # At 1/8 scale libjpeg still reads every byte of the scans but skips most of the decoding work.
+            image.draft(image.mode, (image.width // 8, image.height // 8))
+            image.load()
+    except Exception as error:  # Pillow raises many kinds of errors on damaged data; OpenCV judges the rest.
+        if "truncated" in str(error).lower():
+            raise ValueError(TRUNCATED) from None
+
+
+def _orientation(image: Image.Image) -> int:
     """The EXIF orientation (1 = upright) of an opened image; malformed EXIF counts as upright."""
     try:
-        return int(header.getexif().get(_EXIF_ORIENTATION, 1))
+        return int(image.getexif().get(ExifTags.Base.Orientation, 1))
     except Exception:  # Pillow raises many kinds of errors on broken EXIF blocks; orientation is optional.
         return 1
+
+
+def _upright(image_bgr: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn or flip a decoded image as its EXIF orientation asks (phone photos are often stored sideways)."""
+    if orientation == 1:
+        return image_bgr
+    image = Image.fromarray(image_bgr)  # Pillow takes the channels as RGB, which a turn or a flip ignores.
+    image.getexif()[ExifTags.Base.Orientation] = orientation
+    return np.asarray(ImageOps.exif_transpose(image))
 
 
 def _limit(max_pixels: int) -> str:
     """The sentence half that states the size limit."""
     return f"the largest Handlab reads is {max_pixels / 1e6:g} megapixels"
-
-
-def _is_truncated(data: bytes, fmt: str) -> bool:
-    """Whether a JPEG or PNG stops before its end marker (decoders may fill the rest with grey silently)."""
-    if fmt in ("JPEG", "MPO"):
-        # Entropy-coded data never holds FF D9 (0xFF bytes are stuffed), so the end-of-image marker must
-        # follow the last start-of-scan marker. Earlier markers may belong to an embedded EXIF thumbnail.
-        last_scan = data.rfind(b"\xff\xda")
-        return last_scan < 0 or data.find(b"\xff\xd9", last_scan) < 0
-    if fmt == "PNG":
-        return data.rfind(b"IEND") < 0
-    return False
 
 
 def _composite_on_white(image_bgra: np.ndarray) -> np.ndarray:

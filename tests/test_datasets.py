@@ -46,6 +46,12 @@ def sign_lines(labels: list[int], seed: int = 0) -> list[str]:
     return [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels, strict=True)]
 
 
+def read_sign_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read one CSV the way the app reads a pair, as both the training and the test file."""
+    x, labels, _, _ = sign_csv.read_sign_mnist_pair(path, path)
+    return x, labels
+
+
 def write_lines(path: Path, lines: list[str], newline: str = "\n") -> Path:
     """Write text lines, each ending with `newline`."""
     path.write_bytes("".join(line + newline for line in lines).encode())
@@ -169,7 +175,7 @@ def test_registry_describes_every_dataset() -> None:
 def test_csv_with_header_gives_images_and_original_labels(tmp_path: Path) -> None:
     lines = sign_lines([3, 24, 10, 0])
     path = write_lines(tmp_path / "sign_mnist_train.csv", [SIGN_HEADER, *lines], newline="\r\n")
-    x, labels = sign_csv.read_sign_mnist_csv(path)
+    x, labels = read_sign_csv(path)
     assert x.shape == (4, 28, 28)
     assert x.dtype == np.uint8
     assert x[1].ravel().tolist() == [int(v) for v in lines[1].split(",")[1:]]
@@ -179,8 +185,8 @@ def test_csv_with_header_gives_images_and_original_labels(tmp_path: Path) -> Non
 
 def test_csv_without_header_reads_the_first_line_as_data(tmp_path: Path) -> None:
     lines = sign_lines([3, 24, 10])
-    with_header = sign_csv.read_sign_mnist_csv(write_lines(tmp_path / "a.csv", [SIGN_HEADER, *lines]))
-    without = sign_csv.read_sign_mnist_csv(write_lines(tmp_path / "b.csv", lines))
+    with_header = read_sign_csv(write_lines(tmp_path / "a.csv", [SIGN_HEADER, *lines]))
+    without = read_sign_csv(write_lines(tmp_path / "b.csv", lines))
     assert np.array_equal(with_header[0], without[0])
     assert np.array_equal(with_header[1], without[1])
 
@@ -188,13 +194,14 @@ def test_csv_without_header_reads_the_first_line_as_data(tmp_path: Path) -> None
 def test_renumbered_labels_are_mapped_back_to_original(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "sign_mnist_train.csv", [SIGN_HEADER, *sign_lines([0, 8, 9, 10, 23])])
     assert sign_csv.detect_numbering(np.array([0, 8, 9, 10, 23])) == "renumbered"
-    assert sign_csv.read_sign_mnist_csv(path)[1].tolist() == [0, 8, 10, 11, 24]
+    assert read_sign_csv(path)[1].tolist() == [0, 8, 10, 11, 24]
 
 
 def test_labels_without_9_or_24_are_read_as_original(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "sign_mnist_train.csv", sign_lines([2, 10, 22]))
-    assert sign_csv.read_sign_mnist_csv(path)[1].tolist() == [2, 10, 22]
-    assert sign_csv.read_sign_mnist_csv(path, numbering="renumbered")[1].tolist() == [2, 11, 23]
+    assert read_sign_csv(path)[1].tolist() == [2, 10, 22]
+    _, raw_labels = sign_csv.parse_sign_mnist_csv(path)
+    assert sign_csv.original_sign_labels(path, raw_labels, "renumbered").tolist() == [2, 11, 23]
 
 
 def test_sign_class_indices_skip_j() -> None:
@@ -239,39 +246,80 @@ def test_bad_csv_line_is_named_with_file_and_line(tmp_path: Path, change, messag
     lines[1] = change(lines[1])
     path = write_lines(tmp_path / "sign_mnist_train.csv", [SIGN_HEADER, *lines])
     with pytest.raises(ValueError, match=f"^{re.escape(f'sign_mnist_train.csv {message}')}$"):
-        sign_csv.read_sign_mnist_csv(path)
+        read_sign_csv(path)
 
 
 def test_line_numbers_count_blank_lines_and_files_without_header(tmp_path: Path) -> None:
     lines = sign_lines([1, 2, 3])
     path = write_lines(tmp_path / "signs.csv", [lines[0], "", lines[1], bad_line(lines[2], 3, "300")])
     with pytest.raises(ValueError, match=r"^signs.csv line 4: pixel3 is 300, outside 0..255$"):
-        sign_csv.read_sign_mnist_csv(path)
+        read_sign_csv(path)
     path = write_lines(tmp_path / "signs.csv", [SIGN_HEADER, lines[0], "", "0,1,2"])
     with pytest.raises(ValueError, match=r"^signs.csv line 4: expected 785 values, found 3$"):
-        sign_csv.read_sign_mnist_csv(path)
+        read_sign_csv(path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {2: lambda line: line + ",7", 4: lambda line: bad_line(line, 9, "x")},
+            "line 5: expected 785 values, found 786",
+        ),
+        (
+            {2: lambda line: bad_line(line, 9, "x"), 4: lambda line: line + ",7"},
+            "line 5: pixel9 is 'x', not a whole number",
+        ),
+        (
+            {3: lambda line: bad_line(line, 2, "1e2"), 5: lambda line: line[:9]},
+            "line 6: pixel2 is '1e2', not a whole number",
+        ),
+        ({3: lambda line: bad_line(line, 2, '"x"')}, "line 6: pixel2 is '\"x\"', not a whole number"),
+        ({3: lambda line: bad_line(line, 2, '"7')}, "line 6: pixel2 is '\"7', not a whole number"),
+        (
+            {1: lambda line: bad_line(line, 0, " 3 "), 4: lambda line: bad_line(line, 0, "-2")},
+            "line 7: label -2 is not",
+        ),
+    ],
+    ids=["long-then-text", "text-then-long", "1e2-then-short", "quoted", "open-quote", "spaces-then-negative-label"],
+)
+def test_first_bad_line_is_named_whatever_the_kinds_of_problems_after_it(tmp_path: Path, changes, message: str) -> None:
+    lines = sign_lines([1, 2, 3, 4, 5, 6])
+    for row, change in changes.items():
+        lines[row] = change(lines[row])
+    path = write_lines(tmp_path / "signs.csv", [SIGN_HEADER, lines[0], "", *lines[1:]])
+    with pytest.raises(ValueError, match=f"^{re.escape(f'signs.csv {message}')}"):
+        read_sign_csv(path)
+
+
+def test_quoted_whole_numbers_are_read_as_numbers(tmp_path: Path) -> None:
+    lines = sign_lines([1, 2])
+    path = write_lines(tmp_path / "signs.csv", [lines[0], bad_line(lines[1], 3, '"7"')])
+    x, labels = read_sign_csv(path)
+    assert labels.tolist() == [1, 2]
+    assert x[1].ravel()[2] == 7
 
 
 def test_label_error_after_parsing_finds_the_line_past_blank_lines(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "signs.csv", [SIGN_HEADER, *sign_lines([24, 1]), "", *sign_lines([9], seed=1)])
     with pytest.raises(ValueError, match=r"^signs.csv line 5: label 9 is not a Sign Language MNIST label"):
-        sign_csv.read_sign_mnist_csv(path)
+        read_sign_csv(path)
 
 
 def test_renumbered_file_with_label_24_is_refused(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "signs.csv", sign_lines([9, 24]))
     message = "signs.csv line 2: label 24 is outside 0..23 (this file's labels are renumbered to 0..23)"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
-        sign_csv.read_sign_mnist_csv(path, numbering="renumbered")
+        sign_csv.original_sign_labels(path, sign_csv.parse_sign_mnist_csv(path)[1], "renumbered")
 
 
 def test_empty_csv_and_header_only_csv_are_refused(tmp_path: Path) -> None:
     empty = write_lines(tmp_path / "sign_mnist_test.csv", [])
     with pytest.raises(ValueError, match=r"^sign_mnist_test.csv is empty: expected label,pixel1,…,pixel784"):
-        sign_csv.read_sign_mnist_csv(empty)
+        read_sign_csv(empty)
     header_only = write_lines(tmp_path / "sign_mnist_test.csv", [SIGN_HEADER])
     with pytest.raises(ValueError, match=r"^sign_mnist_test.csv has a header but no data lines$"):
-        sign_csv.read_sign_mnist_csv(header_only)
+        read_sign_csv(header_only)
 
 
 def test_sign_mnist_loads_from_csvs_with_valid_as_test_split(data: Path) -> None:
@@ -354,12 +402,22 @@ def test_pima_splits_80_20_by_class_the_same_way_every_time(data: Path) -> None:
         ("1,2,3,4,5,-6,7,8,1", "line 3: BMI is -6, expected a number ≥ 0"),
         ("1,2,3,4,5,nan,7,8,1", "line 3: BMI is nan, expected a number ≥ 0"),
         ("1,2,3,4,5,6,7,8,2", "line 3: Outcome is 2, expected 0 or 1"),
+        ("1,2,3,4,5,6,7,8,1,", "line 3: expected 9 values, found 10"),
+        ('"1",2,3,4,5,6,7,8,1', "line 3: Pregnancies is '\"1\"', not a number"),
+        ("True,2,3,4,5,6,7,8,1", "line 3: Pregnancies is 'True', not a number"),
+        ("1,2,3,4,5,6,7,NA,1", "line 3: Age is 'NA', not a number"),
     ],
 )
 def test_bad_pima_line_is_named(tmp_path: Path, line: str, message: str) -> None:
     lines = pima_lines([0, 1])
     path = write_lines(tmp_path / "diabetes.csv", [*lines[:2], line, lines[2]], newline="\r\n")
     with pytest.raises(ValueError, match=f"^{re.escape(f'diabetes.csv {message}')}$"):
+        pima_csv.read_pima_csv(path)
+
+
+def test_pima_with_header_and_blank_lines_only_is_refused(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "diabetes.csv", [pima_csv.PIMA_HEADER, "", "  "])
+    with pytest.raises(ValueError, match=r"^diabetes.csv has a header but no data lines$"):
         pima_csv.read_pima_csv(path)
 
 
@@ -586,13 +644,15 @@ def test_real_sign_mnist_sample_csvs_match_the_npz() -> None:
     samples = require("sign_mnist_samples")
     with np.load(require("sign_mnist.npz")) as archive:
         x_train, y_train = archive["x_train"], archive["y_train"].astype(np.int64)
-    x, labels = sign_csv.read_sign_mnist_csv(samples / "RitikaRoy72_sign_mnist_train.csv")  # no header
-    assert np.array_equal(x, x_train[:188])
-    assert np.array_equal(labels, y_train[:188])
-    x, labels = sign_csv.read_sign_mnist_csv(samples / "RitikaRoy72_sign_mnist_test.csv")  # rows 189–199
-    assert np.array_equal(x, x_train[188:199])
-    assert np.array_equal(labels, y_train[188:199])
-    x, labels = sign_csv.read_sign_mnist_csv(samples / "ahmed-mo505_sign_mnist_train.csv")  # renumbered 0..23
+    # No header in the training file; the test file holds rows 189–199.
+    pair = sign_csv.read_sign_mnist_pair(
+        samples / "RitikaRoy72_sign_mnist_train.csv", samples / "RitikaRoy72_sign_mnist_test.csv"
+    )
+    assert np.array_equal(pair[0], x_train[:188])
+    assert np.array_equal(pair[1], y_train[:188])
+    assert np.array_equal(pair[2], x_train[188:199])
+    assert np.array_equal(pair[3], y_train[188:199])
+    x, labels = read_sign_csv(samples / "ahmed-mo505_sign_mnist_train.csv")  # renumbered 0..23
     row_of = {image.tobytes(): row for row, image in enumerate(x_train)}
     rows = [row_of[image.tobytes()] for image in x]
     assert np.array_equal(labels, y_train[rows])

@@ -7,7 +7,7 @@ import zlib
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from core.images import decode_image, read_image, to_bgr
 
@@ -182,3 +182,25 @@ def test_to_bgr_scales_dtypes(array, expected):
 def test_to_bgr_refuses_what_is_not_an_image(array):
     with pytest.raises(ValueError, match="."):
         to_bgr(array)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillows_upright_image(orientation):
+    image_rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 10  # Every pixel differs.
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(image_rgb).save(buffer, "PNG", exif=exif)
+    upright_rgb = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buffer.getvalue()))))
+    np.testing.assert_array_equal(decode_image(buffer.getvalue()), upright_rgb[:, :, ::-1])
+
+
+def test_jpeg_cut_after_an_embedded_thumbnail_is_refused():
+    thumbnail = encode(np.zeros((8, 8, 3), np.uint8), ".jpg")
+    data = encode(gradient_bgr(), ".jpg")
+    # An APP2 segment holding a whole JPEG puts a scan and an end marker ahead of the real image's data.
+    app2 = b"\xff\xe2" + struct.pack(">H", len(thumbnail) + 2) + thumbnail
+    full = data[:2] + app2 + data[2:]
+    assert decode_image(full).shape == (48, 64, 3)
+    with pytest.raises(ValueError, match="incomplete"):
+        decode_image(full[: len(full) - 40])

@@ -5,38 +5,27 @@ original values 0..24, where 9 (J) never occurs because J and Z need motion. Som
 the labels to 0..23 (original 10..24 lowered by one); see `detect_numbering` for how those are recognised.
 """
 
+import csv
 import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from core.labels import SIGN_LABELS
 
-Numbering = Literal["auto", "original", "renumbered"]
+Numbering = Literal["original", "renumbered"]
 
 # Original Sign Language MNIST labels: A=0 … I=8, K=10 … Y=24 (no J = 9, no Z = 25).
 NUM_VALUES = 1 + 28 * 28
 _BAD_LABEL = "not a Sign Language MNIST label (0..24, no 9 = J)"
 _INTEGER = re.compile(r"\s*-?\d+\s*")
-# A label 0..24 and 784 pixels 0..255, written plainly. Lines with spaces or leading zeros miss this fast
-# check and are then checked field by field, which accepts them.
-_GOOD_LINE = re.compile(r"(?:2[0-4]|1?\d)(?:,(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){784}")
-
-
-def read_sign_mnist_csv(path: Path, *, numbering: Numbering = "auto") -> tuple[np.ndarray, np.ndarray]:
-    """Read a Sign MNIST CSV and return (x uint8 (N, 28, 28), original labels int64 (N,)).
-
-    `numbering="auto"` accepts files renumbered to 0..23 when that is unambiguous (see `detect_numbering`).
-    Raises ValueError naming the file and the 1-based line of the first problem.
-    """
-    x, raw_labels = parse_sign_mnist_csv(path)
-    if numbering == "auto":
-        numbering = detect_numbering(raw_labels)
-    return x, original_sign_labels(path, raw_labels, numbering)
+# One table of numbers; a header line is skipped, not read as column names.
+_CSV_OPTIONS = {"header": None, "encoding": "utf-8-sig", "engine": "c"}
+_SLOW_OPTIONS = {"quoting": csv.QUOTE_NONE, "on_bad_lines": "skip"}
 
 
 def read_sign_mnist_pair(train_path: Path, test_path: Path) -> tuple[np.ndarray, ...]:
@@ -52,7 +41,7 @@ def read_sign_mnist_pair(train_path: Path, test_path: Path) -> tuple[np.ndarray,
     return x_train, labels_train, x_test, labels_test
 
 
-def detect_numbering(raw_labels: np.ndarray) -> Literal["original", "renumbered"]:
+def detect_numbering(raw_labels: np.ndarray) -> Numbering:
     """Say whether labels look renumbered to 0..23: label 9 occurs and label 24 never does.
 
     Original files never contain 9 (J), and renumbered ones never contain 24. A file with neither (no K or
@@ -110,20 +99,28 @@ def _first_binary_line(path: Path) -> int:
 
 def _parse_text_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """parse_sign_mnist_csv for a file that may raise UnicodeDecodeError."""
-    header_line = _find_header(path)
+    header_lines = _find_header(path)
     try:
-        # pandas' C parser reads the 83 MB training file in about a second; np.loadtxt takes far longer.
-        with warnings.catch_warnings():
-            # Mixed-type columns only occur in bad files, which the line-by-line scan below reports.
-            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            frame = pd.read_csv(path, header=None, skiprows=header_line, encoding="utf-8-sig", engine="c")
-        values = _checked_values(frame)
-    except (ValueError, pd.errors.ParserError) as error:
-        # Something is off: scan line by line to report the first bad line (slow, only on bad files).
-        _raise_first_problem(path, header_line)
-        raise ValueError(f"{path.name}: cannot be read as Sign Language MNIST CSV ({error})") from error
+        values = _checked_values(_read_table(path, header_lines))
+    except pd.errors.ParserError:  # A line with too many values, or a quote left open.
+        values = None
+    if values is None:
+        # pandas says something is off but not on which line: find and explain it (only bad files pay this).
+        _raise_first_problem(path, header_lines, _bad_rows(path, header_lines))
     x = values[:, 1:].astype(np.uint8).reshape(-1, 28, 28)
     return x, values[:, 0].copy()
+
+
+def _read_table(path: Path, header_lines: int, **options) -> pd.DataFrame:
+    """Read the data lines with pandas' C parser, one row per non-blank line."""
+    # The C parser reads the 83 MB training file in a few seconds; np.loadtxt takes far longer, and explicit
+    # dtypes measured about twice as slow as letting pandas infer int64.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # Mixed types only occur in bad files.
+            return pd.read_csv(path, skiprows=header_lines, **_CSV_OPTIONS, **options)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path.name} has a header but no data lines") from None
 
 
 def _find_header(path: Path) -> int:
@@ -136,29 +133,47 @@ def _find_header(path: Path) -> int:
     raise ValueError(f"{path.name} is empty: expected label,pixel1,…,pixel784 and one line per image")
 
 
-def _checked_values(frame: pd.DataFrame) -> np.ndarray:
-    """Return the frame as int64 values, or raise ValueError if any shape, type or range check fails."""
-    if frame.empty or frame.shape[1] != NUM_VALUES:
-        raise ValueError(f"{frame.shape[1]} columns")
-    if not all(pd.api.types.is_integer_dtype(dtype) for dtype in frame.dtypes):
-        raise ValueError("a value is not a whole number")
+def _checked_values(frame: pd.DataFrame) -> np.ndarray | None:
+    """Return the frame as int64 values if every row is a label 0..24 and 784 pixels 0..255, else None."""
+    if frame.shape[1] != NUM_VALUES or not all(pd.api.types.is_integer_dtype(dtype) for dtype in frame.dtypes):
+        return None
     values = frame.to_numpy(dtype=np.int64)
     labels, pixels = values[:, 0], values[:, 1:]
     if labels.min() < 0 or labels.max() > 24 or pixels.min() < 0 or pixels.max() > 255:
-        raise ValueError("a value is out of range")
+        return None
     return values
 
 
-def _raise_first_problem(path: Path, header_line: int) -> None:
-    """Raise ValueError for the first bad line of a Sign MNIST CSV; return if none is found."""
-    rows = 0
-    for line_number, text in _data_lines(path, header_line):
-        rows += 1
-        # One C-level regex match clears a good line; only a bad line is examined field by field.
-        if not _GOOD_LINE.fullmatch(text):
+def _bad_rows(path: Path, header_lines: int) -> np.ndarray:
+    """Flag each data row holding a value that is not a whole number in range, as `_check_fields` would."""
+    # Read again taking quotes as plain text, as `_check_fields` does, so that rows follow lines, and leaving
+    # out lines with too many values, which `_raise_first_problem` finds by counting.
+    frame = _read_table(path, header_lines, **_SLOW_OPTIONS)
+    if frame.shape[1] != NUM_VALUES:
+        return np.ones(len(frame), dtype=bool)  # Then the first data line has the wrong number of values.
+    text_columns = [column for column, dtype in frame.dtypes.items() if not pd.api.types.is_integer_dtype(dtype)]
+    if text_columns:
+        # pandas keeps no text for what it read as floats ("1.5", "" or "1e3"): read those columns as text.
+        as_text = dict.fromkeys(text_columns, str)
+        frame = _read_table(path, header_lines, **_SLOW_OPTIONS, dtype=as_text, keep_default_na=False)
+    bad = np.zeros(len(frame), dtype=bool)
+    for column in text_columns:
+        whole = frame[column].str.fullmatch(_INTEGER.pattern).fillna(False).astype(bool)
+        bad |= ~whole.to_numpy()
+        frame[column] = pd.to_numeric(frame[column].where(whole, "0").str.strip())
+    values = frame.to_numpy(dtype=np.float64)  # Floats, so that an absurdly long number stays out of range.
+    labels, pixels = values[:, 0], values[:, 1:]
+    return bad | (labels < 0) | (labels > 24) | (pixels < 0).any(axis=1) | (pixels > 255).any(axis=1)
+
+
+def _raise_first_problem(path: Path, header_lines: int, bad_rows: np.ndarray) -> NoReturn:
+    """Raise ValueError for the first line with the wrong number of values or in `bad_rows`."""
+    # pandas left out lines with too many values, so its rows match the data lines only up to the first line
+    # whose value count is wrong, which is where the search stops anyway.
+    for row, (line_number, text) in enumerate(_data_lines(path, header_lines)):
+        if text.count(",") != NUM_VALUES - 1 or row >= len(bad_rows) or bad_rows[row]:
             _check_fields(f"{path.name} line {line_number}", text.split(","))
-    if rows == 0:
-        raise ValueError(f"{path.name} has a header but no data lines")
+    raise ValueError(f"{path.name}: cannot be read as Sign Language MNIST CSV (label,pixel1,…,pixel784)")
 
 
 def _check_fields(where: str, fields: list[str]) -> None:
