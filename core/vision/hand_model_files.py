@@ -58,8 +58,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def problems(folder: Path = HAND_MODELS_DIR) -> list[str]:
-    """What is wrong with the model files in a folder: one line per missing or damaged file, empty when all is well."""
+def problems(folder: Path | None = None) -> list[str]:
+    """What is wrong with the model files (default models/hands/): one line per missing or damaged file, or none."""
+    folder = folder or HAND_MODELS_DIR
     found = []
     for name, (_, expected) in MODEL_FILES.items():
         path = folder / name
@@ -70,9 +71,9 @@ def problems(folder: Path = HAND_MODELS_DIR) -> list[str]:
     return found
 
 
-def model_path(name: str, folder: Path = HAND_MODELS_DIR) -> Path:
+def model_path(name: str, folder: Path | None = None) -> Path:
     """The path of one checked model file; raises HandModelsMissing when it is absent or damaged."""
-    path = folder / name
+    path = (folder or HAND_MODELS_DIR) / name
     expected = MODEL_FILES[name][1]
     if not path.is_file():
         raise HandModelsMissing(f"{path} is missing")
@@ -81,24 +82,26 @@ def model_path(name: str, folder: Path = HAND_MODELS_DIR) -> Path:
     return path
 
 
-def open_model(name: str, threads: int = 2, folder: Path = HAND_MODELS_DIR):
+def open_model(name: str, threads: int = 2, folder: Path | None = None):
     """A LiteRT Interpreter with its tensors allocated, for one checked model file."""
     # Imported here so that fetching the files (a fresh machine, before any install) needs only the standard library.
     from ai_edge_litert.interpreter import Interpreter
 
+    path = model_path(name, folder)
     try:
-        interpreter = Interpreter(model_path=str(model_path(name, folder)), num_threads=threads)
+        interpreter = Interpreter(model_path=str(path), num_threads=threads)
     except ValueError as error:  # LiteRT's answer to a file that is not a model.
-        raise HandModelsMissing(f"{folder / name} could not be loaded: {error}") from error
+        raise HandModelsMissing(f"{path} could not be loaded: {error}") from error
     interpreter.allocate_tensors()
     return interpreter
 
 
-def fetch(folder: Path = HAND_MODELS_DIR, log=print) -> bool:
+def fetch(folder: Path | None = None, log=print) -> bool:
     """Put the checked model files into a folder unless they are there already; True when something was fetched.
 
     Raises RuntimeError (with pip's own message) when the wheel cannot be downloaded or does not match its hash.
     """
+    folder = folder or HAND_MODELS_DIR
     if not problems(folder):
         return False
     with tempfile.TemporaryDirectory(prefix="handlab-wheel-") as download_dir:

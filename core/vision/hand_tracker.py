@@ -1,0 +1,96 @@
+"""Find the signing hand in BGR frames with MediaPipe's models, tracking it from frame to frame in live video.
+
+A frame with no tracked hand runs the palm detector and then the landmark model on the best palm's square; a
+tracked hand runs only the landmark model, on the square its last landmarks give. The hand is lost (and the
+detector runs again on the next frame) when the landmark model's presence score drops.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.vision.hand_rois import HandRect, crop_hand, crop_to_frame, rect_from_landmarks, rect_from_palm
+from core.vision.landmarks import MIN_PRESENCE, LandmarkModel
+from core.vision.palms import Palm, PalmDetector
+
+# A photo (a snapshot, an upload, a dataset image) often holds nothing but the hand; the detector finds it far more
+# often with a border around it (53% → 96% of tight crops in a probe). Fraction of the input side on each side.
+PHOTO_MARGIN = 0.2
+
+
+@dataclass(frozen=True)
+class Hand:
+    """One hand in a frame, in frame pixels."""
+
+    landmarks_px: np.ndarray  # (21, 3) float32: x, y in frame pixels; z relative depth on the same scale.
+    box_xywh: tuple[int, int, int, int]  # The axis-aligned box around the landmarks, clipped to the frame.
+    presence: float  # The landmark model's hand-presence score, in [0, 1].
+    handedness: str  # "left" or "right", as seen in an unmirrored frame.
+    score: float  # The palm detector's score for the palm this hand was found (or first tracked) from.
+    others: int = 0  # How many more hands the palm detector saw (0 for one hand; 1 means "two hands").
+
+
+def landmarks_box(landmarks_px: np.ndarray, frame_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The axis-aligned box_xywh around landmarks, clipped to the frame (integer frame pixels)."""
+    frame_h, frame_w = frame_shape[:2]
+    low = np.floor(landmarks_px[:, :2].min(axis=0))
+    high = np.ceil(landmarks_px[:, :2].max(axis=0))
+    left, top = int(np.clip(low[0], 0, frame_w)), int(np.clip(low[1], 0, frame_h))
+    right, bottom = int(np.clip(high[0], 0, frame_w)), int(np.clip(high[1], 0, frame_h))
+    return left, top, right - left, bottom - top
+
+
+def signing_palm(palms: list[Palm]) -> Palm:
+    """The palm of the hand that signs when several are in view: the largest, then the surest."""
+    return max(palms, key=lambda palm: (round(palm.area), palm.score))
+
+
+class HandTracker:
+    """Finds one hand per frame: find(frame_bgr) -> Hand | None, tracking it between calls."""
+
+    def __init__(
+        self,
+        palm_detector: PalmDetector | None = None,
+        landmark_model: LandmarkModel | None = None,
+        min_presence: float = MIN_PRESENCE,
+        threads: int = 2,
+    ):
+        """Use the given models, or open the checked files in models/hands/ (HandModelsMissing if they are not)."""
+        self.palm_detector = palm_detector or PalmDetector(threads=threads)
+        self.landmark_model = landmark_model or LandmarkModel(threads=threads)
+        self.min_presence = min_presence
+        self._tracked: tuple[HandRect, float, int] | None = None  # Next frame's rect, palm score, other hands.
+
+    def find(self, frame_bgr: np.ndarray) -> Hand | None:
+        """The signing hand in a video frame (BGR, uint8), or None; the next call starts from what this one found."""
+        if self._tracked is None:
+            palms = self.palm_detector.detect(frame_bgr)
+            if not palms:
+                return None
+            palm = signing_palm(palms)
+            self._tracked = (rect_from_palm(palm.box_xyxy, palm.keypoints_xy), palm.score, len(palms) - 1)
+        rect, score, others = self._tracked
+        hand = self._read(frame_bgr, rect, score, others)
+        self._tracked = None if hand is None else (rect_from_landmarks(hand.landmarks_px), score, others)
+        return hand
+
+    def find_in_photo(self, frame_bgr: np.ndarray, margin: float = PHOTO_MARGIN) -> Hand | None:
+        """The signing hand in a single picture, detected afresh (no tracking, the tracked hand is kept)."""
+        palms = self.palm_detector.detect(frame_bgr, margin=margin)
+        if not palms:
+            return None
+        palm = signing_palm(palms)
+        return self._read(frame_bgr, rect_from_palm(palm.box_xyxy, palm.keypoints_xy), palm.score, len(palms) - 1)
+
+    def reset(self) -> None:
+        """Forget the tracked hand: the next find runs the palm detector."""
+        self._tracked = None
+
+    def _read(self, frame_bgr: np.ndarray, rect: HandRect, score: float, others: int) -> Hand | None:
+        """Run the landmark model on a rect of the frame; None when it sees no hand there."""
+        reading = self.landmark_model.read(crop_hand(frame_bgr, rect))
+        if reading.presence < self.min_presence:
+            return None
+        landmarks = crop_to_frame(reading.landmarks_crop, rect)
+        box = landmarks_box(landmarks, frame_bgr.shape)
+        return Hand(landmarks, box, reading.presence, reading.handedness, score, others)
