@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.vision import hand_model_files, hand_rois, palms
-from core.vision.hand_tracker import HandTracker, landmarks_box, signing_palm
+from core.vision.hand_tracker import VIDEO_MARGINS, HandTracker, landmarks_box, signing_order
 from core.vision.landmarks import LandmarkReading, normalize_landmarks
 
 # A right hand pointing up in frame pixels: wrist at the bottom, finger bases in a row above it, tips higher still.
@@ -233,13 +233,23 @@ def test_tracker_without_palms_finds_nothing_and_keeps_looking():
     frame = np.zeros((480, 640, 3), np.uint8)
     assert tracker.find(frame) is None
     assert tracker.find(frame) is None
-    assert detector.calls == 2
+    assert detector.calls == 2 * len(VIDEO_MARGINS)  # every margin, on every frame
+
+
+def test_a_palm_without_a_hand_is_passed_over_for_the_next():
+    detector = FakePalmDetector([a_palm(100, 80, 0.9), a_palm(400, 40, 0.6)])  # a large false palm, then the hand
+    tracker = HandTracker(detector, FakeLandmarkModel([0.1, 0.9]))
+    hand = tracker.find(np.zeros((480, 640, 3), np.uint8))
+    assert hand is not None
+    assert hand.score == pytest.approx(0.6)
+    assert hand.box_xywh[0] > 250
+    assert detector.calls == 1
 
 
 def test_the_largest_palm_signs_and_the_others_are_counted():
     small_sure, large = a_palm(100, 40, 0.99), a_palm(400, 80, 0.7)
-    assert signing_palm([small_sure, large]) is large
-    assert signing_palm([a_palm(100, 80, 0.6), a_palm(400, 80, 0.8)]).score == pytest.approx(0.8)
+    assert signing_order([small_sure, large]) == [large, small_sure]
+    assert signing_order([a_palm(100, 80, 0.6), a_palm(400, 80, 0.8)])[0].score == pytest.approx(0.8)
     tracker = HandTracker(FakePalmDetector([small_sure, large]), FakeLandmarkModel([0.9]))
     hand = tracker.find(np.zeros((480, 640, 3), np.uint8))
     assert hand.others == 1

@@ -13,9 +13,12 @@ from core.vision.hand_rois import HandRect, crop_hand, crop_to_frame, rect_from_
 from core.vision.landmarks import MIN_PRESENCE, LandmarkModel
 from core.vision.palms import Palm, PalmDetector
 
-# A photo (a snapshot, an upload, a dataset image) often holds nothing but the hand; the detector finds it far more
-# often with a border around it (53% → 96% of tight crops in a probe). Fraction of the input side on each side.
-PHOTO_MARGIN = 0.2
+# Palm detection margins (a black border, as a fraction of the detector's input side), tried in turn until a hand
+# is found. A hand that fills much of the picture, or touches its edge, is found far more often with room around
+# it (tight crops: 53% -> 96% in a probe), so photos try a border first; video tries the bare frame first, and
+# pays for the second try only on frames where no hand was found.
+VIDEO_MARGINS = (0.0, 0.1)
+PHOTO_MARGINS = (0.2, 0.0)
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,9 @@ def landmarks_box(landmarks_px: np.ndarray, frame_shape: tuple[int, ...]) -> tup
     return left, top, right - left, bottom - top
 
 
-def signing_palm(palms: list[Palm]) -> Palm:
-    """The palm of the hand that signs when several are in view: the largest, then the surest."""
-    return max(palms, key=lambda palm: (round(palm.area), palm.score))
+def signing_order(palms: list[Palm]) -> list[Palm]:
+    """Palms in the order to try them as the signing hand: the largest first, then the surest."""
+    return sorted(palms, key=lambda palm: (round(palm.area), palm.score), reverse=True)
 
 
 class HandTracker:
@@ -64,27 +67,31 @@ class HandTracker:
     def find(self, frame_bgr: np.ndarray) -> Hand | None:
         """The signing hand in a video frame (BGR, uint8), or None; the next call starts from what this one found."""
         if self._tracked is None:
-            palms = self.palm_detector.detect(frame_bgr)
-            if not palms:
-                return None
-            palm = signing_palm(palms)
-            self._tracked = (rect_from_palm(palm.box_xyxy, palm.keypoints_xy), palm.score, len(palms) - 1)
-        rect, score, others = self._tracked
-        hand = self._read(frame_bgr, rect, score, others)
-        self._tracked = None if hand is None else (rect_from_landmarks(hand.landmarks_px), score, others)
+            hand = self._detect(frame_bgr, VIDEO_MARGINS)
+        else:
+            hand = self._read(frame_bgr, *self._tracked)
+        # A lost hand is not searched for again in the same frame: the detector runs on the next one.
+        self._tracked = None if hand is None else (rect_from_landmarks(hand.landmarks_px), hand.score, hand.others)
         return hand
 
-    def find_in_photo(self, frame_bgr: np.ndarray, margin: float = PHOTO_MARGIN) -> Hand | None:
-        """The signing hand in a single picture, detected afresh (no tracking, the tracked hand is kept)."""
-        palms = self.palm_detector.detect(frame_bgr, margin=margin)
-        if not palms:
-            return None
-        palm = signing_palm(palms)
-        return self._read(frame_bgr, rect_from_palm(palm.box_xyxy, palm.keypoints_xy), palm.score, len(palms) - 1)
+    def find_in_photo(self, frame_bgr: np.ndarray, margins: tuple[float, ...] = PHOTO_MARGINS) -> Hand | None:
+        """The signing hand in a single picture, detected afresh (no tracking; a tracked hand is kept)."""
+        return self._detect(frame_bgr, margins)
 
     def reset(self) -> None:
         """Forget the tracked hand: the next find runs the palm detector."""
         self._tracked = None
+
+    def _detect(self, frame_bgr: np.ndarray, margins: tuple[float, ...]) -> Hand | None:
+        """Run the palm detector, then the landmark model on each palm in signing order until one holds a hand."""
+        for margin in margins:
+            palms = self.palm_detector.detect(frame_bgr, margin=margin)
+            # The detector sometimes takes a face or a shoulder for a palm; the landmark model then sees no hand.
+            for palm in signing_order(palms):
+                rect = rect_from_palm(palm.box_xyxy, palm.keypoints_xy)
+                if hand := self._read(frame_bgr, rect, palm.score, len(palms) - 1):
+                    return hand
+        return None
 
     def _read(self, frame_bgr: np.ndarray, rect: HandRect, score: float, others: int) -> Hand | None:
         """Run the landmark model on a rect of the frame; None when it sees no hand there."""
