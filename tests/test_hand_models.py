@@ -250,10 +250,18 @@ def test_the_largest_palm_signs_and_the_others_are_counted():
     small_sure, large = a_palm(100, 40, 0.99), a_palm(400, 80, 0.7)
     assert signing_order([small_sure, large]) == [large, small_sure]
     assert signing_order([a_palm(100, 80, 0.6), a_palm(400, 80, 0.8)])[0].score == pytest.approx(0.8)
-    tracker = HandTracker(FakePalmDetector([small_sure, large]), FakeLandmarkModel([0.9]))
+    tracker = HandTracker(FakePalmDetector([small_sure, large]), FakeLandmarkModel([0.9, 0.9]))
     hand = tracker.find(np.zeros((480, 640, 3), np.uint8))
     assert hand.others == 1
     assert hand.box_xywh[0] > 250  # around the large palm at x = 400, not the small one at x = 100
+
+
+def test_palms_that_hold_no_hand_or_the_same_hand_are_not_other_hands():
+    palm_list = [a_palm(400, 80, 0.9), a_palm(100, 60, 0.8), a_palm(400, 70, 0.7)]  # the third on the first hand
+    # Read largest first: the hand, the same hand again, then no hand where the small palm was.
+    tracker = HandTracker(FakePalmDetector(palm_list), FakeLandmarkModel([0.9, 0.9, 0.1]))
+    hand = tracker.find(np.zeros((480, 640, 3), np.uint8))
+    assert hand.others == 0
 
 
 def test_landmarks_box_is_clipped_to_the_frame():
