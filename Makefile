@@ -18,7 +18,7 @@ RUN_STAMP := $(VENV)/.installed-run-$(call hash_of,requirements.txt)
 DEV_STAMP := $(VENV)/.installed-dev-$(call hash_of,requirements.txt requirements-dev.txt)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
 # MediaPipe's hand models, fetched (hash-checked) from the mediapipe wheel on first use; see the script.
-HAND_MODELS := models/hands/palm_detection_full.tflite models/hands/hand_landmark_full.tflite
+HAND_MODELS := models/hands/palm_detection_full.tflite models/hands/hand_landmark_full.tflite models/hands/LICENSE
 
 .PHONY: help run test lint format bench chromium clean distclean
 
@@ -65,7 +65,7 @@ $(DEV_STAMP): | $(BIN)/python
 	rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
 	touch $@ $(RUN_STAMP)
 
-# One download brings both files: a grouped target, so make runs the script once, and only when one is missing.
+# One download brings all three files: a grouped target, so make runs the script once, and only when one is missing.
 # The script needs only Python and pip, and itself does nothing when the files are there with the right hashes.
 $(HAND_MODELS) &: | $(BIN)/python
 	$(BIN)/python scripts/fetch_hand_models.py
