@@ -17,6 +17,8 @@ hash_of = $(shell cat $(1) | sha256sum | cut -c1-16)
 RUN_STAMP := $(VENV)/.installed-run-$(call hash_of,requirements.txt)
 DEV_STAMP := $(VENV)/.installed-dev-$(call hash_of,requirements.txt requirements-dev.txt)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
+# MediaPipe's hand models, fetched (hash-checked) from the mediapipe wheel on first use; see the script.
+HAND_MODELS := models/hands/palm_detection_full.tflite models/hands/hand_landmark_full.tflite models/hands/LICENSE
 
 .PHONY: help run test lint format bench chromium clean distclean
 
@@ -29,10 +31,10 @@ help:
 	@echo "make clean      remove caches and test artifacts (keeps .venv, data/ and .handlab/)"
 	@echo "make distclean  clean, and remove .venv too"
 
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) $(HAND_MODELS)
 	$(BIN)/streamlit run streamlit_app.py $(ARGS)
 
-test: $(DEV_STAMP) chromium lint
+test: $(DEV_STAMP) $(HAND_MODELS) chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
@@ -62,6 +64,11 @@ $(DEV_STAMP): | $(BIN)/python
 	$(PIP) -r requirements-dev.txt
 	rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
 	touch $@ $(RUN_STAMP)
+
+# One download brings all three files: a grouped target, so make runs the script once, and only when one is missing.
+# The script needs only Python and pip, and itself does nothing when the files are there with the right hashes.
+$(HAND_MODELS) &: | $(BIN)/python
+	$(BIN)/python scripts/fetch_hand_models.py
 
 # Browser tests drive a real Chromium: Debian's package when root, else Playwright's build (see the script).
 chromium: $(DEV_STAMP)

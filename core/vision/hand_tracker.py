@@ -1,0 +1,123 @@
+"""Find the signing hand in BGR frames with MediaPipe's models, tracking it from frame to frame in live video.
+
+A frame with no tracked hand runs the palm detector, then the landmark model on the palms' squares, largest first,
+until one holds a hand. A tracked hand runs only the landmark model, on the square its last landmarks give. The
+hand is lost (and the detector runs again on the next frame) when the landmark model's presence score drops.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from core.vision.hand_rois import HandRect, crop_hand, crop_to_frame, rect_from_landmarks, rect_from_palm
+from core.vision.landmarks import MIN_PRESENCE, LandmarkModel
+from core.vision.palms import Palm, PalmDetector, box_iou
+
+# Palm detection margins (a black border, as a fraction of the detector's input side), tried in turn until a hand
+# is found. A hand that fills much of the picture, or touches its edge, is found more often with room around it
+# (asl_photos, 96 photos: 88 found bare, 94 with a 0.2 border; asl_webcam face-in-view frames: 91.3% bare, 95.3%
+# with the video margins), so photos try a border first; video tries the bare frame first, and pays for the second
+# try only on frames where no hand was found.
+VIDEO_MARGINS = (0.0, 0.1)
+PHOTO_MARGINS = (0.2, 0.0)
+SAME_HAND_IOU = 0.3  # Two hands whose landmark boxes overlap more than this are one hand.
+
+
+@dataclass(frozen=True)
+class Hand:
+    """One hand in a frame, in frame pixels."""
+
+    landmarks_px: np.ndarray  # (21, 3) float32: x, y in frame pixels; z relative depth on the same scale.
+    box_xywh: tuple[int, int, int, int]  # The axis-aligned box around the landmarks, clipped to the frame.
+    presence: float  # The landmark model's hand-presence score, in [0, 1].
+    handedness: str  # "left" or "right", as seen in an unmirrored frame.
+    score: float  # The palm detector's score for the palm this hand was found (or first tracked) from.
+    others: int = 0  # How many more hands were in view when it was found (0 for one hand; 1 means "two hands").
+
+
+def landmarks_box(landmarks_px: np.ndarray, frame_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The axis-aligned box_xywh around landmarks, clipped to the frame (integer frame pixels)."""
+    frame_h, frame_w = frame_shape[:2]
+    low = np.floor(landmarks_px[:, :2].min(axis=0))
+    high = np.ceil(landmarks_px[:, :2].max(axis=0))
+    left, top = int(np.clip(low[0], 0, frame_w)), int(np.clip(low[1], 0, frame_h))
+    right, bottom = int(np.clip(high[0], 0, frame_w)), int(np.clip(high[1], 0, frame_h))
+    return left, top, right - left, bottom - top
+
+
+def box_iou_xywh(first: tuple[int, int, int, int], second: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two box_xywh."""
+    as_xyxy = np.array([[x, y, x + w, y + h] for x, y, w, h in (first, second)], np.float32)
+    return float(box_iou(as_xyxy[0], as_xyxy[1:])[0])
+
+
+def signing_order(palms: list[Palm]) -> list[Palm]:
+    """Palms in the order to try them as the signing hand: the largest first, then the surest."""
+    return sorted(palms, key=lambda palm: (round(palm.area), palm.score), reverse=True)
+
+
+class HandTracker:
+    """Finds one hand per frame: find(frame_bgr) -> Hand | None, tracking it between calls."""
+
+    def __init__(
+        self,
+        palm_detector: PalmDetector | None = None,
+        landmark_model: LandmarkModel | None = None,
+        min_presence: float = MIN_PRESENCE,
+        threads: int = 2,
+    ):
+        """Use the given models, or open the checked files in models/hands/ (HandModelsMissing if they are not)."""
+        self.palm_detector = palm_detector or PalmDetector(threads=threads)
+        self.landmark_model = landmark_model or LandmarkModel(threads=threads)
+        self.min_presence = min_presence
+        self._tracked: tuple[HandRect, float, int] | None = None  # Next frame's rect, palm score, other hands.
+
+    def find(self, frame_bgr: np.ndarray) -> Hand | None:
+        """The signing hand in a video frame (BGR, uint8), or None; the next call starts from what this one found."""
+        if self._tracked is None:
+            hand = self._detect(frame_bgr, VIDEO_MARGINS)
+        else:
+            hand = self._read(frame_bgr, *self._tracked)
+        # A lost hand is not searched for again in the same frame: the detector runs on the next one.
+        self._tracked = None if hand is None else (rect_from_landmarks(hand.landmarks_px), hand.score, hand.others)
+        return hand
+
+    def find_in_photo(self, frame_bgr: np.ndarray, margins: tuple[float, ...] = PHOTO_MARGINS) -> Hand | None:
+        """The signing hand in a single picture, detected afresh (no tracking; a tracked hand is kept)."""
+        return self._detect(frame_bgr, margins)
+
+    def reset(self) -> None:
+        """Forget the tracked hand: the next find runs the palm detector."""
+        self._tracked = None
+
+    def _detect(self, frame_bgr: np.ndarray, margins: tuple[float, ...]) -> Hand | None:
+        """Run the palm detector, then the landmark model on each palm in signing order until one holds a hand."""
+        for margin in margins:
+            palms = signing_order(self.palm_detector.detect(frame_bgr, margin=margin))
+            # The detector sometimes takes a face or a shoulder for a palm; the landmark model then sees no hand.
+            for index, palm in enumerate(palms):
+                if hand := self._read_palm(frame_bgr, palm):
+                    return replace(hand, others=self._count_hands(frame_bgr, palms[index + 1 :], hand))
+        return None
+
+    def _count_hands(self, frame_bgr: np.ndarray, palms: list[Palm], hand: Hand) -> int:
+        """How many of the palms hold a hand other than the given one (a landmark run each)."""
+        count = 0
+        for palm in palms:
+            other = self._read_palm(frame_bgr, palm)
+            # Two palm boxes on one hand (a fist seen at two scales) give the same landmarks: one hand, not two.
+            count += other is not None and box_iou_xywh(other.box_xywh, hand.box_xywh) < SAME_HAND_IOU
+        return count
+
+    def _read_palm(self, frame_bgr: np.ndarray, palm: Palm) -> Hand | None:
+        """The hand in a palm's square, or None."""
+        return self._read(frame_bgr, rect_from_palm(palm.box_xyxy, palm.keypoints_xy), palm.score, 0)
+
+    def _read(self, frame_bgr: np.ndarray, rect: HandRect, score: float, others: int) -> Hand | None:
+        """Run the landmark model on a rect of the frame; None when it sees no hand there."""
+        reading = self.landmark_model.read(crop_hand(frame_bgr, rect))
+        if reading.presence < self.min_presence:
+            return None
+        landmarks = crop_to_frame(reading.landmarks_crop, rect)
+        box = landmarks_box(landmarks, frame_bgr.shape)
+        return Hand(landmarks, box, reading.presence, reading.handedness, score, others)
