@@ -47,9 +47,14 @@ def idle_webcam(**kwargs) -> SimpleNamespace:
     return SimpleNamespace(state=SimpleNamespace(playing=False, signalling=False))
 
 
-def sign_page(tmp_path, monkeypatch, model: Path | None) -> AppTest:
+def playing_webcam(**kwargs) -> SimpleNamespace:
+    """Stands in for streamlit-webrtc: a stream that is playing (its frames are fed to the LiveSign by the test)."""
+    return SimpleNamespace(state=SimpleNamespace(playing=True, signalling=False))
+
+
+def sign_page(tmp_path, monkeypatch, model: Path | None, webcam=idle_webcam) -> AppTest:
     models_dir(tmp_path, monkeypatch, model)
-    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", idle_webcam)
+    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", webcam)
     monkeypatch.chdir(PROJECT_DIR)
     app = AppTest.from_file(str(PROJECT_DIR / "streamlit_app.py"), default_timeout=RUN_TIMEOUT_S).run()
     app.switch_page("pages/sign.py").run()
@@ -91,6 +96,21 @@ def test_live_mode_waits_for_start(tmp_path, monkeypatch, fake_models):
     assert letter(app) == "–"
     assert "Press **START**" in texts(app)
     assert "J and Z are left out" in texts(app)
+
+
+def test_reruns_while_the_video_plays_keep_the_reading_and_the_start_time(tmp_path, monkeypatch, fake_models):
+    app = sign_page(tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    started_s = app.session_state["sign_live_since"]
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    live = app.session_state["sign_session"]
+    for now_s in (0.0, 0.1, 0.2):  # what the video thread does with a few frames
+        live.process(frame_bgr, now_s=now_s)
+    for rerun in (1, 2):  # e.g. the webrtc component reporting a state change, or a slider moved
+        app.run()
+        assert not app.exception, app.exception
+        assert letter(app) == "B", f"rerun {rerun} wiped the live reading"
+        assert "sign_live_since" in app.session_state, f"rerun {rerun} dropped the no-video timer"
+        assert app.session_state["sign_live_since"] == started_s, f"rerun {rerun} restarted the no-video timer"
 
 
 def test_uploaded_photo_is_read_at_the_models_input_size(tmp_path, monkeypatch, fake_models):

@@ -111,7 +111,7 @@ def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
     if running and f"{key}_since" not in st.session_state:
         st.session_state[f"{key}_since"] = time.monotonic()
         live.forget_frames()  # a new stream: show nothing from the last one
-    else:
+    elif not running:  # the stream ended: the next START is a new stream; the last reading stays on show
         st.session_state.pop(f"{key}_since", None)
     st.fragment(_live_panel, run_every=LIVE_REFRESH_S if running else None)(live, running, key)
 
