@@ -44,12 +44,12 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: Path | No
 
 def idle_webcam(**kwargs) -> SimpleNamespace:
     """Stands in for streamlit-webrtc, which needs a real server: a stream the user has not started."""
-    return SimpleNamespace(state=SimpleNamespace(playing=False, signalling=False))
+    return SimpleNamespace(state=SimpleNamespace(playing=False, signalling=False), _last_rendered_run_count=None)
 
 
 def playing_webcam(**kwargs) -> SimpleNamespace:
     """Stands in for streamlit-webrtc: a stream that is playing (its frames are fed to the LiveSign by the test)."""
-    return SimpleNamespace(state=SimpleNamespace(playing=True, signalling=False))
+    return SimpleNamespace(state=SimpleNamespace(playing=True, signalling=False), _last_rendered_run_count=None)
 
 
 def sign_page(tmp_path, monkeypatch, model: Path | None, webcam=idle_webcam) -> AppTest:
