@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
 from helpers.models import make_letters_model
-from helpers.webcam import idle_webcam
+from helpers.webcam import idle_webcam, playing_webcam
 from streamlit.testing.v1 import AppTest
 
 from core import paths
@@ -41,9 +41,11 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: Path | No
     return folder
 
 
-def sign_page(app_test: Callable[[], AppTest], tmp_path, monkeypatch, model: Path | None) -> AppTest:
+def sign_page(
+    app_test: Callable[[], AppTest], tmp_path, monkeypatch, model: Path | None, webcam=idle_webcam
+) -> AppTest:
     models_dir(tmp_path, monkeypatch, model)
-    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", idle_webcam)
+    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", webcam)
     app = app_test().run()
     app.switch_page("pages/sign.py").run()
     assert not app.exception, app.exception
@@ -84,6 +86,21 @@ def test_live_mode_waits_for_start(app_test, tmp_path, monkeypatch, fake_models)
     assert letter(app) == "–"
     assert "Press **START**" in texts(app)
     assert "J and Z are left out" in texts(app)
+
+
+def test_reruns_while_the_video_plays_keep_the_reading_and_the_start_time(app_test, tmp_path, monkeypatch, fake_models):
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    started_s = app.session_state["sign_live_since"]
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    live = app.session_state["sign_session"]
+    for now_s in (0.0, 0.1, 0.2):  # what the video thread does with a few frames
+        live.process(frame_bgr, now_s=now_s)
+    for rerun in (1, 2):  # e.g. the webrtc component reporting a state change, or a slider moved
+        app.run()
+        assert not app.exception, app.exception
+        assert letter(app) == "B", f"rerun {rerun} wiped the live reading"
+        assert "sign_live_since" in app.session_state, f"rerun {rerun} dropped the no-video timer"
+        assert app.session_state["sign_live_since"] == started_s, f"rerun {rerun} restarted the no-video timer"
 
 
 def test_uploaded_photo_is_read_at_the_models_input_size(app_test, tmp_path, monkeypatch, fake_models):

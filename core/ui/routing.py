@@ -5,6 +5,15 @@ from streamlit.runtime.pages_manager import PagesManager
 
 _router_has_run = False  # per process: once the router ran, Streamlit knows the app's navigation
 
+# Streamlit's legacy pages/ directory mode, for servers that have not yet run st.navigation, is switched by this
+# class attribute (Streamlit 1.67). Were it renamed, ensure_router's assignment would silently do nothing and deep
+# links would open pages without the router: fail at import instead. tests/test_internals.py checks it too.
+if not hasattr(PagesManager, "uses_pages_directory"):
+    raise ImportError(
+        "Streamlit's PagesManager has no uses_pages_directory: core/ui/routing.py was written for the Streamlit "
+        "pinned in requirements.txt; update ensure_router for this version."
+    )
+
 
 def router_runs() -> None:
     """Called by the router on every run."""

@@ -12,6 +12,9 @@ import numpy as np
 import streamlit as st
 import streamlit_webrtc
 from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
+
+# Private parts of streamlit-webrtc 0.79 that _forget_orphaned_stream uses in place of the library's own check for
+# components "not rendered" in a run (see live_video); tests/test_internals.py fails when they change.
 from streamlit_webrtc.component import _reset_context, generate_frontend_component_key
 
 from core.data import samples
@@ -87,18 +90,31 @@ def live_video(live: LiveSign, key: str) -> WebRtcStreamerContext:
         video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
         translations=CAMERA_MESSAGES,
     )
-    # streamlit-webrtc 0.79 stops a stream whose component "was not rendered" for a script run, judged by
-    # Streamlit's run counter; that counter lags during the quick reruns of connection setup, so 15–40% of
-    # starts were stopped right after connecting. _forget_orphaned_stream does that job reliably instead.
+    # streamlit-webrtc 0.79 stops a stream whose component "was not rendered" for a script run: it compares
+    # Streamlit's run counter with the one the context saved when it was last drawn, and that counter lags
+    # during the quick reruns of connection setup, so 15–40% of starts were stopped right after connecting.
+    # Clearing the saved counter turns that check off; _forget_orphaned_stream does its job reliably instead.
+    # An assignment to a renamed attribute would silently do nothing, hence the check.
+    _require_attribute(ctx, "_last_rendered_run_count")
     ctx._last_rendered_run_count = None
     return ctx
+
+
+def _require_attribute(ctx: WebRtcStreamerContext, name: str) -> None:
+    """Fail loudly when streamlit-webrtc's context lacks an internal attribute the Sign page sets."""
+    if not hasattr(ctx, name):
+        raise RuntimeError(
+            f"streamlit-webrtc {streamlit_webrtc.__version__}: WebRtcStreamerContext has no {name} (the Sign page "
+            "was written for the version pinned in requirements.txt); update the workaround in core/ui/sign.py."
+        )
 
 
 def _forget_orphaned_stream(key: str) -> None:
     """Reset the stream when its component was not on the page in the last finished run (another page, or mode).
 
     Streamlit drops a widget's state at the end of every finished run that did not draw it, so a missing
-    component value with a context still present means the browser's video element was removed.
+    component value with a context still present means the browser's video element was removed. This replaces
+    streamlit-webrtc 0.79's own check, which compares lagging run counters (see live_video).
     """
     ctx = st.session_state.get(key)
     if ctx is not None and generate_frontend_component_key(key) not in st.session_state:
@@ -111,7 +127,7 @@ def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
     if running and f"{key}_since" not in st.session_state:
         st.session_state[f"{key}_since"] = time.monotonic()
         live.forget_frames()  # a new stream: show nothing from the last one
-    else:
+    elif not running:  # the stream ended: the next START is a new stream; the last reading stays on show
         st.session_state.pop(f"{key}_since", None)
     st.fragment(_live_panel, run_every=LIVE_REFRESH_S if running else None)(live, running, key)
 
