@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.vision import hand_model_files
 from core.vision.hand_rois import MIDDLE_MCP, WRIST
 
 LANDMARKS = 21
@@ -32,10 +33,7 @@ class LandmarkModel:
 
     def __init__(self, interpreter=None, threads: int = 2):
         """Use a LiteRT interpreter for the model; by default open the checked file in models/hands/."""
-        if interpreter is None:
-            from core.vision import hand_model_files
-
-            interpreter = hand_model_files.open_model(hand_model_files.LANDMARK_MODEL, threads)
+        interpreter = interpreter or hand_model_files.open_model(hand_model_files.LANDMARK_MODEL, threads)
         self._interpreter = interpreter
         self._input = interpreter.get_input_details()[0]["index"]
         # Outputs by name: Identity landmarks (63), Identity_1 presence, Identity_2 handedness, Identity_3 world

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from core.vision import hand_model_files
+
 INPUT_SIDE = 192  # The detector's square input (px).
 # SSD anchors (MediaPipe's SsdAnchorsCalculator for this model): a 24×24 grid with 2 anchors per cell at stride 8,
 # then three stride-16 layers that share one 12×12 grid, 2 anchors each, hence 6 per cell. With fixed anchor size
@@ -151,10 +153,7 @@ class PalmDetector:
 
     def __init__(self, interpreter=None, threads: int = 2):
         """Use a LiteRT interpreter for the model; by default open the checked file in models/hands/."""
-        if interpreter is None:
-            from core.vision import hand_model_files
-
-            interpreter = hand_model_files.open_model(hand_model_files.PALM_MODEL, threads)
+        interpreter = interpreter or hand_model_files.open_model(hand_model_files.PALM_MODEL, threads)
         self._interpreter = interpreter
         self._input = interpreter.get_input_details()[0]["index"]
         outputs = sorted(interpreter.get_output_details(), key=lambda d: int(np.prod(d["shape"])))
