@@ -70,13 +70,7 @@ def annotate(
     scale = max(0.5, out.shape[0] / 480)
     if reading.hand:
         cv2.rectangle(out, (x, y), (x + w, y + h), HAND_BGR, max(2, round(2 * scale)))
-        if state is None:
-            label = f"{reading.prediction.label} {int(reading.prediction.confidence * 100)}%"
-        elif state.letter is None:
-            label = "not sure"
-        else:
-            label = f"{state.letter} {int(state.confidence * 100)}%"
-        _label(out, label, (x, y), HAND_BGR, scale)
+        _label(out, _hand_label(reading, state), (x, y), HAND_BGR, scale)
         if state is not None and state.held > 0:  # how far the letter is towards being written
             cv2.rectangle(out, (x, y + h + 4), (x + round(w * state.held), y + h + 10), HAND_BGR, -1)
     else:
@@ -85,6 +79,13 @@ def annotate(
     if fps is not None:
         _label(out, f"{fps:.1f} fps", (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
     return out
+
+
+def _hand_label(reading: SignReading, state: SpellState | None) -> str:
+    """The text on the hand's box: the steady letter, "not sure", or a single photo's own prediction."""
+    if state is None:
+        return f"{reading.prediction.label} {int(reading.prediction.confidence * 100)}%"
+    return "not sure" if state.letter is None else f"{state.letter} {int(state.confidence * 100)}%"
 
 
 def _label(frame: np.ndarray, text: str, corner_xy: tuple[int, int], color_bgr, scale: float) -> None:
