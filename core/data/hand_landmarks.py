@@ -106,19 +106,33 @@ def cache_key(photos: list[PhotoFile]) -> str:
     return f"landmarks v{LANDMARKS_VERSION}: {len(photos)} files, {size_bytes} B, {newest_ns}, {pipeline_digest()}"
 
 
-def load_collection(
-    data_folder: Path, collection: str, cache_folder: Path, log: Callable[[str], None] | None = None
+def load_collections(
+    data_folder: Path, collections: tuple[str, ...], cache_folder: Path, log: Callable[[str], None] | None = None
 ) -> LandmarkSet:
-    """A collection's LandmarkSet, from its cache file when the key matches, else extracted and cached atomically."""
-    photos = list_collection(data_folder, collection)
-    cache = cache_folder / f"hand_landmarks_{collection}.npz"
-    key = cache_key(photos)
-    cached = read_cache(cache, key)
-    if cached is not None:
-        return cached
-    found = extract_landmarks(photos, log=log)
-    write_atomically(cache, lambda tmp: _write_cache(tmp, key, found))
-    return found
+    """The collections' landmarks, one after the other, each from its own cache file when that is current.
+
+    The collections whose cache is missing or stale are extracted together in one pool (its workers start once:
+    a spawned worker imports the caller's main module, TensorFlow included under `python -m core.train`) and
+    cached atomically, one file per collection.
+    """
+    photos = {name: list_collection(data_folder, name) for name in collections}
+    caches = {name: cache_folder / f"hand_landmarks_{name}.npz" for name in collections}
+    keys = {name: cache_key(photos[name]) for name in collections}
+    found = {name: read_cache(caches[name], keys[name]) for name in collections}
+    stale = [name for name in collections if found[name] is None]
+    if stale:
+        extracted = extract_landmarks([photo for name in stale for photo in photos[name]], log=log)
+        start = 0
+        for name in stale:
+            found[name] = extracted.subset(slice(start, start + len(photos[name])))
+            write_atomically(caches[name], lambda tmp, name=name: _write_cache(tmp, keys[name], found[name]))
+            start += len(photos[name])
+    return concatenate([found[name] for name in collections])
+
+
+def concatenate(parts: list[LandmarkSet]) -> LandmarkSet:
+    """One LandmarkSet holding the rows of several, in order."""
+    return LandmarkSet(*(np.concatenate([getattr(part, name) for part in parts]) for name in FIELDS))
 
 
 def extract_landmarks(
