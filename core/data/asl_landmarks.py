@@ -15,6 +15,9 @@ from core.vision.landmarks import LANDMARKS, normalize_landmarks
 FEATURES = LANDMARKS * 3  # 21 × (x, y, z)
 # The asl_webcam sources the registry's dataset tests on: two with the face in view, one hand only.
 TEST_SOURCES = ("kingdavidko", "mariia00", "sanarashid")
+# The asl_webcam sources whose photos show the signer's face too (datasets README, section "asl_webcam").
+FACE_IN_VIEW_SOURCES = ("6omega9", "aslexplorer", "beyundbirthday", "carbonara21", "hawkcodesz", "insaneleone")
+FACE_IN_VIEW_SOURCES += ("kingdavidko", "lifunn", "mariia00", "suprajapatoju")
 INPUT_CONTRACT = (
     "hand landmarks, 63 = 21×(x, y, z) from core.vision.hand_tracker.HandTracker (find or find_in_photo), "
     "normalised by core.vision.landmarks.normalize_landmarks: wrist at the origin, divided by the palm size "
