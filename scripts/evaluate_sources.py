@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from core.data import asl_landmarks, hand_landmarks  # noqa: E402
 from core.labels import SIGN_LETTERS  # noqa: E402
@@ -59,7 +60,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--noise", type=float, default=0.02, help="training noise in palm sizes (with --widths)")
     parser.add_argument("--no-mirror", action="store_true", help="train without mirrored copies")
-    parser.add_argument("--photos-stride", type=int, default=1, help="train on every n-th asl_photos photo only")
+    parser.add_argument(
+        "--photos-stride", type=int, default=asl_landmarks.PHOTOS_STRIDE, help="train on every n-th asl_photos photo"
+    )
     return parser.parse_args()
 
 
@@ -86,7 +89,10 @@ def train_and_test(args, x_train, y_train, x_test, y_test) -> tuple[int, float]:
     )
     started = time.monotonic()
     targets = keras.utils.to_categorical(y_train, len(SIGN_LETTERS))
-    model.fit(x_train, targets, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0)
+    # All epochs in one pass over a repeated, reshuffled dataset: Keras' per-epoch overhead (about a second on this
+    # busy machine) costs more than the epoch itself for a model this small.
+    data = tf.data.Dataset.from_tensor_slices((x_train, targets)).shuffle(len(x_train), seed=0)
+    model.fit(data.repeat(args.epochs).batch(args.batch_size), epochs=1, verbose=0)
     train_s = time.monotonic() - started
     if not len(x_test):
         return 0, train_s
@@ -101,21 +107,12 @@ def evaluate(args, landmarks: hand_landmarks.LandmarkSet, x: np.ndarray, source:
     """
     found = landmarks.subset(landmarks.found)
     is_test = found.sources == source
-    keep = ~is_test & _photos_kept(found.sources, args.photos_stride)
+    keep = ~is_test & asl_landmarks.thinned_photos(found.sources, args.photos_stride)
     x_train, y_train = x[keep], found.labels[keep]
     if not args.no_mirror:
         x_train, y_train = asl_landmarks.with_mirrored_copies(x_train, y_train)
     correct, train_s = train_and_test(args, x_train, y_train, x[is_test], found.labels[is_test])
     return Fold(source, int((landmarks.sources == source).sum()), int(is_test.sum()), correct, train_s)
-
-
-def _photos_kept(sources: np.ndarray, stride: int) -> np.ndarray:
-    """True for every row, except that only every stride-th asl_photos row is kept."""
-    keep = np.ones(len(sources), bool)
-    photos = np.flatnonzero(sources == hand_landmarks.ASL_PHOTOS)
-    keep[photos] = False
-    keep[photos[::stride]] = True
-    return keep
 
 
 def summary(folds: list[Fold]) -> str:

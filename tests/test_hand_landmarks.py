@@ -148,6 +148,14 @@ def test_split_tests_on_whole_sources_without_mirrors_and_drops_missed_hands() -
     assert y_plain.tolist() == [0, 1, 2]
 
 
+def test_training_keeps_every_nth_asl_photo_and_tests_on_all() -> None:
+    rows = landmark_set(["asl_photos"] * 8 + ["a"] * 2, list(range(10)))
+    _, y_train, _, _ = asl_landmarks.source_split(rows, ("x",), mirror=False, photos_stride=4)
+    assert y_train.tolist() == [0, 4, 8, 9]
+    _, _, _, y_test = asl_landmarks.source_split(rows, ("asl_photos",), mirror=False, photos_stride=4)
+    assert y_test.tolist() == list(range(8))
+
+
 # --- the dataset and its recipe ------------------------------------------------------------------------------------
 
 

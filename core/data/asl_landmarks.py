@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.hand_landmarks import COLLECTIONS, LandmarkSet, load_collections
+from core.data.hand_landmarks import ASL_PHOTOS, COLLECTIONS, LandmarkSet, load_collections
 from core.vision.landmarks import LANDMARKS, normalize_landmarks
 
 FEATURES = LANDMARKS * 3  # 21 × (x, y, z)
@@ -18,6 +18,9 @@ TEST_SOURCES = ("kingdavidko", "mariia00", "sanarashid")
 # The asl_webcam sources whose photos show the signer's face too (datasets README, section "asl_webcam").
 FACE_IN_VIEW_SOURCES = ("6omega9", "aslexplorer", "beyundbirthday", "carbonara21", "hawkcodesz", "insaneleone")
 FACE_IN_VIEW_SOURCES += ("kingdavidko", "lifunn", "mariia00", "suprajapatoju")
+# Training keeps every 4th asl_photos photo: its 24,000 are runs of near-identical shots, and all of them would
+# outweigh the 16 people of asl_webcam five to one (and take five times as long to train on).
+PHOTOS_STRIDE = 4
 INPUT_CONTRACT = (
     "hand landmarks, 63 = 21×(x, y, z) from core.vision.hand_tracker.HandTracker (find or find_in_photo), "
     "normalised by core.vision.landmarks.normalize_landmarks: wrist at the origin, divided by the palm size "
@@ -52,16 +55,29 @@ def with_mirrored_copies(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate([x, mirrored.reshape(len(x), FEATURES)]), np.concatenate([y, y])
 
 
-def source_split(landmarks: LandmarkSet, test_sources: tuple[str, ...], mirror: bool = True) -> tuple[np.ndarray, ...]:
+def source_split(
+    landmarks: LandmarkSet, test_sources: tuple[str, ...], mirror: bool = True, photos_stride: int = PHOTOS_STRIDE
+) -> tuple[np.ndarray, ...]:
     """x_train, y_train, x_test, y_test of the rows with a hand found, testing on whole sources.
 
-    The training rows get mirrored copies when `mirror` is set; the test rows never do.
+    Training keeps every `photos_stride`-th asl_photos row, and gets mirrored copies when `mirror` is set; the test
+    rows are all kept, never mirrored.
     """
     found = landmarks.subset(landmarks.found)
     is_test = np.isin(found.sources, test_sources)
+    is_train = ~is_test & thinned_photos(found.sources, photos_stride)
     x, y = landmark_features(found), found.labels
-    x_train, y_train = (with_mirrored_copies if mirror else _unchanged)(x[~is_test], y[~is_test])
+    x_train, y_train = (with_mirrored_copies if mirror else _unchanged)(x[is_train], y[is_train])
     return x_train, y_train, x[is_test], y[is_test]
+
+
+def thinned_photos(sources: np.ndarray, stride: int) -> np.ndarray:
+    """A mask that is True for every row, except that only every stride-th asl_photos row is kept."""
+    keep = np.ones(len(sources), bool)
+    photos = np.flatnonzero(sources == ASL_PHOTOS)
+    keep[photos] = False
+    keep[photos[::stride]] = True
+    return keep
 
 
 def _unchanged(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
