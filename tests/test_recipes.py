@@ -10,7 +10,7 @@ from core.learn import recipes
 @pytest.mark.parametrize("name", list(recipes.RECIPES))
 def test_recipe_builds_with_right_shapes(name):
     recipe = recipes.get_recipe(name)
-    input_shape, classes = ((8,), 1) if recipe.kind == "tabular" else ((28, 28, 1), 24)
+    input_shape, classes = {"tabular": ((8,), 1), "landmarks": ((63,), 24)}.get(recipe.kind, ((28, 28, 1), 24))
     model = recipe.build(input_shape, classes)
     assert model.input_shape == (None, *input_shape)
     expected = 1 if recipe.loss == "binary" else classes
@@ -30,7 +30,7 @@ def test_every_recipe_says_what_it_is_and_where_it_comes_from():
         assert recipe.description
         assert recipe.provenance
         assert recipe.loss in recipes.LOSSES
-        assert recipe.kind in ("image", "tabular")
+        assert recipe.kind in ("image", "tabular", "landmarks")
 
 
 def test_unknown_recipe_lists_the_valid_names():

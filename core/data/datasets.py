@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from core.data import loaders, samples
+from core.data.asl_landmarks import INPUT_CONTRACT
 from core.data.loaders import MY_SAMPLES_MIN, Dataset
 from core.data.loaders import DatasetMissing as DatasetMissing  # re-exported: load_dataset raises it
 from core.labels import DIGITS, FASHION_CLASSES, SIGN_LETTERS
@@ -19,7 +20,7 @@ class DatasetInfo:
 
     name: str
     title: str
-    kind: Literal["image", "tabular"]
+    kind: Literal["image", "tabular", "landmarks"]  # which recipes fit it
     num_classes: int
     needs: str  # which files to put in the data folder, as a phrase for messages
     # Alternative sets of files (or folders) in the data folder; any one complete set will do.
@@ -59,7 +60,9 @@ def load_dataset(name: str, *, image_size: int = 28) -> Dataset:
 
 
 def input_note(name: str, image_size: int) -> str | None:
-    """How a 28×28 image of dataset `name` maps to a model input of `image_size`, for model cards."""
+    """What a model trained on dataset `name` reads, for model cards: landmarks, or how 28×28 maps to `image_size`."""
+    if get_info(name).kind == "landmarks":
+        return INPUT_CONTRACT
     if image_size == 28 or get_info(name).num_classes != len(SIGN_LETTERS):  # only letters are resized
         return None
     return (
@@ -142,6 +145,16 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
         _letters_info("letters", "ASL photos + Sign MNIST", "blocks"),
         _letters_info("letters_groups", "ASL photos + Sign MNIST, tested on unseen rooms and people", "groups"),
+        DatasetInfo(
+            name="asl_landmarks",
+            title="ASL hand landmarks",
+            kind="landmarks",
+            num_classes=24,
+            needs="the asl_photos folder (<LETTER>/<LETTER><k>.jpg) and the asl_webcam folder "
+            "(<SOURCE>/<LETTER>/*.jpg)",
+            sources=(("asl_photos", "asl_webcam"),),
+            load=lambda size: loaders.load_asl_landmarks(get_info("asl_landmarks")),
+        ),
         DatasetInfo(
             name="pima",
             title="Pima Indians Diabetes",

@@ -5,9 +5,11 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from core.data import asl_photos, pima_csv, readers, samples, sign_csv
+from core.data import asl_landmarks, asl_photos, pima_csv, readers, samples, sign_csv
+from core.data.hand_landmarks import COLLECTIONS
 from core.labels import PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
 from core.paths import cache_dir, data_dir
+from core.vision import hand_model_files
 
 PIMA_TEST_FRACTION = 0.2
 PIMA_SPLIT_SEED = 0
@@ -139,6 +141,22 @@ def load_asl_photos(info: Described, image_size: int, split: Literal["blocks", "
     except FileNotFoundError as error:
         raise missing(info, str(error)) from error
     return Dataset("asl_photos", *arrays, SIGN_LETTERS)
+
+
+def load_asl_landmarks(info: Described) -> Dataset:
+    """The hand landmarks of asl_photos and asl_webcam (cached after the first, slow extraction), split by source."""
+    folder = data_dir()
+    absent = [name for name in COLLECTIONS if not (folder / name).is_dir()]
+    if absent:
+        raise missing(info, f"no {' or '.join(absent)} folder")
+    try:
+        landmarks = asl_landmarks.load_all_landmarks(folder, cache_dir())
+    except hand_model_files.HandModelsMissing as error:
+        raise DatasetMissing(f"{info.title} needs the hand models to find the landmarks: {error}") from error
+    except FileNotFoundError as error:
+        raise missing(info, str(error)) from error
+    arrays = asl_landmarks.source_split(landmarks, asl_landmarks.TEST_SOURCES)
+    return Dataset("asl_landmarks", *arrays, SIGN_LETTERS)
 
 
 def load_my_samples(

@@ -56,7 +56,24 @@ def pima_dense(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     )
 
 
-# Handlab's own CNNs.
+# Handlab's own models.
+
+
+def landmarks_mlp(widths: tuple[int, ...], dropout: float, noise: float = 0.0) -> Callable:
+    """A builder for an MLP on the 63 normalised landmark numbers: [noise →] (Dense → BatchNorm → ReLU → Dropout)….
+
+    `noise` is the standard deviation of Gaussian noise added to the inputs in training only (in palm sizes):
+    landmarks found on a new person's photo are a little off from where the same pose put them in training.
+    """
+
+    def build(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+        stack: list[keras.Layer] = [keras.Input(shape=input_shape)]
+        stack += [layers.GaussianNoise(noise)] if noise else []
+        for width in widths:
+            stack += [layers.Dense(width, use_bias=False), _batch_norm(), layers.ReLU(), layers.Dropout(dropout)]
+        return keras.Sequential([*stack, layers.Dense(num_classes, activation="softmax")])
+
+    return build
 
 
 def _batch_norm() -> keras.Layer:

@@ -48,7 +48,7 @@ class Recipe:
     description: str
     provenance: str  # where the recipe comes from
     build: Callable[[tuple[int, ...], int], keras.Model]
-    kind: str = "image"  # "image" or "tabular": which datasets it fits
+    kind: str = "image"  # "image", "tabular" or "landmarks": which datasets it fits
     datasets: tuple[str, ...] = ("mnist",)  # the datasets it was made for; the first is the default
     reported: str | None = None  # the figure the source reported
     loss: str = "categorical"  # one of LOSSES
@@ -217,6 +217,21 @@ RECIPES: dict[str, Recipe] = {
             augmentation=Augmentation(rotation_deg=15, zoom=0.15, shift=0.1, flip=True, contrast=0.3, brightness=0.2),
             image_size=64,
         ),
+        Recipe(
+            "letters-landmarks",
+            "MLP on the hand's 21 normalised landmarks (63 numbers), for signs from any person at any webcam.",
+            _OWN,
+            architectures.landmarks_mlp((256, 128), dropout=0.2, noise=0.02),
+            kind="landmarks",
+            datasets=("asl_landmarks",),
+            optimizer="adamw",
+            learning_rate=2e-3,
+            schedule="cosine",
+            label_smoothing=0.1,
+            epochs=30,
+            batch_size=512,  # 63 numbers a sample: small batches cost Keras' per-step overhead, not learning.
+            validation_split=0.1,
+        ),
     ]
 }
 
@@ -229,5 +244,5 @@ def get_recipe(name: str) -> Recipe:
 
 
 def recipes_for(kind: str) -> list[Recipe]:
-    """The recipes that fit datasets of this kind ("image" or "tabular")."""
+    """The recipes that fit datasets of this kind ("image", "tabular" or "landmarks")."""
     return [recipe for recipe in RECIPES.values() if recipe.kind == kind]

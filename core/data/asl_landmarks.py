@@ -1,0 +1,85 @@
+"""The asl_landmarks dataset: normalised hand landmarks of every ASL photo with a hand found, split by source.
+
+Each photo's 21 landmarks become the 63 numbers `normalize_landmarks` gives (the input the letters model reads
+live), and whole sources (people) are held out for testing, never single photos: frames of one person are
+near-copies of each other, and a split that shares a person overstates accuracy by tens of points.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from core.data.hand_landmarks import ASL_PHOTOS, COLLECTIONS, LandmarkSet, load_collections
+from core.vision.landmarks import LANDMARKS, normalize_landmarks
+
+FEATURES = LANDMARKS * 3  # 21 × (x, y, z)
+# The asl_webcam sources the registry's dataset tests on: two with the face in view, one hand only.
+TEST_SOURCES = ("kingdavidko", "mariia00", "sanarashid")
+# The asl_webcam sources whose photos show the signer's face too (datasets README, section "asl_webcam").
+FACE_IN_VIEW_SOURCES = ("6omega9", "aslexplorer", "beyundbirthday", "carbonara21", "hawkcodesz", "insaneleone")
+FACE_IN_VIEW_SOURCES += ("kingdavidko", "lifunn", "mariia00", "suprajapatoju")
+# Training keeps every 4th asl_photos photo: its 24,000 are runs of near-identical shots, and all of them would
+# outweigh the 16 people of asl_webcam five to one (and take five times as long to train on).
+PHOTOS_STRIDE = 4
+INPUT_CONTRACT = (
+    "hand landmarks, 63 = 21×(x, y, z) from core.vision.hand_tracker.HandTracker (find or find_in_photo), "
+    "normalised by core.vision.landmarks.normalize_landmarks: wrist at the origin, divided by the palm size "
+    "(wrist to middle-finger base in x, y), orientation kept, left hands mirrored in x"
+)
+
+
+def load_all_landmarks(data_folder: Path, cache_folder: Path) -> LandmarkSet:
+    """The LandmarkSet of asl_photos and asl_webcam together, each collection from its own cache."""
+    return load_collections(data_folder, COLLECTIONS, cache_folder)
+
+
+def landmark_features(landmarks: LandmarkSet) -> np.ndarray:
+    """The (N, 63) float32 normalised features of rows whose hand was found (every row must have one)."""
+    if not landmarks.found.all():
+        raise ValueError("landmark_features needs rows with a hand found: select them with subset(found) first")
+    rows = [
+        normalize_landmarks(px, hand) for px, hand in zip(landmarks.landmarks_px, landmarks.handedness, strict=True)
+    ]
+    return np.stack(rows) if rows else np.zeros((0, FEATURES), np.float32)
+
+
+def with_mirrored_copies(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The features followed by a mirrored copy of each (x negated), with the labels repeated.
+
+    Mirroring a photo and flipping its handedness gives the same normalised features (left hands are mirrored
+    back), so the copy that teaches something is the mirror image read with the handedness kept: what the model
+    sees when the landmark model misjudges which hand it is. With it, one model reads either hand either way.
+    """
+    mirrored = x.reshape(len(x), LANDMARKS, 3).copy()
+    mirrored[:, :, 0] = -mirrored[:, :, 0]
+    return np.concatenate([x, mirrored.reshape(len(x), FEATURES)]), np.concatenate([y, y])
+
+
+def source_split(
+    landmarks: LandmarkSet, test_sources: tuple[str, ...], mirror: bool = True, photos_stride: int = PHOTOS_STRIDE
+) -> tuple[np.ndarray, ...]:
+    """x_train, y_train, x_test, y_test of the rows with a hand found, testing on whole sources.
+
+    Training keeps every `photos_stride`-th asl_photos row, and gets mirrored copies when `mirror` is set; the test
+    rows are all kept, never mirrored.
+    """
+    found = landmarks.subset(landmarks.found)
+    is_test = np.isin(found.sources, test_sources)
+    is_train = ~is_test & thinned_photos(found.sources, photos_stride)
+    x, y = landmark_features(found), found.labels
+    x_train, y_train = (with_mirrored_copies if mirror else _unchanged)(x[is_train], y[is_train])
+    return x_train, y_train, x[is_test], y[is_test]
+
+
+def thinned_photos(sources: np.ndarray, stride: int) -> np.ndarray:
+    """A mask that is True for every row, except that only every stride-th asl_photos row is kept."""
+    keep = np.ones(len(sources), bool)
+    photos = np.flatnonzero(sources == ASL_PHOTOS)
+    keep[photos] = False
+    keep[photos[::stride]] = True
+    return keep
+
+
+def _unchanged(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The features and labels as they are."""
+    return x, y
