@@ -4,10 +4,8 @@ Every photo goes through `core.hands.letter_from_frame`, the crop the Sign page 
 frames, so a model trained on these arrays sees exactly what it will see live.
 """
 
-import hashlib
 import os
 import re
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -16,8 +14,8 @@ import cv2
 import numpy as np
 
 from core import images
+from core.data import npz_cache
 from core.labels import SIGN_LETTERS
-from core.storage import write_atomically
 from core.vision import hands
 
 # Bump when the way photos become letters changes outside core/vision/hands.py, so cached arrays are rebuilt.
@@ -76,7 +74,7 @@ def load_asl_arrays(
     """
     photos = list_asl_photos(folder)
     key = cache_key(photos, image_size) + ("" if split == "blocks" else f", {split}")
-    arrays = _read_cache(cache, key)
+    arrays = npz_cache.read_arrays(cache, key, SPLITS)
     if arrays is None:
         images = convert_photos([photo.path for photo in photos], image_size)
         labels = np.array([photo.label for photo in photos], dtype=np.int64)
@@ -85,7 +83,8 @@ def load_asl_arrays(
         else:
             is_test = np.array([asl_split(photo.k) == "test" for photo in photos], dtype=bool)
         arrays = (images[~is_test], labels[~is_test], images[is_test], labels[is_test])
-        write_atomically(cache, lambda tmp: _write_cache(tmp, key, arrays))
+        named = dict(zip(SPLITS, arrays, strict=True))
+        npz_cache.write_arrays(cache, key, {**named, "crop_version": np.array(ASL_CROP_VERSION)})
     return arrays
 
 
@@ -110,17 +109,13 @@ def cache_key(photos: list[Photo], image_size: int) -> str:
     """Fingerprint photos and crop cheaply: count, bytes, newest mtime, crop version, crop code digest."""
     # Hashing the crop's source files means any change to the crop rebuilds the cache, even if nobody bumps
     # the version.
-    digest = hashlib.sha256()
-    for module in (hands, images):
-        digest.update(Path(module.__file__).read_bytes())
-    code = digest.hexdigest()[:16]
-    size_bytes = sum(photo.stat.st_size for photo in photos)
-    newest_ns = max(photo.stat.st_mtime_ns for photo in photos)
-    return f"v{ASL_CROP_VERSION} size {image_size}: {len(photos)} files, {size_bytes} B, {newest_ns}, {code}"
+    code = npz_cache.code_digest(Path(module.__file__) for module in (hands, images))
+    files = npz_cache.files_fingerprint((p.stat.st_size for p in photos), (p.stat.st_mtime_ns for p in photos))
+    return f"v{ASL_CROP_VERSION} size {image_size}: {files}, {code}"
 
 
 def convert_photos(paths: list[str], image_size: int) -> np.ndarray:
-    """Run each photo through core.hands.letter_from_frame; returns uint8 (N, size, size)."""
+    """Run each photo through core.vision.hands.letter_from_frame; returns uint8 (N, size, size)."""
 
     def convert(path: str) -> np.ndarray:
         frame_bgr = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -134,19 +129,3 @@ def convert_photos(paths: list[str], image_size: int) -> np.ndarray:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         images = list(pool.map(convert, paths))
     return np.stack(images) if images else np.zeros((0, image_size, image_size), dtype=np.uint8)
-
-
-def _read_cache(cache: Path, key: str) -> tuple[np.ndarray, ...] | None:
-    """Return the cached arrays if the cache exists and matches `key`, else None."""
-    try:
-        with np.load(cache, allow_pickle=False) as archive:
-            return tuple(archive[name] for name in SPLITS) if str(archive["key"]) == key else None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return None
-
-
-def _write_cache(path: Path, key: str, arrays: tuple[np.ndarray, ...]) -> None:
-    """Write converted arrays with their key, uncompressed because loading is what must be fast."""
-    named = dict(zip(SPLITS, arrays, strict=True))
-    with open(path, "wb") as file:
-        np.savez(file, key=np.array(key), crop_version=np.array(ASL_CROP_VERSION), **named)

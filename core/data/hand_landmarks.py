@@ -5,12 +5,10 @@ so a letters model trained on these landmarks reads what the page will give it. 
 milliseconds a photo, so the result is cached per collection in HANDLAB_HOME/cache, keyed like the crop cache.
 """
 
-import hashlib
 import multiprocessing
 import os
 import sys
 import time
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -19,10 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.data import npz_cache
 from core.data.asl_photos import list_asl_photos
 from core.labels import SIGN_LETTERS
-from core.storage import write_atomically
 from core.vision import hand_model_files
+from core.vision.hand_tracker import HandTracker
 
 # Bump when the way photos become landmarks changes outside the modules in PIPELINE_FILES, so caches are rebuilt.
 LANDMARKS_VERSION = 1
@@ -93,17 +92,13 @@ def list_collection(data_folder: Path, collection: str) -> list[PhotoFile]:
 def pipeline_digest() -> str:
     """A short sha256 of the hand pipeline's source files (which pin the model files' own hashes)."""
     vision = Path(__file__).resolve().parent.parent / "vision"
-    digest = hashlib.sha256()
-    for name in PIPELINE_FILES:
-        digest.update((vision / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return npz_cache.code_digest(vision / name for name in PIPELINE_FILES)
 
 
 def cache_key(photos: list[PhotoFile]) -> str:
     """Fingerprint photos and pipeline cheaply: count, bytes, newest mtime, pipeline digest, version."""
-    size_bytes = sum(photo.size_bytes for photo in photos)
-    newest_ns = max((photo.mtime_ns for photo in photos), default=0)
-    return f"landmarks v{LANDMARKS_VERSION}: {len(photos)} files, {size_bytes} B, {newest_ns}, {pipeline_digest()}"
+    files = npz_cache.files_fingerprint((p.size_bytes for p in photos), (p.mtime_ns for p in photos))
+    return f"landmarks v{LANDMARKS_VERSION}: {files}, {pipeline_digest()}"
 
 
 def load_collections(
@@ -125,7 +120,7 @@ def load_collections(
         start = 0
         for name in stale:
             found[name] = extracted.subset(slice(start, start + len(photos[name])))
-            write_atomically(caches[name], lambda tmp, name=name: _write_cache(tmp, keys[name], found[name]))
+            npz_cache.write_arrays(caches[name], keys[name], {f: getattr(found[name], f) for f in FIELDS})
             start += len(photos[name])
     return concatenate([found[name] for name in collections])
 
@@ -163,17 +158,8 @@ def extract_landmarks(
 
 def read_cache(cache: Path, key: str) -> LandmarkSet | None:
     """The cached LandmarkSet if the cache exists and matches `key`, else None."""
-    try:
-        with np.load(cache, allow_pickle=False) as archive:
-            return LandmarkSet(*(archive[name] for name in FIELDS)) if str(archive["key"]) == key else None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return None
-
-
-def _write_cache(path: Path, key: str, landmarks: LandmarkSet) -> None:
-    """Write a LandmarkSet with its key."""
-    with open(path, "wb") as file:
-        np.savez(file, key=np.array(key), **{name: getattr(landmarks, name) for name in FIELDS})
+    arrays = npz_cache.read_arrays(cache, key, FIELDS)
+    return None if arrays is None else LandmarkSet(*arrays)
 
 
 _tracker = None  # Each worker process's own HandTracker, opened once by _start_worker.
@@ -182,8 +168,6 @@ _tracker = None  # Each worker process's own HandTracker, opened once by _start_
 def _start_worker() -> None:
     """Open this worker's tracker: one LiteRT thread, since the pool already keeps every core busy."""
     global _tracker
-    from core.vision.hand_tracker import HandTracker
-
     _tracker = HandTracker(threads=1)
 
 

@@ -1,0 +1,43 @@
+"""Derived arrays cached as .npz files under a key: a stale or damaged cache reads as missing, writes are atomic."""
+
+import hashlib
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from core.storage import write_atomically
+
+
+def files_fingerprint(sizes_bytes: Iterable[int], mtimes_ns: Iterable[int]) -> str:
+    """A cheap fingerprint of a set of files: their count, total bytes and newest modification time."""
+    sizes, mtimes = list(sizes_bytes), list(mtimes_ns)
+    return f"{len(sizes)} files, {sum(sizes)} B, {max(mtimes, default=0)}"
+
+
+def code_digest(paths: Iterable[Path]) -> str:
+    """A short sha256 of source files: any change to the code that made a cache rebuilds it."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def read_arrays(path: Path, key: str, names: Iterable[str]) -> tuple[np.ndarray, ...] | None:
+    """The named arrays of a cache written under `key`; None when it is missing, stale or unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return tuple(archive[name] for name in names) if str(archive["key"]) == key else None
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def write_arrays(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays under `key`, atomically and uncompressed (loading is what must be fast)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as file:
+            np.savez(file, key=np.array(key), **arrays)
+
+    write_atomically(path, write)
