@@ -19,12 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES  # noqa: E402
 from core.paths import data_dir  # noqa: E402
 from core.vision import hand_tracker  # noqa: E402
-
-# The sources of asl_webcam whose frames show the signer's face (its README's table).
-FACE_SOURCES = ["6omega9", "aslexplorer", "beyundbirthday", "carbonara21", "hawkcodesz", "insaneleone"]
-FACE_SOURCES += ["kingdavidko", "lifunn", "mariia00", "suprajapatoju"]
 
 
 def detection_counts(tracker: hand_tracker.HandTracker, files: list[Path]) -> tuple[int, int]:
@@ -91,7 +88,7 @@ def print_detection_rates(tracker: hand_tracker.HandTracker, folder: Path) -> No
     """The table of detection rates per face-in-view source."""
     print(f"{'source':16}{'frames':>8}{'bare frame':>18}{'video margins':>18}", flush=True)
     totals = [0, 0, 0]
-    for source in FACE_SOURCES:
+    for source in FACE_IN_VIEW_SOURCES:
         files = sorted((folder / source).glob("*/*.jpg"))
         bare, video = detection_counts(tracker, files)
         for index, count in enumerate((len(files), bare, video)):
@@ -107,7 +104,7 @@ def print_detection_rates(tracker: hand_tracker.HandTracker, folder: Path) -> No
 def print_timing(tracker: hand_tracker.HandTracker, folder: Path, runs: int) -> None:
     """Median times per 640×480 frame: the whole find with and without tracking, and each model alone."""
     frames = []
-    for source in FACE_SOURCES:
+    for source in FACE_IN_VIEW_SOURCES:
         for path in sorted((folder / source).glob("B/*.jpg"))[:3]:
             frame = cv2.resize(cv2.imread(str(path)), (640, 480), interpolation=cv2.INTER_LINEAR)
             tracker.reset()
