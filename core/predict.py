@@ -11,24 +11,37 @@ from core import images
 from core.labels import TASKS
 from core.learn import catalog
 from core.predictor import Prediction, Predictor
-from core.vision import digits, fashion, hands
+from core.vision import digits, fashion, hand_model_files, signs
+
+TRAIN_HINTS = {
+    "digits": "--recipe digits-cnn",
+    "letters": "--dataset asl_landmarks --recipe letters-landmarks",
+    "fashion": "--recipe fashion-cnn",
+}
 
 
 def image_input(task: str, image_bgr: np.ndarray, image_size: int) -> np.ndarray:
-    """Turn a photo into the model input for `task` with the same preprocessing the pages use."""
+    """Turn a digit or fashion photo into the model input with the same preprocessing the pages use."""
     if task == "digits":
         digit = digits.digit_from_image(image_bgr)
         if digit is None:
             raise ValueError("No digit found in the image.")
         return digit
-    if task == "letters":
-        return hands.letter_from_frame(image_bgr, size=image_size)
     return fashion.item_from_image(image_bgr, size=image_size)
 
 
 def predict_file(predictor: Predictor, task: str, path: Path) -> Prediction:
-    """Read one image file and predict it; ValueError for an unreadable file or an image with nothing to read."""
-    return predictor.predict(image_input(task, images.read_image(path), predictor.image_size))
+    """Read one image file and predict it; ValueError for an unreadable file or an image with nothing to read.
+
+    Letters take the Sign page's path for a photo: the hand models find the hand, then the model reads it.
+    """
+    image_bgr = images.read_image(path)
+    if task != "letters":
+        return predictor.predict(image_input(task, image_bgr, predictor.image_size))
+    reading = signs.read_sign(predictor, image_bgr)
+    if reading.prediction is None:
+        raise ValueError("No hand found in the image: one hand, big in the picture, in good light reads best.")
+    return reading.prediction
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +52,18 @@ def main(argv: list[str] | None = None) -> int:
         predictor = Predictor(model_path)
         predictor.check_task(args.task)
     except ValueError as error:
-        hint = f" Train one: python -m core.train --recipe {args.task}-cnn --save-to {model_path}"
+        hint = f" Train one: python -m core.train {TRAIN_HINTS[args.task]} --save-to {model_path}"
         print(f"error: {error}{hint if not args.model else ''}", file=sys.stderr)
         return 2
+    if args.task == "letters" and (problems := hand_model_files.problems()):
+        missing = hand_model_files.HandModelsMissing("; ".join(problems))
+        if predictor.reads_landmarks:
+            print(f"error: this letters model reads hand landmarks. {missing}", file=sys.stderr)
+            return 2
+        print(
+            f"warning: {missing} Hands are found by skin colour instead, which a face in view can fool.",
+            file=sys.stderr,
+        )
     failed = 0
     for path in args.files:
         try:

@@ -67,6 +67,7 @@ def load_model(model_path: Path) -> keras.Model:
 # (None: any alphabetic names, as letter models may differ in their classes).
 TASK_INPUTS: dict[str, tuple[int, ...] | None] = {"digits": (28, 28, 1), "letters": None, "fashion": (28, 28, 1)}
 TASK_LABELS: dict[str, int | None] = {"digits": 10, "letters": None, "fashion": 10}
+LANDMARK_FEATURES = 63  # 21 hand landmarks × (x, y, z), as core.vision.landmarks.normalize_landmarks gives them.
 
 
 class Predictor:
@@ -101,9 +102,14 @@ class Predictor:
         return (plain + mirrored) / 2
 
     @property
+    def reads_landmarks(self) -> bool:
+        """Whether the model reads a hand's normalised landmarks (63 numbers) rather than an image."""
+        return self.input_shape == (LANDMARK_FEATURES,)
+
+    @property
     def image_size(self) -> int:
-        """The side of the square image the model reads."""
-        return int(self.input_shape[0])
+        """The side of the square image the model reads (0 for a model that reads landmarks)."""
+        return 0 if self.reads_landmarks else int(self.input_shape[0])
 
     def predict_batch(self, x: np.ndarray) -> np.ndarray:
         """Probabilities (N, classes) for inputs shaped like the model's input, with or without the batch axis."""
@@ -130,7 +136,8 @@ class Predictor:
         wanted = TASK_INPUTS[task]
         with_channel = (*shape, 1) if len(shape) == 2 else shape  # predict_batch adds a missing channel axis
         square_grey = len(with_channel) == 3 and shape[0] == shape[1] and with_channel[2] == 1
-        if (wanted is not None and with_channel != wanted) or not square_grey:
+        landmarks = task == "letters" and self.reads_landmarks  # letters models may read landmarks instead
+        if not landmarks and ((wanted is not None and with_channel != wanted) or not square_grey):
             needs = f"{wanted[0]}×{wanted[1]} greyscale" if wanted else "square greyscale"
             raise ValueError(f"The model {name} reads inputs of shape {shape}, but {task} are {needs} images.")
         count = TASK_LABELS[task]

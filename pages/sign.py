@@ -19,10 +19,11 @@ st.caption(
 predictor = common.chosen_predictor(
     "letters",
     key="sign_model",
-    missing="No letters model yet: train one on the **Train** page (dataset *ASL photos + Sign MNIST*), or from the "
-    "command line: `python -m core.train --dataset letters --recipe letters-cnn --save-to models/letters.keras`.",
+    missing="No letters model yet: train one on the **Train** page (dataset *ASL hand landmarks*), or from the "
+    "command line: `python -m core.train --dataset asl_landmarks --recipe letters-landmarks "
+    "--save-to models/letters.keras`.",
 )
-if predictor is None:
+if predictor is None or not sign_ui.hand_models_notice(predictor.reads_landmarks):
     sign_ui.letter_guide()
     st.stop()
 
@@ -60,6 +61,6 @@ else:
             sign_ui.photo_results(frame, reading, settings.threshold, live, key="sign_photo")
         kept = frame, reading
 
-if kept is not None:
+if kept is not None and kept[1].prediction is not None:
     sign_ui.save_form(*kept, key="sign_save")
 sign_ui.letter_guide()

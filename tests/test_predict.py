@@ -6,10 +6,12 @@ import cv2
 import keras
 import numpy as np
 import pytest
+from helpers.hands import FakeTracker, hand_landmarks_px
 
 from core import paths, predict
 from core.learn.fit import save_model
 from core.predictor import Predictor
+from core.vision import signs
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -120,7 +122,11 @@ def test_cli_without_a_shipped_model_says_how_to_train_one(tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize(("task", "labels"), [("letters", list("ABCDEFGHIKLMNOPQRSTUVWXY")), ("fashion", DIGITS)])
-def test_cli_reads_letter_and_fashion_photos_through_their_own_preprocessing(tmp_path, capsys, task, labels):
+def test_cli_reads_letter_and_fashion_photos_through_their_own_preprocessing(
+    tmp_path, capsys, monkeypatch, task, labels
+):
+    # Letters go through the Sign page's photo reader; a stand-in tracker finds a hand in any picture.
+    monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(FakeTracker(hand_landmarks_px((160, 200), 60))))
     model_path = save_model(_tiny_model(classes=len(labels)), {"labels": labels}, tmp_path / f"{task}.keras")
     photo = np.full((240, 320, 3), (40, 90, 30), np.uint8)  # a green room
     cv2.ellipse(photo, (160, 130), (50, 80), 0, 0, 360, (120, 150, 210), -1)  # a skin-coloured hand

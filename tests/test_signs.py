@@ -1,4 +1,9 @@
-"""Tests for core.signs: one frame read through the shared crop, the live overlay, and live results across threads."""
+"""Tests for core.vision.signs: one frame read through the hand models (stand-ins here), the skin-colour fallback,
+the live overlay with the skeleton, and live results across threads.
+
+The hand models themselves are tested in test_hand_tracker.py (synthetic tensors) and test_hand_models.py (real
+files and photos); here a FakeTracker gives a known hand so that every branch of the reader is checked exactly.
+"""
 
 import threading
 from pathlib import Path
@@ -6,18 +11,39 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
-from helpers.models import make_letters_model
+from helpers.hands import SKIN_TONES_BGR, FakeTracker, cluttered_background, draw_hand, hand_landmarks_px
+from helpers.models import make_landmarks_model, make_letters_model
 
 from core.predictor import Predictor
-from core.vision import hands
-from core.vision.signs import GUIDE_BGR, HAND_BGR, LiveSign, annotate, crop_bgr, read_sign
+from core.vision import hand_model_files, hands, signs
+from core.vision.landmarks import normalize_landmarks
+from core.vision.signs import (
+    GUIDE_BGR,
+    HAND_BGR,
+    HAND_MODELS,
+    JOINT_BGR,
+    SKIN_COLOUR,
+    LiveSign,
+    SignReader,
+    annotate,
+    crop_bgr,
+    landmarks_picture,
+)
 from core.vision.spelling import SpellingSettings
+
+LANDMARKS = hand_landmarks_px()
 
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
+    """A crop model (64×64 greyscale) that always says B."""
     return Predictor(make_letters_model(tmp_path_factory.mktemp("letters") / "letters.keras", "B"))
+
+
+@pytest.fixture(scope="module")
+def landmarks_predictor(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
+    """A landmarks model (63 numbers) that always says L."""
+    return Predictor(make_landmarks_model(tmp_path_factory.mktemp("landmarks") / "letters.keras", "L"))
 
 
 def hand_frame() -> tuple[np.ndarray, tuple[int, ...]]:
@@ -26,49 +52,124 @@ def hand_frame() -> tuple[np.ndarray, tuple[int, ...]]:
     return frame, box
 
 
-def test_hand_is_cropped_at_the_models_input_size_through_the_shared_crop(predictor):
-    frame, _ = hand_frame()
-    reading = read_sign(predictor, frame)
+def test_a_crop_model_reads_the_square_around_the_landmarks(predictor):
+    frame = cluttered_background()
+    tracker = FakeTracker(LANDMARKS)
+    reading = SignReader(tracker).read(predictor, frame)
     assert reading.hand
-    assert reading.image.shape == (64, 64)
-    assert reading.image.dtype == np.float32
-    np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, size=64))
+    assert reading.finder == HAND_MODELS
+    assert reading.box_xywh == tracker.hand.box_xywh
+    assert reading.crop_xywh == hands.square_box(tracker.hand.box_xywh, frame.shape)
+    np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, tracker.hand.box_xywh, size=64))
     assert reading.prediction.label == "B"
+    assert not reading.model_reads_landmarks
+    np.testing.assert_array_equal(reading.features, normalize_landmarks(LANDMARKS, "right"))
+
+
+def test_a_landmarks_model_reads_the_normalised_landmarks(landmarks_predictor):
+    frame = cluttered_background()
+    reading = SignReader(FakeTracker(LANDMARKS, handedness="left")).read(landmarks_predictor, frame)
+    assert reading.model_reads_landmarks
+    assert reading.prediction.label == "L"
+    features = normalize_landmarks(LANDMARKS, "left")
+    np.testing.assert_array_equal(reading.features, features)
+    np.testing.assert_allclose(
+        reading.prediction.probabilities, landmarks_predictor.predict(features).probabilities, atol=1e-6
+    )
+    assert reading.image.shape == (signs.CROP_SIDE, signs.CROP_SIDE)  # the crop is still shown
+
+
+def test_no_hand_in_view_gives_no_letter_and_the_guide_box(landmarks_predictor):
+    frame = cluttered_background()
+    reading = SignReader(FakeTracker(None)).read(landmarks_predictor, frame)
+    assert not reading.hand
+    assert reading.prediction is None
+    assert reading.features is None
+    assert reading.box_xywh == hands.guide_box(frame.shape)
+    out = annotate(frame, reading, None, None)
+    assert np.all(np.abs(out.astype(int) - GUIDE_BGR) < 40, axis=2).sum() > 500
+
+
+def test_video_tracks_the_hand_and_photos_detect_afresh(predictor):
+    tracker = FakeTracker(LANDMARKS)
+    reader = SignReader(tracker)
+    frame = cluttered_background()
+    reader.read(predictor, frame, video=True)
+    reader.read(predictor, frame, video=True)
+    reader.read(predictor, frame)
+    assert tracker.calls == {"find": 2, "find_in_photo": 1, "reset": 0}
+
+
+def test_two_hands_in_view_are_reported(predictor):
+    reading = SignReader(FakeTracker(LANDMARKS, others=1)).read(predictor, cluttered_background())
+    assert reading.two_hands
+    assert not SignReader(FakeTracker(LANDMARKS)).read(predictor, cluttered_background()).two_hands
+
+
+def test_without_the_hand_models_skin_colour_finds_the_hand(predictor):
+    frame, _ = hand_frame()
+    reading = SignReader(None, "the hand models are missing").read(predictor, frame)
+    assert reading.hand
+    assert reading.finder == SKIN_COLOUR
+    np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, size=64))
     assert reading.crop_xywh == hands.square_box(reading.box_xywh, frame.shape)
+    assert reading.prediction.label == "B"
+
+
+def test_without_the_hand_models_and_no_skin_the_guide_box_is_read(predictor):
+    frame = np.full((480, 640, 3), (170, 90, 40), np.uint8)  # a blue wall
+    reading = SignReader(None, "missing").read(predictor, frame)
+    assert not reading.hand
+    assert reading.prediction is not None
+    assert reading.box_xywh == hands.guide_box(frame.shape)
+
+
+def test_a_landmarks_model_without_the_hand_models_says_why(landmarks_predictor):
+    with pytest.raises(ValueError, match="reads hand landmarks, but the files are gone"):
+        SignReader(None, "the files are gone").read(landmarks_predictor, cluttered_background())
+
+
+def test_the_reader_falls_back_when_the_model_files_are_missing(monkeypatch, tmp_path):
+    monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path)
+    reader = SignReader.open()
+    assert reader.tracker is None
+    assert "scripts/fetch_hand_models.py" in reader.fallback
 
 
 def test_crop_size_follows_the_model(tmp_path):
     small = Predictor(make_letters_model(tmp_path / "small.keras", "C", side=28))
-    reading = read_sign(small, hand_frame()[0])
-    assert reading.image.shape == (28, 28)
+    assert SignReader(FakeTracker(LANDMARKS)).read(small, cluttered_background()).image.shape == (28, 28)
 
 
-def test_without_a_hand_the_guide_box_is_read(predictor):
-    frame = np.full((480, 640, 3), (170, 90, 40), np.uint8)  # a blue wall
-    reading = read_sign(predictor, frame)
-    assert not reading.hand
-    assert reading.box_xywh == hands.guide_box(frame.shape)
-    np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, size=64))
-
-
-def test_overlay_is_mirrored_with_the_hand_box(predictor):
-    frame, _ = hand_frame()
-    reading = read_sign(predictor, frame)
+def test_overlay_is_mirrored_with_the_hand_box_and_the_skeleton(predictor):
+    frame = cluttered_background()
+    reading = SignReader(FakeTracker(LANDMARKS)).read(predictor, frame)
     out = annotate(frame, reading, None, 12.5)
     assert out.shape == frame.shape
     x, y, w, h = reading.crop_xywh
     mirrored_x = frame.shape[1] - x - w
     edge = out[y + h // 2, mirrored_x : mirrored_x + 2]  # the box's left edge in the mirrored frame
     assert (np.abs(edge.astype(int) - HAND_BGR).max(axis=1) < 40).all()
+    for px, py, _ in LANDMARKS[[0, 4, 8, 20]]:  # joints are drawn where the landmarks are, mirrored
+        mx, my = frame.shape[1] - 1 - round(px), round(py)
+        assert np.abs(out[my, mx].astype(int) - JOINT_BGR).max() < 40
     # Away from the overlay the picture is the frame, flipped left to right.
     np.testing.assert_array_equal(out[-5:, : mirrored_x - 5], cv2.flip(frame, 1)[-5:, : mirrored_x - 5])
 
 
-def test_guide_box_is_drawn_when_no_hand_is_found(predictor):
-    frame = np.full((480, 640, 3), (170, 90, 40), np.uint8)
-    out = annotate(frame, read_sign(predictor, frame), None, None)
-    guide_colour = np.all(np.abs(out.astype(int) - GUIDE_BGR) < 40, axis=2)
-    assert guide_colour.sum() > 500
+def test_landmarks_picture_draws_the_normalised_hand():
+    picture = landmarks_picture(normalize_landmarks(LANDMARKS, "right"), 160)
+    assert picture.shape == (160, 160, 3)
+    assert picture.dtype == np.uint8
+    drawn = np.any(picture < 200, axis=2)
+    rows, columns = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    assert drawn.sum() > 300
+    assert rows[0] >= 8
+    assert rows[-1] <= 152
+    assert columns[0] >= 8
+    assert columns[-1] <= 152
+    # The hand points up in the frame, so its fingertips are at the top of the picture and the wrist at the bottom.
+    assert rows[-1] - rows[0] > 100
 
 
 def test_crop_bgr_is_clipped_to_the_frame():
@@ -77,8 +178,8 @@ def test_crop_bgr_is_clipped_to_the_frame():
 
 
 def test_live_results_spell_a_held_letter_and_keep_the_text_across_models(predictor, tmp_path):
-    live = LiveSign(predictor, SpellingSettings(window_s=0.2, hold_s=0.5))
-    frame, _ = hand_frame()
+    live = LiveSign(predictor, SpellingSettings(window_s=0.2, hold_s=0.5), reader=SignReader(FakeTracker(LANDMARKS)))
+    frame = cluttered_background()
     for i in range(10):
         out = live.process(frame, now_s=i / 10)
     assert out.shape == frame.shape
@@ -100,9 +201,21 @@ def test_live_results_spell_a_held_letter_and_keep_the_text_across_models(predic
         live.edit("undo")
 
 
+def test_live_video_without_a_hand_writes_nothing(landmarks_predictor):
+    live = LiveSign(
+        landmarks_predictor, SpellingSettings(window_s=0.2, hold_s=0.3), reader=SignReader(FakeTracker(None))
+    )
+    for i in range(10):
+        live.process(cluttered_background(), now_s=i / 10)
+    view = live.view()
+    assert view.reading.prediction is None
+    assert view.state.letter is None
+    assert view.text == ""
+
+
 def test_live_results_are_consistent_while_frames_arrive_from_another_thread(predictor):
-    live = LiveSign(predictor)
-    frame, _ = hand_frame()
+    live = LiveSign(predictor, reader=SignReader(FakeTracker(LANDMARKS)))
+    frame = cluttered_background()
     errors: list[BaseException] = []
 
     def video_thread() -> None:
@@ -127,20 +240,25 @@ def test_live_results_are_consistent_while_frames_arrive_from_another_thread(pre
     assert live.view().frames == 40
 
 
-def test_letter_photo_read_through_the_predict_cli_matches_the_page(predictor, tmp_path: Path):
+def test_letter_photo_read_through_the_predict_cli_matches_the_page(landmarks_predictor, tmp_path: Path, monkeypatch):
     from core.predict import predict_file
 
-    frame, _ = hand_frame()
+    monkeypatch.setattr(signs, "_photo_reader", SignReader(FakeTracker(LANDMARKS)))
+    frame = cluttered_background()
     path = tmp_path / "hand.png"
     cv2.imwrite(str(path), frame)
-    cli = predict_file(predictor, "letters", path)
-    page = read_sign(predictor, frame).prediction
+    cli = predict_file(landmarks_predictor, "letters", path)
+    page = signs.read_sign(landmarks_predictor, frame).prediction
     np.testing.assert_allclose(cli.probabilities, page.probabilities, atol=1e-6)
+    monkeypatch.setattr(signs, "_photo_reader", SignReader(FakeTracker(None)))
+    with pytest.raises(ValueError, match="No hand found"):
+        predict_file(landmarks_predictor, "letters", path)
 
 
 def test_a_new_stream_starts_with_no_leftovers_but_keeps_the_text(predictor):
-    live = LiveSign(predictor, SpellingSettings(window_s=0.2, hold_s=0.3))
-    frame, _ = hand_frame()
+    tracker = FakeTracker(LANDMARKS)
+    live = LiveSign(predictor, SpellingSettings(window_s=0.2, hold_s=0.3), reader=SignReader(tracker))
+    frame = cluttered_background()
     for i in range(10):
         live.process(frame, now_s=i / 10)
     live.forget_frames()
@@ -149,3 +267,4 @@ def test_a_new_stream_starts_with_no_leftovers_but_keeps_the_text(predictor):
     assert view.frames == 0
     assert view.fps is None
     assert view.text == "B"
+    assert tracker.calls["reset"] == 1  # the next stream looks for the hand afresh

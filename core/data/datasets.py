@@ -199,5 +199,16 @@ DATASETS: dict[str, DatasetInfo] = {
             resizable=True,
             present=lambda: len(samples.list_samples(samples.MY_SIGNS)) >= MY_SAMPLES_MIN,
         ),
+        DatasetInfo(
+            name="my_sign_landmarks",
+            title="My signs (hand landmarks)",
+            kind="landmarks",
+            num_classes=24,
+            needs=f"at least {MY_SAMPLES_MIN} signs saved from the Sign page (“Save this as…”) with the hand found "
+            "by the hand models",
+            sources=(),
+            load=lambda size: loaders.load_my_sign_landmarks(get_info("my_sign_landmarks")),
+            present=lambda: samples.count_sign_landmarks() >= MY_SAMPLES_MIN,
+        ),
     )
 }

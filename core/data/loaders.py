@@ -170,3 +170,15 @@ def load_my_samples(
             f"(kept in {samples.samples_dir(kind)})."
         )
     return Dataset(kind, *samples.load_sample_arrays(kind, labels, side=side, image_size=image_size), labels)
+
+
+def load_my_sign_landmarks(info: Described) -> Dataset:
+    """The landmarks of the signs the user saved on the Sign page (those whose hand the hand models found)."""
+    count = samples.count_sign_landmarks()
+    if count < MY_SAMPLES_MIN:
+        raise DatasetMissing(
+            f"{info.title}: {count} saved with landmarks so far, at least {MY_SAMPLES_MIN} are needed. On the Sign "
+            f"page, sign a letter and use “Save this as…” with the right letter (kept in "
+            f"{samples.samples_dir(samples.MY_SIGNS)})."
+        )
+    return Dataset("my_sign_landmarks", *samples.load_sign_landmarks(), SIGN_LETTERS)

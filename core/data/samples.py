@@ -3,9 +3,11 @@
 Layout: <home>/samples/<collection>/<label>/<timestamp>.png is the greyscale model input and
 <timestamp>.original.png beside it the drawing, photo or webcam frame it came from, cropped around the digit or
 hand. Digits (my_digits) are stored as the 28×28 MNIST-form input; signs (my_signs) as a 128×128 hand crop from
-`hands.letter_from_frame`, resized on load to the model's input size.
+`hands.letter_from_frame`, resized on load to the model's input size, and, when the hand models found the hand,
+its 21 landmarks in <timestamp>.landmarks.json (frame pixels and handedness), for models that read landmarks.
 """
 
+import json
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,13 +19,15 @@ import numpy as np
 from core import images
 from core.labels import DIGITS, SIGN_LETTERS
 from core.paths import home_dir
-from core.storage import write_atomically
+from core.storage import write_atomically, write_text_atomically
 from core.vision import hands
 from core.vision.digits import DigitCrop
+from core.vision.landmarks import LANDMARKS, normalize_landmarks
 
 MY_DIGITS = "my_digits"
 MY_SIGNS = "my_signs"
 ORIGINAL_SUFFIX = ".original.png"
+LANDMARKS_SUFFIX = ".landmarks.json"
 SAMPLE_SIDE = 28  # px, the side of a saved digit.
 # px, the side of a saved sign: larger than any letters model's input, so a model of any size can train on it.
 SIGN_SIDE = 128
@@ -41,6 +45,11 @@ class Sample:
     def original_path(self) -> Path:
         """The drawing or photo crop saved with it (may be absent)."""
         return self.path.with_name(self.path.stem + ORIGINAL_SUFFIX)
+
+    @property
+    def landmarks_path(self) -> Path:
+        """The hand's landmarks saved with a sign (absent when the hand models did not find the hand)."""
+        return self.path.with_name(self.path.stem + LANDMARKS_SUFFIX)
 
 
 def samples_dir(collection: str = MY_DIGITS) -> Path:
@@ -87,11 +96,55 @@ def save_number(
     ]
 
 
-def save_sign(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int], label: str) -> Sample:
-    """Save the hand in a frame as a my_signs sample: the letter crop at SIGN_SIDE, the colour crop beside it."""
+def save_sign(
+    frame_bgr: np.ndarray,
+    box_xywh: tuple[int, int, int, int],
+    label: str,
+    landmarks_px: np.ndarray | None = None,
+    handedness: str = "",
+) -> Sample:
+    """Save the hand in a frame as a my_signs sample: the letter crop at SIGN_SIDE, the colour crop beside it,
+    and the hand's landmarks (frame pixels) with its handedness when the hand models found them."""
     label = label.strip().upper()
+    if landmarks_px is not None:
+        normalize_landmarks(landmarks_px, handedness)  # refuse landmarks no model could read, before writing
     crop = hands.letter_from_frame(frame_bgr, box_xywh, size=SIGN_SIDE)
-    return save_sample(crop, label, crop_original(frame_bgr, box_xywh), MY_SIGNS, SIGN_LETTERS, SIGN_SIDE)
+    sample = save_sample(crop, label, crop_original(frame_bgr, box_xywh), MY_SIGNS, SIGN_LETTERS, SIGN_SIDE)
+    if landmarks_px is not None:
+        points = np.asarray(landmarks_px, np.float32).reshape(LANDMARKS, 3).round(2).tolist()
+        text = json.dumps({"landmarks_px": points, "handedness": handedness})
+        write_text_atomically(sample.landmarks_path, text)
+    return sample
+
+
+def load_sign_landmarks(
+    collection: str = MY_SIGNS, test_fraction: float = 0.2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x_train, y_train, x_test, y_test ((N, 63) normalised landmarks, label indices) of the signs saved with
+    landmarks, split as load_sample_arrays splits (stable under new saves); ValueError names a damaged file."""
+    samples = [s for s in list_samples(collection) if s.label in SIGN_LETTERS and s.landmarks_path.exists()]
+    samples.sort(key=lambda sample: (zlib.crc32(sample.path.name.encode()), sample.path.name))
+    rows = [_read_landmarks(sample.landmarks_path) for sample in samples]
+    x = np.stack(rows) if rows else np.zeros((0, LANDMARKS * 3), np.float32)
+    y = np.array([SIGN_LETTERS.index(sample.label) for sample in samples], dtype=np.int64)
+    n_test = max(1, round(test_fraction * len(samples))) if samples else 0
+    return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
+
+
+def count_sign_landmarks(collection: str = MY_SIGNS) -> int:
+    """How many saved signs carry landmarks."""
+    return sum(sample.landmarks_path.exists() for sample in list_samples(collection))
+
+
+def _read_landmarks(path: Path) -> np.ndarray:
+    """The normalised features of a saved .landmarks.json (JSON only: nothing is unpickled)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return normalize_landmarks(np.array(saved["landmarks_px"], np.float32), saved["handedness"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"{path} is not a readable landmarks file ({error}): delete it or save the sign again."
+        ) from None
 
 
 def crop_original(image: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.ndarray:

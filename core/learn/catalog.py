@@ -17,6 +17,8 @@ TASK_OF_DATASET = {
     "letters": "letters",
     "letters_groups": "letters",
     "my_signs": "letters",
+    "asl_landmarks": "letters",
+    "my_sign_landmarks": "letters",
     "fashion_mnist": "fashion",
 }
 

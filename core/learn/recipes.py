@@ -223,7 +223,7 @@ RECIPES: dict[str, Recipe] = {
             _OWN,
             architectures.landmarks_mlp((256, 128), dropout=0.2, noise=0.02),
             kind="landmarks",
-            datasets=("asl_landmarks",),
+            datasets=("asl_landmarks", "my_sign_landmarks"),
             optimizer="adamw",
             learning_rate=2e-3,
             schedule="cosine",

@@ -22,7 +22,7 @@ from core.labels import SIGN_LETTERS
 from core.predictor import Predictor
 from core.ui import charts
 from core.ui.common import decoded_image, enlarged, percent
-from core.vision import signs
+from core.vision import hand_model_files, signs
 from core.vision.letter_guide import LETTER_GUIDE
 from core.vision.signs import LiveSign, SignReading
 from core.vision.spelling import SpellingSettings
@@ -143,18 +143,50 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
         st.info("Press **START** and hold a letter up to the camera, inside the box.")
         spelled_text(live, key)
         return
-    state = view.state
-    value = state.letter if state and state.letter else ("not sure" if view.reading.hand else "no hand")
-    caption = f"{percent(state.confidence)} confident" if state and state.hand else "hold your hand in the box"
+    state, reading = view.state, view.reading
+    value = state.letter if state and state.letter else ("not sure" if reading.hand else "no hand")
+    caption = f"{percent(state.confidence)} confident" if state and state.hand else _no_hand_hint(reading)
     fps = f" · {view.fps:.1f} fps" if view.fps else ""
     st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
-    crops(view.frame_bgr, view.reading)
-    if view.reading.hand:
-        st.altair_chart(charts.top_bars(view.reading.prediction), width="stretch")
+    _two_hands_note(reading)
+    crops(view.frame_bgr, reading)
+    if reading.hand:
+        st.altair_chart(charts.top_bars(reading.prediction), width="stretch")
     spelled_text(live, key)
     if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
         st.session_state[f"{key}_kept"] = (view.frame_bgr, view.reading)
         st.rerun(scope="app")
+
+
+def _no_hand_hint(reading: SignReading) -> str:
+    """What to do when no hand was found."""
+    if reading.finder == signs.HAND_MODELS:
+        return "no hand in view: hold one hand up to the camera"
+    return "hold your hand in the box"
+
+
+def _two_hands_note(reading: SignReading) -> None:
+    """Say which hand is read when two are in view."""
+    if reading.two_hands:
+        side = reading.landmarks.handedness  # as seen in the unmirrored frame: the signer's own side
+        st.caption(f"✋✋ Two hands in view: reading the larger one, your {side} hand. Lower the other to be sure.")
+
+
+def hand_models_notice(reads_landmarks: bool) -> bool:
+    """Say so when the hand models are missing (skin colour stands in, or nothing can); False when nothing can."""
+    problems = hand_model_files.problems()
+    if not problems:
+        return True
+    problem = str(hand_model_files.HandModelsMissing("; ".join(problems)))
+    if reads_landmarks:
+        st.error(f"This letters model reads hand landmarks, and {problem[0].lower()}{problem[1:]}", icon="✋")
+        return False
+    st.warning(
+        f"{problem} Until then Handlab finds the hand by its skin colour, which a face or a wooden desk in view "
+        "can fool.",
+        icon="✋",
+    )
+    return True
 
 
 def _connection_warning(view: signs.LiveView, running_s: float) -> None:
@@ -183,32 +215,49 @@ def snapshot(key: str) -> np.ndarray | None:
 def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, live: LiveSign, key: str) -> None:
     """The letter read from one photo: metric, the photo with its box, crops, top-3 chart, and "add to text"."""
     prediction = reading.prediction
-    sure = prediction.confidence >= threshold
-    st.metric(
-        "Letter",
-        prediction.label if sure else "not sure",
-        f"{percent(prediction.confidence)} confident",
-        delta_color="green" if sure else "orange",
-        delta_arrow="off",
-        help=f"Below {threshold:.0%} confidence Handlab says it is not sure.",
-    )
-    if not sure:
-        st.warning(f"Not sure: the best guess is {prediction.label}. Try a closer photo in better light.", icon="🤔")
-    if not reading.hand:
-        st.info("No hand found by its skin colour: Handlab read the middle of the picture.")
+    if prediction is None:
+        st.metric("Letter", "no hand", "no hand in view", delta_color="off", delta_arrow="off")
+        st.warning(
+            "No hand in view: Handlab's hand detector found no hand in this picture. Hold one hand up, palm to the "
+            "camera, close enough to fill about a quarter of the picture, in good light.",
+            icon="✋",
+        )
+    else:
+        sure = prediction.confidence >= threshold
+        st.metric(
+            "Letter",
+            prediction.label if sure else "not sure",
+            f"{percent(prediction.confidence)} confident",
+            delta_color="green" if sure else "orange",
+            delta_arrow="off",
+            help=f"Below {threshold:.0%} confidence Handlab says it is not sure.",
+        )
+        if not sure:
+            st.warning(
+                f"Not sure: the best guess is {prediction.label}. Try a closer photo in better light.", icon="🤔"
+            )
+        if not reading.hand:
+            st.info("No hand found by its skin colour: Handlab read the middle of the picture.")
+        _two_hands_note(reading)
     st.image(signs.annotate(frame_bgr, reading, None, None, mirror=False), channels="BGR", caption="Your photo")
     crops(frame_bgr, reading)
-    st.altair_chart(charts.top_bars(prediction), width="stretch")
-    if sure and st.button(f"Add {prediction.label} to the text", key=f"{key}_add"):
-        live.edit("add", prediction.label)
+    if prediction is not None:
+        st.altair_chart(charts.top_bars(prediction), width="stretch")
+        if prediction.confidence >= threshold and st.button(f"Add {prediction.label} to the text", key=f"{key}_add"):
+            live.edit("add", prediction.label)
     spelled_text(live, key)
 
 
 def crops(frame_bgr: np.ndarray, reading: SignReading) -> None:
-    """The hand crop in colour beside the image the model sees, at its own input size."""
-    side = reading.image.shape[0]
+    """The hand crop in colour beside what the model reads: its normalised landmarks, or the crop at its input size."""
     left, right = st.columns(2)
     left.image(signs.crop_bgr(frame_bgr, reading.crop_xywh), channels="BGR", caption="The crop", width=PREVIEW_PX)
+    if reading.model_reads_landmarks:
+        if reading.features is not None:
+            picture = signs.landmarks_picture(reading.features, PREVIEW_PX)
+            right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width=PREVIEW_PX)
+        return
+    side = reading.image.shape[0]
     scale = max(1, PREVIEW_PX // side)
     right.image(enlarged(reading.image, scale), caption=f"What the model sees ({side}×{side})", width=PREVIEW_PX)
 
@@ -236,8 +285,12 @@ def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
         letter = st.selectbox("The letter you signed", SIGN_LETTERS, index=index, key=f"{key}_letter", width=240)
         if not st.form_submit_button("Save to my signs", key=f"{key}_save"):
             return
+        hand = reading.landmarks
         try:
-            samples.save_sign(frame_bgr, reading.box_xywh, letter)
+            if hand is None:
+                samples.save_sign(frame_bgr, reading.box_xywh, letter)
+            else:
+                samples.save_sign(frame_bgr, reading.box_xywh, letter, hand.landmarks_px, hand.handedness)
         except ValueError as error:
             st.error(str(error))
             return

@@ -1,8 +1,11 @@
 """Read an ASL letter from a webcam frame or a photo, draw the live overlay, and share live results between threads.
 
-One path for every source: `hands.locate_hand` finds the hand, `hands.letter_from_frame` crops it to the
-model's input size, a `Predictor` names it. The webcam, snapshots, uploads, `python -m core.predict letters`
-and the asl_photos training data all go through `letter_from_frame`.
+One path for every source (`SignReader.read`): MediaPipe's hand models find the hand and its 21 landmarks
+(`HandTracker`, tracking from frame to frame in live video), OpenCV crops the square around the landmarks and
+shrinks it, and a `Predictor` names the letter, from the normalised landmarks or from the crop, whichever the
+model reads. The webcam, snapshots, uploads, `python -m core.predict letters` and the landmark datasets all go
+through the same tracker. Without the hand model files the reader falls back to the skin-colour locator, and says
+so: skin colour takes a face in view for a hand.
 """
 
 import threading
@@ -15,34 +18,110 @@ import numpy as np
 
 from core import images
 from core.predictor import Prediction, Predictor
-from core.vision import hands
+from core.vision import hand_model_files, hands
+from core.vision.hand_tracker import Hand, HandTracker
+from core.vision.landmarks import normalize_landmarks
 from core.vision.spelling import Speller, SpellingSettings, SpellState
 
 HAND_BGR = (80, 200, 60)  # green: a hand was found
 GUIDE_BGR = (0, 200, 255)  # amber: the guide box where the hand should go
+BONE_BGR = (255, 255, 255)  # the skeleton's lines, drawn over a dark outline
+JOINT_BGR = (60, 60, 230)  # red dots on the 21 landmarks
 TEXT_BGR = (255, 255, 255)
 FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
+CROP_SIDE = 64  # The crop shown (and saved) for a model that reads landmarks: what an image model would read.
+HAND_MODELS = "hand models"  # SignReading.finder: MediaPipe's palm detector and landmark model found the hand
+SKIN_COLOUR = "skin colour"  # SignReading.finder: the fallback locator, when the hand models are missing
+NO_HAND_TEXT = "No hand in view"
+# The skeleton: which landmarks are joined (0 wrist; 1–4 thumb; 5–8 index; 9–12 middle; 13–16 ring; 17–20 little).
+HAND_CONNECTIONS = (
+    *((0, 1), (1, 2), (2, 3), (3, 4)),
+    *((0, 5), (5, 6), (6, 7), (7, 8)),
+    *((5, 9), (9, 10), (10, 11), (11, 12)),
+    *((9, 13), (13, 14), (14, 15), (15, 16)),
+    *((13, 17), (0, 17), (17, 18), (18, 19), (19, 20)),
+)
 
 
 @dataclass(frozen=True)
 class SignReading:
-    """A letter read from one frame."""
+    """A letter read from one frame, or why none was."""
 
-    hand: bool  # whether a hand was found; otherwise the guide box was read
+    hand: bool  # whether a hand was found (by the hand models, or by skin colour in the fallback)
+    finder: str  # HAND_MODELS or SKIN_COLOUR: how the hand was looked for
     box_xywh: tuple[int, int, int, int]  # the hand found, or the guide box (frame pixels)
-    crop_xywh: tuple[int, int, int, int]  # the square around it that the model read
-    image: np.ndarray = field(repr=False)  # (size, size) float32 in [0, 1]: what the model sees
-    prediction: Prediction
+    crop_xywh: tuple[int, int, int, int]  # the square around it that was cropped
+    image: np.ndarray = field(repr=False)  # (side, side) float32 in [0, 1]: the crop, as an image model reads it
+    prediction: Prediction | None  # None when no hand was found by the hand models
+    landmarks: Hand | None = None  # the hand models' hand: 21 landmarks, handedness, other hands in view
+    features: np.ndarray | None = field(default=None, repr=False)  # (63,) normalised landmarks, when found
+    model_reads_landmarks: bool = False  # whether the prediction came from the landmarks, not the crop
+
+    @property
+    def two_hands(self) -> bool:
+        """Whether another hand was in view beside the one read."""
+        return self.landmarks is not None and self.landmarks.others > 0
 
 
-def read_sign(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:
-    """Find the hand, crop it at the model's input size and predict; without a hand the guide box is read."""
-    frame_bgr = images.to_bgr(frame_bgr)
+class SignReader:
+    """Reads letters from frames with one HandTracker (not thread-safe: one reader per video stream or a lock).
+
+    `fallback` says why the hand models are not used (their files are missing or damaged), else it is None.
+    """
+
+    def __init__(self, tracker: HandTracker | None = None, fallback: str | None = None):
+        self.tracker, self.fallback = tracker, fallback
+
+    @classmethod
+    def open(cls) -> "SignReader":
+        """A reader with the checked hand models of models/hands/, or the skin-colour fallback when they are not."""
+        try:
+            return cls(HandTracker())
+        except hand_model_files.HandModelsMissing as error:
+            return cls(None, str(error))
+
+    def read(self, predictor: Predictor, frame_bgr: np.ndarray, video: bool = False) -> SignReading:
+        """Find the hand and read its letter; `video` tracks the hand from the last frame (live video only)."""
+        frame_bgr = images.to_bgr(frame_bgr)
+        if self.tracker is None:
+            if predictor.reads_landmarks:
+                raise ValueError(f"This letters model reads hand landmarks, but {self.fallback}")
+            return read_by_skin(predictor, frame_bgr)
+        hand = self.tracker.find(frame_bgr) if video else self.tracker.find_in_photo(frame_bgr)
+        by_landmarks = predictor.reads_landmarks
+        side = CROP_SIDE if by_landmarks else predictor.image_size
+        if hand is None:
+            box = hands.guide_box(frame_bgr.shape)
+            image = hands.letter_from_frame(frame_bgr, box, size=side)
+            square = hands.square_box(box, frame_bgr.shape)
+            return SignReading(False, HAND_MODELS, box, square, image, None, model_reads_landmarks=by_landmarks)
+        image = hands.letter_from_frame(frame_bgr, hand.box_xywh, size=side)
+        features = normalize_landmarks(hand.landmarks_px, hand.handedness)
+        prediction = predictor.predict(features if by_landmarks else image)
+        crop = hands.square_box(hand.box_xywh, frame_bgr.shape)
+        return SignReading(True, HAND_MODELS, hand.box_xywh, crop, image, prediction, hand, features, by_landmarks)
+
+
+def read_by_skin(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:
+    """The fallback: find the hand by skin colour (the guide box when none), crop it and predict."""
     hand_xywh = hands.locate_hand(frame_bgr)
     box_xywh = hand_xywh or hands.guide_box(frame_bgr.shape)
     image = hands.letter_from_frame(frame_bgr, box_xywh, size=predictor.image_size)
     crop_xywh = hands.square_box(box_xywh, frame_bgr.shape)
-    return SignReading(hand_xywh is not None, box_xywh, crop_xywh, image, predictor.predict(image))
+    return SignReading(hand_xywh is not None, SKIN_COLOUR, box_xywh, crop_xywh, image, predictor.predict(image))
+
+
+_photo_reader: SignReader | None = None
+_photo_lock = threading.Lock()
+
+
+def read_sign(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:
+    """Read one photo (snapshot, upload, CLI) with a reader shared by every session, one photo at a time."""
+    global _photo_reader
+    with _photo_lock:
+        if _photo_reader is None or _photo_reader.tracker is None:  # the models may have been fetched since
+            _photo_reader = SignReader.open()
+        return _photo_reader.read(predictor, frame_bgr)
 
 
 def crop_bgr(frame_bgr: np.ndarray, box_xywh: tuple[int, int, int, int]) -> np.ndarray:
@@ -59,7 +138,7 @@ def annotate(
     fps: float | None,
     mirror: bool = True,
 ) -> np.ndarray:
-    """The frame, mirrored as people expect to see themselves, with the box, the letter and the frame rate drawn.
+    """The frame, mirrored as people expect to see themselves, with the box, the skeleton, the letter and the fps.
 
     Without a spelling state (a single photo) the label is the frame's own prediction.
     """
@@ -70,15 +149,51 @@ def annotate(
     scale = max(0.5, out.shape[0] / 480)
     if reading.hand:
         cv2.rectangle(out, (x, y), (x + w, y + h), HAND_BGR, max(2, round(2 * scale)))
+        if reading.landmarks is not None:
+            _skeleton(out, reading.landmarks.landmarks_px, mirror, scale)
         _label(out, _hand_label(reading, state), (x, y), HAND_BGR, scale)
         if state is not None and state.held > 0:  # how far the letter is towards being written
             cv2.rectangle(out, (x, y + h + 4), (x + round(w * state.held), y + h + 10), HAND_BGR, -1)
     else:
         _dashed_rectangle(out, (x, y, w, h), GUIDE_BGR, max(2, round(2 * scale)))
-        _label(out, "Hold your hand in this box", (x, y), GUIDE_BGR, scale)
+        text = NO_HAND_TEXT if reading.finder == HAND_MODELS else "Hold your hand in this box"
+        _label(out, text, (x, y), GUIDE_BGR, scale)
     if fps is not None:
         _label(out, f"{fps:.1f} fps", (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
     return out
+
+
+def _skeleton(
+    frame: np.ndarray, landmarks_px: np.ndarray, mirror: bool, scale: float, bone_bgr: tuple = BONE_BGR
+) -> None:
+    """Draw the hand's 21 landmarks and the bones between them."""
+    points = landmarks_px[:, :2].copy()
+    if mirror:
+        points[:, 0] = frame.shape[1] - 1 - points[:, 0]
+    points = np.round(points).astype(np.int32)
+    thickness = max(1, round(2 * scale))
+    for start, end in HAND_CONNECTIONS:
+        first, second = tuple(int(v) for v in points[start]), tuple(int(v) for v in points[end])
+        cv2.line(frame, first, second, (30, 30, 30), thickness + 2, cv2.LINE_AA)  # an outline, seen on white walls
+        cv2.line(frame, first, second, bone_bgr, thickness, cv2.LINE_AA)
+    for point in points:
+        cv2.circle(frame, (int(point[0]), int(point[1])), thickness + 2, JOINT_BGR, -1, cv2.LINE_AA)
+
+
+def landmarks_picture(features: np.ndarray, side: int = 160) -> np.ndarray:
+    """What a landmarks model sees: the normalised hand (63 numbers) drawn as a skeleton on a white square (BGR).
+
+    x and y are drawn as they are (the wrist at the origin, the palm one unit long, left hands mirrored), fitted
+    into the square with a margin; z, the depth, is left out.
+    """
+    points = np.asarray(features, np.float32).reshape(-1, 3)[:, :2]
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = float(max(high - low)) or 1.0
+    margin = 0.1 * side
+    fitted = (points - (low + high) / 2) * ((side - 2 * margin) / span) + side / 2
+    picture = np.full((side, side, 3), 255, np.uint8)
+    _skeleton(picture, fitted, mirror=False, scale=side / 480, bone_bgr=(90, 90, 90))
+    return picture
 
 
 def _hand_label(reading: SignReading, state: SpellState | None) -> str:
@@ -130,8 +245,11 @@ class LiveView:
 class LiveSign:
     """Reads live frames in the video thread and keeps the latest results for the page thread, behind a lock."""
 
-    def __init__(self, predictor: Predictor, settings: SpellingSettings | None = None):
+    def __init__(
+        self, predictor: Predictor, settings: SpellingSettings | None = None, reader: SignReader | None = None
+    ):
         self._lock = threading.Lock()
+        self._reader = reader or SignReader.open()  # its own tracker: only the video thread reads frames
         self._predictor = predictor
         self._speller = Speller(predictor.labels, settings)
         self._frames, self._seen_at_s = 0, None
@@ -146,7 +264,7 @@ class LiveSign:
         now_s = time.monotonic() if now_s is None else now_s
         with self._lock:
             predictor = self._predictor
-        reading = read_sign(predictor, frame_bgr)  # outside the lock: the page never waits for a prediction
+        reading = self._reader.read(predictor, frame_bgr, video=True)  # outside the lock: the page never waits
         with self._lock:
             if predictor is not self._predictor:  # the model changed meanwhile: this reading is stale
                 return cv2.flip(frame_bgr, 1)
@@ -207,8 +325,10 @@ class LiveSign:
                 raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
 
     def forget_frames(self) -> None:
-        """Drop the last reading, frame count and error (a new stream starts); the spelled text stays."""
+        """Drop the last reading, frame count, tracked hand and error (a new stream starts); the text stays."""
         with self._lock:
+            if self._reader.tracker is not None:
+                self._reader.tracker.reset()
             self._frames, self._seen_at_s = 0, None
             self._recent_s.clear()
             self._reading = self._frame_bgr = self._state = self._error = None

@@ -50,3 +50,39 @@ def cluttered_background(height: int = 480, width: int = 640, seed: int = 0) -> 
             cv2.circle(frame_bgr, (x, y), w // 2, color, -1)
     noise = rng.normal(0, 5, frame_bgr.shape)
     return np.clip(frame_bgr + noise, 0, 255).astype(np.uint8)
+
+
+def hand_landmarks_px(wrist_xy: tuple[float, float] = (400.0, 380.0), palm_px: float = 80.0) -> np.ndarray:
+    """(21, 3) landmarks of an open right hand, fingers up, in frame pixels: a wrist, a thumb out to the side and
+    four straight fingers above a palm `palm_px` tall."""
+    wx, wy = wrist_xy
+    points = [(wx, wy, 0.0)]
+    points += [(wx - palm_px * (0.4 + 0.25 * k), wy - palm_px * (0.3 + 0.2 * k), -2.0 * k) for k in range(4)]
+    for finger, dx in enumerate((-0.35, -0.1, 0.15, 0.4)):
+        base_y = wy - palm_px
+        points += [(wx + dx * palm_px, base_y - palm_px * 0.35 * k, -1.0 * finger - k) for k in range(4)]
+    return np.array(points, np.float32)
+
+
+class FakeTracker:
+    """A stand-in for HandTracker that gives the same hand (or none) every frame and counts how it was asked."""
+
+    def __init__(self, landmarks_px: np.ndarray | None, handedness: str = "right", others: int = 0):
+        from core.vision.hand_tracker import Hand, landmarks_box
+
+        self.hand = None
+        if landmarks_px is not None:
+            box = landmarks_box(landmarks_px, (480, 640))
+            self.hand = Hand(landmarks_px, box, 0.95, handedness, 0.9, others)
+        self.calls = {"find": 0, "find_in_photo": 0, "reset": 0}
+
+    def find(self, frame_bgr: np.ndarray):
+        self.calls["find"] += 1
+        return self.hand
+
+    def find_in_photo(self, frame_bgr: np.ndarray):
+        self.calls["find_in_photo"] += 1
+        return self.hand
+
+    def reset(self) -> None:
+        self.calls["reset"] += 1

@@ -36,3 +36,23 @@ def make_letters_model(path: Path, favourite: str | None = "B", side: int = INPU
         "recipe": "test stand-in",
     }
     return save_model(model, card, path)
+
+
+def make_landmarks_model(path: Path, favourite: str = "B") -> Path:
+    """Save a model that reads 63 normalised landmark numbers and always answers `favourite` (~99.9% sure)."""
+    import keras
+
+    from core.learn.fit import save_model
+    from core.predictor import LANDMARK_FEATURES
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(LANDMARK_FEATURES,)),
+            keras.layers.Dense(len(SIGN_LETTERS), activation="softmax", kernel_initializer="zeros"),
+        ]
+    )
+    bias = np.zeros(len(SIGN_LETTERS), np.float32)
+    bias[SIGN_LETTERS.index(favourite)] = 10.0
+    model.layers[-1].bias.assign(bias)
+    card = {"labels": list(SIGN_LETTERS), "input_shape": [LANDMARK_FEATURES], "dataset": "asl_landmarks"}
+    return save_model(model, card, path)
