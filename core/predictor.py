@@ -120,7 +120,7 @@ class Predictor:
         elif x.ndim == rank:  # one image, or a batch without the channel axis
             x = x[None] if x.shape == self.input_shape else x[..., None]
         if x.ndim != rank + 1 or x.shape[1:] != self.input_shape:
-            raise ValueError(f"The model expects images of shape {self.input_shape}, not {x.shape[1:]}.")
+            raise ValueError(f"The model expects inputs of shape {self.input_shape}, not {x.shape[1:]}.")
         probabilities = self._call(tf.constant(x)).numpy()
         if self._binary:
             probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)

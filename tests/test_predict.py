@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 from helpers.hands import FakeTracker, hand_landmarks_px
+from helpers.models import make_landmarks_model
 
 from core import paths, predict
 from core.learn.fit import save_model
@@ -63,7 +64,7 @@ def test_predictor_accepts_batches_and_refuses_wrong_shapes(model_path):
     predictor = Predictor(model_path)
     assert predictor.predict_batch(np.zeros((5, 28, 28), np.float32)).shape == (5, 10)
     assert predictor.image_size == 28
-    with pytest.raises(ValueError, match=r"expects images of shape \(28, 28, 1\), not \(32, 32, 1\)"):
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(28, 28, 1\), not \(32, 32, 1\)"):
         predictor.predict(np.zeros((32, 32), np.float32))
 
 
@@ -136,3 +137,15 @@ def test_cli_reads_letter_and_fashion_photos_through_their_own_preprocessing(
     (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert line["label"] in labels
     assert [label for label, _ in line["top"]][0] == line["label"]
+
+
+def test_a_landmarks_model_serves_letters_only(tmp_path):
+    predictor = Predictor(make_landmarks_model(tmp_path / "letters.keras", "Y"))
+    assert predictor.reads_landmarks
+    assert predictor.image_size == 0
+    predictor.check_task("letters")
+    with pytest.raises(ValueError, match=r"reads inputs of shape \(63,\), but digits are 28×28 greyscale"):
+        predictor.check_task("digits")
+    assert predictor.predict(np.zeros(63, np.float32)).label == "Y"
+    with pytest.raises(ValueError, match="expects inputs of shape"):
+        predictor.predict(np.zeros((28, 28), np.float32))

@@ -1,8 +1,8 @@
 """The shipped models: each loads in safe mode, agrees with its card, and reaches its target on untouched test data.
 
-Targets (issue #3): digits ≥ 99.5% on MNIST test; fashion ≥ 93.0% on Fashion-MNIST test; letters ≥ 99.5% on
-Sign MNIST test (upscaled as the card says) and ≥ 95% on the held-out split of the ASL photos, read through the
-Sign page's own crop.
+Targets (issue #3): digits ≥ 99.5% on MNIST test; fashion ≥ 93.0% on Fashion-MNIST test. The letters model
+reads hand landmarks (issue #15): it is held to the people it never trained on, read from their photo files through
+the Sign page's own path (hand models, landmarks, model), photos without a hand found counting as wrong.
 """
 
 import json
@@ -13,18 +13,21 @@ import pytest
 
 from core import paths
 from core.data import datasets
+from core.data.asl_landmarks import TEST_SOURCES
 from core.data.datasets import DatasetMissing
 from core.labels import TASKS
 from core.learn import catalog
 from core.predictor import Predictor, load_model
-from core.vision import hands
+from core.vision import signs
 
 TARGETS = {
     ("digits", "mnist"): 0.995,
     ("fashion", "fashion_mnist"): 0.930,
-    ("letters", "sign_mnist"): 0.995,
-    ("letters", "asl_photos"): 0.95,
 }
+# The letters model on the asl_webcam people of the registry's test split (two with the face in view), every
+# PHOTO_STRIDE-th photo: 88.4% of all their photos when it was trained (docs/letters.md).
+UNSEEN_PEOPLE_TARGET = 0.85
+PHOTO_STRIDE = 3
 
 
 def shipped(task: str) -> Predictor:
@@ -66,19 +69,20 @@ def test_shipped_model_reaches_its_target_on_the_test_set(task: str, dataset: st
 
 
 @pytest.mark.data
-def test_letters_photo_pipeline_reads_held_out_photos_from_their_files() -> None:
-    """The cached training arrays are the crop's output: read 240 held-out photos straight from their files."""
-    folder = paths.data_dir() / "asl_photos"
+def test_letters_model_reads_people_it_never_saw_from_their_photo_files() -> None:
+    folder = paths.data_dir() / "asl_webcam"
     if not folder.is_dir():
-        pytest.skip(f"needs the asl_photos folder in HANDLAB_DATA_DIR ({paths.data_dir()})")
+        pytest.skip(f"needs the asl_webcam folder in HANDLAB_DATA_DIR ({paths.data_dir()})")
     predictor = shipped("letters")
+    assert predictor.card["dataset"] == "asl_landmarks"  # so TEST_SOURCES are the people it never trained on
     right = total = 0
-    for letter in predictor.labels:
-        for k in (400, 455, 499, 900, 921, 944, 966, 977, 988, 999):  # held-out numbers: (k // 100) % 5 == 4
-            frame = cv2.imread(str(folder / letter / f"{letter}{k}.jpg"), cv2.IMREAD_COLOR)
-            assert frame is not None, f"{letter}{k}.jpg is missing"
-            prediction = predictor.predict(hands.letter_from_frame(frame, size=predictor.image_size))
-            right += prediction.label == letter
-            total += 1
-    print(f"photo → letter: {right}/{total}")
-    assert right / total >= TARGETS[("letters", "asl_photos")] - 0.02  # 240 photos: ±1.4 points of noise
+    for source in TEST_SOURCES:
+        for letter in predictor.labels:
+            for photo in sorted((folder / source / letter).glob("*.jpg"))[::PHOTO_STRIDE]:
+                frame = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+                prediction = signs.read_sign(predictor, frame).prediction
+                right += prediction is not None and prediction.label == letter
+                total += 1
+    print(f"letters of {', '.join(TEST_SOURCES)}: {right}/{total} = {right / total:.1%}")
+    assert total > 200
+    assert right / total >= UNSEEN_PEOPLE_TARGET

@@ -5,11 +5,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
+from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand, hand_landmarks_px
 
 from core.data import datasets, samples
+from core.labels import SIGN_LETTERS
 from core.learn.catalog import TASK_OF_DATASET
 from core.vision import hands
+from core.vision.landmarks import normalize_landmarks
 
 
 def hand_frame(seed: int = 0) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -77,3 +79,50 @@ def test_digit_samples_are_unchanged_by_the_sign_samples():
     samples.save_sign(frame, box, "C")
     assert [s.label for s in samples.list_samples()] == ["3"]
     assert [s.label for s in samples.list_samples(samples.MY_SIGNS)] == ["C"]
+
+
+def test_a_sign_found_by_the_hand_models_keeps_its_landmarks_for_landmark_models(handlab_home: Path):
+    frame, box = hand_frame()
+    landmarks = hand_landmarks_px((320, 330), 70)
+    for index, letter in enumerate("LLLBBBYYYVVV"):
+        handedness = "left" if index % 2 else "right"
+        samples.save_sign(frame, box, letter, landmarks + index, handedness)
+    samples.save_sign(frame, box, "A")  # found by skin colour: no landmarks, so not in the landmark set
+    assert samples.count_sign_landmarks() == 12
+    assert datasets.available("my_sign_landmarks")
+    data = datasets.load_dataset("my_sign_landmarks")
+    assert data.x_train.shape[1:] == (63,)
+    assert len(data.x_train) + len(data.x_test) == 12
+    assert set(data.y_train.tolist()) | set(data.y_test.tolist()) == {SIGN_LETTERS.index(c) for c in "LBYV"}
+    # Translation does not change the normalised landmarks: every saved sign reads back as one of two features.
+    expected = np.stack([normalize_landmarks(landmarks, hand) for hand in ("left", "right")])
+    for row in np.concatenate([data.x_train, data.x_test]):
+        assert np.abs(expected - row).max(axis=1).min() < 1e-3
+    assert TASK_OF_DATASET["my_sign_landmarks"] == "letters"
+
+
+def test_landmarks_no_model_could_read_are_refused_before_anything_is_written(handlab_home: Path):
+    frame, box = hand_frame()
+    with pytest.raises(ValueError, match="not a hand"):
+        samples.save_sign(frame, box, "L", np.zeros((21, 3), np.float32), "right")
+    with pytest.raises(ValueError, match="handedness"):
+        samples.save_sign(frame, box, "L", hand_landmarks_px(), "up")
+    assert samples.list_samples(samples.MY_SIGNS) == []
+
+
+def test_a_damaged_landmarks_file_is_named(handlab_home: Path):
+    frame, box = hand_frame()
+    for _ in range(10):
+        sample = samples.save_sign(frame, box, "L", hand_landmarks_px(), "right")
+    sample.landmarks_path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{sample.landmarks_path.name}.*delete it or save the sign again"):
+        samples.load_sign_landmarks()
+
+
+def test_too_few_signs_with_landmarks_say_how_to_save_more(handlab_home: Path):
+    frame, box = hand_frame()
+    for _ in range(3):
+        samples.save_sign(frame, box, "L", hand_landmarks_px(), "right")
+    assert not datasets.available("my_sign_landmarks")
+    with pytest.raises(datasets.DatasetMissing, match="3 saved with landmarks so far, at least 10"):
+        datasets.load_dataset("my_sign_landmarks")

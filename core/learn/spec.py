@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data import datasets
+from core.data.asl_landmarks import FEATURES as LANDMARK_FEATURES
 from core.learn import recipes
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
@@ -43,7 +44,7 @@ class TrainSpec:
             "validation_split": recipe.validation_split,
             "augment": recipe.augment,
             "patience": recipe.patience,
-            "image_size": recipe.image_size,
+            "image_size": recipe.image_size if recipe.kind == "image" else None,  # landmarks have no size
         }
         filled = {key: value for key, value in defaults.items() if getattr(self, key) is None}
         spec = dataclasses.replace(self, **filled)
@@ -116,6 +117,10 @@ def _check_init_model(spec: TrainSpec) -> None:
         raise ValueError(
             f"The model {path.name} knows {len(labels)} classes, but {info.title} has {info.num_classes}: "
             "start from a model trained on the same kind of data."
+        )
+    if info.kind == "landmarks" and card.get("input_shape") != [LANDMARK_FEATURES]:
+        raise ValueError(
+            f"The model {path.name} reads images, not hand landmarks: start from a model trained on landmarks."
         )
     side = spec.image_size or 28
     if info.kind == "image" and card.get("input_shape", [side, side, 1]) != [side, side, 1]:
