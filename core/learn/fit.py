@@ -90,7 +90,7 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
 
 def _load_data(spec: TrainSpec) -> _Data:
     """Load the spec's dataset as model inputs, keeping a seeded random `limit` of the training samples."""
-    dataset = datasets.load_dataset(spec.dataset, image_size=spec.image_size)
+    dataset = datasets.load_dataset(spec.dataset, image_size=spec.image_size or 28)  # landmarks, tables: no size
     x_train, y_train = as_inputs(dataset.x_train), dataset.y_train
     if spec.limit:
         order = np.random.default_rng(spec.seed).permutation(len(x_train))[: spec.limit]
