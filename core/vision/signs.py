@@ -142,6 +142,7 @@ def annotate(
 
     Without a spelling state (a single photo) the label is the frame's own prediction.
     """
+    frame_bgr = images.to_bgr(frame_bgr)
     out = cv2.flip(frame_bgr, 1) if mirror else frame_bgr.copy()
     x, y, w, h = reading.crop_xywh
     if mirror:
