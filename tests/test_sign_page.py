@@ -11,13 +11,14 @@ from unittest import mock
 import cv2
 import numpy as np
 import pytest
-from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand
-from helpers.models import make_letters_model
+from helpers.hands import SKIN_TONES_BGR, FakeTracker, cluttered_background, draw_hand, hand_landmarks_px
+from helpers.models import make_landmarks_model, make_letters_model
 from helpers.webcam import idle_webcam, playing_webcam
 from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.data import samples
+from core.vision import hand_model_files, signs
 
 SNAPSHOT, UPLOAD = "📸 Snapshot", "📁 Upload a photo"
 
@@ -163,3 +164,45 @@ def test_train_page_offers_my_signs(app_test, tmp_path, monkeypatch, fake_models
     dataset = app.selectbox(key="train_dataset") if "train_dataset" in [s.key for s in app.selectbox] else None
     options = dataset.options if dataset else [o for s in app.selectbox for o in s.options]
     assert any("My signs" in option for option in options)
+
+
+def test_a_landmarks_model_shows_the_landmarks_and_saves_them(app_test, tmp_path, monkeypatch, handlab_home):
+    model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
+    monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(FakeTracker(hand_landmarks_px((320, 330), 70))))
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, model), "hand.png", hand_png())
+    assert not app.exception
+    assert letter(app) == "V"
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert "What the model sees (21 landmarks)" in captions
+    app.button(key="sign_save_save").click().run()
+    (saved,) = samples.list_samples(samples.MY_SIGNS)
+    assert saved.label == "V"
+    assert saved.landmarks_path.is_file()
+
+
+def test_no_hand_in_the_photo_says_so_and_offers_no_saving(app_test, tmp_path, monkeypatch):
+    model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
+    monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(FakeTracker(None)))
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, model), "room.png", hand_png())
+    assert not app.exception
+    assert letter(app) == "no hand"
+    assert "No hand in view" in texts(app)
+    assert "sign_save_save" not in [button.key for button in app.button]
+
+
+def test_without_the_hand_models_the_page_says_skin_colour_stands_in(app_test, tmp_path, monkeypatch, fake_models):
+    monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path / "no-hands")
+    monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(None, "the hand models are missing"))
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+    assert not app.exception
+    assert "skin colour" in texts(app)
+    assert "fetch_hand_models.py" in texts(app)
+    assert letter(app) == "B"
+
+
+def test_a_landmarks_model_without_the_hand_models_says_why(app_test, tmp_path, monkeypatch):
+    monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path / "no-hands")
+    model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
+    app = sign_page(app_test, tmp_path, monkeypatch, model)
+    assert "reads hand landmarks" in app.error[0].value
+    assert not [m for m in app.metric if m.label == "Letter"]
