@@ -45,9 +45,9 @@ class Retry:
 
 
 # Video: on a frame where the first pass found nothing, two more detector runs and at most two landmark runs
-# (benchmarks/sign_frame.py times it). Photos: everything that helped on the 554 photos missed by the first pass
-# (208 of asl_webcam's 4,924 and 346 of asl_photos' 24,000): the wide border finds most (hands that fill the
-# picture), the brightened and the mirrored views add 93 of the 485 found.
+# (benchmarks/sign_frame.py times it). Photos: everything that helped on the 554 photos the first pass missed (208
+# of asl_webcam's 4,924, 346 of asl_photos' 24,000). The retry finds 484 of them (163 and 321); the wide border does
+# most (hands that fill the picture), and the frame alone, without the brightened and mirrored views, gave ~405.
 VIDEO_RETRY = Retry(margins=(0.0, 0.3))
 PHOTO_RETRY = Retry(margins=(0.3, 0.2, 0.0), views=VIEWS, palms=2)
 
