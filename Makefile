@@ -45,7 +45,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(RUN_STAMP)
+bench: $(RUN_STAMP) $(HAND_MODELS)
 	@set -e; for script in benchmarks/*.py; do \
 		[ -e "$$script" ] || { echo "no benchmarks/*.py yet"; break; }; \
 		echo "== $$script"; PYTHONPATH="$(CURDIR)" $(BIN)/python "$$script"; \

@@ -39,3 +39,15 @@ def letters_model(path: Path, side: int = 64) -> Path:
     )
     card = {"labels": list(SIGN_LETTERS), "input_shape": [side, side, 1], "recipe": "benchmark stand-in"}
     return save_model(model, card, path)
+
+
+def landmarks_model(path: Path, widths: tuple[int, ...] = (256, 128)) -> Path:
+    """Save an untrained landmarks MLP (63 numbers in, Dense 256 → 128 → 24 out), the letters-landmarks shape."""
+    import keras
+
+    from core.learn.fit import save_model
+
+    hidden = [keras.layers.Dense(width, activation="relu") for width in widths]
+    model = keras.Sequential([keras.Input(shape=(63,)), *hidden, keras.layers.Dense(len(SIGN_LETTERS), "softmax")])
+    card = {"labels": list(SIGN_LETTERS), "input_shape": [63], "recipe": "benchmark stand-in (landmarks MLP)"}
+    return save_model(model, card, path)

@@ -1,8 +1,9 @@
 """Measure the hand tracker on asl_webcam: how many face-in-view frames get a hand, and the time per frame.
 
 Prints, per source with the face in view, the share of frames in which a hand is found (fresh detection on each
-frame, as on the first frame of a video), from the bare frame and with the video margins (bare, then a border);
-then the median time per 640×480 frame of palm detection + landmarks, and of tracking alone (landmarks only).
+frame, as on the first frame of a video), from the bare frame, with the video margins (bare, then a border), and
+with find's retry after those; then the median time per 640×480 frame of palm detection + landmarks, and of
+tracking alone (landmarks only).
 
     HANDLAB_DATA_DIR=/path/with/asl_webcam python scripts/measure_hand_tracker.py [--timing-runs 300]
 """
@@ -24,17 +25,20 @@ from core.paths import data_dir  # noqa: E402
 from core.vision import hand_tracker  # noqa: E402
 
 
-def detection_counts(tracker: hand_tracker.HandTracker, files: list[Path]) -> tuple[int, int]:
-    """How many frames get a hand from the bare frame alone, and with the tracker's video margins (bare, border)."""
-    bare = video = 0
+def detection_counts(tracker: hand_tracker.HandTracker, files: list[Path]) -> tuple[int, int, int]:
+    """How many frames get a hand from the bare frame alone, with the video margins (bare, border), and with find's
+    retry after those (a fresh find, as on the first frame of a video)."""
+    bare = video = retried = 0
     for path in files:
         frame = cv2.imread(str(path))
-        if tracker.find_in_photo(frame, hand_tracker.VIDEO_MARGINS[:1]) is not None:
+        if tracker.find_in_photo(frame, hand_tracker.VIDEO_MARGINS[:1], retry=None) is not None:
             bare += 1
             video += 1
-        elif tracker.find_in_photo(frame, hand_tracker.VIDEO_MARGINS[1:]) is not None:
+        elif tracker.find_in_photo(frame, hand_tracker.VIDEO_MARGINS[1:], retry=None) is not None:
             video += 1
-    return bare, video
+        tracker.reset()
+        retried += tracker.find(frame) is not None
+    return bare, video, retried
 
 
 def median_ms(run, frames: list, repeats: int) -> str:
@@ -86,19 +90,21 @@ def main() -> None:
 
 def print_detection_rates(tracker: hand_tracker.HandTracker, folder: Path) -> None:
     """The table of detection rates per face-in-view source."""
-    print(f"{'source':16}{'frames':>8}{'bare frame':>18}{'video margins':>18}", flush=True)
-    totals = [0, 0, 0]
+    print(f"{'source':16}{'frames':>8}{'bare frame':>18}{'video margins':>18}{'with retry':>18}", flush=True)
+    totals = [0, 0, 0, 0]
     for source in FACE_IN_VIEW_SOURCES:
         files = sorted((folder / source).glob("*/*.jpg"))
-        bare, video = detection_counts(tracker, files)
-        for index, count in enumerate((len(files), bare, video)):
+        counts = (len(files), *detection_counts(tracker, files))
+        for index, count in enumerate(counts):
             totals[index] += count
-        print(
-            f"{source:16}{len(files):>8}{bare:>10} {bare / len(files):6.1%}{video:>10} {video / len(files):6.1%}",
-            flush=True,
-        )
-    total, bare, video = totals
-    print(f"{'all':16}{total:>8}{bare:>10} {bare / total:6.1%}{video:>10} {video / total:6.1%}", flush=True)
+        print(f"{source:16}{row(counts)}", flush=True)
+    print(f"{'all':16}{row(totals)}", flush=True)
+
+
+def row(counts: tuple[int, ...] | list[int]) -> str:
+    """Frames, then each count with its share of the frames."""
+    total, *found = counts
+    return f"{total:>8}" + "".join(f"{count:>10} {count / total:6.1%}" for count in found)
 
 
 def print_timing(tracker: hand_tracker.HandTracker, folder: Path, runs: int) -> None:

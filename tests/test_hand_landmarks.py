@@ -44,17 +44,18 @@ def landmark_set(sources: list[str], labels: list[int], found: list[bool] | None
     return LandmarkSet(np.array(sources), np.array(labels, np.int64), landmarks, np.array(handedness), np.array(found))
 
 
-def fake_extract(calls: list[int]):
-    """A stand-in for extract_landmarks that finds HAND_PX in every photo and counts its calls."""
+def fake_extract(calls: list[int], finds=lambda path: True):
+    """A stand-in for extract_landmarks that finds HAND_PX in the photos `finds` accepts and counts its calls."""
 
-    def extract(photos, log=None):
+    def extract(photos, workers=2, log=None):
         calls.append(len(photos))
+        found = np.array([finds(p.path) for p in photos], bool)
         return LandmarkSet(
             np.array([p.source for p in photos]),
             np.array([p.label for p in photos], np.int64),
-            np.repeat(HAND_PX[None], len(photos), axis=0),
-            np.array(["right"] * len(photos)),
-            np.ones(len(photos), bool),
+            np.repeat(HAND_PX[None], len(photos), axis=0) * found[:, None, None],
+            np.where(found, "right", ""),
+            found,
         )
 
     return extract
@@ -106,6 +107,37 @@ def test_landmarks_are_extracted_once_then_read_from_the_cache(tmp_path: Path, m
     photo.write_bytes(photo.read_bytes() + b"\0")
     hand_landmarks.load_collections(tmp_path, ("asl_webcam",), tmp_path / "cache")
     assert calls == [8, 8]
+
+
+def test_refresh_reads_only_the_photos_without_a_hand_and_rekeys_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_webcam_folder(tmp_path, ("anna", "bo"))
+    calls: list[int] = []
+    monkeypatch.setattr(hand_landmarks, "extract_landmarks", fake_extract(calls, finds=lambda path: "/bo/" not in path))
+    before = hand_landmarks.load_collections(tmp_path, ("asl_webcam",), tmp_path / "cache")
+    assert before.found.tolist() == [True] * 4 + [False] * 4
+    monkeypatch.setattr(hand_landmarks, "pipeline_digest", lambda: "a retry added")  # the cache is stale now
+    monkeypatch.setattr(hand_landmarks, "extract_landmarks", fake_extract(calls))
+    after = hand_landmarks.refresh_missed(tmp_path, "asl_webcam", tmp_path / "cache")
+    assert calls == [8, 4]  # only bo's four photos were read again
+    assert after.found.all()
+    assert after.handedness.tolist() == ["right"] * 8
+    np.testing.assert_array_equal(after.landmarks_px[:4], before.landmarks_px[:4])
+    again = hand_landmarks.load_collections(tmp_path, ("asl_webcam",), tmp_path / "cache")
+    assert calls == [8, 4]  # the refreshed cache is current
+    np.testing.assert_array_equal(again.landmarks_px, after.landmarks_px)
+
+
+def test_refresh_refuses_a_cache_of_other_photos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_webcam_folder(tmp_path, ("anna",))
+    with pytest.raises(ValueError, match="load_collections extracts them all"):
+        hand_landmarks.refresh_missed(tmp_path, "asl_webcam", tmp_path / "cache")  # no cache at all
+    monkeypatch.setattr(hand_landmarks, "extract_landmarks", fake_extract([]))
+    hand_landmarks.load_collections(tmp_path, ("asl_webcam",), tmp_path / "cache")
+    cv2.imwrite(str(tmp_path / "asl_webcam" / "anna" / "B" / "2.jpg"), np.full((8, 8, 3), 99, np.uint8))
+    with pytest.raises(ValueError, match="not written for these 5 photos"):
+        hand_landmarks.refresh_missed(tmp_path, "asl_webcam", tmp_path / "cache")
 
 
 def test_extraction_without_hand_models_says_how_to_fetch_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

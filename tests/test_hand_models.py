@@ -10,7 +10,17 @@ import numpy as np
 import pytest
 
 from core.vision import hand_model_files, hand_rois, palms
-from core.vision.hand_tracker import VIDEO_MARGINS, HandTracker, landmarks_box, signing_order
+from core.vision.hand_tracker import (
+    PHOTO_MARGINS,
+    PHOTO_RETRY,
+    VIDEO_MARGINS,
+    VIDEO_RETRY,
+    HandTracker,
+    Retry,
+    landmarks_box,
+    signing_order,
+    view_of,
+)
 from core.vision.landmarks import LandmarkReading, normalize_landmarks
 
 # A right hand pointing up in frame pixels: wrist at the bottom, finger bases in a row above it, tips higher still.
@@ -185,7 +195,7 @@ class FakePalmDetector:
     def __init__(self, found: list[palms.Palm]):
         self.found, self.calls = found, 0
 
-    def detect(self, frame_bgr, margin=0.0):
+    def detect(self, frame_bgr, margin=0.0, min_score=palms.MIN_SCORE):
         self.calls += 1
         return self.found
 
@@ -233,7 +243,8 @@ def test_tracker_without_palms_finds_nothing_and_keeps_looking():
     frame = np.zeros((480, 640, 3), np.uint8)
     assert tracker.find(frame) is None
     assert tracker.find(frame) is None
-    assert detector.calls == 2 * len(VIDEO_MARGINS)  # every margin, on every frame
+    tries = len(VIDEO_MARGINS) + len(VIDEO_RETRY.margins) * len(VIDEO_RETRY.views)
+    assert detector.calls == 2 * tries  # every margin, then every retry, on every frame
 
 
 def test_a_palm_without_a_hand_is_passed_over_for_the_next():
@@ -262,6 +273,80 @@ def test_palms_that_hold_no_hand_or_the_same_hand_are_not_other_hands():
     tracker = HandTracker(FakePalmDetector(palm_list), FakeLandmarkModel([0.9, 0.9, 0.1]))
     hand = tracker.find(np.zeros((480, 640, 3), np.uint8))
     assert hand.others == 0
+
+
+class ThresholdPalmDetector:
+    """Answers its palms that reach min_score, only on frames `shows` accepts; logs each call's margin and min_score."""
+
+    def __init__(self, found: list[palms.Palm], shows=lambda frame_bgr: True):
+        self.found, self.shows, self.log = found, shows, []
+
+    def detect(self, frame_bgr, margin=0.0, min_score=palms.MIN_SCORE):
+        self.log.append((margin, min_score))
+        return [palm for palm in self.found if palm.score >= min_score] if self.shows(frame_bgr) else []
+
+
+def test_the_retry_runs_only_where_the_first_pass_finds_no_hand():
+    frame = np.zeros((480, 640, 3), np.uint8)
+    sure = ThresholdPalmDetector([a_palm(320, 60, 0.9)])
+    assert HandTracker(sure, FakeLandmarkModel([0.9])).find_in_photo(frame) is not None
+    assert sure.log == [(PHOTO_MARGINS[0], palms.MIN_SCORE)]  # found at once: no retry
+    faint = ThresholdPalmDetector([a_palm(320, 60, 0.3)])  # a real hand the detector scores under 0.5
+    hand = HandTracker(faint, FakeLandmarkModel([0.9])).find_in_photo(frame)
+    assert hand is not None
+    assert hand.score == pytest.approx(0.3)
+    assert hand.others == 0
+    first_pass = [(margin, palms.MIN_SCORE) for margin in PHOTO_MARGINS]
+    assert faint.log == [*first_pass, (PHOTO_RETRY.margins[0], PHOTO_RETRY.min_score)]
+
+
+def test_the_retry_tries_every_view_and_margin_in_order_then_gives_up():
+    detector = ThresholdPalmDetector([])
+    assert HandTracker(detector, FakeLandmarkModel([])).find_in_photo(np.zeros((480, 640, 3), np.uint8)) is None
+    retries = [(margin, PHOTO_RETRY.min_score) for _ in PHOTO_RETRY.views for margin in PHOTO_RETRY.margins]
+    assert detector.log == [(margin, palms.MIN_SCORE) for margin in PHOTO_MARGINS] + retries
+    assert HandTracker(detector, FakeLandmarkModel([])).find_in_photo(np.zeros((9, 9, 3), np.uint8), retry=None) is None
+
+
+def test_the_retry_wants_a_surer_landmark_model():
+    frame = np.zeros((480, 640, 3), np.uint8)
+    retry = Retry(margins=(0.0,), min_presence=0.8)
+    faint = ThresholdPalmDetector([a_palm(320, 60, 0.3)])
+    assert HandTracker(faint, FakeLandmarkModel([0.7])).find_in_photo(frame, retry=retry) is None  # 0.7 < 0.8
+    assert HandTracker(faint, FakeLandmarkModel([0.85])).find_in_photo(frame, retry=retry) is not None
+
+
+def test_video_retries_on_the_frame_where_no_hand_is_found_then_tracks():
+    frame = np.zeros((480, 640, 3), np.uint8)
+    detector = ThresholdPalmDetector([a_palm(320, 60, 0.3)])
+    tracker = HandTracker(detector, FakeLandmarkModel([0.9, 0.9]))
+    assert tracker.find(frame) is not None
+    assert detector.log == [(m, palms.MIN_SCORE) for m in VIDEO_MARGINS] + [(VIDEO_RETRY.margins[0], 0.1)]
+    assert tracker.find(frame) is not None  # tracked: neither the detector nor the retry runs
+    assert len(detector.log) == len(VIDEO_MARGINS) + 1
+    off = HandTracker(ThresholdPalmDetector([a_palm(320, 60, 0.3)]), FakeLandmarkModel([]), video_retry=None)
+    assert off.find(frame) is None
+
+
+def test_a_hand_found_in_the_mirrored_view_is_moved_back_and_changes_hands():
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[:, :100] = 200  # bright on the left: the mirrored view is bright on the right
+    detector = ThresholdPalmDetector([a_palm(400, 60, 0.9)], shows=lambda image: image[0, -1, 0] > 100)
+    mirrored_only = Retry(margins=(0.0,), views=("frame", "mirrored"))
+    hand = HandTracker(detector, FakeLandmarkModel([0.9])).find_in_photo(frame, retry=mirrored_only)
+    assert hand is not None
+    assert hand.handedness == "left"  # FakeLandmarkModel reads a right hand in the mirrored view
+    assert abs(hand.landmarks_px[:, 0].mean() - (639 - 400)) < 15
+    assert hand.box_xywh == landmarks_box(hand.landmarks_px, frame.shape)
+
+
+def test_views_brighten_a_dim_frame_and_refuse_unknown_names():
+    dim = np.random.default_rng(0).integers(10, 60, (64, 64, 3), dtype=np.uint8)
+    assert view_of(dim, "frame") is dim
+    assert view_of(dim, "brightened").mean() > dim.mean() + 10
+    np.testing.assert_array_equal(view_of(dim, "mirrored"), dim[:, ::-1])
+    with pytest.raises(ValueError, match="view must be one of"):
+        view_of(dim, "upside down")
 
 
 def test_landmarks_box_is_clipped_to_the_frame():

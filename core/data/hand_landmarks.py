@@ -125,6 +125,40 @@ def load_collections(
     return concatenate([found[name] for name in collections])
 
 
+def refresh_missed(
+    data_folder: Path,
+    collection: str,
+    cache_folder: Path,
+    workers: int = WORKERS,
+    log: Callable[[str], None] | None = None,
+) -> LandmarkSet:
+    """Read again only the photos in which a collection's cache has no hand, and key the cache to today's pipeline.
+
+    For a pipeline change that only adds a look where the first pass found no hand (HandTracker's retry): the rows
+    with a hand keep their landmarks, which such a change cannot alter, so the full extraction (43 min for both
+    collections on 2 cores) is not needed. The cache must be one written for the same photos (by any pipeline): the
+    same version, count and bytes, and row by row the same source and letter; ValueError otherwise. Returns the
+    collection's rows, as load_collections will read them from now on.
+    """
+    photos = list_collection(data_folder, collection)
+    cache = cache_folder / f"hand_landmarks_{collection}.npz"
+    old_key, key = npz_cache.read_key(cache), cache_key(photos)
+    old = None if old_key is None else read_cache(cache, old_key)
+    # The key's first two parts are the version with the count, then the bytes. The newest mtime is not compared:
+    # a copied data folder has new ones.
+    same = old is not None and old_key.split(", ")[:2] == key.split(", ")[:2] and len(old) == len(photos)
+    if not same or [(p.source, p.label) for p in photos] != list(zip(old.sources, old.labels, strict=True)):
+        raise ValueError(f"{cache} was not written for these {len(photos)} photos: load_collections extracts them all")
+    missed = np.flatnonzero(~old.found)
+    again = extract_landmarks([photos[i] for i in missed], workers=workers, log=log)
+    rows = {name: getattr(old, name).copy() for name in FIELDS}
+    rows["handedness"] = rows["handedness"].astype("<U5")  # Room for "right" even when no hand was found before.
+    for name in ("landmarks_px", "handedness", "found"):
+        rows[name][missed] = getattr(again, name)
+    npz_cache.write_arrays(cache, key, rows)
+    return LandmarkSet(*(rows[name] for name in FIELDS))
+
+
 def concatenate(parts: list[LandmarkSet]) -> LandmarkSet:
     """One LandmarkSet holding the rows of several, in order."""
     return LandmarkSet(*(np.concatenate([getattr(part, name) for part in parts]) for name in FIELDS))

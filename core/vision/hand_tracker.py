@@ -1,12 +1,14 @@
 """Find the signing hand in BGR frames with MediaPipe's models, tracking it from frame to frame in live video.
 
 A frame with no tracked hand runs the palm detector, then the landmark model on the palms' squares, largest first,
-until one holds a hand. A tracked hand runs only the landmark model, on the square its last landmarks give. The
-hand is lost (and the detector runs again on the next frame) when the landmark model's presence score drops.
+until one holds a hand; when none does, a retry takes a second, wider look (see Retry). A tracked hand runs only
+the landmark model, on the square its last landmarks give. The hand is lost (and the detector runs again on the
+next frame) when the landmark model's presence score drops.
 """
 
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from core.vision.hand_rois import HandRect, crop_hand, crop_to_frame, rect_from_landmarks, rect_from_palm
@@ -21,6 +23,54 @@ from core.vision.palms import Palm, PalmDetector, box_iou
 VIDEO_MARGINS = (0.0, 0.1)
 PHOTO_MARGINS = (0.2, 0.0)
 SAME_HAND_IOU = 0.3  # Two hands whose landmark boxes overlap more than this are one hand.
+VIEWS = ("frame", "brightened", "mirrored")  # What a retry can show the detector: see view_of.
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A second, wider look at a frame in which the first pass found no hand; it never runs when the first finds one.
+
+    The palm detector scores many real hands 0.1-0.5, under MediaPipe's 0.5: large hands cut by the frame's edge,
+    fists, hands turned sideways, dim rooms (asl_webcam 6omega9 and suprajapatoju; hands that fill an asl_photos
+    photo). The landmark model, given their squares, is sure of the hand. So the retry takes palms down to
+    min_score and asks the landmark model for min_presence instead of 0.5, so that a face, a shoulder or a lamp
+    is not taken for a hand. Views, margins and palms are tried in that order; the first hand wins.
+    """
+
+    margins: tuple[float, ...]  # The detector's border for each try (a fraction of its input side; see letterbox).
+    views: tuple[str, ...] = ("frame",)  # Of VIEWS, in order.
+    min_score: float = 0.1  # The palm detector's score threshold (0.5 in the first pass).
+    min_presence: float = 0.8  # The landmark model's presence threshold (0.5 in the first pass).
+    palms: int = 1  # How many palms of each detector run get a landmark run, largest first.
+
+
+# Video: on a frame where the first pass found nothing, two more detector runs and at most two landmark runs
+# (benchmarks/sign_frame.py times it). Photos: everything that helped on the 554 photos the first pass missed (208
+# of asl_webcam's 4,924, 346 of asl_photos' 24,000). The retry finds 484 of them (163 and 321); the wide border does
+# most (hands that fill the picture), and the frame alone, without the brightened and mirrored views, gave ~405.
+VIDEO_RETRY = Retry(margins=(0.0, 0.3))
+PHOTO_RETRY = Retry(margins=(0.3, 0.2, 0.0), views=VIEWS, palms=2)
+
+
+def view_of(frame_bgr: np.ndarray, view: str) -> np.ndarray:
+    """The frame as a retry shows it: as it is, brightened (CLAHE on the L channel of Lab), or mirrored left-right."""
+    if view == "frame":
+        return frame_bgr
+    if view == "mirrored":
+        return cv2.flip(frame_bgr, 1)
+    if view == "brightened":
+        lab = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2LAB)
+        lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
+        return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+    raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+
+
+def unmirrored(hand: "Hand", frame_shape: tuple[int, ...]) -> "Hand":
+    """A hand found in the mirrored frame, moved back into the frame: x flipped, left and right swapped."""
+    landmarks = hand.landmarks_px.copy()
+    landmarks[:, 0] = frame_shape[1] - 1 - landmarks[:, 0]  # cv2.flip maps pixel x to width - 1 - x.
+    handedness = {"left": "right", "right": "left"}[hand.handedness]
+    return replace(hand, landmarks_px=landmarks, box_xywh=landmarks_box(landmarks, frame_shape), handedness=handedness)
 
 
 @dataclass(frozen=True)
@@ -65,26 +115,39 @@ class HandTracker:
         landmark_model: LandmarkModel | None = None,
         min_presence: float = MIN_PRESENCE,
         threads: int = 2,
+        video_retry: Retry | None = VIDEO_RETRY,
     ):
-        """Use the given models, or open the checked files in models/hands/ (HandModelsMissing if they are not)."""
+        """Use the given models, or open the checked files in models/hands/ (HandModelsMissing if they are not).
+
+        video_retry is find's second look on a frame where no hand was found; None turns it off.
+        """
         self.palm_detector = palm_detector or PalmDetector(threads=threads)
         self.landmark_model = landmark_model or LandmarkModel(threads=threads)
         self.min_presence = min_presence
+        self.video_retry = video_retry
         self._tracked: tuple[HandRect, float, int] | None = None  # Next frame's rect, palm score, other hands.
 
     def find(self, frame_bgr: np.ndarray) -> Hand | None:
         """The signing hand in a video frame (BGR, uint8), or None; the next call starts from what this one found."""
         if self._tracked is None:
             hand = self._detect(frame_bgr, VIDEO_MARGINS)
+            if hand is None:
+                hand = self._retry(frame_bgr, self.video_retry)
         else:
             hand = self._read(frame_bgr, *self._tracked)
         # A lost hand is not searched for again in the same frame: the detector runs on the next one.
         self._tracked = None if hand is None else (rect_from_landmarks(hand.landmarks_px), hand.score, hand.others)
         return hand
 
-    def find_in_photo(self, frame_bgr: np.ndarray, margins: tuple[float, ...] = PHOTO_MARGINS) -> Hand | None:
-        """The signing hand in a single picture, detected afresh (no tracking; a tracked hand is kept)."""
-        return self._detect(frame_bgr, margins)
+    def find_in_photo(
+        self, frame_bgr: np.ndarray, margins: tuple[float, ...] = PHOTO_MARGINS, retry: Retry | None = PHOTO_RETRY
+    ) -> Hand | None:
+        """The signing hand in a single picture, detected afresh (no tracking; a tracked hand is kept).
+
+        The retry runs only when the margins found no hand, so a hand they find is the same with or without it.
+        """
+        hand = self._detect(frame_bgr, margins)
+        return self._retry(frame_bgr, retry) if hand is None else hand
 
     def reset(self) -> None:
         """Forget the tracked hand: the next find runs the palm detector."""
@@ -100,6 +163,20 @@ class HandTracker:
                     return replace(hand, others=self._count_hands(frame_bgr, palms[index + 1 :], hand))
         return None
 
+    def _retry(self, frame_bgr: np.ndarray, retry: Retry | None) -> Hand | None:
+        """The second look (see Retry): each view, each margin, the largest palms; None when there is still no hand.
+
+        Other hands are not counted (others=0): at a palm score of 0.1 too many are not hands.
+        """
+        for view in retry.views if retry else ():
+            image = view_of(frame_bgr, view)
+            for margin in retry.margins:
+                palms = self.palm_detector.detect(image, margin=margin, min_score=retry.min_score)
+                for palm in signing_order(palms)[: retry.palms]:
+                    if hand := self._read_palm(image, palm, retry.min_presence):
+                        return unmirrored(hand, frame_bgr.shape) if view == "mirrored" else hand
+        return None
+
     def _count_hands(self, frame_bgr: np.ndarray, palms: list[Palm], hand: Hand) -> int:
         """How many of the palms hold a hand other than the given one (a landmark run each)."""
         count = 0
@@ -109,14 +186,17 @@ class HandTracker:
             count += other is not None and box_iou_xywh(other.box_xywh, hand.box_xywh) < SAME_HAND_IOU
         return count
 
-    def _read_palm(self, frame_bgr: np.ndarray, palm: Palm) -> Hand | None:
+    def _read_palm(self, frame_bgr: np.ndarray, palm: Palm, min_presence: float | None = None) -> Hand | None:
         """The hand in a palm's square, or None."""
-        return self._read(frame_bgr, rect_from_palm(palm.box_xyxy, palm.keypoints_xy), palm.score, 0)
+        rect = rect_from_palm(palm.box_xyxy, palm.keypoints_xy)
+        return self._read(frame_bgr, rect, palm.score, 0, min_presence)
 
-    def _read(self, frame_bgr: np.ndarray, rect: HandRect, score: float, others: int) -> Hand | None:
-        """Run the landmark model on a rect of the frame; None when it sees no hand there."""
+    def _read(
+        self, frame_bgr: np.ndarray, rect: HandRect, score: float, others: int, min_presence: float | None = None
+    ) -> Hand | None:
+        """Run the landmark model on a rect of the frame; None when it sees no hand there (presence under the bar)."""
         reading = self.landmark_model.read(crop_hand(frame_bgr, rect))
-        if reading.presence < self.min_presence:
+        if reading.presence < (self.min_presence if min_presence is None else min_presence):
             return None
         landmarks = crop_to_frame(reading.landmarks_crop, rect)
         box = landmarks_box(landmarks, frame_bgr.shape)
