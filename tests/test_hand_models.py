@@ -15,6 +15,7 @@ from core.vision.hand_tracker import (
     PHOTO_RETRY,
     VIDEO_MARGINS,
     VIDEO_RETRY,
+    VIDEO_RETRY_EVERY,
     HandTracker,
     Retry,
     landmarks_box,
@@ -243,8 +244,9 @@ def test_tracker_without_palms_finds_nothing_and_keeps_looking():
     frame = np.zeros((480, 640, 3), np.uint8)
     assert tracker.find(frame) is None
     assert tracker.find(frame) is None
-    tries = len(VIDEO_MARGINS) + len(VIDEO_RETRY.margins) * len(VIDEO_RETRY.views)
-    assert detector.calls == 2 * tries  # every margin, then every retry, on every frame
+    retry = len(VIDEO_RETRY.margins) * len(VIDEO_RETRY.views)
+    # Every margin on every frame; the retry on the first empty frame (the second waits its turn).
+    assert detector.calls == 2 * len(VIDEO_MARGINS) + retry
 
 
 def test_a_palm_without_a_hand_is_passed_over_for_the_next():
@@ -326,6 +328,21 @@ def test_video_retries_on_the_frame_where_no_hand_is_found_then_tracks():
     assert len(detector.log) == len(VIDEO_MARGINS) + 1
     off = HandTracker(ThresholdPalmDetector([a_palm(320, 60, 0.3)]), FakeLandmarkModel([]), video_retry=None)
     assert off.find(frame) is None
+
+
+def test_video_without_a_hand_retries_on_the_first_empty_frame_then_every_few():
+    detector = ThresholdPalmDetector([])
+    tracker = HandTracker(detector, FakeLandmarkModel([]))
+    retried = []
+    for _ in range(2 * VIDEO_RETRY_EVERY + 1):
+        before = len(detector.log)
+        assert tracker.find(np.zeros((48, 64, 3), np.uint8)) is None
+        retried.append(len(detector.log) - before > len(VIDEO_MARGINS))
+    assert retried == [index % VIDEO_RETRY_EVERY == 0 for index in range(2 * VIDEO_RETRY_EVERY + 1)]
+    tracker.reset()
+    before = len(detector.log)
+    tracker.find(np.zeros((48, 64, 3), np.uint8))
+    assert len(detector.log) - before > len(VIDEO_MARGINS)  # a new stream retries at once
 
 
 def test_a_hand_found_in_the_mirrored_view_is_moved_back_and_changes_hands():

@@ -49,6 +49,9 @@ class Retry:
 # of asl_webcam's 4,924, 346 of asl_photos' 24,000). The retry finds 484 of them (163 and 321); the wide border does
 # most (hands that fill the picture), and the frame alone, without the brightened and mirrored views, gave ~405.
 VIDEO_RETRY = Retry(margins=(0.0, 0.3))
+# While no hand is in view, video retries on the first frame without one and then on every 4th: the retry costs
+# ~100 ms, and paying it on every empty frame would drop the live frame rate by half just when a hand comes in.
+VIDEO_RETRY_EVERY = 4
 PHOTO_RETRY = Retry(margins=(0.3, 0.2, 0.0), views=VIEWS, palms=2)
 
 
@@ -126,17 +129,19 @@ class HandTracker:
         self.min_presence = min_presence
         self.video_retry = video_retry
         self._tracked: tuple[HandRect, float, int] | None = None  # Next frame's rect, palm score, other hands.
+        self._misses = 0  # Frames in a row without a hand (video).
 
     def find(self, frame_bgr: np.ndarray) -> Hand | None:
         """The signing hand in a video frame (BGR, uint8), or None; the next call starts from what this one found."""
         if self._tracked is None:
             hand = self._detect(frame_bgr, VIDEO_MARGINS)
-            if hand is None:
+            if hand is None and self._misses % VIDEO_RETRY_EVERY == 0:
                 hand = self._retry(frame_bgr, self.video_retry)
         else:
             hand = self._read(frame_bgr, *self._tracked)
         # A lost hand is not searched for again in the same frame: the detector runs on the next one.
         self._tracked = None if hand is None else (rect_from_landmarks(hand.landmarks_px), hand.score, hand.others)
+        self._misses = 0 if hand is not None else self._misses + 1
         return hand
 
     def find_in_photo(
@@ -150,8 +155,8 @@ class HandTracker:
         return self._retry(frame_bgr, retry) if hand is None else hand
 
     def reset(self) -> None:
-        """Forget the tracked hand: the next find runs the palm detector."""
-        self._tracked = None
+        """Forget the tracked hand: the next find runs the palm detector (and the retry, if it finds none)."""
+        self._tracked, self._misses = None, 0
 
     def _detect(self, frame_bgr: np.ndarray, margins: tuple[float, ...]) -> Hand | None:
         """Run the palm detector, then the landmark model on each palm in signing order until one holds a hand."""
