@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from core import paths
 from core.learn.runs import Run, RunStore
 from core.ui import run_words
 
@@ -92,3 +93,18 @@ def test_finished_run_has_no_time_left_and_no_silence():
     progress = run_words.progress(RUN, rows, now=RUN.ended_at + 600)
     assert (progress.eta_s, progress.silent_s, progress.fraction) == (None, 0.0, 0.75)
     assert progress.elapsed_s == pytest.approx(65.0)
+
+
+def test_landmarks_not_yet_extracted_warn_of_the_first_runs_wait(tmp_path, monkeypatch):
+    for folder in ("asl_photos", "asl_webcam"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HANDLAB_HOME", str(tmp_path / "home"))
+    ready, note = run_words.dataset_note("asl_landmarks")
+    assert ready
+    assert "30–45 minutes" in note
+    cache = paths.cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    for collection in ("asl_photos", "asl_webcam"):
+        (cache / f"hand_landmarks_{collection}.npz").write_bytes(b"cached")
+    assert run_words.dataset_note("asl_landmarks") == (True, None)

@@ -89,6 +89,11 @@ def list_collection(data_folder: Path, collection: str) -> list[PhotoFile]:
     return [PhotoFile(p.path, ASL_PHOTOS, p.label, p.stat.st_size, p.stat.st_mtime_ns) for p in photos]
 
 
+def cache_path(cache_folder: Path, collection: str) -> Path:
+    """Where a collection's landmarks are cached."""
+    return cache_folder / f"hand_landmarks_{collection}.npz"
+
+
 def pipeline_digest() -> str:
     """A short sha256 of the hand pipeline's source files (which pin the model files' own hashes)."""
     vision = Path(__file__).resolve().parent.parent / "vision"
@@ -111,7 +116,7 @@ def load_collections(
     cached atomically, one file per collection.
     """
     photos = {name: list_collection(data_folder, name) for name in collections}
-    caches = {name: cache_folder / f"hand_landmarks_{name}.npz" for name in collections}
+    caches = {name: cache_path(cache_folder, name) for name in collections}
     keys = {name: cache_key(photos[name]) for name in collections}
     found = {name: read_cache(caches[name], keys[name]) for name in collections}
     stale = [name for name in collections if found[name] is None]
@@ -141,7 +146,7 @@ def refresh_missed(
     collection's rows, as load_collections will read them from now on.
     """
     photos = list_collection(data_folder, collection)
-    cache = cache_folder / f"hand_landmarks_{collection}.npz"
+    cache = cache_path(cache_folder, collection)
     old_key, key = npz_cache.read_key(cache), cache_key(photos)
     old = None if old_key is None else read_cache(cache, old_key)
     # The key's first two parts are the version with the count, then the bytes. The newest mtime is not compared:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core import paths
 from core.data import datasets
+from core.data.hand_landmarks import COLLECTIONS, cache_path
 from core.learn.runs import Run
 
 # A living trainer that has reported nothing for this long is shown as stalled.
@@ -100,6 +101,12 @@ def dataset_note(name: str) -> tuple[bool, str | None]:
     """Whether a run on dataset `name` can start, and what the user should know (which file to put where)."""
     info = datasets.get_info(name)
     if datasets.available(name):
+        if name == "asl_landmarks" and not all(cache_path(paths.cache_dir(), c).is_file() for c in COLLECTIONS):
+            return True, (
+                "The first run on this dataset finds the hand in each of its ~29,000 photos before it trains: "
+                "about 30–45 minutes on 2 cores (or run `python scripts/extract_landmarks.py` beforehand). "
+                "Later runs reuse the landmarks and start at once."
+            )
         return True, None
     if not info.sources:  # Data the user makes in the app (saved samples), not files to put in a folder.
         return False, f"{info.title} is not ready yet: it needs {info.needs}."
