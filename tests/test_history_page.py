@@ -1,14 +1,20 @@
 """The History page with AppTest: the table, comparing runs, one run in detail, downloads and delete."""
 
+import dataclasses
 from collections.abc import Callable
 
+import numpy as np
 import pytest
-from helpers.runs import finished_run
+from helpers.hands import hand_landmarks_px
+from helpers.runs import DIGITS, finished_run
 from streamlit.testing.v1 import AppTest
 
 from core import paths
+from core.data import datasets
+from core.data.loaders import Dataset
 from core.learn.runs import RunStore
 from core.paths import run_dir
+from core.vision.landmarks import normalize_landmarks
 
 
 @pytest.fixture
@@ -65,3 +71,18 @@ def test_delete_removes_the_run_and_its_files(filled, app_test):
     assert [run.id for run in RunStore().list_runs()] == [filled[2], filled[0]]
     assert not run_dir(filled[1]).exists()
     assert run_dir(filled[0]).exists()
+
+
+def test_a_landmarks_runs_mistakes_are_drawn_as_hands(tiny_mnist_dir, app_test, monkeypatch):
+    store = RunStore()
+    run_id = finished_run(store, paths.home_dir(), "hands", 0.001)
+    store.update_run(run_id, spec={"recipe": "letters-landmarks", "dataset": "asl_landmarks", "epochs": 2})
+    features = np.tile(normalize_landmarks(hand_landmarks_px(), "right"), (32, 1))
+    landmarks = Dataset("asl_landmarks", features, np.zeros(32, np.int64), features, np.zeros(32, np.int64), DIGITS)
+    info = dataclasses.replace(datasets.DATASETS["asl_landmarks"], load=lambda size: landmarks)
+    monkeypatch.setitem(datasets.DATASETS, "asl_landmarks", info)
+    app = history(app_test)
+    app.multiselect(key="history_open").set_value([run_id]).run()
+    assert not app.exception
+    assert any("21 landmarks" in caption.value for caption in app.caption)
+    assert len(app.get("image")) == 4  # one drawn hand per mistake

@@ -11,6 +11,7 @@ from core.learn import catalog, jobs, run_analysis
 from core.learn.runs import Run, RunStore
 from core.ui import run_charts, run_words
 from core.ui.markup import plain
+from core.vision import signs
 
 MISTAKES_SHOWN = 24
 OPEN_KEY = "history_open"  # the run picker; cleared when a run is deleted
@@ -120,17 +121,21 @@ def show_mistakes(run: Run) -> None:
     st.markdown(
         f"**Mistakes** ({len(mistakes)} most confident shown)" if mistakes else "**No mistakes** on the test set."
     )
-    if not mistakes or datasets.get_info(run.spec["dataset"]).kind != "image":
+    kind = datasets.get_info(run.spec["dataset"]).kind
+    if not mistakes or kind == "tabular":
         return
     try:
-        images = _test_images(run.spec["dataset"], run.spec.get("image_size") or 28)
+        inputs = _test_images(run.spec["dataset"], run.spec.get("image_size") or 28)
     except (ValueError, FileNotFoundError) as error:
-        st.caption(f"The test images cannot be shown: {error}")
+        st.caption(f"The test inputs cannot be shown: {error}")
         return
+    if kind == "landmarks":
+        st.caption("Each hand as the model read it: its 21 landmarks, normalised.")
     columns = st.columns(8)
     for i, mistake in enumerate(mistakes):
+        shown = inputs[mistake.index]
         columns[i % 8].image(
-            images[mistake.index],
+            signs.landmarks_picture(shown, 84)[:, :, ::-1] if kind == "landmarks" else shown,  # BGR to RGB
             caption=f"{plain(mistake.true_label)} → {plain(mistake.predicted_label)} ({mistake.confidence:.0%})",
             width=84,
         )
