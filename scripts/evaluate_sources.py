@@ -51,7 +51,7 @@ class Fold:
 
 
 def parse_args() -> argparse.Namespace:
-    """The variant to evaluate; every default is the recipe's."""
+    """The variant to evaluate; every default is the recipe's (widths, dropout and noise repeat its model's)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--collections", nargs="+", default=list(hand_landmarks.COLLECTIONS))
     parser.add_argument(
@@ -60,14 +60,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sources", nargs="+", help="evaluate only these held-out sources")
     parser.add_argument("--epochs", type=int, default=RECIPE.epochs)
     parser.add_argument("--batch-size", type=int, default=RECIPE.batch_size)
-    parser.add_argument("--widths", type=int, nargs="+", help="hidden layer widths (default: the recipe's model)")
+    parser.add_argument("--widths", type=int, nargs="+", default=[256, 128], help="hidden layer widths")
     parser.add_argument("--dropout", type=float, default=0.2)
-    parser.add_argument("--noise", type=float, default=0.02, help="training noise in palm sizes (with --widths)")
+    parser.add_argument("--noise", type=float, default=0.02, help="training noise in palm sizes")
     parser.add_argument("--no-mirror", action="store_true", help="train without mirrored copies")
-    parser.add_argument("--rotation", type=float, default=0.0, help="jitter: turn hands up to this many degrees")
-    parser.add_argument("--scale", type=float, default=0.0, help="jitter: stretch x and y by up to this fraction")
-    parser.add_argument("--z-jitter", type=float, default=0.0, help="jitter: scale z by up to this fraction")
-    parser.add_argument("--features", action="store_true", help="append LandmarkFeatures' invariants")
+    jitter = recipes.LANDMARK_JITTER
+    parser.add_argument("--rotation", type=float, default=jitter["rotation_deg"], help="jitter: turn hands (degrees)")
+    parser.add_argument("--scale", type=float, default=jitter["scale"], help="jitter: stretch x and y (fraction)")
+    parser.add_argument("--z-jitter", type=float, default=jitter["z_scale"], help="jitter: scale z (fraction)")
+    parser.add_argument("--no-features", action="store_true", help="without LandmarkFeatures' invariants")
     parser.add_argument("--z-weight", type=float, default=1.0, help="weight of z in the features (0 drops it)")
     parser.add_argument("--smoothing", type=float, default=RECIPE.label_smoothing, help="label smoothing")
     parser.add_argument("--learning-rate", type=float, default=RECIPE.learning_rate)
@@ -94,12 +95,9 @@ def parse_args() -> argparse.Namespace:
 def build_model(args: argparse.Namespace, crop_width: int) -> keras.Model:
     """The recipe's model, or the variant the flags describe (with a second input of `crop_width` when fused)."""
     jitter = dict(rotation_deg=args.rotation, scale=args.scale, z_scale=args.z_jitter)
-    variant = args.widths or any(jitter.values()) or args.features or args.z_weight != 1.0
-    build = RECIPE.build
-    if variant:
-        widths = tuple(args.widths or (256, 128))
-        jitter = jitter if any(jitter.values()) else None
-        build = architectures.landmarks_mlp(widths, args.dropout, args.noise, jitter, args.features, args.z_weight)
+    jitter = jitter if any(jitter.values()) else None
+    features = not args.no_features
+    build = architectures.landmarks_mlp(tuple(args.widths), args.dropout, args.noise, jitter, features, args.z_weight)
     landmarks_model = build((asl_landmarks.FEATURES,), len(SIGN_LETTERS))
     return fused_model(args, landmarks_model, crop_width) if crop_width else landmarks_model
 
@@ -113,7 +111,7 @@ def fused_model(args, landmarks_model: keras.Model, crop_width: int) -> keras.Mo
     for layer in stem:
         features = layer(features)
     hidden = keras.layers.Concatenate()([features, keras.layers.Dropout(args.dropout)(crop_in)])
-    for width in args.widths or (256, 128):
+    for width in args.widths:
         hidden = keras.layers.Dense(width, use_bias=False)(hidden)
         hidden = keras.layers.BatchNormalization(momentum=0.9)(hidden)
         hidden = keras.layers.Dropout(args.dropout)(keras.layers.ReLU()(hidden))

@@ -66,6 +66,7 @@ class Recipe:
 
 
 _OWN = "Handlab's own recipe (see docs/models.md)"
+LANDMARK_JITTER = {"rotation_deg": 15.0, "scale": 0.1, "z_scale": 0.5}  # LandmarkJitter's arguments
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -221,7 +222,12 @@ RECIPES: dict[str, Recipe] = {
             "letters-landmarks",
             "MLP on the hand's 21 normalised landmarks (63 numbers), for signs from any person at any webcam.",
             _OWN,
-            architectures.landmarks_mlp((256, 128), dropout=0.2, noise=0.02),
+            # In training each hand is turned up to 15°, stretched up to 10% and its depth rescaled up to 50%; the
+            # features append the hand's pointing direction, its points in its own frame, thumb and fingertip
+            # distances, joint bends and the palm normal, all computed inside the model from the same 63 numbers.
+            architectures.landmarks_mlp(
+                (256, 128), dropout=0.2, noise=0.02, jitter=LANDMARK_JITTER, features=True, z_weight=1.0
+            ),
             kind="landmarks",
             datasets=("asl_landmarks",),
             optimizer="adamw",
