@@ -64,11 +64,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--noise", type=float, default=0.02, help="training noise in palm sizes")
     parser.add_argument("--no-mirror", action="store_true", help="train without mirrored copies")
-    jitter = recipes.LANDMARK_JITTER
+    jitter = recipes.LANDMARK_JITTER or {"rotation_deg": 0.0, "scale": 0.0, "z_scale": 0.0}
     parser.add_argument("--rotation", type=float, default=jitter["rotation_deg"], help="jitter: turn hands (degrees)")
     parser.add_argument("--scale", type=float, default=jitter["scale"], help="jitter: stretch x and y (fraction)")
     parser.add_argument("--z-jitter", type=float, default=jitter["z_scale"], help="jitter: scale z (fraction)")
-    parser.add_argument("--no-features", action="store_true", help="without LandmarkFeatures' invariants")
+    parser.add_argument(
+        "--features",
+        action=argparse.BooleanOptionalAction,
+        default=recipes.LANDMARK_FEATURES,
+        help="append LandmarkFeatures' invariants",
+    )
     parser.add_argument("--z-weight", type=float, default=1.0, help="weight of z in the features (0 drops it)")
     parser.add_argument("--smoothing", type=float, default=RECIPE.label_smoothing, help="label smoothing")
     parser.add_argument("--learning-rate", type=float, default=RECIPE.learning_rate)
@@ -96,8 +101,9 @@ def build_model(args: argparse.Namespace, crop_width: int) -> keras.Model:
     """The recipe's model, or the variant the flags describe (with a second input of `crop_width` when fused)."""
     jitter = dict(rotation_deg=args.rotation, scale=args.scale, z_scale=args.z_jitter)
     jitter = jitter if any(jitter.values()) else None
-    features = not args.no_features
-    build = architectures.landmarks_mlp(tuple(args.widths), args.dropout, args.noise, jitter, features, args.z_weight)
+    build = architectures.landmarks_mlp(
+        tuple(args.widths), args.dropout, args.noise, jitter, args.features, args.z_weight
+    )
     landmarks_model = build((asl_landmarks.FEATURES,), len(SIGN_LETTERS))
     return fused_model(args, landmarks_model, crop_width) if crop_width else landmarks_model
 
