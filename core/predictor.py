@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.labels import DIGITS
+from core.learn import landmark_layers  # noqa: F401 (registers the landmark layers that saved models may hold)
 
 
 @dataclass(frozen=True)
