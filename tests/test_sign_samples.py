@@ -6,10 +6,15 @@ import cv2
 import numpy as np
 import pytest
 from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand, hand_landmarks_px
+from helpers.models import make_landmarks_model
 
 from core.data import datasets, samples
 from core.labels import SIGN_LETTERS
 from core.learn.catalog import TASK_OF_DATASET
+from core.learn.runs import RunStore
+from core.learn.spec import TrainSpec
+from core.predictor import Predictor
+from core.train import execute_run
 from core.vision import hands
 from core.vision.landmarks import normalize_landmarks
 
@@ -126,3 +131,20 @@ def test_too_few_signs_with_landmarks_say_how_to_save_more(handlab_home: Path):
     assert not datasets.available("my_sign_landmarks")
     with pytest.raises(datasets.DatasetMissing, match="3 saved with landmarks so far, at least 10"):
         datasets.load_dataset("my_sign_landmarks")
+
+
+def test_the_shipped_style_landmarks_model_fine_tunes_on_my_signs(handlab_home: Path, tmp_path: Path):
+    frame, box = hand_frame()
+    for index, letter in enumerate("LLLLBBBBYYYY"):
+        samples.save_sign(frame, box, letter, hand_landmarks_px(palm_px=60 + index), "right")
+    start = make_landmarks_model(tmp_path / "start" / "letters.keras", "B")
+    store = RunStore()
+    spec = TrainSpec("letters-landmarks", "my_sign_landmarks", epochs=1, init_model=str(start)).resolved()
+    run_id = store.create_run(spec.to_dict(), "my hands")
+    assert execute_run(store, run_id) == 0
+    run = store.get_run(run_id)
+    assert run.status == "completed"
+    tuned = Predictor(Path(run.model_path))
+    assert tuned.reads_landmarks
+    assert tuned.card["dataset"] == "my_sign_landmarks"
+    assert "--init-model" in tuned.card["command"]
