@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core import landmark_layers  # noqa: F401 (registers the landmark layers that saved models may hold)
 from core.labels import DIGITS
-from core.learn import landmark_layers  # noqa: F401 (registers the landmark layers that saved models may hold)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.landmark_layers import EXTRA_FEATURES, LandmarkFeatures, LandmarkJitter
 from core.learn import architectures, recipes
-from core.learn.landmark_layers import EXTRA_FEATURES, LandmarkFeatures, LandmarkJitter
 from core.predictor import load_model
 
 RNG = np.random.default_rng(0)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
-from core.learn import landmark_layers
+from core import landmark_layers
 
 # The tutorials' networks.
 
