@@ -153,6 +153,13 @@ def measure_canvas(predictor: Predictor, images28: np.ndarray, labels: np.ndarra
     return counts
 
 
+def measure_mnist_as_is(predictor: Predictor, images28: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The model on MNIST's own 28×28 images of the sample: read right, and read right at least SURE_FROM sure."""
+    probabilities = predictor.predict_batch(images28.astype(np.float32) / 255)
+    right = probabilities.argmax(axis=1) == labels
+    return float(right.mean()), float((right & (probabilities.max(axis=1) >= reading.SURE_FROM)).mean())
+
+
 def share(counter: Counter, *outcomes: str) -> float:
     """The fraction of readings with one of these outcomes."""
     return sum(counter[o] for o in outcomes) / max(sum(counter[o] for o in OUTCOMES), 1)
@@ -176,7 +183,11 @@ def failures(*outcomes: str) -> Callable[[Counter, bool], str]:
     return lambda counter, target: " / ".join(f"{share(counter, o):.0%}" for o in outcomes)
 
 
-def report(counts: dict, effects: dict[str, Counter], canvas: Counter, per_cell: int) -> None:
+def report(
+    counts: dict, effects: dict[str, Counter], canvas: Counter, as_is: tuple[float, float], per_cell: int
+) -> None:
+    print(f"The same digits as MNIST gives them (28×28, straight to the model): {as_is[0]:.1%} right, ", end="")
+    print(f"{as_is[1]:.1%} right and at least {reading.SURE_FROM:.0%} sure, for comparison.")
     for polarity in POLARITIES:
         print(f"\n### Upload path (reading.read_photo), {polarity}: read right ({per_cell} digits a cell)\n")
         print("\n".join(grid_table(counts, "page", polarity, accuracy_cell)))
@@ -232,7 +243,7 @@ def main() -> int:
     effects = measure_effects(predictor, paths, labels)
     canvas = measure_canvas(predictor, images28, labels)
     print(f"model: {model}; {per_cell} MNIST test digits (seed {args.seed}), the same in every cell")
-    report(counts, effects, canvas, per_cell)
+    report(counts, effects, canvas, measure_mnist_as_is(predictor, images28, labels), per_cell)
     minutes = (time.monotonic() - started) / 60
     load = ", ".join(f"{before:.2f} → {after:.2f}" for before, after in zip(load_before, os.getloadavg(), strict=True))
     print(f"\nTook {minutes:.1f} min on {os.cpu_count()} cores; load average (1, 5, 15 min) before → after: {load}")
