@@ -1,0 +1,254 @@
+"""How well uploads of handwritten digits are read at any image size and pen width, dark on light and light on dark.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/digit_robustness.py [--per-cell 200] [--quick]
+
+MNIST test digits are turned back into pen strokes (thinned to their centreline, tests/helpers/strokes.py) and
+redrawn with a round, anti-aliased pen, the digit's height 70% of a square image, at every image size × pen
+width (% of the digit's height). Each image is read as an upload is (`reading.read_photo`: split, normalise,
+predict, the "not sure" rules) and, dark on light, as `python -m core.predict digits` reads it today
+(`digits.digit_from_image`: one digit, no checks). A reading is right only when it is one digit, read with
+confidence, and the right one. Photo effects (grey paper, a lighting gradient, blur, JPEG at quality 60,
+rotation up to ±10°) are rows at one size and width. The Draw page's canvas path (tests/test_draw_accuracy.py's
+drawings) is the last row. Prints Markdown tables, the targets and the cells that miss them, the time taken
+and the load average.
+"""
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from core.data import datasets
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import digits as digit_prep
+from core.vision import reading
+from tests.helpers.drawings import mnist_as_canvas
+from tests.helpers.strokes import mnist_as_pen, mnist_skeleton
+
+SIZES = (28, 64, 128, 256, 512, 1000, 2000)  # px, the square image's side
+WIDTHS = (0.5, 1, 2, 4, 8, 15, 20)  # pen width, % of the digit's height
+TARGET = 0.98  # in every cell with a width of 1–15% and a size of at least 64 px
+CANVAS_TARGET = 0.99
+EFFECT_SIZE, EFFECT_WIDTH = 512, 4  # where the photo effects are measured
+POLARITIES = {"dark on light": True, "light on dark": False}
+OUTCOMES = ("right", "wrong", "not sure", "no digit", "split")  # split: read as several digits
+PAPER_GREY, PEN_GREY = 150, 40  # grey paper and a pencil-grey pen
+SHOWN_MISSES = 20
+
+
+def in_target(size: int, width: float) -> bool:
+    return size >= 64 and 1 <= width <= 15
+
+
+def page_outcome(predictor: Predictor, image_bgr: np.ndarray, label: int) -> str:
+    """How the upload path (read_photo) reads one digit's image."""
+    return outcome(reading.read_photo(predictor, image_bgr), label)
+
+
+def outcome(result: reading.NumberReading | None, label: int) -> str:
+    """One of OUTCOMES for the reading of an image of one digit."""
+    if result is None:
+        return "no digit"
+    if len(result.digits) != 1:
+        return "split"  # several pieces, or so many that it is called scribble
+    digit = result.digits[0]
+    if not digit.sure:
+        return "not sure"
+    return "right" if digit.prediction.label == str(label) else "wrong"
+
+
+def cli_outcome(predictor: Predictor, image_bgr: np.ndarray, label: int) -> str:
+    """How `python -m core.predict digits` reads it today: one digit, whatever the confidence."""
+    digit = digit_prep.digit_from_image(image_bgr)
+    if digit is None:
+        return "no digit"
+    return "right" if predictor.predict(digit).label == str(label) else "wrong"
+
+
+def as_photo(ink01: np.ndarray, dark_on_light: bool, paper: int = 255, pen: int = 0) -> np.ndarray:
+    """Ink (white on black, 0..1) as a BGR image: a pen of grey `pen` on paper of grey `paper`, or inverted."""
+    if not dark_on_light:
+        paper, pen = pen, paper
+    grey = paper + (pen - paper) * ink01
+    return cv2.cvtColor(np.round(grey).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def rotate(ink01: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    side = ink01.shape[0]
+    turn = cv2.getRotationMatrix2D(((side - 1) / 2, (side - 1) / 2), rng.uniform(-10, 10), 1.0)
+    return cv2.warpAffine(ink01, turn, (side, side), flags=cv2.INTER_LINEAR)
+
+
+def lighting(image_bgr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Light falling from full to 40% across the image, in a random direction."""
+    side = image_bgr.shape[0]
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:side, 0:side] / max(side - 1, 1) - 0.5
+    along = (xs * np.cos(angle) + ys * np.sin(angle)) / np.sqrt(0.5) + 0.5  # 0..1 corner to corner
+    light = 1.0 - 0.6 * np.clip(along, 0, 1)
+    return np.round(image_bgr * light[..., None]).astype(np.uint8)
+
+
+def blur(image_bgr: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(image_bgr, (0, 0), 0.01 * image_bgr.shape[0])  # σ = 1% of the side
+
+
+def jpeg(image_bgr: np.ndarray) -> np.ndarray:
+    _, data = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 60])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+EFFECTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
+    "none (white paper, black pen)": lambda ink, rng: as_photo(ink, True),
+    f"grey paper ({PAPER_GREY}) and pen ({PEN_GREY})": lambda ink, rng: as_photo(ink, True, PAPER_GREY, PEN_GREY),
+    "lighting gradient (100% → 40%)": lambda ink, rng: lighting(as_photo(ink, True), rng),
+    "blur (σ = 1% of the side)": lambda ink, rng: blur(as_photo(ink, True)),
+    "JPEG quality 60": lambda ink, rng: jpeg(as_photo(ink, True)),
+    "rotation (uniform ±10°)": lambda ink, rng: as_photo(rotate(ink, rng), True),
+    "all of them": lambda ink, rng: jpeg(blur(lighting(as_photo(rotate(ink, rng), True, PAPER_GREY, PEN_GREY), rng))),
+}
+
+
+def measure_grid(predictor: Predictor, paths: list[np.ndarray], labels: np.ndarray) -> dict:
+    """Outcome counts per (reader, polarity, size, width); the CLI's reader only for dark on light."""
+    counts: dict[tuple, Counter] = {}
+    for size in SIZES:
+        print(f"  {size} px...", file=sys.stderr, flush=True)
+        for width in WIDTHS:
+            for path, label in zip(paths, labels, strict=True):
+                ink = mnist_as_pen(path, size, width / 100)
+                for polarity, dark_on_light in POLARITIES.items():
+                    image_bgr = as_photo(ink, dark_on_light)
+                    page = page_outcome(predictor, image_bgr, label)
+                    counts.setdefault(("page", polarity, size, width), Counter())[page] += 1
+                    if dark_on_light:
+                        cli = cli_outcome(predictor, image_bgr, label)
+                        counts.setdefault(("cli", polarity, size, width), Counter())[cli] += 1
+    return counts
+
+
+def measure_effects(predictor: Predictor, paths: list[np.ndarray], labels: np.ndarray) -> dict[str, Counter]:
+    counts = {name: Counter() for name in EFFECTS}
+    for name, effect in EFFECTS.items():
+        rng = np.random.default_rng(1)
+        for path, label in zip(paths, labels, strict=True):
+            image_bgr = effect(mnist_as_pen(path, EFFECT_SIZE, EFFECT_WIDTH / 100), rng)
+            counts[name][page_outcome(predictor, image_bgr, label)] += 1
+    return counts
+
+
+def measure_canvas(predictor: Predictor, images28: np.ndarray, labels: np.ndarray) -> Counter:
+    """The Draw page's path on tests/test_draw_accuracy.py's drawings of the same digits."""
+    rng, counts = np.random.default_rng(0), Counter()
+    for image28, label in zip(images28, labels, strict=True):
+        result = reading.read_canvas(predictor, mnist_as_canvas(image28, rng))
+        counts[outcome(result, label)] += 1
+        counts["text right"] += result is not None and result.text == str(label)  # what the test counts
+    return counts
+
+
+def measure_mnist_as_is(predictor: Predictor, images28: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The model on MNIST's own 28×28 images of the sample: read right, and read right at least SURE_FROM sure."""
+    probabilities = predictor.predict_batch(images28.astype(np.float32) / 255)
+    right = probabilities.argmax(axis=1) == labels
+    return float(right.mean()), float((right & (probabilities.max(axis=1) >= reading.SURE_FROM)).mean())
+
+
+def share(counter: Counter, *outcomes: str) -> float:
+    """The fraction of readings with one of these outcomes."""
+    return sum(counter[o] for o in outcomes) / max(sum(counter[o] for o in OUTCOMES), 1)
+
+
+def grid_table(counts: dict, reader: str, polarity: str, cell: Callable[[Counter, bool], str]) -> list[str]:
+    lines = ["| size \\ pen | " + " | ".join(f"{w:g}%" for w in WIDTHS) + " |", "|---" * (len(WIDTHS) + 1) + "|"]
+    for size in SIZES:
+        cells = [cell(counts[(reader, polarity, size, w)], in_target(size, w)) for w in WIDTHS]
+        lines.append(f"| {size} px | " + " | ".join(cells) + " |")
+    return lines
+
+
+def accuracy_cell(counter: Counter, target: bool) -> str:
+    accuracy = share(counter, "right")
+    return f"**{accuracy:.1%}**" if target and accuracy < TARGET else f"{accuracy:.1%}"
+
+
+def failures(*outcomes: str) -> Callable[[Counter, bool], str]:
+    """A table cell with the shares of these outcomes, e.g. "1% / 4% / 0% / 0%"."""
+    return lambda counter, target: " / ".join(f"{share(counter, o):.0%}" for o in outcomes)
+
+
+def report(
+    counts: dict, effects: dict[str, Counter], canvas: Counter, as_is: tuple[float, float], per_cell: int
+) -> None:
+    print(f"The same digits as MNIST gives them (28×28, straight to the model): {as_is[0]:.1%} right, ", end="")
+    print(f"{as_is[1]:.1%} right and at least {reading.SURE_FROM:.0%} sure, for comparison.")
+    for polarity in POLARITIES:
+        print(f"\n### Upload path (reading.read_photo), {polarity}: read right ({per_cell} digits a cell)\n")
+        print("\n".join(grid_table(counts, "page", polarity, accuracy_cell)))
+        print(f"\n### Upload path, {polarity}: wrong / not sure / no digit / split into several\n")
+        print("\n".join(grid_table(counts, "page", polarity, failures("wrong", "not sure", "no digit", "split"))))
+    print("\n### CLI today (digits.digit_from_image + predict: one digit, no checks), dark on light: read right\n")
+    print("\n".join(grid_table(counts, "cli", "dark on light", accuracy_cell)))
+    print("\n### CLI today, dark on light: wrong / no digit\n")
+    print("\n".join(grid_table(counts, "cli", "dark on light", failures("wrong", "no digit"))))
+    print(f"\n### Photo effects, dark on light, {EFFECT_SIZE} px, pen {EFFECT_WIDTH}% (upload path)\n")
+    print("| effect | right | wrong | not sure | no digit | split |\n|---|---|---|---|---|---|")
+    for name, counter in effects.items():
+        print(f"| {name} | " + " | ".join(f"{share(counter, o):.1%}" for o in OUTCOMES) + " |")
+    print("\n### Canvas path (reading.read_canvas on tests/test_draw_accuracy.py's drawings of the same digits)\n")
+    others = ", ".join(f"{o} {share(canvas, o):.1%}" for o in OUTCOMES[1:])
+    print(f"read right and sure: {share(canvas, 'right'):.1%} ({others}); the right digit, sure or not, as")
+    print(f"tests/test_draw_accuracy.py counts it: {share(canvas, 'text right'):.1%}")
+    report_targets(counts, canvas)
+
+
+def report_targets(counts: dict, canvas: Counter) -> None:
+    targets = {key: share(c, "right") for key, c in counts.items() if key[0] == "page" and in_target(*key[2:])}
+    misses = sorted((accuracy, key) for key, accuracy in targets.items() if accuracy < TARGET)
+    canvas_met = "met" if share(canvas, "right") >= CANVAS_TARGET else "missed"
+    print(f"\nTargets: ≥ {TARGET:.0%} in every upload cell with a pen of 1–15% and a size ≥ 64 px (bold above);")
+    print(f"≥ {CANVAS_TARGET:.0%} read right and sure on the canvas path: {canvas_met}.")
+    print(f"Upload cells meeting the target: {len(targets) - len(misses)} of {len(targets)}. Misses, worst first:")
+    for accuracy, (_, polarity, size, width) in misses[:SHOWN_MISSES]:
+        print(f"  {accuracy:6.1%}  {polarity}, {size} px, pen {width:g}%")
+    if len(misses) > SHOWN_MISSES:
+        print(f"  ... and {len(misses) - SHOWN_MISSES} more")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-cell", type=int, default=200, help="MNIST test digits per cell (the same ones in all)")
+    parser.add_argument("--quick", action="store_true", help="a tiny run: 10 digits per cell")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    per_cell = 10 if args.quick else args.per_cell
+    model = catalog.shipped_model("digits")
+    if not datasets.available("mnist") or not model.is_file():
+        # Skipped, not failed, so that `make bench` goes on to the other benchmarks on a fresh clone.
+        print(f"skipped: needs mnist.npz in HANDLAB_DATA_DIR and the shipped model {model}.")
+        return 0
+    started, load_before = time.monotonic(), os.getloadavg()
+    predictor = Predictor(model)
+    mnist = datasets.load_dataset("mnist")
+    picks = np.random.default_rng(args.seed).choice(len(mnist.x_test), per_cell, replace=False)
+    images28, labels = mnist.x_test[picks], mnist.y_test[picks]
+    paths = [mnist_skeleton(image) for image in images28]
+    counts = measure_grid(predictor, paths, labels)
+    effects = measure_effects(predictor, paths, labels)
+    canvas = measure_canvas(predictor, images28, labels)
+    print(f"model: {model}; {per_cell} MNIST test digits (seed {args.seed}), the same in every cell")
+    report(counts, effects, canvas, measure_mnist_as_is(predictor, images28, labels), per_cell)
+    minutes = (time.monotonic() - started) / 60
+    load = ", ".join(f"{before:.2f} → {after:.2f}" for before, after in zip(load_before, os.getloadavg(), strict=True))
+    print(f"\nTook {minutes:.1f} min on {os.cpu_count()} cores; load average (1, 5, 15 min) before → after: {load}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

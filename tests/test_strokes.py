@@ -1,0 +1,73 @@
+"""The pen-stroke helper of the digit robustness benchmark: thinning, and redrawing a path at a known pen width."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from helpers.strokes import mnist_as_pen, path_segments, render_pen, skeleton_of
+
+
+def ring_path(side: int, radius: float) -> tuple[np.ndarray, float]:
+    """A 1-pixel circle centred on a side×side image as path segments, and its length in pixels."""
+    mask = np.zeros((side, side), np.uint8)
+    cv2.circle(mask, (side // 2, side // 2), round(radius), 1, 1, cv2.LINE_8)
+    return path_segments(mask.astype(bool)), 2 * math.pi * round(radius)
+
+
+def width_from_distance(ink01: np.ndarray, path: np.ndarray) -> float:
+    """Twice the median distance from the path's pixels to the paper, in the ink thresholded at 0.5."""
+    distance = cv2.distanceTransform((ink01 >= 0.5).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    xs, ys = np.round(path[:, 0]).astype(int).T
+    # The distance is taken from pixel centres, so a band w pixels wide reads about w/2 + 1/2 in its middle.
+    return 2 * float(np.median(distance[ys, xs])) - 1
+
+
+@pytest.mark.parametrize(
+    ("side", "width_px"),
+    [(64, 1.0), (64, 3.0), (1000, 8.0), (1000, 60.0)],
+    ids=["small-1px", "small-3px", "big-8px", "big-60px"],
+)
+def test_a_ring_redrawn_at_width_w_measures_w(side, width_px):
+    path, length = ring_path(side, 0.3 * side)
+
+    ink = render_pen(path, (side, side), width_px)
+
+    by_area = float(ink.sum()) / length  # A ring has no ends: its ink is exactly length × width.
+    assert by_area == pytest.approx(width_px, rel=0.3)
+    if width_px >= 3:  # Thinner pens are grey, not a band a threshold can measure.
+        assert width_from_distance(ink, path) == pytest.approx(width_px, rel=0.3)
+
+
+def test_a_pen_thinner_than_a_pixel_draws_a_faint_line_with_the_right_ink():
+    path, length = ring_path(100, 30)
+
+    ink = render_pen(path, (100, 100), 0.3)
+
+    assert ink.max() < 0.7
+    assert float(ink.sum()) / length == pytest.approx(0.3, rel=0.3)
+
+
+def test_thinning_a_thick_bar_leaves_a_one_pixel_centreline():
+    bar = np.zeros((40, 120), np.uint8)
+    cv2.rectangle(bar, (10, 14), (109, 25), 1, -1)
+
+    skeleton = skeleton_of(bar)
+
+    rows = np.nonzero(skeleton[:, 30:90])[0]
+    assert skeleton[:, 30:90].sum(axis=0).max() == 1
+    assert abs(float(rows.mean()) - 19.5) <= 1
+
+
+@pytest.mark.parametrize(("side", "width_frac"), [(64, 0.04), (1000, 0.15)])
+def test_a_digit_path_fills_70_percent_of_the_image_with_a_pen_in_proportion(side, width_frac):
+    path = np.float32([[[0, 0], [0, 50]], [[0, 50], [30, 50]]])  # an L, 50 px tall in path units
+
+    ink = mnist_as_pen(path, side, width_frac)
+
+    _, _, _, h = cv2.boundingRect((ink >= 0.5).astype(np.uint8))
+    assert h == pytest.approx(0.7 * side, rel=0.05)
+    length_px = 80 * (0.7 * side * (1 - width_frac)) / 50
+    caps = math.pi * (width_frac * 0.7 * side) ** 2 / 4  # the two round ends, half a pen's disc each
+    by_area = (float(ink.sum()) - caps) / length_px
+    assert by_area == pytest.approx(width_frac * 0.7 * side, rel=0.3)
