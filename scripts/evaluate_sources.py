@@ -76,6 +76,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=RECIPE.learning_rate)
     parser.add_argument("--seeds", type=int, default=1, help="average the softmax of this many models")
     parser.add_argument(
+        "--tta-mirror", action="store_true", help="average each test hand's softmax with its mirror image's"
+    )
+    parser.add_argument(
         "--source-weight", type=float, default=0.0, help="weight samples by their source's size to this power (-)"
     )
     parser.add_argument(
@@ -129,10 +132,19 @@ def train_and_test(args, train_inputs, y_train, w_train, test_inputs) -> tuple[n
     """
     started = time.monotonic()
     probabilities = sum(
-        train_one(args, train_inputs, y_train, w_train, seed).predict(test_inputs, 1024, 0)
-        for seed in range(args.seeds)
+        read(train_one(args, train_inputs, y_train, w_train, seed), args, test_inputs) for seed in range(args.seeds)
     )
     return probabilities / args.seeds, time.monotonic() - started
+
+
+def read(model: keras.Model, args, test_inputs) -> np.ndarray:
+    """The model's softmax on the test inputs, averaged with the mirrored hands' when --tta-mirror is set."""
+    probabilities = model.predict(test_inputs, 1024, 0)
+    if not args.tta_mirror or isinstance(test_inputs, tuple):
+        return probabilities
+    mirrored = test_inputs.reshape(len(test_inputs), -1, 3).copy()
+    mirrored[:, :, 0] = -mirrored[:, :, 0]
+    return (probabilities + model.predict(mirrored.reshape(len(test_inputs), -1), 1024, 0)) / 2
 
 
 def train_one(args, train_inputs, y_train, w_train, seed: int) -> keras.Model:
