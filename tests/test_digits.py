@@ -260,3 +260,18 @@ def test_any_array_gives_valid_output_or_value_error(name, array):
 
 def test_module_constants_match_mnist():
     assert (digit_prep.DIGIT_SIZE, digit_prep.DIGIT_BOX, digit_prep.DIGIT_CENTER) == (28, 20, 14)
+
+
+@pytest.mark.parametrize("dark_on_light", [True, False])
+def test_a_thin_pen_on_a_large_page_is_found_as_one_digit_either_way_round(dark_on_light):
+    """Ink under 1% of the pixels: the 1st and 99th percentiles are both paper, so they cannot say which is ink."""
+    page = np.full((1000, 1000), 255, np.uint8)
+    cv2.polylines(page, [np.array([[380, 250], [620, 250], [470, 750]], np.int32)], False, 0, 3, cv2.LINE_AA)  # a 7
+    assert (page < 128).mean() < 0.01
+    image = cv2.cvtColor(page if dark_on_light else 255 - page, cv2.COLOR_GRAY2BGR)
+    (crop,) = digit_prep.digits_from_image(image)
+    x, y, w, h = crop.box_xywh
+    assert 360 <= x <= 400
+    assert 230 <= y <= 270
+    assert 200 <= w <= 280
+    assert 460 <= h <= 540
