@@ -123,12 +123,11 @@ def load_sign_landmarks(
     """x_train, y_train, x_test, y_test ((N, 63) normalised landmarks, label indices) of the signs saved with
     landmarks, split as load_sample_arrays splits (stable under new saves); ValueError names a damaged file."""
     samples = [s for s in list_samples(collection) if s.label in SIGN_LETTERS and s.landmarks_path.exists()]
-    samples.sort(key=lambda sample: (zlib.crc32(sample.path.name.encode()), sample.path.name))
+    samples = _stable_order(samples)
     rows = [_read_landmarks(sample.landmarks_path) for sample in samples]
     x = np.stack(rows) if rows else np.zeros((0, LANDMARKS * 3), np.float32)
     y = np.array([SIGN_LETTERS.index(sample.label) for sample in samples], dtype=np.int64)
-    n_test = max(1, round(test_fraction * len(samples))) if samples else 0
-    return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
+    return _split(x, y, test_fraction)
 
 
 def count_sign_landmarks(collection: str = MY_SIGNS) -> int:
@@ -190,12 +189,21 @@ def load_sample_arrays(
     them (at least one) are the test set, so saving another sample moves at most one.
     """
     size = image_size or side
-    samples = [sample for sample in list_samples(collection) if sample.label in labels]
-    samples.sort(key=lambda sample: (zlib.crc32(sample.path.name.encode()), sample.path.name))
+    samples = _stable_order([sample for sample in list_samples(collection) if sample.label in labels])
     read = [_read_sample(sample.path, side, size) for sample in samples]
     x = np.stack(read) if read else np.zeros((0, size, size), np.uint8)
     y = np.array([labels.index(sample.label) for sample in samples], dtype=np.int64)
-    n_test = max(1, round(test_fraction * len(samples))) if samples else 0
+    return _split(x, y, test_fraction)
+
+
+def _stable_order(samples: list[Sample]) -> list[Sample]:
+    """Samples ordered by a hash of their file name: a new sample lands anywhere, so the split moves at most one."""
+    return sorted(samples, key=lambda sample: (zlib.crc32(sample.path.name.encode()), sample.path.name))
+
+
+def _split(x: np.ndarray, y: np.ndarray, test_fraction: float) -> tuple[np.ndarray, ...]:
+    """x_train, y_train, x_test, y_test: the first ~test_fraction of the rows (at least one) are the test set."""
+    n_test = max(1, round(test_fraction * len(y))) if len(y) else 0
     return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
 
 
