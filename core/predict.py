@@ -11,7 +11,7 @@ from core import images
 from core.labels import TASKS
 from core.learn import catalog
 from core.predictor import Prediction, Predictor
-from core.vision import digits, fashion, hand_model_files, signs
+from core.vision import fashion, hand_model_files, reading, signs
 
 TRAIN_HINTS = {
     "digits": "--recipe digits-cnn",
@@ -20,28 +20,31 @@ TRAIN_HINTS = {
 }
 
 
-def image_input(task: str, image_bgr: np.ndarray, image_size: int) -> np.ndarray:
-    """Turn a digit or fashion photo into the model input with the same preprocessing the pages use."""
-    if task == "digits":
-        digit = digits.digit_from_image(image_bgr)
-        if digit is None:
-            raise ValueError("No digit found in the image.")
-        return digit
-    return fashion.item_from_image(image_bgr, size=image_size)
+def read_number(predictor: Predictor, image_bgr: np.ndarray) -> reading.NumberReading:
+    """Read the handwritten number in a photo as the Draw page does; ValueError when there is none to read."""
+    number = reading.read_photo(predictor, image_bgr)
+    if number is None:
+        raise ValueError("No digit found in the image.")
+    if number.problem:
+        raise ValueError(number.problem)
+    return number
 
 
-def predict_file(predictor: Predictor, task: str, path: Path) -> Prediction:
-    """Read one image file and predict it; ValueError for an unreadable file or an image with nothing to read.
+def predict_file(predictor: Predictor, task: str, path: Path) -> Prediction | reading.NumberReading:
+    """Read one image file: a number for digits, else one prediction; ValueError for a file with nothing to read.
 
-    Letters take the Sign page's path for a photo: the hand models find the hand, then the model reads it.
+    Digits take the Draw page's upload reader (several digits, the same checks); letters take the Sign page's path
+    for a photo: the hand models find the hand, then the model reads it.
     """
     image_bgr = images.read_image(path)
-    if task != "letters":
-        return predictor.predict(image_input(task, image_bgr, predictor.image_size))
-    reading = signs.read_sign(predictor, image_bgr)
-    if reading.prediction is None:
+    if task == "digits":
+        return read_number(predictor, image_bgr)
+    if task == "fashion":
+        return predictor.predict(fashion.item_from_image(image_bgr, size=predictor.image_size))
+    sign = signs.read_sign(predictor, image_bgr)
+    if sign.prediction is None:
         raise ValueError("No hand found in the image: one hand, big in the picture, in good light reads best.")
-    return reading.prediction
+    return sign.prediction
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in args.files:
         try:
-            prediction = predict_file(predictor, args.task, path)
+            result = predict_file(predictor, args.task, path)
         except ValueError as error:
             failed += 1
             line = {"path": str(path), "error": str(error)} if args.json else f"{path}: error: {error}"
         else:
-            line = _result_line(path, prediction, args.top, args.json)
+            line = _result_line(path, result, args.top, args.json)
         print(json.dumps(line) if args.json else line, flush=True)
     return 1 if failed else 0
 
@@ -87,12 +90,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _result_line(path: Path, prediction: Prediction, top: int, as_json: bool) -> dict | str:
-    """A file's prediction as a JSON-ready dict (label, confidence, top labels) or a line of text."""
+def _result_line(path: Path, result: Prediction | reading.NumberReading, top: int, as_json: bool) -> dict | str:
+    """A file's reading as a JSON-ready dict or a line of text.
+
+    One prediction or one digit: label, confidence and the top labels. A number of several digits: `label` is the
+    whole number, `confidence` the chance that every digit is right, and `digits` gives each digit's reading and
+    box (x, y, width, height in the image's pixels). Digits also say whether the reading is sure, and why not.
+    """
+    if isinstance(result, Prediction):
+        if not as_json:
+            return f"{path}: {result.label} ({result.confidence:.1%})"
+        return {"path": str(path), **_prediction_fields(result, top)}
     if not as_json:
-        return f"{path}: {prediction.label} ({prediction.confidence:.1%})"
+        return f"{path}: {result.text} ({result.confidence:.1%}){'' if result.sure else ' ' + result.verdict()}"
+    line = {"path": str(path), "label": result.text, "confidence": round(result.confidence, 4)}
+    if len(result.digits) == 1:
+        line["top"] = _prediction_fields(result.digits[0].prediction, top)["top"]
+        line["box"] = list(result.digits[0].crop.box_xywh)
+    else:
+        line["digits"] = [
+            {**_prediction_fields(digit.prediction, top), "box": list(digit.crop.box_xywh), "sure": digit.sure}
+            for digit in result.digits
+        ]
+    return {**line, "sure": result.sure, "verdict": result.verdict()}
+
+
+def _prediction_fields(prediction: Prediction, top: int) -> dict:
+    """label, confidence and the top labels with their probabilities, rounded for JSON."""
     return {
-        "path": str(path),
         "label": prediction.label,
         "confidence": round(prediction.confidence, 4),
         "top": [[label, round(p, 4)] for label, p in prediction.top(top)],

@@ -6,6 +6,7 @@ import cv2
 import keras
 import numpy as np
 import pytest
+from helpers.drawings import pen_photo
 from helpers.hands import FakeTracker, hand_landmarks_px
 from helpers.models import make_landmarks_model
 
@@ -112,6 +113,37 @@ def test_cli_prints_json_per_file_and_an_error_line_for_bad_files(tmp_path, mode
     assert len(lines[0]["top"]) == 3
     assert lines[1]["path"] == str(bad)
     assert "not an image" in lines[1]["error"]
+
+
+def test_cli_reads_a_thin_pen_number_on_a_large_image_as_the_draw_page_does(tmp_path, capsys):
+    # Issue #16: a paint program's 1050×800 drawing with a 2 px pen. The CLI used to read all the ink as one digit.
+    path = tmp_path / "47.png"
+    cv2.imwrite(str(path), pen_photo("47", (1050, 800), pen_px=2))
+    assert predict.main(["digits", str(path), "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["label"] == "47"
+    assert line["sure"] and line["verdict"] == "Reads 47."
+    assert [digit["label"] for digit in line["digits"]] == ["4", "7"]
+    assert line["confidence"] == pytest.approx(line["digits"][0]["confidence"] * line["digits"][1]["confidence"], abs=1e-3)
+    (x4, y4, w4, h4), (x7, _, _, _) = (digit["box"] for digit in line["digits"])
+    assert x4 + w4 <= x7  # left to right, in the image's own pixels
+    assert 200 < h4 < 420 and 100 < y4 < 400
+    assert all(len(digit["top"]) == 3 and digit["sure"] for digit in line["digits"])
+    assert predict.main(["digits", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: 47 ({line['confidence']:.1%})\n"
+
+
+def test_cli_gives_an_unsure_or_unreadable_number_a_reason(tmp_path, model_path, capsys):
+    blank, scribble = tmp_path / "blank.png", tmp_path / "scribble.png"
+    cv2.imwrite(str(blank), np.full((300, 400, 3), 255, np.uint8))
+    dots = np.full((300, 400, 3), 255, np.uint8)
+    for index in range(16):
+        cv2.circle(dots, (20 + 24 * index, 40 + 13 * (index % 5) * 3), 6, (0, 0, 0), -1)
+    cv2.imwrite(str(scribble), dots)
+    assert predict.main(["digits", str(blank), str(scribble), "--json", "--model", str(model_path)]) == 1
+    blank_line, scribble_line = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert blank_line == {"path": str(blank), "error": "No digit found in the image."}
+    assert "looks like scribble" in scribble_line["error"]
 
 
 def test_cli_without_a_shipped_model_says_how_to_train_one(tmp_path, monkeypatch, capsys):

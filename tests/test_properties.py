@@ -88,12 +88,6 @@ def test_digits_from_canvas_gives_digits_or_value_error(image):
 
 
 @SETTINGS
-@given(any_array())
-def test_digit_from_image_gives_a_digit_none_or_value_error(image):
-    input_or_value_error(digits.digit_from_image, image, none_allowed=True)
-
-
-@SETTINGS
 @given(any_array(), st.sampled_from([16, 28, 64]))
 def test_item_from_image_gives_an_item_or_value_error(image, size):
     input_or_value_error(fashion.item_from_image, image, size=size)

@@ -47,12 +47,6 @@ def digits_from_canvas(image_rgba: np.ndarray | None) -> list[DigitCrop]:
     return [] if image_rgba is None else _split_digits(_canvas_ink(image_rgba), scale=1.0)
 
 
-def digit_from_image(image_bgr: np.ndarray) -> np.ndarray | None:
-    """Read one handwritten digit from a photo or scan (either polarity), or None when there is no ink."""
-    ink01, _ = _photo_ink(image_bgr)
-    return normalize_digit(ink01)
-
-
 def digits_from_image(image_bgr: np.ndarray) -> list[DigitCrop]:
     """Read every handwritten digit in a photo or scan, left to right; boxes are in the photo's pixels."""
     ink01, scale = _photo_ink(image_bgr)

@@ -48,6 +48,17 @@ def pen_canvas(text: str, side: int = 320, pen_px: int = 18) -> np.ndarray:
     return as_canvas_rgba(ink.astype(np.float32) / 255.0)
 
 
+def pen_photo(text: str, size_wh: tuple[int, int] = (1050, 800), pen_px: int = 2) -> np.ndarray:
+    """A number drawn with a thin black pen on a large white image, as a paint program saves it: BGR uint8."""
+    width, height = size_wh
+    side = min(width, height)
+    ink = np.zeros((height, width), np.uint8)
+    for stroke in number_strokes(text):
+        points = (np.array(stroke) * side + ((width - side) / 2, (height - side) / 2)) * 16  # 4 fractional bits.
+        cv2.polylines(ink, [np.round(points).astype(np.int32)], False, 255, pen_px, cv2.LINE_AA, 4)
+    return cv2.cvtColor(255 - ink, cv2.COLOR_GRAY2BGR)
+
+
 CANVAS_SIDE = 280  # px, the side of the rendered canvas images.
 MNIST_STROKE_PX = 2.4  # MNIST's median stroke width in its 28×28 frame.
 
