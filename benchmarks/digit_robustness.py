@@ -5,12 +5,11 @@
 MNIST test digits are turned back into pen strokes (thinned to their centreline, tests/helpers/strokes.py) and
 redrawn with a round, anti-aliased pen, the digit's height 70% of a square image, at every image size × pen
 width (% of the digit's height). Each image is read as an upload is (`reading.read_photo`: split, normalise,
-predict, the "not sure" rules) and, dark on light, as `python -m core.predict digits` reads it today
-(`digits.digit_from_image`: one digit, no checks). A reading is right only when it is one digit, read with
-confidence, and the right one. Photo effects (grey paper, a lighting gradient, blur, JPEG at quality 60,
-rotation up to ±10°) are rows at one size and width. The Draw page's canvas path (tests/test_draw_accuracy.py's
-drawings) is the last row. Prints Markdown tables, the targets and the cells that miss them, the time taken
-and the load average.
+predict, the "not sure" rules), which `python -m core.predict digits` uses too. A reading is right only when it
+is one digit, read with confidence, and the right one. Photo effects (grey paper, a lighting gradient, blur,
+JPEG at quality 60, rotation up to ±10°) are rows at one size and width. The Draw page's canvas path
+(tests/test_draw_accuracy.py's drawings) is the last row. Prints Markdown tables, the targets and the cells that
+miss them, the time taken and the load average.
 """
 
 import argparse
@@ -26,7 +25,6 @@ import numpy as np
 from core.data import datasets
 from core.learn import catalog
 from core.predictor import Predictor
-from core.vision import digits as digit_prep
 from core.vision import reading
 from tests.helpers.drawings import mnist_as_canvas
 from tests.helpers.strokes import mnist_as_pen, mnist_skeleton
@@ -61,14 +59,6 @@ def outcome(result: reading.NumberReading | None, label: int) -> str:
     if not digit.sure:
         return "not sure"
     return "right" if digit.prediction.label == str(label) else "wrong"
-
-
-def cli_outcome(predictor: Predictor, image_bgr: np.ndarray, label: int) -> str:
-    """How `python -m core.predict digits` reads it today: one digit, whatever the confidence."""
-    digit = digit_prep.digit_from_image(image_bgr)
-    if digit is None:
-        return "no digit"
-    return "right" if predictor.predict(digit).label == str(label) else "wrong"
 
 
 def as_photo(ink01: np.ndarray, dark_on_light: bool, paper: int = 255, pen: int = 0) -> np.ndarray:
@@ -116,7 +106,7 @@ EFFECTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
 
 
 def measure_grid(predictor: Predictor, paths: list[np.ndarray], labels: np.ndarray) -> dict:
-    """Outcome counts per (reader, polarity, size, width); the CLI's reader only for dark on light."""
+    """Outcome counts per (reader, polarity, size, width)."""
     counts: dict[tuple, Counter] = {}
     for size in SIZES:
         print(f"  {size} px...", file=sys.stderr, flush=True)
@@ -127,9 +117,6 @@ def measure_grid(predictor: Predictor, paths: list[np.ndarray], labels: np.ndarr
                     image_bgr = as_photo(ink, dark_on_light)
                     page = page_outcome(predictor, image_bgr, label)
                     counts.setdefault(("page", polarity, size, width), Counter())[page] += 1
-                    if dark_on_light:
-                        cli = cli_outcome(predictor, image_bgr, label)
-                        counts.setdefault(("cli", polarity, size, width), Counter())[cli] += 1
     return counts
 
 
@@ -193,10 +180,6 @@ def report(
         print("\n".join(grid_table(counts, "page", polarity, accuracy_cell)))
         print(f"\n### Upload path, {polarity}: wrong / not sure / no digit / split into several\n")
         print("\n".join(grid_table(counts, "page", polarity, failures("wrong", "not sure", "no digit", "split"))))
-    print("\n### CLI today (digits.digit_from_image + predict: one digit, no checks), dark on light: read right\n")
-    print("\n".join(grid_table(counts, "cli", "dark on light", accuracy_cell)))
-    print("\n### CLI today, dark on light: wrong / no digit\n")
-    print("\n".join(grid_table(counts, "cli", "dark on light", failures("wrong", "no digit"))))
     print(f"\n### Photo effects, dark on light, {EFFECT_SIZE} px, pen {EFFECT_WIDTH}% (upload path)\n")
     print("| effect | right | wrong | not sure | no digit | split |\n|---|---|---|---|---|---|")
     for name, counter in effects.items():

@@ -122,12 +122,15 @@ def test_cli_reads_a_thin_pen_number_on_a_large_image_as_the_draw_page_does(tmp_
     assert predict.main(["digits", str(path), "--json"]) == 0
     line = json.loads(capsys.readouterr().out)
     assert line["label"] == "47"
-    assert line["sure"] and line["verdict"] == "Reads 47."
+    assert line["sure"]
+    assert line["verdict"] == "Reads 47."
     assert [digit["label"] for digit in line["digits"]] == ["4", "7"]
-    assert line["confidence"] == pytest.approx(line["digits"][0]["confidence"] * line["digits"][1]["confidence"], abs=1e-3)
+    four, seven = line["digits"]
+    assert line["confidence"] == pytest.approx(four["confidence"] * seven["confidence"], abs=1e-3)
     (x4, y4, w4, h4), (x7, _, _, _) = (digit["box"] for digit in line["digits"])
     assert x4 + w4 <= x7  # left to right, in the image's own pixels
-    assert 200 < h4 < 420 and 100 < y4 < 400
+    assert 200 < h4 < 420
+    assert 100 < y4 < 400
     assert all(len(digit["top"]) == 3 and digit["sure"] for digit in line["digits"])
     assert predict.main(["digits", str(path)]) == 0
     assert capsys.readouterr().out == f"{path}: 47 ({line['confidence']:.1%})\n"
