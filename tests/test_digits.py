@@ -4,16 +4,19 @@ import cv2
 import numpy as np
 import pytest
 from helpers.arrays import ANY_ARRAY, assert_unit_image, center_of_mass
-from helpers.drawings import pen_canvas
+from helpers.drawings import pen_canvas, pen_photo, sheet_on_table
 from hypothesis import HealthCheck, given, settings
 
+from core.predictor import Predictor
 from core.vision import digits as digit_prep
 from core.vision.digits import (
     DigitCrop,
     digits_from_canvas,
     digits_from_image,
+    find_page,
     normalize_digit,
 )
+from core.vision.reading import read_photo
 
 
 def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> list[tuple[float, float]]:
@@ -279,3 +282,42 @@ def test_a_thin_pen_on_a_large_page_is_found_as_one_digit_either_way_round(dark_
     assert 230 <= y <= 270
     assert 200 <= w <= 280
     assert 460 <= h <= 540
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("5", {}),
+        ("47", {"pen_px": 3}),  # a thin pen: each digit one box
+        ("5", {"shift_x": 250}),  # the photo's edge cuts the sheet
+        ("5", {"paper": 190, "table": 120}),  # dim light, little contrast
+        ("2025", {"pen_px": 4}),
+    ],
+)
+def test_a_sheet_on_a_darker_table_is_read_without_its_edge(text, options, digits_model):
+    # Issue #16: the sheet's edge against the table became the ink ("0 or 3?" for a 5).
+    photo = sheet_on_table(text, **options)
+    page = find_page(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    assert page is not None
+    assert 0.25 < page.mean() < 0.45  # the sheet, less its edge
+    result = read_photo(Predictor(digits_model), photo)
+    assert result.text == text
+    assert result.sure
+    for digit in result.digits:
+        x, y, w, h = digit.crop.box_xywh
+        assert page[y : y + h, x : x + w].all()  # every digit lies on the sheet
+        assert h > 0.6 * 0.7 * 0.5 * photo.shape[0]  # a whole digit, not a piece
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [
+        pytest.param(lambda: np.full((600, 800, 3), 230, np.uint8), id="blank paper"),
+        pytest.param(lambda: photo_of(drawing("1", (300, 200, 200, 320), 14, size=(720, 960))), id="shadowed paper"),
+        pytest.param(lambda: cv2.cvtColor(255 - drawing("7", (40, 20, 200, 240), 60), cv2.COLOR_GRAY2BGR), id="thick"),
+        pytest.param(lambda: cv2.cvtColor(drawing("4", (6, 4, 16, 20), 2, (28, 28)), cv2.COLOR_GRAY2BGR), id="mnist"),
+        pytest.param(lambda: pen_photo("10", pen_px=2), id="thin pen"),
+    ],
+)
+def test_paper_that_fills_the_photo_is_no_sheet_on_a_table(photo):
+    assert find_page(cv2.cvtColor(photo(), cv2.COLOR_BGR2GRAY)) is None

@@ -22,6 +22,14 @@ SPECK_SIDE = 0.03  # Components shorter than this fraction of the image's longer
 SPECK_AREA = 0.05  # ...and so are components smaller than this fraction of the largest one's area.
 PHOTO_SIDE = 1000  # Photos are reduced to this longer side (px) before thresholding.
 MIN_CONTRAST = 0.08  # Ink in a photo must differ from the paper by at least this much (0..1).
+PAGE_SIDE = 128  # px: a photo's longer side while the sheet of paper is looked for.
+PAGE_SMOOTH = 0.07  # A median filter this fraction of the side wide wipes pen strokes off the page while looking.
+MIN_PAGE_CONTRAST = 40  # Grey levels between a sheet and the table around it; less is one surface.
+MIN_PAGE_AREA = 0.15  # A sheet covers at least this fraction of the photo...
+MIN_PAGE_SOLIDITY = 0.85  # ...and fills this much of its convex hull (a sheet is a quadrilateral, a table is not).
+MIN_PAGE_EDGE = 0.15  # The sheet's edge is a step: grey changes there by this fraction of the contrast per pixel
+# (a shadow or a lighting gradient changes it by ~0.02 of it per pixel).
+PAGE_MARGIN = 0.02  # The sheet's edge, this fraction of the side, is left out: shadows and curl lie there.
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ def _photo_ink(image_bgr: np.ndarray) -> tuple[np.ndarray, float]:
     grey = cv2.cvtColor(images.to_bgr(image_bgr), cv2.COLOR_BGR2GRAY)
     scale = min(1.0, PHOTO_SIDE / max(grey.shape))
     grey = images.resize_by(grey, scale) if scale < 1.0 else grey
+    page = find_page(grey)
+    if page is not None:  # A sheet on a table: the table becomes blank paper, so its edge is not ink.
+        grey = np.where(page, grey, np.uint8(np.median(grey[page])))
     # The paper is the median; the ink is whichever extreme lies farther from it. Percentiles (the 1st and 99th)
     # would miss a thin pen: ink under 1% of the pixels left both of them on the paper, so dark ink was read as
     # light and the paper's edges around the strokes became the digit (a 0.5% pen at 1,000 px: 18% read right).
@@ -117,6 +128,57 @@ def _photo_ink(image_bgr: np.ndarray) -> tuple[np.ndarray, float]:
     threshold, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     mask = ink > max(threshold, MIN_CONTRAST * 255)
     return mask.astype(np.float32), scale
+
+
+def find_page(grey: np.ndarray) -> np.ndarray | None:
+    """Where a sheet of paper lies in a photo of it on a table (bool mask, edge left out), or None.
+
+    None when one surface fills the photo (a scan, a drawing, a close-up of the paper). A sheet is the surface in
+    the photo's middle, clearly lighter or darker than a surface that frames it along the border, large, and
+    nearly convex; the strokes on it are wiped off by a median filter before looking, so ink is not the table.
+    """
+    factor = min(1.0, PAGE_SIDE / max(grey.shape))
+    small = images.resize_by(grey, factor)
+    smooth = cv2.medianBlur(small, 2 * round(PAGE_SMOOTH * max(small.shape) / 2) + 1)
+    threshold, light = cv2.threshold(smooth, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    light = light.astype(bool)
+    if not light.any() or light.all() or smooth[light].mean() - smooth[~light].mean() < MIN_PAGE_CONTRAST:
+        return None
+    height, width = small.shape
+    middle = light[height // 4 : height - height // 4, width // 4 : width - width // 4]
+    sheet = light if middle.mean() >= 0.5 else ~light  # The sheet is whichever surface fills the middle...
+    border = np.concatenate([sheet[0], sheet[-1], sheet[:, 0], sheet[:, -1]])
+    if border.mean() > 0.6:  # ...and the table must frame it along much of the border.
+        return None
+    if _edge_steepness(smooth, sheet) < MIN_PAGE_EDGE * (smooth[light].mean() - smooth[~light].mean()):
+        return None  # A shadow or uneven light across one sheet, not a sheet's edge.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(sheet.astype(np.uint8), connectivity=4)
+    if count < 2:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    contours, _ = cv2.findContours((labels == largest).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outline)
+    area, hull_area = cv2.contourArea(outline), cv2.contourArea(hull)
+    if hull_area < MIN_PAGE_AREA * small.size or area < MIN_PAGE_SOLIDITY * hull_area:
+        return None
+    mask = np.zeros(small.shape, np.uint8)
+    cv2.fillConvexPoly(mask, hull, 1)
+    mask = cv2.resize(mask, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
+    margin = max(1, round(PAGE_MARGIN * max(grey.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    mask = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)  # The photo's edge too.
+    return mask.astype(bool) if mask.any() else None
+
+
+def _edge_steepness(smooth: np.ndarray, region: np.ndarray) -> float:
+    """The median change of grey per pixel where a region meets the rest, away from the photo's border."""
+    mask = region.astype(np.uint8)
+    edge = (cv2.dilate(mask, None) != cv2.erode(mask, None))[1:-1, 1:-1]
+    if not edge.any():
+        return 0.0
+    dy, dx = np.gradient(smooth.astype(np.float32))
+    return float(np.median(np.hypot(dx, dy)[1:-1, 1:-1][edge]))
 
 
 def _background(grey: np.ndarray) -> np.ndarray:

@@ -59,6 +59,39 @@ def pen_photo(text: str, size_wh: tuple[int, int] = (1050, 800), pen_px: int = 2
     return cv2.cvtColor(255 - ink, cv2.COLOR_GRAY2BGR)
 
 
+def sheet_on_table(
+    text: str,
+    size_wh: tuple[int, int] = (1200, 900),
+    pen_px: int = 6,
+    paper: int = 215,
+    table: int = 70,
+    shift_x: int = 0,
+    seed: int = 0,
+) -> np.ndarray:
+    """A phone photo of a number written on a sheet of paper lying askew on a darker table: BGR uint8.
+
+    The sheet is turned 8°, the table has a wood-like grain, light falls off to 75% across the photo, and the whole
+    is blurred a little. shift_x moves the sheet right (far enough and the photo's edge cuts it).
+    """
+    rng = np.random.default_rng(seed)
+    width, height = size_wh
+    grain = 12 * np.sin(np.linspace(0, 40, width))[None, :]
+    photo = table + grain + rng.normal(0, 6, (height, width))
+    side = 0.7 * height
+    center = (width / 2 + shift_x, height / 2)
+    sheet = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(sheet, cv2.boxPoints((center, (side, side), 8)).astype(np.int32), 1)
+    photo = np.where(sheet > 0, paper + rng.normal(0, 3, photo.shape), photo)
+    ink = np.zeros((height, width), np.uint8)
+    written = 0.8 * side
+    for stroke in number_strokes(text):
+        points = (np.array(stroke) * written + (center[0] - written / 2, center[1] - written / 2)) * 16
+        cv2.polylines(ink, [np.round(points).astype(np.int32)], False, 255, pen_px, cv2.LINE_AA, 4)
+    photo = photo - ink / 255 * (photo - 35)
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.2) * np.linspace(1.0, 0.75, width)[None, :]
+    return cv2.cvtColor(np.clip(photo, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
 CANVAS_SIDE = 280  # px, the side of the rendered canvas images.
 MNIST_STROKE_PX = 2.4  # MNIST's median stroke width in its 28×28 frame.
 
