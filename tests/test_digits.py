@@ -309,6 +309,18 @@ def test_a_sheet_on_a_darker_table_is_read_without_its_edge(text, options, digit
         assert h > 0.6 * 0.7 * 0.5 * photo.shape[0]  # a whole digit, not a piece
 
 
+def thick_ring_digit(rings: tuple[tuple[int, int, int, int], ...], pen_px: int = 27) -> np.ndarray:
+    """A 0 or an 8 of ellipses (centre x, y, half axes) drawn with a thick pen (27 px: 15% of a 0), black on white.
+
+    The 8's small loops close under find_page's median filter: a solid, rounded blob, refused for not being a
+    rectangle.
+    """
+    image = np.full((256, 256), 255, np.uint8)
+    for x, y, half_w, half_h in rings:
+        cv2.ellipse(image, (x, y), (half_w, half_h), 20, 0, 360, 0, pen_px, cv2.LINE_AA)
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+
+
 @pytest.mark.parametrize(
     "photo",
     [
@@ -317,6 +329,8 @@ def test_a_sheet_on_a_darker_table_is_read_without_its_edge(text, options, digit
         pytest.param(lambda: cv2.cvtColor(255 - drawing("7", (40, 20, 200, 240), 60), cv2.COLOR_GRAY2BGR), id="thick"),
         pytest.param(lambda: cv2.cvtColor(drawing("4", (6, 4, 16, 20), 2, (28, 28)), cv2.COLOR_GRAY2BGR), id="mnist"),
         pytest.param(lambda: pen_photo("10", pen_px=2), id="thin pen"),
+        pytest.param(lambda: thick_ring_digit(((128, 128, 55, 80),)), id="thick 0"),
+        pytest.param(lambda: thick_ring_digit(((128, 90, 32, 34), (128, 168, 40, 44)), 33), id="thick 8"),
     ],
 )
 def test_paper_that_fills_the_photo_is_no_sheet_on_a_table(photo):

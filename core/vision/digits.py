@@ -26,7 +26,8 @@ PAGE_SIDE = 128  # px: a photo's longer side while the sheet of paper is looked 
 PAGE_SMOOTH = 0.07  # A median filter this fraction of the side wide wipes pen strokes off the page while looking.
 MIN_PAGE_CONTRAST = 40  # Grey levels between a sheet and the table around it; less is one surface.
 MIN_PAGE_AREA = 0.15  # A sheet covers at least this fraction of the photo...
-MIN_PAGE_SOLIDITY = 0.85  # ...and fills this much of its convex hull (a sheet is a quadrilateral, a table is not).
+MIN_PAGE_SOLIDITY = 0.85  # ...and fills this much of its convex hull (a sheet is a quadrilateral, a table is not)...
+MIN_PAGE_RECTANGULARITY = 0.88  # ...and of its smallest rectangle (sheets: 0.96; thick digits' ink: up to 0.83).
 MIN_PAGE_EDGE = 0.15  # The sheet's edge is a step: grey changes there by this fraction of the contrast per pixel
 # (a shadow or a lighting gradient changes it by ~0.02 of it per pixel).
 PAGE_MARGIN = 0.02  # The sheet's edge, this fraction of the side, is left out: shadows and curl lie there.
@@ -134,8 +135,9 @@ def find_page(grey: np.ndarray) -> np.ndarray | None:
     """Where a sheet of paper lies in a photo of it on a table (bool mask, edge left out), or None.
 
     None when one surface fills the photo (a scan, a drawing, a close-up of the paper). A sheet is the surface in
-    the photo's middle, clearly lighter or darker than a surface that frames it along the border, large, and
-    nearly convex; the strokes on it are wiped off by a median filter before looking, so ink is not the table.
+    the photo's middle, clearly lighter or darker than a surface that frames it along the border, with a step for
+    an edge, large, without holes, and nearly a rectangle (a thick digit's ink is rounder); the strokes on it are
+    wiped off by a median filter before looking, so ink is not taken for the table.
     """
     factor = min(1.0, PAGE_SIDE / max(grey.shape))
     small = images.resize_by(grey, factor)
@@ -162,6 +164,11 @@ def find_page(grey: np.ndarray) -> np.ndarray | None:
     area, hull_area = cv2.contourArea(outline), cv2.contourArea(hull)
     if hull_area < MIN_PAGE_AREA * small.size or area < MIN_PAGE_SOLIDITY * hull_area:
         return None
+    if stats[largest, cv2.CC_STAT_AREA] < MIN_PAGE_SOLIDITY * area:
+        return None  # A ring, like a thick 0: a sheet has no hole of table in it.
+    _, (rect_width, rect_height), _ = cv2.minAreaRect(outline)
+    if area < MIN_PAGE_RECTANGULARITY * rect_width * rect_height:
+        return None  # Rounded, like a thick 8: a sheet's edges are straight.
     mask = np.zeros(small.shape, np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)
     mask = cv2.resize(mask, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_NEAREST)
