@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers.drawings import pen_photo
 from helpers.hands import FakeTracker, hand_landmarks_px
-from helpers.models import make_landmarks_model
+from helpers.models import make_landmarks_model, tiny_digits_model
 
 from core import paths, predict
 from core.learn.fit import save_model
@@ -18,20 +18,9 @@ from core.vision import signs
 DIGITS = [str(d) for d in range(10)]
 
 
-def _tiny_model(input_shape=(28, 28, 1), classes=10) -> keras.Model:
-    keras.utils.set_random_seed(0)
-    return keras.Sequential(
-        [
-            keras.Input(shape=input_shape),
-            keras.layers.Flatten(),
-            keras.layers.Dense(classes, activation="softmax"),
-        ]
-    )
-
-
 @pytest.fixture
 def model_path(tmp_path):
-    return save_model(_tiny_model(), {"labels": DIGITS}, tmp_path / "digits.keras")
+    return save_model(tiny_digits_model(), {"labels": DIGITS}, tmp_path / "digits.keras")
 
 
 def test_predictor_matches_keras_predict(model_path):
@@ -48,7 +37,7 @@ def test_predictor_matches_keras_predict(model_path):
 
 
 def test_card_with_test_time_mirror_averages_each_image_with_its_mirror(tmp_path):
-    model = _tiny_model()
+    model = tiny_digits_model()
     plain = Predictor(save_model(model, {"labels": DIGITS}, tmp_path / "plain.keras"))
     mirror = Predictor(save_model(model, {"labels": DIGITS, "test_time_mirror": True}, tmp_path / "mirror.keras"))
     x = np.random.default_rng(1).random((3, 28, 28, 1), dtype=np.float32)
@@ -87,7 +76,7 @@ def test_model_with_code_in_it_is_refused_in_safe_mode(tmp_path):
 
 
 def test_card_that_does_not_match_the_model_is_refused(tmp_path):
-    path = save_model(_tiny_model(), {"labels": ["a", "b"]}, tmp_path / "m.keras")
+    path = save_model(tiny_digits_model(), {"labels": ["a", "b"]}, tmp_path / "m.keras")
     with pytest.raises(ValueError, match="gives 10 outputs but its card lists 2 labels"):
         Predictor(path)
 
@@ -163,7 +152,7 @@ def test_cli_reads_letter_and_fashion_photos_through_their_own_preprocessing(
 ):
     # Letters go through the Sign page's photo reader; a stand-in tracker finds a hand in any picture.
     monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(FakeTracker(hand_landmarks_px((160, 200), 60))))
-    model_path = save_model(_tiny_model(classes=len(labels)), {"labels": labels}, tmp_path / f"{task}.keras")
+    model_path = save_model(tiny_digits_model(classes=len(labels)), {"labels": labels}, tmp_path / f"{task}.keras")
     photo = np.full((240, 320, 3), (40, 90, 30), np.uint8)  # a green room
     cv2.ellipse(photo, (160, 130), (50, 80), 0, 0, 360, (120, 150, 210), -1)  # a skin-coloured hand
     path = tmp_path / "photo.jpg"

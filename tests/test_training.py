@@ -73,8 +73,20 @@ def test_one_epoch_run_records_metrics_model_and_card(tiny_mnist_dir):
     assert card["test"]["samples"] == 32
     assert card["parameters"] > 400_000
     assert card["test_time_mirror"] is False  # no mirrored training images: readers must not mirror
+    assert 0.05 <= card["temperature"] <= 10  # fitted on the validation split
+    assert 0 <= card["test"]["calibration_error"] <= 1
+    assert 0 <= card["test"]["calibration_error_uncalibrated"] <= 1
     model = keras.saving.load_model(run.model_path, safe_mode=True)
     assert model.output_shape == (None, 10)
+
+
+def test_a_run_without_a_validation_split_is_not_calibrated_on_its_test_set(tiny_mnist_dir):
+    store = RunStore()
+    run_id = store.create_run(TrainSpec(**TINY | {"validation_split": 0.0}).resolved().to_dict(), "tiny")
+    assert execute_run(store, run_id) == 0
+    card = json.loads((run_dir(run_id) / "model.json").read_text())
+    assert card["temperature"] == 1.0
+    assert card["test"]["calibration_error"] == card["test"]["calibration_error_uncalibrated"]
 
 
 def test_logits_recipe_saves_a_model_that_outputs_probabilities(tiny_mnist_dir):

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core import calibration
 from core.data import datasets
 from core.learn import recipes
 from core.learn.callbacks import BestWeights, Reporter, ReportingCallback
@@ -67,7 +68,8 @@ class _Evaluation:
     probabilities: np.ndarray  # (N, classes)
     y_pred: np.ndarray
     confusion: list[list[int]]
-    test: dict  # accuracy, loss, samples
+    test: dict  # accuracy, loss, samples, calibration errors
+    temperature: float  # divides the model's log-probabilities (1.0: not calibrated)
 
 
 def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) -> TrainResult:
@@ -79,9 +81,11 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     # A saved model already ends in a softmax, so fine-tuning a logits recipe trains on probabilities.
     loss = "sparse" if spec.init_model and recipe.loss == "sparse_logits" else recipe.loss
     model = _build_or_load_model(spec, recipe, data, loss)
-    fitted = _fit(model, spec, recipe, data, loss, reporter, verbose)
+    x_fit, y_fit, validation = split_validation(data.x_train, data.y_train, spec, data.x_test, data.y_test)
+    fitted = _fit(model, spec, recipe, (x_fit, y_fit), validation, len(data.class_names), loss, reporter, verbose)
     final = keras.Sequential([model, keras.layers.Softmax()]) if loss == "sparse_logits" else model
-    evaluation = _evaluate(final, data, loss)
+    temperature = _fit_temperature(final, validation, loss) if spec.validation_split else 1.0
+    evaluation = _evaluate(final, data, loss, temperature)
     card = _card(spec, recipe, data, model, loss, fitted, evaluation)
     model_path = save_model(final, card, Path(out_dir) / "model.keras")
     _save_predictions(Path(out_dir) / "test_predictions.npz", data.y_test, evaluation)
@@ -112,18 +116,19 @@ def _fit(
     model: keras.Model,
     spec: TrainSpec,
     recipe: recipes.Recipe,
-    data: _Data,
+    fit_data: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    num_classes: int,
     loss: str,
     reporter: Reporter,
     verbose: int,
 ) -> _Fitted:
     """Compile and fit `model` (wrapped in augmentation when asked), reporting as it goes; returns a _Fitted."""
     trainer = _with_augmentation(model, recipe, spec) if spec.augment and recipe.kind == "image" else model
-    x_fit, y_fit, (x_val, y_val) = split_validation(data.x_train, data.y_train, spec, data.x_test, data.y_test)
+    (x_fit, y_fit), (x_val, y_val) = fit_data, validation
     steps_per_epoch = int(np.ceil(len(x_fit) / spec.batch_size))
     _compile(trainer, spec, recipe, loss, steps_per_epoch * spec.epochs)
     reporting, best = ReportingCallback(reporter, spec.epochs, steps_per_epoch), BestWeights()
-    num_classes = len(data.class_names)
     started = time.monotonic()
     history = trainer.fit(
         batches(x_fit, as_targets(y_fit, loss, num_classes), spec.batch_size, shuffle_seed=spec.seed),
@@ -163,17 +168,29 @@ def _early_stopping(spec: TrainSpec) -> list[keras.callbacks.Callback]:
     return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=spec.patience, restore_best_weights=True)]
 
 
-def _evaluate(final: keras.Model, data: _Data, loss: str) -> _Evaluation:
-    """Predict the test set with the final model: probabilities, predictions, confusion and the test figures."""
-    probabilities = _class_probabilities(final, data.x_test, loss)
+def _fit_temperature(final: keras.Model, validation: tuple[np.ndarray, np.ndarray], loss: str) -> float:
+    """The temperature that calibrates the model's confidence on the validation split (never on the test set)."""
+    x_val, y_val = validation
+    return calibration.fit_temperature(_class_probabilities(final, x_val, loss), y_val)
+
+
+def _evaluate(final: keras.Model, data: _Data, loss: str, temperature: float) -> _Evaluation:
+    """Predict the test set with the final model, calibrated: probabilities, predictions, confusion, test figures.
+
+    The test figures include the expected calibration error before and after the temperature.
+    """
+    raw = _class_probabilities(final, data.x_test, loss)
+    probabilities = calibration.apply_temperature(raw, temperature)
     y_pred = probabilities.argmax(axis=1)
     confusion = confusion_matrix(data.y_test, y_pred, len(data.class_names))
     test = {
         "accuracy": float(np.mean(y_pred == data.y_test)),
-        "loss": _log_loss(probabilities, data.y_test),
+        "loss": calibration.log_loss(probabilities, data.y_test),
         "samples": len(data.y_test),
+        "calibration_error": round(calibration.expected_calibration_error(probabilities, data.y_test), 4),
+        "calibration_error_uncalibrated": round(calibration.expected_calibration_error(raw, data.y_test), 4),
     }
-    return _Evaluation(probabilities, y_pred, confusion, test)
+    return _Evaluation(probabilities, y_pred, confusion, test, temperature)
 
 
 def _card(
@@ -198,6 +215,9 @@ def _card(
         "output": "sigmoid probability of the second label" if loss == "binary" else "class probabilities",
         # Trained on mirrored images too, so readers may average an image's and its mirror's probabilities.
         "test_time_mirror": bool(spec.augment and recipe.kind == "image" and recipe.augmentation.flip),
+        # Readers divide the log-probabilities by this (fitted on the validation split) so that confidence means
+        # what it says; 1.0 when the run validated on the test set and nothing else was held back to fit it on.
+        "temperature": round(evaluation.temperature, 4),
         "test": evaluation.test,
         "parameters": int(model.count_params()),
         **fitted.card_fields(),
@@ -292,8 +312,3 @@ def _class_probabilities(model: keras.Model, x: np.ndarray, loss: str) -> np.nda
     if loss == "binary":
         return np.concatenate([1 - probabilities, probabilities], axis=1)
     return probabilities
-
-
-def _log_loss(probabilities: np.ndarray, y: np.ndarray) -> float:
-    picked = probabilities[np.arange(len(y)), y]
-    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))

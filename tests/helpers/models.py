@@ -1,4 +1,4 @@
-"""Tiny stand-in letters models for tests: the real model's input and labels, fixed answers, no training."""
+"""Tiny stand-in models for tests: letters models with the real input and labels and fixed answers; a digits net."""
 
 from pathlib import Path
 
@@ -56,3 +56,13 @@ def make_landmarks_model(path: Path, favourite: str = "B") -> Path:
     model.layers[-1].bias.assign(bias)
     card = {"labels": list(SIGN_LETTERS), "input_shape": [LANDMARK_FEATURES], "dataset": "asl_landmarks"}
     return save_model(model, card, path)
+
+
+def tiny_digits_model(input_shape: tuple[int, ...] = (28, 28, 1), classes: int = 10) -> "keras.Model":  # noqa: F821
+    """An untrained, seeded Flatten → Dense softmax model: fast to build, save and load."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [keras.Input(shape=input_shape), keras.layers.Flatten(), keras.layers.Dense(classes, activation="softmax")]
+    )
