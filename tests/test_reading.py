@@ -97,6 +97,31 @@ def test_scribble_of_many_pieces_is_not_read_as_a_number():
     assert not result.sure
 
 
+@pytest.mark.parametrize("lines", [4, 5])
+def test_parallel_lines_are_not_sure_even_when_the_model_is(lines):
+    # Issue #17: four flat lines, one above the other, read as a sure "3" (94% once calibrated).
+    ink = np.zeros((280, 280), np.uint8)
+    for k in range(lines):
+        cv2.line(ink, (60, 50 + k * 180 // lines), (220, 50 + k * 180 // lines), 255, 14)
+    result = read_canvas(FakePredictor({"3": 0.99}), as_canvas_rgba(ink.astype(np.float32) / 255))
+    assert len(result.digits) == 1
+    assert result.digits[0].crop.strokes == lines
+    assert not result.sure
+    assert result.verdict() == (
+        f"That is {lines} separate strokes, not one digit: draw each digit in one or two strokes."
+    )
+
+
+def test_a_digit_of_two_or_three_strokes_is_read():
+    ink = np.zeros((280, 280), np.uint8)
+    cv2.line(ink, (150, 40), (60, 170), 255, 14)  # a 4 in three strokes: the slant, the bar, the stem
+    cv2.line(ink, (60, 190), (220, 190), 255, 14)
+    cv2.line(ink, (180, 110), (180, 250), 255, 14)
+    result = read_canvas(FakePredictor({"4": 0.99}), as_canvas_rgba(ink.astype(np.float32) / 255))
+    assert result.digits[0].crop.strokes <= 3
+    assert result.sure
+
+
 def test_canvas_is_split_predicted_and_kept_for_saving():
     predictor = FakePredictor({"4": 0.99}, {"2": 0.99})
     result = read_canvas(predictor, pen_canvas("42"))

@@ -39,6 +39,7 @@ class DigitCrop:
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black, MNIST-normalised.
     box_xywh: tuple[int, int, int, int]  # Where its ink lies in the input image, in input pixels.
+    strokes: int = 1  # Separate pieces of ink it is made of, not counting dots (under DOT_AREA of the largest).
 
 
 def normalize_digit(ink: np.ndarray) -> np.ndarray | None:
@@ -298,5 +299,6 @@ def _split_digits(ink01: np.ndarray, scale: float) -> list[DigitCrop]:
         image = _normalize_ink(piece)
         if image is not None:
             box = tuple(round(v / scale) for v in (x, y, w, h))
-            crops.append(DigitCrop(image, box))
+            areas = stats[members, cv2.CC_STAT_AREA]
+            crops.append(DigitCrop(image, box, int(np.sum(areas >= digit_groups.DOT_AREA * areas.max()))))
     return crops
