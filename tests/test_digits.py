@@ -16,7 +16,7 @@ from core.vision.digits import (
     find_page,
     normalize_digit,
 )
-from core.vision.reading import read_photo
+from core.vision.reading import read_photo, stroke_width_px
 
 
 def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> list[tuple[float, float]]:
@@ -335,3 +335,36 @@ def thick_ring_digit(rings: tuple[tuple[int, int, int, int], ...], pen_px: int =
 )
 def test_paper_that_fills_the_photo_is_no_sheet_on_a_table(photo):
     assert find_page(cv2.cvtColor(photo(), cv2.COLOR_BGR2GRAY)) is None
+
+
+@pytest.mark.parametrize("width", [6, 12, 30])
+@pytest.mark.parametrize("scale", [1, 3])
+def test_stroke_width_of_a_line_is_its_pen_width_at_any_scale(width, scale):
+    mask = np.zeros((600 * scale, 600 * scale), np.uint8)
+    cv2.line(mask, (50 * scale, 300 * scale), (550 * scale, 260 * scale), 255, width * scale)
+    assert digit_prep.stroke_width(mask) == pytest.approx(width * scale, rel=0.15)
+    assert digit_prep.stroke_width(np.zeros((5, 5), np.uint8)) == 0.0
+
+
+@pytest.mark.parametrize("digit", ["1", "2", "4", "7"])
+def test_any_pen_from_a_hairline_to_a_brush_comes_out_with_mnists_stroke(digit):
+    # Pens of 1 to 100 px on a 700 px digit: 0.14% to 14% of its height. MNIST's median stroke is 2.4 px.
+    for pen in (1, 2, 4, 10, 30, 60, 100):
+        ink = draw_digit(np.zeros((1000, 1000), np.uint8), digit, (300, 150, 400, 700), pen)
+        assert 1.9 <= stroke_width_px(normalize_digit(ink)) <= 3.0, pen
+
+
+def test_a_photo_keeps_how_its_pen_was_evened_to_show():
+    thin, thick = (only_crop(pen_photo("7", (1000, 1000), pen_px=pen)) for pen in (2, 130))  # 0.4% and 26%
+    assert thin.pen.found_ratio < 0.03 < digit_prep.STROKE_RATIO / 2
+    assert thick.pen.found_ratio > 1.1 * thick.pen.evened_ratio  # thinned
+    for crop in (thin, thick):
+        assert crop.pen.evened_ratio == pytest.approx(digit_prep.STROKE_RATIO, rel=0.3)
+        assert max(crop.pen.found.shape) == digit_prep.WORK_BOX
+        assert set(np.unique(crop.pen.evened)) <= {0.0, 1.0}
+
+
+def only_crop(image_bgr: np.ndarray) -> DigitCrop:
+    crops = digits_from_image(image_bgr)
+    assert len(crops) == 1
+    return crops[0]

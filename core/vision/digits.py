@@ -33,13 +33,24 @@ MIN_PAGE_EDGE = 0.15  # The sheet's edge is a step: grey changes there by this f
 PAGE_MARGIN = 0.02  # The sheet's edge, this fraction of the side, is left out: shadows and curl lie there.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class PenSteps:
+    """How a digit's pen was evened: its ink before and after, at the working size (longer side WORK_BOX px)."""
+
+    found: np.ndarray  # (h, w) float32 0/1: the ink as found, scaled to the working size
+    evened: np.ndarray  # the same after thickening or thinning its strokes to MNIST's proportion
+    found_ratio: float  # stroke width over the ink's longer side, as found (MNIST's: STROKE_RATIO)
+    evened_ratio: float  # the same after evening
+
+
+@dataclass(frozen=True, eq=False)
 class DigitCrop:
     """One digit found in a drawing or photo."""
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black, MNIST-normalised.
     box_xywh: tuple[int, int, int, int]  # Where its ink lies in the input image, in input pixels.
     strokes: int = 1  # Separate pieces of ink it is made of, not counting dots (under DOT_AREA of the largest).
+    pen: PenSteps | None = None  # How its stroke width was evened, to show; None where not kept.
 
 
 def normalize_digit(ink: np.ndarray) -> np.ndarray | None:
@@ -49,7 +60,8 @@ def normalize_digit(ink: np.ndarray) -> np.ndarray | None:
     """
     ink01 = _as_grey01(ink, "ink")
     mask = _clean_mask(ink01)
-    return _normalize_ink(ink01 * mask) if mask.any() else None
+    normalised = _normalize_ink(ink01 * mask) if mask.any() else None
+    return None if normalised is None else normalised[0]
 
 
 def digits_from_canvas(image_rgba: np.ndarray | None) -> list[DigitCrop]:
@@ -227,13 +239,30 @@ def _ink_components(ink01: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return relabel[labels], stats[1:][keep]
 
 
-def _normalize_ink(ink01: np.ndarray) -> np.ndarray | None:
-    """Crop, normalise stroke width, scale the longer side to 20 px and centre by mass in 28×28."""
-    work = _normalize_stroke(_to_work_box(_crop_to_ink(ink01)))
+def _normalize_ink(ink01: np.ndarray) -> tuple[np.ndarray, PenSteps] | None:
+    """Crop, even the stroke width, scale the longer side to 20 px and centre by mass in 28×28; and the pen steps."""
+    found = _to_work_box(_crop_to_ink(ink01))
+    work = _normalize_stroke(found)
     if not work.any():
         return None
     box = _crop_to_ink(work)
-    return _center_by_mass(images.resize_by(box, DIGIT_BOX / max(box.shape)))
+    steps = PenSteps(found, box, _stroke_ratio(found), _stroke_ratio(box))
+    return _center_by_mass(images.resize_by(box, DIGIT_BOX / max(box.shape))), steps
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The mean stroke width in pixels of a binary ink mask (0 when there is no ink)."""
+    # A stroke of length L and width w has an area of about L·w and an outline of about 2L.
+    mask = (np.asarray(mask) > 0).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(contour, True) for contour in contours)
+    return 2 * float(mask.sum()) / perimeter if perimeter else 0.0
+
+
+def _stroke_ratio(work: np.ndarray) -> float:
+    """Stroke width over the ink's longer side."""
+    x, y, w, h = cv2.boundingRect((work > 0).astype(np.uint8))
+    return stroke_width(work) / max(w, h, 1)
 
 
 def _crop_to_ink(image: np.ndarray) -> np.ndarray:
@@ -254,12 +283,9 @@ def _to_work_box(ink01: np.ndarray) -> np.ndarray:
 def _normalize_stroke(work: np.ndarray) -> np.ndarray:
     """Dilate or erode a binary ink image so its stroke width over its box matches MNIST's."""
     mask = work.astype(np.uint8)
-    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(contour, True) for contour in contours)
-    if perimeter == 0:
+    if not mask.any():
         return work
-    # A stroke of length L and width w has area ≈ L·w and perimeter ≈ 2L.
-    width = max(1.0, 2 * float(mask.sum()) / perimeter)
+    width = max(1.0, stroke_width(mask))
     # Dilating by d grows the box by about d too; solve target / (box + target - width) = STROKE_RATIO.
     target = STROKE_RATIO * (max(mask.shape) - width) / (1 - STROKE_RATIO)
     radius = round(abs(target - width) / 2)
@@ -296,9 +322,10 @@ def _split_digits(ink01: np.ndarray, scale: float) -> list[DigitCrop]:
     for members in digit_groups.group_components(stats) if len(stats) else []:
         x, y, w, h = digit_groups.union_box(stats[members])
         piece = ink01[y : y + h, x : x + w] * np.isin(labels[y : y + h, x : x + w], np.add(members, 1))
-        image = _normalize_ink(piece)
-        if image is not None:
+        normalised = _normalize_ink(piece)
+        if normalised is not None:
             box = tuple(round(v / scale) for v in (x, y, w, h))
             areas = stats[members, cv2.CC_STAT_AREA]
-            crops.append(DigitCrop(image, box, int(np.sum(areas >= digit_groups.DOT_AREA * areas.max()))))
+            strokes = int(np.sum(areas >= digit_groups.DOT_AREA * areas.max()))
+            crops.append(DigitCrop(normalised[0], box, strokes, normalised[1]))
     return crops

@@ -109,11 +109,7 @@ def judge_crop(crop: DigitCrop, image_shape: tuple[int, ...], canvas: bool) -> s
 
 def stroke_width_px(image01: np.ndarray) -> float:
     """The mean stroke width in pixels of the ink above 0.5."""
-    # A stroke of length L and width w has an area of about L·w and a perimeter of about 2L.
-    mask = (image01 > 0.5).astype(np.uint8)
-    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(contour, True) for contour in contours)
-    return 2 * float(mask.sum()) / perimeter if perimeter else 0.0
+    return digit_prep.stroke_width(image01 > 0.5)
 
 
 def read_canvas(predictor: Predictor, image_rgba: np.ndarray | None) -> NumberReading | None:
