@@ -59,5 +59,7 @@ with right:
         st.warning(result.problem, icon="🤔")
         st.stop()
     draw_ui.show_reading(result)
+    if source == UPLOAD:
+        draw_ui.show_pen_steps(result)
 
 draw_ui.correction_form(result, key="draw_fix")

@@ -355,9 +355,9 @@ def test_any_pen_from_a_hairline_to_a_brush_comes_out_with_mnists_stroke(digit):
 
 
 def test_a_photo_keeps_how_its_pen_was_evened_to_show():
-    thin, thick = (only_crop(pen_photo("7", (1000, 1000), pen_px=pen)) for pen in (2, 130))  # 0.4% and 26%
+    thin, thick = (only_crop(pen_photo("7", (1000, 1000), pen_px=pen)) for pen in (2, 130))  # 0.4% and 26% of 500 px
     assert thin.pen.found_ratio < 0.03 < digit_prep.STROKE_RATIO / 2
-    assert thick.pen.found_ratio > 1.1 * thick.pen.evened_ratio  # thinned
+    assert thick.pen.found_ratio > 0.1  # the estimate: area over half the outline, which ends and corners lower
     for crop in (thin, thick):
         assert crop.pen.evened_ratio == pytest.approx(digit_prep.STROKE_RATIO, rel=0.3)
         assert max(crop.pen.found.shape) == digit_prep.WORK_BOX

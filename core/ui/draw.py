@@ -7,10 +7,12 @@ from streamlit_drawable_canvas import st_canvas
 from core.data import samples
 from core.ui import charts
 from core.ui.common import enlarged, percent
+from core.vision.digits import STROKE_RATIO
 from core.vision.reading import SURE_FROM, NumberReading
 
 CANVAS_SIDE = 320  # px; square, and roomy enough for a four-digit number.
 NOT_SURE_BELOW = SURE_FROM  # The "not sure" threshold on the top probability (see core.vision.reading).
+PEN_STEPS_SHOWN = 4  # digits whose pen steps an upload shows, left to right
 
 
 def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
@@ -68,6 +70,36 @@ def show_digit_crops(reading: NumberReading) -> None:
     for column, digit in zip(columns, reading.digits, strict=False):
         caption = f"{digit.prediction.label} · {percent(digit.prediction.confidence)}" + ("" if digit.sure else " 🤔")
         column.image(enlarged(digit.crop.image, 3), caption=caption)
+
+
+def show_pen_steps(reading: NumberReading) -> None:
+    """For a photo: each digit's ink as found, with its pen evened to MNIST's stroke, and the 28×28 it becomes."""
+    st.markdown("**How the pen was evened**")
+    st.caption(
+        f"Any pen, from a hairline to a marker, is thickened or thinned to MNIST's stroke (about "
+        f"{STROKE_RATIO:.0%} of the digit's height) before the digit is shrunk to the 28×28 the model reads."
+    )
+    for number, digit in enumerate(reading.digits[:PEN_STEPS_SHOWN], 1):
+        pen = digit.crop.pen
+        if pen is None:
+            continue
+        found, evened, seen = st.columns(3)
+        which = f"Digit {number}: " if len(reading.digits) > 1 else ""
+        found_caption = f"{which}found, pen {pen.found_ratio:.1%} of its size"
+        found.image(enlarged(_square(pen.found), 2), caption=found_caption)
+        evened.image(enlarged(_square(pen.evened), 2), caption=f"Evened to {pen.evened_ratio:.0%}")
+        seen.image(enlarged(digit.crop.image, 5), caption=f"What the model sees: {digit.guess}")
+    if len(reading.digits) > PEN_STEPS_SHOWN:
+        st.caption(f"The other {len(reading.digits) - PEN_STEPS_SHOWN} digits are evened the same way.")
+
+
+def _square(image01: np.ndarray) -> np.ndarray:
+    """The image centred on a black square as wide as its longer side, so the steps line up."""
+    side = max(image01.shape)
+    square = np.zeros((side, side), image01.dtype)
+    top, left = (side - image01.shape[0]) // 2, (side - image01.shape[1]) // 2
+    square[top : top + image01.shape[0], left : left + image01.shape[1]] = image01
+    return square
 
 
 def correction_form(reading: NumberReading, key: str) -> None:

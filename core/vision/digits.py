@@ -39,7 +39,7 @@ class PenSteps:
 
     found: np.ndarray  # (h, w) float32 0/1: the ink as found, scaled to the working size
     evened: np.ndarray  # the same after thickening or thinning its strokes to MNIST's proportion
-    found_ratio: float  # stroke width over the ink's longer side, as found (MNIST's: STROKE_RATIO)
+    found_ratio: float  # stroke width over the ink's longer side, as drawn (MNIST's: STROKE_RATIO)
     evened_ratio: float  # the same after evening
 
 
@@ -241,12 +241,14 @@ def _ink_components(ink01: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _normalize_ink(ink01: np.ndarray) -> tuple[np.ndarray, PenSteps] | None:
     """Crop, even the stroke width, scale the longer side to 20 px and centre by mass in 28×28; and the pen steps."""
-    found = _to_work_box(_crop_to_ink(ink01))
+    ink = _crop_to_ink(ink01)
+    found = _to_work_box(ink)
     work = _normalize_stroke(found)
     if not work.any():
         return None
     box = _crop_to_ink(work)
-    steps = PenSteps(found, box, _stroke_ratio(found), _stroke_ratio(box))
+    # The pen as drawn is measured at full size: at the working size a hairline is one pixel wide.
+    steps = PenSteps(found, box, _stroke_ratio(ink >= ink.max() / 2), _stroke_ratio(box))
     return _center_by_mass(images.resize_by(box, DIGIT_BOX / max(box.shape))), steps
 
 
