@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers.drawings import number_strokes, pen_canvas
+from helpers.drawings import number_strokes, pen_canvas, pen_photo
 from playwright.sync_api import Page, expect
 
 HINT = "Draw a digit in the black square"
@@ -111,3 +111,22 @@ def test_uploaded_photo_is_read(draw_page: Page, wait_for_app, screenshot, tmp_p
     expect(images.first).to_be_visible()
     draw_page.wait_for_function("[...document.querySelectorAll('[data-testid=stImage] img')].every(i => i.width)")
     screenshot(draw_page, "draw-upload")
+
+
+def test_a_thin_pen_number_on_a_large_image_is_read_and_its_pen_evened(
+    draw_page: Page, wait_for_app, screenshot, tmp_path: Path
+) -> None:
+    # Issue #16: a paint program's 1050×800 drawing with a 2 px pen.
+    path = tmp_path / "forty-seven.png"
+    cv2.imwrite(str(path), pen_photo("47", (1050, 800), pen_px=2))
+
+    draw_page.get_by_text("Upload a photo").click()
+    draw_page.get_by_test_id("stFileUploader").locator('input[type="file"]').set_input_files(path)
+
+    expect(prediction(draw_page)).to_have_text("47")
+    expect(draw_page.get_by_text("How the pen was evened")).to_be_visible()
+    expect(draw_page.get_by_text("Digit 1: found, pen 1.0% of its size")).to_be_visible()
+    expect(draw_page.get_by_text("What the model sees: 7")).to_be_visible()
+    wait_for_app(draw_page)
+    draw_page.get_by_text("How the pen was evened").scroll_into_view_if_needed()
+    screenshot(draw_page, "draw-upload-thin-pen")
