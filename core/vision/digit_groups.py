@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 
 DOT_AREA = 0.15  # A split piece under this fraction of the largest piece's area joins its neighbour.
-FLAG_GAP = 0.1  # A flat stroke at a digit's top, at most this far (× the digit's height) beside it, is its flag.
+FLAG_GAP = 0.2  # A flat stroke at a digit's top, at most this far (× the digit's height) beside it, is its flag.
 
 
 def group_components(stats: np.ndarray) -> list[list[int]]:
