@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 
 DOT_AREA = 0.15  # A split piece under this fraction of the largest piece's area joins its neighbour.
+MAYBE_ONE_OVERLAP = 0.25  # Neighbours overlapping this much in x (but under half) may be one digit in two strokes.
 FLAG_GAP = 0.2  # A flat stroke at a digit's top, at most this far (× the digit's height) beside it, is its flag.
 
 
@@ -29,6 +30,11 @@ def group_components(stats: np.ndarray) -> list[list[int]]:
 def _same_digit(a_xywh: tuple[int, ...], b_xywh: tuple[int, ...]) -> bool:
     """Whether two pieces, the second starting further right, belong to one digit."""
     return _x_overlap(a_xywh, b_xywh) >= 0.5 or _is_flag(a_xywh, b_xywh) or _is_flag(b_xywh, a_xywh)
+
+
+def maybe_one_digit(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two neighbouring groups (their components' stats rows) overlap enough in x to be one digit."""
+    return _x_overlap(union_box(first), union_box(second)) >= MAYBE_ONE_OVERLAP
 
 
 def _is_flag(flag_xywh: tuple[int, ...], digit_xywh: tuple[int, ...]) -> bool:

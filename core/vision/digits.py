@@ -4,6 +4,7 @@ Digits follow MNIST: white ink on black, the ink's longer side scaled to 20 px, 
 centre of a 28×28 frame.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -51,6 +52,7 @@ class DigitCrop:
     box_xywh: tuple[int, int, int, int]  # Where its ink lies in the input image, in input pixels.
     strokes: int = 1  # Separate pieces of ink it is made of, not counting dots (under DOT_AREA of the largest).
     pen: PenSteps | None = None  # How its stroke width was evened, to show; None where not kept.
+    joined: "DigitCrop | None" = None  # This digit and the next read as one, where they may be one digit.
 
 
 def normalize_digit(ink: np.ndarray) -> np.ndarray | None:
@@ -318,16 +320,31 @@ def _center_by_mass(small: np.ndarray) -> np.ndarray:
 
 
 def _split_digits(ink01: np.ndarray, scale: float) -> list[DigitCrop]:
-    """Split ink into digits left to right; boxes are divided by scale to map back to the input."""
+    """Split ink into digits left to right; boxes are divided by scale to map back to the input.
+
+    Where two neighbouring digits overlap in x enough that they may be one digit drawn in two strokes (a 4 whose
+    stem was drawn apart), the first crop carries that one digit as `joined`, for the reader to choose.
+    """
     labels, stats = _ink_components(ink01)
-    crops = []
-    for members in digit_groups.group_components(stats) if len(stats) else []:
-        x, y, w, h = digit_groups.union_box(stats[members])
-        piece = ink01[y : y + h, x : x + w] * np.isin(labels[y : y + h, x : x + w], np.add(members, 1))
-        normalised = _normalize_ink(piece)
-        if normalised is not None:
-            box = tuple(round(v / scale) for v in (x, y, w, h))
-            areas = stats[members, cv2.CC_STAT_AREA]
-            strokes = int(np.sum(areas >= digit_groups.DOT_AREA * areas.max()))
-            crops.append(DigitCrop(normalised[0], box, strokes, normalised[1]))
-    return crops
+    groups = digit_groups.group_components(stats) if len(stats) else []
+    crops = [_crop_of(ink01, labels, stats, members, scale) for members in groups]
+    for index, (first, second) in enumerate(zip(groups, groups[1:], strict=False)):
+        if crops[index] is not None and digit_groups.maybe_one_digit(stats[first], stats[second]):
+            joined = _crop_of(ink01, labels, stats, first + second, scale)
+            crops[index] = dataclasses.replace(crops[index], joined=joined)
+    return [crop for crop in crops if crop is not None]
+
+
+def _crop_of(
+    ink01: np.ndarray, labels: np.ndarray, stats: np.ndarray, members: list[int], scale: float
+) -> DigitCrop | None:
+    """The DigitCrop of these ink components, or None when nothing is left of them after normalising."""
+    x, y, w, h = digit_groups.union_box(stats[members])
+    piece = ink01[y : y + h, x : x + w] * np.isin(labels[y : y + h, x : x + w], np.add(members, 1))
+    normalised = _normalize_ink(piece)
+    if normalised is None:
+        return None
+    box = tuple(round(v / scale) for v in (x, y, w, h))
+    areas = stats[members, cv2.CC_STAT_AREA]
+    strokes = int(np.sum(areas >= digit_groups.DOT_AREA * areas.max()))
+    return DigitCrop(normalised[0], box, strokes, normalised[1])

@@ -85,12 +85,41 @@ def read_crops(predictor: Predictor, crops: list[DigitCrop], original_bgr: np.nd
     if len(crops) > MAX_DIGITS:
         problem = f"Found {len(crops)} separate pieces: that looks like scribble, not a number."
         return NumberReading((), problem, original_bgr)
+    crops = _choose_joins(predictor, crops, original_bgr.shape, canvas)
     probabilities = predictor.predict_batch(np.stack([crop.image for crop in crops])) if crops else []
     digits = tuple(
         DigitReading(crop, Prediction(predictor.labels, row), judge_crop(crop, original_bgr.shape, canvas))
         for crop, row in zip(crops, probabilities, strict=True)
     )
     return NumberReading(digits, None, original_bgr)
+
+
+def _choose_joins(
+    predictor: Predictor, crops: list[DigitCrop], image_shape: tuple[int, ...], canvas: bool
+) -> list[DigitCrop]:
+    """Where two neighbours may be one digit in two strokes, keep whichever the model is surer of: two or one.
+
+    Two digits are as sure as the product of their confidences; one digit must also look like a digit.
+    """
+    candidates = [
+        index
+        for index, crop in enumerate(crops[:-1])
+        if crop.joined is not None and judge_crop(crop.joined, image_shape, canvas) is None
+    ]
+    if not candidates:
+        return crops
+    images = [crop.image for crop in crops] + [crops[index].joined.image for index in candidates]
+    sure = predictor.predict_batch(np.stack(images)).max(axis=1)
+    joined_sure = dict(zip(candidates, sure[len(crops) :], strict=True))
+    chosen, index = [], 0
+    while index < len(crops):
+        if index in joined_sure and joined_sure[index] > sure[index] * sure[index + 1]:
+            chosen.append(crops[index].joined)
+            index += 2
+        else:
+            chosen.append(crops[index])
+            index += 1
+    return chosen
 
 
 def judge_crop(crop: DigitCrop, image_shape: tuple[int, ...], canvas: bool) -> str | None:
