@@ -23,6 +23,9 @@ SPECK_SIDE = 0.03  # Components shorter than this fraction of the image's longer
 SPECK_AREA = 0.05  # ...and so are components smaller than this fraction of the largest one's area.
 PHOTO_SIDE = 1000  # Photos are reduced to this longer side (px) before thresholding.
 MIN_CONTRAST = 0.08  # Ink in a photo must differ from the paper by at least this much (0..1).
+# The paper's level is what a morphological opening of this width (px, on the photo shrunk to 64 px) leaves: ink
+# narrower goes. 11 px ate the crossings of thick digits (a 15% pen at 64 px: 92.5% read right, 98.5% with 17).
+BACKGROUND_KERNEL = 17
 PAGE_SIDE = 128  # px: a photo's longer side while the sheet of paper is looked for.
 PAGE_SMOOTH = 0.07  # A median filter this fraction of the side wide wipes pen strokes off the page while looking.
 MIN_PAGE_CONTRAST = 40  # Grey levels between a sheet and the table around it; less is one surface.
@@ -204,9 +207,9 @@ def _edge_steepness(smooth: np.ndarray, region: np.ndarray) -> float:
 
 
 def _background(grey: np.ndarray) -> np.ndarray:
-    """Estimate the paper level under light ink: open away strokes narrower than ~1/6 of the image."""
+    """Estimate the paper level under light ink: open away strokes narrower than ~1/4 of the image."""
     small = images.resize_by(grey, 64 / max(grey.shape))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
     opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
     opened = cv2.blur(opened, (5, 5))
     return cv2.resize(opened, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
