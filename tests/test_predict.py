@@ -125,6 +125,15 @@ def test_cli_reads_a_thin_pen_number_on_a_large_image_as_the_draw_page_does(tmp_
     assert capsys.readouterr().out == f"{path}: 47 ({line['confidence']:.1%})\n"
 
 
+@pytest.mark.parametrize("text", ["1", "10", "2024"])
+@pytest.mark.parametrize("pen_px", [1, 2])
+def test_cli_reads_hairline_numbers_a_thin_tall_1_included(tmp_path, capsys, text, pen_px):
+    path = tmp_path / f"{text}.png"
+    cv2.imwrite(str(path), pen_photo(text, (1050, 800), pen_px=pen_px))
+    assert predict.main(["digits", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: {text} (")
+
+
 def test_cli_gives_an_unsure_or_unreadable_number_a_reason(tmp_path, model_path, capsys):
     blank, scribble = tmp_path / "blank.png", tmp_path / "scribble.png"
     cv2.imwrite(str(blank), np.full((300, 400, 3), 255, np.uint8))
