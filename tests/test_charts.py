@@ -1,5 +1,8 @@
 """Chart builders: the charts draw the right values on the right axes and highlight the model's answer."""
 
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
 from helpers.charts import channel, marks
@@ -42,3 +45,11 @@ def test_grid_has_a_row_per_digit_in_reading_order_and_a_column_per_label():
     assert (colour.field, colour.domain) == ("probability", [0, 1])
     strongest = chart.data.loc[chart.data["probability"].idxmax()]
     assert (strongest["digit"], strongest["label"]) == ("#1 → 4", "4")
+
+
+def test_the_models_answer_is_drawn_in_the_themes_colour_not_in_red():
+    # Issue #17: the top bar was Streamlit's red, which the theme keeps for errors.
+    theme = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())["theme"]
+    assert charts.TOP_COLOR.lower() == theme["primaryColor"].lower()
+    red, green, blue = (int(charts.TOP_COLOR[i : i + 2], 16) for i in (1, 3, 5))
+    assert blue > red

@@ -5,7 +5,7 @@ import pandas as pd
 
 from core.predictor import Prediction
 
-TOP_COLOR = "#ff4b4b"  # Streamlit's primary red: the model's answer.
+TOP_COLOR = "#2f6fde"  # The theme's primaryColor (.streamlit/config.toml): the model's answer. Red means an error.
 OTHER_COLOR = "#a3aab5"  # A quiet grey for the other labels.
 EMPTY_COLOR = "#f0f2f6"  # Streamlit's light grey: probability 0 in a heat map.
 
