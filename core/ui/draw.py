@@ -93,9 +93,9 @@ def show_pen_steps(reading: NumberReading) -> None:
         st.caption(f"The other {len(reading.digits) - PEN_STEPS_SHOWN} digits are evened the same way.")
 
 
-def _square(image01: np.ndarray) -> np.ndarray:
-    """The image centred on a black square as wide as its longer side, so the steps line up."""
-    side = max(image01.shape)
+def _square(image01: np.ndarray, margin: int = 4) -> np.ndarray:
+    """The image centred on a black square a margin wider than its longer side, so the steps line up."""
+    side = max(image01.shape) + 2 * margin
     square = np.zeros((side, side), image01.dtype)
     top, left = (side - image01.shape[0]) // 2, (side - image01.shape[1]) // 2
     square[top : top + image01.shape[0], left : left + image01.shape[1]] = image01
