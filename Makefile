@@ -20,10 +20,11 @@ PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
 # MediaPipe's hand models, fetched (hash-checked) from the mediapipe wheel on first use; see the script.
 HAND_MODELS := models/hands/palm_detection_full.tflite models/hands/hand_landmark_full.tflite models/hands/LICENSE
 
-.PHONY: help run test lint format bench chromium clean distclean
+.PHONY: help run dev test lint format bench chromium clean distclean
 
 help:
 	@echo "make run        set up .venv and serve the app at http://localhost:8501"
+	@echo "make dev        the same, reloading when the source changes"
 	@echo "make test       set up .venv (+ test tools, Chromium) and run lint and the whole test suite"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make format     ruff format + ruff check --fix"
@@ -31,8 +32,12 @@ help:
 	@echo "make clean      remove caches and test artifacts (keeps .venv, data/ and .handlab/)"
 	@echo "make distclean  clean, and remove .venv too"
 
+# Users get no file watcher (it watched .venv too: thousands of "Inotify queue overflowed" lines); `make dev` has it.
 run: $(RUN_STAMP) $(HAND_MODELS)
-	$(BIN)/streamlit run streamlit_app.py $(ARGS)
+	$(BIN)/streamlit run streamlit_app.py --server.fileWatcherType none $(ARGS)
+
+dev: $(RUN_STAMP) $(HAND_MODELS)
+	$(BIN)/streamlit run streamlit_app.py --server.fileWatcherType auto --server.runOnSave true $(ARGS)
 
 test: $(DEV_STAMP) $(HAND_MODELS) chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -18,16 +18,19 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
-import cv2
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
 
-from core.data import datasets
-from core.learn import catalog
-from core.predictor import Predictor
-from core.vision import reading
-from tests.helpers.drawings import mnist_as_canvas
-from tests.helpers.strokes import mnist_as_pen, mnist_skeleton
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from core.data import datasets  # noqa: E402
+from core.learn import catalog  # noqa: E402
+from core.predictor import Predictor  # noqa: E402
+from core.vision import reading  # noqa: E402
+from tests.helpers.drawings import mnist_as_canvas  # noqa: E402
+from tests.helpers.strokes import mnist_as_pen, mnist_skeleton  # noqa: E402
 
 SIZES = (28, 64, 128, 256, 512, 1000, 2000)  # px, the square image's side
 WIDTHS = (0.5, 1, 2, 4, 8, 15, 20)  # pen width, % of the digit's height

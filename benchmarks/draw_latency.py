@@ -11,16 +11,18 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
 
-from benchmarks.timing import timings_ms
-from core import paths
-from core.learn import catalog
-from core.predictor import Predictor
-from core.vision import digits as digit_prep
-from core.vision import reading
-from tests.helpers.drawings import mnist_as_canvas, pen_canvas, place_side_by_side
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from benchmarks.timing import timings_ms  # noqa: E402
+from core import paths  # noqa: E402
+from core.learn import catalog  # noqa: E402
+from core.predictor import Predictor  # noqa: E402
+from core.vision import digits as digit_prep  # noqa: E402
+from core.vision import reading  # noqa: E402
+from tests.helpers.drawings import mnist_as_canvas, pen_canvas, place_side_by_side  # noqa: E402
 
 CANVAS_SIDE = 320  # px, as on the Draw page.
 

@@ -16,12 +16,14 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
 
-from core.learn import catalog
-from core.predictor import Predictor
-from core.vision import reading
-from tests.helpers.drawings import pen_canvas
+import numpy as np  # noqa: E402
+
+from core.learn import catalog  # noqa: E402
+from core.predictor import Predictor  # noqa: E402
+from core.vision import reading  # noqa: E402
+from tests.helpers.drawings import pen_canvas  # noqa: E402
 
 NUMBERS = ["7", "1", "0", "4", "2", "5", "42", "70", "2025", "147"]
 

@@ -21,19 +21,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
 
-from benchmarks import stand_ins
-from benchmarks.timing import timings_ms
-from core import paths
-from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES
-from core.learn import catalog
-from core.predictor import Predictor
-from core.vision import hands, signs
-from core.vision.hand_rois import HandRect, crop_hand
-from core.vision.hand_tracker import HandTracker
-from core.vision.landmarks import normalize_landmarks
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from benchmarks import stand_ins  # noqa: E402
+from benchmarks.timing import timings_ms  # noqa: E402
+from core import paths  # noqa: E402
+from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES  # noqa: E402
+from core.learn import catalog  # noqa: E402
+from core.predictor import Predictor  # noqa: E402
+from core.vision import hands, signs  # noqa: E402
+from core.vision.hand_rois import HandRect, crop_hand  # noqa: E402
+from core.vision.hand_tracker import HandTracker  # noqa: E402
+from core.vision.landmarks import normalize_landmarks  # noqa: E402
 
 FRAME_WH = (640, 480)
 TARGETS_P50_MS = {"tracking": 20.0, "detector": 45.0}
