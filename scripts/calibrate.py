@@ -34,7 +34,7 @@ def calibrate(model_path: Path) -> dict:
         raise SystemExit(f"{model_path}: its run held back no validation split of the full data to calibrate on.")
     data = datasets.load_dataset(spec.dataset, image_size=spec.image_size or 28)
     x_test, y_test = as_inputs(data.x_test), data.y_test
-    _, _, (x_val, y_val) = split_validation(as_inputs(data.x_train), data.y_train, spec, x_test, y_test)
+    _, _, (x_val, y_val) = split_validation(as_inputs(data.x_train), data.y_train, spec)
     predictor.temperature = 1.0  # the model's own probabilities, whatever the card says now
     validation, test = predictor.predict_batch(x_val), predictor.predict_batch(x_test)
     temperature = calibration.fit_temperature(validation, y_val)

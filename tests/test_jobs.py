@@ -250,7 +250,7 @@ def test_start_model_that_does_not_fit_is_refused_before_start(tmp_path, card, m
 
 def test_stopped_run_keeps_the_weights_of_its_best_validated_epoch(tiny_mnist_dir, monkeypatch):
     store = RunStore()
-    run_id = store.create_run(replace(TINY, epochs=6).resolved().to_dict(), "stop late")
+    run_id = store.create_run(replace(TINY, epochs=6, validation_split=0.25).resolved().to_dict(), "stop late")
     report_batch = train.StoreReporter.on_batch
 
     def on_batch(self, epoch, batch, logs):

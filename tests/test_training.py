@@ -58,12 +58,12 @@ def test_confusion_matrix_counts_true_by_predicted():
 
 def test_one_epoch_run_records_metrics_model_and_card(tiny_mnist_dir):
     store = RunStore()
-    run_id = store.create_run(TrainSpec(**TINY).resolved().to_dict(), "tiny")
+    run_id = store.create_run(TrainSpec(**TINY | {"validation_split": 0.25}).resolved().to_dict(), "tiny")
     assert execute_run(store, run_id) == 0
     run = store.get_run(run_id)
     assert run.status == "completed"
     assert run.epochs_done == 1
-    assert len(store.batch_metrics(run_id)) == 4  # 64 samples / batch 16
+    assert len(store.batch_metrics(run_id)) == 3  # 48 of the 64 samples (16 held out to validate) / batch 16
     assert store.epoch_metrics(run_id)[0]["val_accuracy"] is not None
     assert 0.0 <= run.test_accuracy <= 1.0
     assert sum(map(sum, run.confusion)) == 32
@@ -80,13 +80,24 @@ def test_one_epoch_run_records_metrics_model_and_card(tiny_mnist_dir):
     assert model.output_shape == (None, 10)
 
 
-def test_a_run_without_a_validation_split_is_not_calibrated_on_its_test_set(tiny_mnist_dir):
+def test_a_run_without_a_validation_split_never_validates_on_its_test_set(tiny_mnist_dir):
+    # Issue #17: with a split of 0 the test set was the validation set, which early stopping and the best epoch's
+    # weights could see. Now there is no validation at all: no curve, no calibration.
     store = RunStore()
-    run_id = store.create_run(TrainSpec(**TINY | {"validation_split": 0.0}).resolved().to_dict(), "tiny")
+    run_id = store.create_run(TrainSpec(**TINY | {"validation_split": 0.0, "epochs": 2}).resolved().to_dict(), "t")
     assert execute_run(store, run_id) == 0
+    assert len(store.batch_metrics(run_id)) == 8  # every one of the 64 samples trains, 2 epochs
+    assert [row["val_loss"] for row in store.epoch_metrics(run_id)] == [None, None]
+    assert [row["val_accuracy"] for row in store.epoch_metrics(run_id)] == [None, None]
     card = json.loads((run_dir(run_id) / "model.json").read_text())
     assert card["temperature"] == 1.0
+    assert card["weights_from_epoch"] == 2
     assert card["test"]["calibration_error"] == card["test"]["calibration_error_uncalibrated"]
+
+
+def test_early_stopping_without_a_validation_split_is_refused():
+    with pytest.raises(ValueError, match="Early stopping needs a validation split to watch"):
+        TrainSpec(**TINY | {"validation_split": 0.0, "patience": 3}).resolved().validate()
 
 
 def test_logits_recipe_saves_a_model_that_outputs_probabilities(tiny_mnist_dir):

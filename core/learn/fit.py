@@ -81,10 +81,10 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     # A saved model already ends in a softmax, so fine-tuning a logits recipe trains on probabilities.
     loss = "sparse" if spec.init_model and recipe.loss == "sparse_logits" else recipe.loss
     model = _build_or_load_model(spec, recipe, data, loss)
-    x_fit, y_fit, validation = split_validation(data.x_train, data.y_train, spec, data.x_test, data.y_test)
+    x_fit, y_fit, validation = split_validation(data.x_train, data.y_train, spec)
     fitted = _fit(model, spec, recipe, (x_fit, y_fit), validation, len(data.class_names), loss, reporter, verbose)
     final = keras.Sequential([model, keras.layers.Softmax()]) if loss == "sparse_logits" else model
-    temperature = _fit_temperature(final, validation, loss) if spec.validation_split else 1.0
+    temperature = 1.0 if validation is None else _fit_temperature(final, validation, loss)
     evaluation = _evaluate(final, data, loss, temperature)
     card = _card(spec, recipe, data, model, loss, fitted, evaluation)
     model_path = save_model(final, card, Path(out_dir) / "model.keras")
@@ -117,7 +117,7 @@ def _fit(
     spec: TrainSpec,
     recipe: recipes.Recipe,
     fit_data: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None,
     num_classes: int,
     loss: str,
     reporter: Reporter,
@@ -125,14 +125,14 @@ def _fit(
 ) -> _Fitted:
     """Compile and fit `model` (wrapped in augmentation when asked), reporting as it goes; returns a _Fitted."""
     trainer = _with_augmentation(model, recipe, spec) if spec.augment and recipe.kind == "image" else model
-    (x_fit, y_fit), (x_val, y_val) = fit_data, validation
+    x_fit, y_fit = fit_data
     steps_per_epoch = int(np.ceil(len(x_fit) / spec.batch_size))
     _compile(trainer, spec, recipe, loss, steps_per_epoch * spec.epochs)
     reporting, best = ReportingCallback(reporter, spec.epochs, steps_per_epoch), BestWeights()
     started = time.monotonic()
     history = trainer.fit(
         batches(x_fit, as_targets(y_fit, loss, num_classes), spec.batch_size, shuffle_seed=spec.seed),
-        validation_data=batches(x_val, as_targets(y_val, loss, num_classes), spec.batch_size),
+        validation_data=None if validation is None else _targets(validation, loss, num_classes, spec.batch_size),
         epochs=spec.epochs,
         shuffle=False,  # `batches` shuffles, afresh each epoch.
         callbacks=[reporting, best, *_early_stopping(spec)],
@@ -141,6 +141,12 @@ def _fit(
     train_time_s = time.monotonic() - started
     weights_from_epoch = _restore_after_stop(trainer, reporting, best, len(history.epoch))
     return _Fitted(len(history.epoch), len(x_fit), train_time_s, reporting.stopped, weights_from_epoch)
+
+
+def _targets(pair: tuple[np.ndarray, np.ndarray], loss: str, num_classes: int, batch_size: int) -> tf.data.Dataset:
+    """Batches of (x, y) with y in the form the loss wants."""
+    x, y = pair
+    return batches(x, as_targets(y, loss, num_classes), batch_size)
 
 
 def _restore_after_stop(trainer: keras.Model, reporting: ReportingCallback, best: BestWeights, epochs_done: int) -> int:
@@ -216,7 +222,7 @@ def _card(
         # Trained on mirrored images too, so readers may average an image's and its mirror's probabilities.
         "test_time_mirror": bool(spec.augment and recipe.kind == "image" and recipe.augmentation.flip),
         # Readers divide the log-probabilities by this (fitted on the validation split) so that confidence means
-        # what it says; 1.0 when the run validated on the test set and nothing else was held back to fit it on.
+        # what it says; 1.0 when the run held back no validation split to fit it on.
         "temperature": round(evaluation.temperature, 4),
         "test": evaluation.test,
         "parameters": int(model.count_params()),

@@ -21,13 +21,16 @@ def as_targets(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
     return y.astype(np.float32) if loss == "binary" else y
 
 
-def split_validation(x: np.ndarray, y: np.ndarray, spec: TrainSpec, x_test: np.ndarray, y_test: np.ndarray):
-    """Hold out the last `validation_split` of a seeded shuffle, or validate on the test set when it is 0.
+def split_validation(
+    x: np.ndarray, y: np.ndarray, spec: TrainSpec
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """Hold out the last `validation_split` of a seeded shuffle; with a split of 0 there is no validation.
 
-    Returns x_fit, y_fit and the (x, y) validation pair.
+    Returns x_fit, y_fit and the (x, y) validation pair, or None. The test set is never used to validate: the
+    tutorials did, which let early stopping and the best epoch's weights see the test set.
     """
     if not spec.validation_split:
-        return x, y, (x_test, y_test)
+        return x, y, None
     order = np.random.default_rng(spec.seed + 1).permutation(len(x))
     n_val = max(1, int(round(len(x) * spec.validation_split)))
     fit, val = order[n_val:], order[:n_val]

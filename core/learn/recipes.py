@@ -58,7 +58,7 @@ class Recipe:
     label_smoothing: float = 0.0
     epochs: int = 10
     batch_size: int = 32
-    validation_split: float = 0.0  # 0: the per-epoch validation curves use the test set, as the tutorials did
+    validation_split: float = 0.0  # 0: no validation (the tutorials validated on the test set; Handlab never does)
     patience: int = 0  # early stopping on val_loss; 0 turns it off
     augment: bool = False  # whether training augments by default
     augmentation: Augmentation = field(default_factory=Augmentation)

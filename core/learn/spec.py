@@ -64,6 +64,11 @@ class TrainSpec:
         _check_range("batch size", self.batch_size, 1, 4096)
         _check_range("validation split", self.validation_split, 0.0, 0.5)
         _check_range("early-stopping patience", self.patience, 0, 1000)
+        if self.patience and not self.validation_split:
+            raise ValueError(
+                "Early stopping needs a validation split to watch: set the validation split above 0, or the "
+                "patience to 0. (The test set is never used to choose when to stop.)"
+            )
         _check_range("sample limit", self.limit, 10, 10_000_000)
         _check_range("image size", self.image_size, 16, 128)
         if self.learning_rate is not None and not 0 < self.learning_rate <= 1:

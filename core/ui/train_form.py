@@ -100,7 +100,8 @@ def _fitting_settings(cells: list, recipe: recipes.Recipe, tuned: str) -> dict:
         recipe.validation_split,
         0.05,
         key=f"{tuned}_split",
-        help="Share of the training data held out to validate; 0 validates on the test set.",
+        help="Share of the training data held out to validate, calibrate the confidence and stop early on; "
+        "0: none, so no validation curve, no early stopping and no calibration. The test set is never used.",
     )
     patience = cells[2].number_input(
         "Early-stopping patience",
@@ -108,7 +109,8 @@ def _fitting_settings(cells: list, recipe: recipes.Recipe, tuned: str) -> dict:
         1000,
         recipe.patience,
         key=f"{tuned}_patience",
-        help="Stop after this many epochs without a better validation loss; 0: off.",
+        help="Stop after this many epochs without a better validation loss, keeping the best epoch's weights; "
+        "0: off. Needs a validation split.",
     )
     return {"optimizer": optimizer, "validation_split": split, "patience": patience}
 
