@@ -257,8 +257,14 @@ def test_live_video_names_the_letter_and_spells_it(sign_page: Page, letter_clip,
         expect(fps).to_contain_text("fps")
         expect(sign_page.get_by_test_id("stCode").first).to_contain_text(letter)  # held, so written
         if start == 1:
-            dots = skeleton_dots(video)
-            assert dots > 30, f"no skeleton on the live video ({dots} joint-coloured pixels)"
+            # One frame can be one the tracker lost (it looks again every 4th frame): look at up to 10, 0.2 s apart.
+            counts = []
+            for _ in range(10):
+                counts.append(skeleton_dots(video))
+                if counts[-1] > 30:
+                    break
+                time.sleep(0.2)
+            assert counts[-1] > 30, f"no skeleton on the live video (joint-coloured pixels per frame: {counts})"
             screenshot(sign_page, "sign-live", full_page=True)
         video.get_by_role("button", name="STOP").click()
         expect(video.get_by_role("button", name="START")).to_be_visible()
