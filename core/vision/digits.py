@@ -160,9 +160,12 @@ def find_page(grey: np.ndarray) -> np.ndarray | None:
     factor = min(1.0, PAGE_SIDE / max(grey.shape))
     small = images.resize_by(grey, factor)
     smooth = cv2.medianBlur(small, 2 * round(PAGE_SMOOTH * max(small.shape) / 2) + 1)
-    threshold, light = cv2.threshold(smooth, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    _, light = cv2.threshold(smooth, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     light = light.astype(bool)
-    if not light.any() or light.all() or smooth[light].mean() - smooth[~light].mean() < MIN_PAGE_CONTRAST:
+    if not light.any() or light.all():
+        return None
+    contrast = smooth[light].mean() - smooth[~light].mean()
+    if contrast < MIN_PAGE_CONTRAST:
         return None
     height, width = small.shape
     middle = light[height // 4 : height - height // 4, width // 4 : width - width // 4]
@@ -170,7 +173,7 @@ def find_page(grey: np.ndarray) -> np.ndarray | None:
     border = np.concatenate([sheet[0], sheet[-1], sheet[:, 0], sheet[:, -1]])
     if border.mean() > 0.6:  # ...and the table must frame it along much of the border.
         return None
-    if _edge_steepness(smooth, sheet) < MIN_PAGE_EDGE * (smooth[light].mean() - smooth[~light].mean()):
+    if _edge_steepness(smooth, sheet) < MIN_PAGE_EDGE * contrast:
         return None  # A shadow or uneven light across one sheet, not a sheet's edge.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(sheet.astype(np.uint8), connectivity=4)
     if count < 2:

@@ -85,39 +85,38 @@ def read_crops(predictor: Predictor, crops: list[DigitCrop], original_bgr: np.nd
     if len(crops) > MAX_DIGITS:
         problem = f"Found {len(crops)} separate pieces: that looks like scribble, not a number."
         return NumberReading((), problem, original_bgr)
-    crops = _choose_joins(predictor, crops, original_bgr.shape, canvas)
-    probabilities = predictor.predict_batch(np.stack([crop.image for crop in crops])) if crops else []
     digits = tuple(
         DigitReading(crop, Prediction(predictor.labels, row), judge_crop(crop, original_bgr.shape, canvas))
-        for crop, row in zip(crops, probabilities, strict=True)
+        for crop, row in _predict_choosing_joins(predictor, crops, original_bgr.shape, canvas)
     )
     return NumberReading(digits, None, original_bgr)
 
 
-def _choose_joins(
+def _predict_choosing_joins(
     predictor: Predictor, crops: list[DigitCrop], image_shape: tuple[int, ...], canvas: bool
-) -> list[DigitCrop]:
-    """Where two neighbours may be one digit in two strokes, keep whichever the model is surer of: two or one.
+) -> list[tuple[DigitCrop, np.ndarray]]:
+    """Each digit with its probabilities, all predicted in one batch, joined digits included.
 
-    Two digits are as sure as the product of their confidences; one digit must also look like a digit.
+    Where two neighbours may be one digit in two strokes, the reading the model is surer of is kept: two digits (as
+    sure as the product of their confidences) or one (which must also look like a digit).
     """
     candidates = [
         index
         for index, crop in enumerate(crops[:-1])
         if crop.joined is not None and judge_crop(crop.joined, image_shape, canvas) is None
     ]
-    if not candidates:
-        return crops
     images = [crop.image for crop in crops] + [crops[index].joined.image for index in candidates]
-    sure = predictor.predict_batch(np.stack(images)).max(axis=1)
-    joined_sure = dict(zip(candidates, sure[len(crops) :], strict=True))
+    rows = predictor.predict_batch(np.stack(images)) if images else np.zeros((0, len(predictor.labels)))
+    sure = rows.max(axis=1)
+    joined_row = dict(zip(candidates, range(len(crops), len(rows)), strict=True))
     chosen, index = [], 0
     while index < len(crops):
-        if index in joined_sure and joined_sure[index] > sure[index] * sure[index + 1]:
-            chosen.append(crops[index].joined)
+        row = joined_row.get(index)
+        if row is not None and sure[row] > sure[index] * sure[index + 1]:
+            chosen.append((crops[index].joined, rows[row]))
             index += 2
         else:
-            chosen.append(crops[index])
+            chosen.append((crops[index], rows[index]))
             index += 1
     return chosen
 
