@@ -1,11 +1,14 @@
 """Page smoke tests with AppTest: the router and every page in pages/ run without an exception."""
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from helpers.webcam import idle_webcam
 from streamlit.testing.v1 import AppTest
+
+from core.ui import common
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PAGES = sorted(path.relative_to(PROJECT_DIR).as_posix() for path in (PROJECT_DIR / "pages").glob("*.py"))
@@ -31,3 +34,18 @@ def test_page_runs_without_exception(app: AppTest, page: str, monkeypatch: pytes
 
     assert not app.exception, [e.value for e in app.exception]
     assert app.title, f"{page} shows no st.title"
+
+
+def test_loaded_models_are_left_out_of_garbage_collection() -> None:
+    """Streamlit clears Keras' session after every script run, and that collects garbage: not through the models.
+
+    A full collection through TensorFlow's objects held the interpreter lock for 200–350 ms, several times a
+    second on the live Sign page (benchmarks/live_fps.py); the collector skips frozen objects.
+    """
+    common.load_predictor.clear()
+    predictor = common.predictor_for(PROJECT_DIR / "models" / "digits.keras")
+
+    tracked = {id(o) for o in gc.get_objects()}
+    assert id(predictor) not in tracked
+    assert id(predictor.model) not in tracked
+    assert gc.get_freeze_count() > 0

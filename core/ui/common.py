@@ -5,6 +5,7 @@ modules (vision, data, learn), so it can be tested without a browser. The Draw p
 core.ui.draw.
 """
 
+import gc
 import math
 from pathlib import Path
 
@@ -25,7 +26,12 @@ UPLOAD_MAX_MB = 20
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def load_predictor(model_path: str, mtime_ns: int) -> Predictor:
     """A Predictor shared by all sessions, keyed by the model's path and modification time."""
-    return Predictor(Path(model_path))
+    predictor = Predictor(Path(model_path))
+    # Streamlit clears Keras' session after every script run, and that runs a full garbage collection: with
+    # TensorFlow's objects tracked it held the interpreter lock for 200–350 ms, several times a second on the
+    # live Sign page, and the video thread stalled. The collector skips frozen objects (models stay loaded).
+    gc.freeze()
+    return predictor
 
 
 def predictor_for(model_path: Path) -> Predictor:
