@@ -43,23 +43,23 @@ if mode == LIVE:
         sign_ui.live_results(live, ctx, key="sign_live")
     kept = sign_ui.kept_frame(key="sign_live")
 else:
-    with video:
+    with video:  # the input and the photo as read on the left, what was read from it on the right
         if mode == SNAPSHOT:
             frame = sign_ui.snapshot(key="sign_snapshot")
         else:
             frame = common.uploaded_image(
                 "sign_upload", "A photo of a hand signing a letter", hint="One hand, big in the picture, in good light."
             )
-    if frame is None:
-        with results:
+        reading = None if frame is None else signs.read_sign(predictor, frame)
+        if reading is not None:
+            sign_ui.photo_with_box(frame, reading)
+    with results:
+        if reading is None:
             st.info("Take a photo of your hand signing a letter." if mode == SNAPSHOT else "Upload a photo of a hand.")
             sign_ui.spelled_text(live, key="sign_photo")
-        kept = None
-    else:
-        reading = signs.read_sign(predictor, frame)
-        with results:
+        else:
             sign_ui.photo_results(frame, reading, settings.threshold, live, key="sign_photo")
-        kept = frame, reading
+    kept = None if reading is None else (frame, reading)
 
 if kept is not None and kept[1].prediction is not None:
     sign_ui.save_form(*kept, key="sign_save")

@@ -206,3 +206,13 @@ def test_a_landmarks_model_without_the_hand_models_says_why(app_test, tmp_path, 
     app = sign_page(app_test, tmp_path, monkeypatch, model)
     assert "reads hand landmarks" in app.error[0].value
     assert not [m for m in app.metric if m.label == "Letter"]
+
+
+def test_a_photo_and_its_results_fill_both_columns(app_test, tmp_path, monkeypatch, fake_models):
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+    photo_side, results_side = app.columns[:2]  # the page's two columns; crops and buttons nest theirs inside
+    assert photo_side.weight > results_side.weight
+    assert [caption for image in photo_side.get("image") for caption in image.captions] == ["Your photo"]
+    assert [m.label for m in results_side.get("metric")] == ["Letter"]
+    assert "The crop" in [caption for image in results_side.get("image") for caption in image.captions]
+    assert len(results_side.get("vega_lite_chart")) == 1, "the top-3 chart is on the right"

@@ -30,7 +30,7 @@ from core.vision.spelling import SpellingSettings
 LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
 NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.
 VIDEO_STOPPED_AFTER_S = 5.0  # No new frame for this long after frames came means the video stopped.
-PREVIEW_PX = 160  # Side of the crop and model-input previews.
+PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).
 # Public STUN lets browsers behind a home router reach the server; on localhost no ICE server is needed.
 RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
 USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
@@ -212,8 +212,14 @@ def snapshot(key: str) -> np.ndarray | None:
     return None if photo is None else decoded_image(photo)
 
 
+def photo_with_box(frame_bgr: np.ndarray, reading: SignReading) -> None:
+    """The photo as read: the hand's box, its skeleton and the letter drawn on it (under the input, on the left)."""
+    picture_bgr = signs.annotate(frame_bgr, reading, None, None, mirror=False)
+    st.image(picture_bgr, channels="BGR", caption="Your photo", width="stretch")  # small photos fill the column too
+
+
 def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, live: LiveSign, key: str) -> None:
-    """The letter read from one photo: metric, the photo with its box, crops, top-3 chart, and "add to text"."""
+    """The letter read from one photo: metric, crops, top-3 chart, "add to text" and the spelled text."""
     prediction = reading.prediction
     if prediction is None:
         st.metric("Letter", "no hand", "no hand in view", delta_color="off", delta_arrow="off")
@@ -239,7 +245,6 @@ def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float,
         if not reading.hand:
             st.info("No hand found by its skin colour: Handlab read the middle of the picture.")
         _two_hands_note(reading)
-    st.image(signs.annotate(frame_bgr, reading, None, None, mirror=False), channels="BGR", caption="Your photo")
     crops(frame_bgr, reading)
     if prediction is not None:
         st.altair_chart(charts.top_bars(prediction), width="stretch")
@@ -251,15 +256,15 @@ def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float,
 def crops(frame_bgr: np.ndarray, reading: SignReading) -> None:
     """The hand crop in colour beside what the model reads: its normalised landmarks, or the crop at its input size."""
     left, right = st.columns(2)
-    left.image(signs.crop_bgr(frame_bgr, reading.crop_xywh), channels="BGR", caption="The crop", width=PREVIEW_PX)
+    left.image(signs.crop_bgr(frame_bgr, reading.crop_xywh), channels="BGR", caption="The crop", width="stretch")
     if reading.model_reads_landmarks:
         if reading.features is not None:
             picture = signs.landmarks_picture(reading.features, PREVIEW_PX)
-            right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width=PREVIEW_PX)
+            right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width="stretch")
         return
     side = reading.image.shape[0]
     scale = max(1, PREVIEW_PX // side)
-    right.image(enlarged(reading.image, scale), caption=f"What the model sees ({side}×{side})", width=PREVIEW_PX)
+    right.image(enlarged(reading.image, scale), caption=f"What the model sees ({side}×{side})", width="stretch")
 
 
 def spelled_text(live: LiveSign, key: str) -> None:
