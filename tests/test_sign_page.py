@@ -216,3 +216,22 @@ def test_a_photo_and_its_results_fill_both_columns(app_test, tmp_path, monkeypat
     assert [m.label for m in results_side.get("metric")] == ["Letter"]
     assert "The crop" in [caption for image in results_side.get("image") for caption in image.captions]
     assert len(results_side.get("vega_lite_chart")) == 1, "the top-3 chart is on the right"
+
+
+def test_after_stop_the_live_results_are_marked_as_the_last_reading(app_test, tmp_path, monkeypatch, fake_models):
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    live = app.session_state["sign_session"]
+    for now_s in (0.0, 0.1, 0.2):
+        live.process(frame_bgr, now_s=now_s)
+    app.run()
+    (metric,) = [m for m in app.metric if m.label == "Letter"]
+    assert "fps" in metric.delta  # while the video plays
+    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", idle_webcam)  # the user pressed STOP
+    app.run()
+    assert not app.exception, app.exception
+    (metric,) = [m for m in app.metric if m.label == "Letter"]
+    assert metric.value == "B"
+    assert metric.delta == "Last reading (stopped)"
+    assert "The video is stopped" in texts(app)
+    assert "fps" not in texts(app) + metric.delta

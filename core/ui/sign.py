@@ -33,6 +33,7 @@ VIDEO_STOPPED_AFTER_S = 5.0  # No new frame for this long after frames came mean
 PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).
 # Public STUN lets browsers behind a home router reach the server; on localhost no ICE server is needed.
 RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
+LAST_READING = "Last reading (stopped)"  # the letter metric's note once the video stopped
 USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
 CAMERA_MESSAGES = {
     "media_api_not_available": "This page cannot use the camera: browsers allow it only over HTTPS or on "
@@ -143,11 +144,11 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
         st.info("Press **START** and hold a letter up to the camera, inside the box.")
         spelled_text(live, key)
         return
-    state, reading = view.state, view.reading
-    value = state.letter if state and state.letter else ("not sure" if reading.hand else "no hand")
-    caption = f"{percent(state.confidence)} confident" if state and state.hand else _no_hand_hint(reading)
-    fps = f" · {view.fps:.1f} fps" if view.fps else ""
-    st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
+    reading = view.reading
+    if running:
+        _live_letter(view)
+    else:  # the stream ended: the last reading stays on show (it can be kept and saved), marked as such
+        _last_letter(view)
     _two_hands_note(reading)
     crops(view.frame_bgr, reading)
     if reading.hand:
@@ -156,6 +157,26 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
     if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
         st.session_state[f"{key}_kept"] = (view.frame_bgr, view.reading)
         st.rerun(scope="app")
+
+
+def _letter_value(view: signs.LiveView) -> str:
+    """The steady letter, or why there is none."""
+    state = view.state
+    return state.letter if state and state.letter else ("not sure" if view.reading.hand else "no hand")
+
+
+def _live_letter(view: signs.LiveView) -> None:
+    """The letter metric while the video plays: the steady letter, how sure, and the frame rate on the video."""
+    value, state = _letter_value(view), view.state
+    caption = f"{percent(state.confidence)} confident" if state and state.hand else _no_hand_hint(view.reading)
+    fps = f" · {signs.fps_text(view.fps)}" if view.fps else ""
+    st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
+
+
+def _last_letter(view: signs.LiveView) -> None:
+    """The letter metric after STOP: the last reading, marked as stopped, with no frame rate."""
+    st.metric("Letter", _letter_value(view), LAST_READING, delta_color="off", delta_arrow="off")
+    st.caption("⏹ The video is stopped: this is the last frame it read. Press **START** to read again.")
 
 
 def _no_hand_hint(reading: SignReading) -> str:

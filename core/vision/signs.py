@@ -29,6 +29,9 @@ BONE_BGR = (255, 255, 255)  # the skeleton's lines, drawn over a dark outline
 JOINT_BGR = (60, 60, 230)  # red dots on the 21 landmarks
 TEXT_BGR = (255, 255, 255)
 FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
+# The frame rate is measured at most this often and then held, so the video's overlay (new every frame) and the page
+# (redrawn twice a second) show the same number rather than two readings of a jittering one.
+FPS_EVERY_S = 1.0
 CROP_SIDE = 64  # The crop shown (and saved) for a model that reads landmarks: what an image model would read.
 HAND_MODELS = "hand models"  # SignReading.finder: MediaPipe's palm detector and landmark model found the hand
 SKIN_COLOUR = "skin colour"  # SignReading.finder: the fallback locator, when the hand models are missing
@@ -160,8 +163,13 @@ def annotate(
         text = NO_HAND_TEXT if reading.finder == HAND_MODELS else "Hold your hand in this box"
         _label(out, text, (x, y), GUIDE_BGR, scale)
     if fps is not None:
-        _label(out, f"{fps:.1f} fps", (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
+        _label(out, fps_text(fps), (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
     return out
+
+
+def fps_text(fps: float) -> str:
+    """The frame rate as the overlay and the page both write it."""
+    return f"{fps:.0f} fps"
 
 
 def _skeleton(
@@ -234,7 +242,7 @@ class LiveView:
     """A copy of the live results for the page to show."""
 
     frames: int  # frames read since the video started
-    fps: float | None
+    fps: float | None  # the frame rate drawn on the latest frame's overlay
     reading: SignReading | None
     frame_bgr: np.ndarray | None = field(repr=False)  # the last frame read (not mirrored)
     state: SpellState | None
@@ -255,6 +263,8 @@ class LiveSign:
         self._speller = Speller(predictor.labels, settings)
         self._frames, self._seen_at_s = 0, None
         self._recent_s: deque[float] = deque()  # when the frames of the last FPS_WINDOW_S were read
+        self._fps: float | None = None  # the frame rate shown, measured at _fps_at_s
+        self._fps_at_s: float | None = None
         self._reading: SignReading | None = None
         self._frame_bgr: np.ndarray | None = None
         self._state: SpellState | None = None
@@ -276,10 +286,12 @@ class LiveSign:
                 self._recent_s.popleft()
             self._frames, self._seen_at_s = self._frames + 1, now_s
             self._reading, self._frame_bgr = reading, frame_bgr
-            state, fps = self._state, self._fps()
+            if self._fps is None or now_s - self._fps_at_s >= FPS_EVERY_S:
+                self._fps, self._fps_at_s = self._measured_fps(), now_s
+            state, fps = self._state, self._fps
         return annotate(frame_bgr, reading, state, fps)
 
-    def _fps(self) -> float | None:
+    def _measured_fps(self) -> float | None:
         """Frames per second over the last few seconds; None before two frames."""
         span_s = self._recent_s[-1] - self._recent_s[0] if self._recent_s else 0.0
         return (len(self._recent_s) - 1) / span_s if span_s > 0 else None
@@ -290,7 +302,7 @@ class LiveSign:
             text = self._speller.text
             return LiveView(
                 self._frames,
-                self._fps(),
+                self._fps,
                 self._reading,
                 self._frame_bgr,
                 self._state,
@@ -332,7 +344,7 @@ class LiveSign:
                 self._reader.tracker.reset()
             self._frames, self._seen_at_s = 0, None
             self._recent_s.clear()
-            self._reading = self._frame_bgr = self._state = self._error = None
+            self._reading = self._frame_bgr = self._state = self._error = self._fps = self._fps_at_s = None
 
     def report_error(self, message: str) -> None:
         """Remember a failure of the video thread, for the page to show."""

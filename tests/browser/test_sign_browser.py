@@ -19,6 +19,7 @@ from core import paths
 from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES, TEST_SOURCES
 from core.learn import catalog
 from core.predictor import Predictor
+from core.ui.sign import LAST_READING
 from core.vision import signs
 
 pytestmark = pytest.mark.data
@@ -268,6 +269,11 @@ def test_live_video_names_the_letter_and_spells_it(sign_page: Page, letter_clip,
             screenshot(sign_page, "sign-live", full_page=True)
         video.get_by_role("button", name="STOP").click()
         expect(video.get_by_role("button", name="START")).to_be_visible()
+        # The letter stays on show, marked as the last reading, without a live frame rate.
+        expect(fps).to_have_text(LAST_READING)
+        expect(sign_page.get_by_text("The video is stopped")).to_be_visible()
+        if start == 1:
+            screenshot(sign_page, "sign-live-stopped")
 
 
 def test_live_video_starts_again_after_visiting_another_page(sign_page: Page, letter_clip, wait_for_app) -> None:
