@@ -235,3 +235,19 @@ def test_after_stop_the_live_results_are_marked_as_the_last_reading(app_test, tm
     assert metric.delta == "Last reading (stopped)"
     assert "The video is stopped" in texts(app)
     assert "fps" not in texts(app) + metric.delta
+
+
+def test_live_crops_are_sent_inside_the_page_not_as_media_files(app_test, tmp_path, monkeypatch, fake_models):
+    """Redrawn twice a second, a /media file was often dropped before the browser fetched it (a 404, a broken image)."""
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    app.session_state["sign_session"].process(frame_bgr, now_s=0.0)
+    app.run()
+    urls = {
+        caption: image.url
+        for element in app.get("image")
+        for image, caption in zip(element.proto.imgs, element.captions, strict=True)
+    }
+    assert set(urls) == {"The crop", "What the model sees (64×64)"}
+    assert urls["The crop"].startswith("data:image/jpeg;base64,")
+    assert urls["What the model sees (64×64)"].startswith("data:image/png;base64,")

@@ -17,6 +17,7 @@ from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
 # components "not rendered" in a run (see live_video); tests/test_internals.py fails when they change.
 from streamlit_webrtc.component import _reset_context, generate_frontend_component_key
 
+from core import images
 from core.data import samples
 from core.labels import SIGN_LETTERS
 from core.predictor import Predictor
@@ -150,7 +151,9 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
     else:  # the stream ended: the last reading stays on show (it can be kept and saved), marked as such
         _last_letter(view)
     _two_hands_note(reading)
-    crops(view.frame_bgr, reading)
+    # Inline, not under /media: every redraw makes Streamlit drop the last redraw's files, often before the browser
+    # has fetched them, and it logged an "Image source error" for each (404) and showed a broken image.
+    crops(view.frame_bgr, reading, inline=True)
     if reading.hand:
         st.altair_chart(charts.top_bars(reading.prediction), width="stretch")
     spelled_text(live, key)
@@ -274,18 +277,28 @@ def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float,
     spelled_text(live, key)
 
 
-def crops(frame_bgr: np.ndarray, reading: SignReading) -> None:
-    """The hand crop in colour beside what the model reads: its normalised landmarks, or the crop at its input size."""
+def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> None:
+    """The hand crop in colour beside what the model reads: its normalised landmarks, or the crop at its input size.
+
+    `inline` sends the pictures inside the page as `data:` URLs rather than as files under /media (live video, see
+    _live_panel).
+    """
     left, right = st.columns(2)
-    left.image(signs.crop_bgr(frame_bgr, reading.crop_xywh), channels="BGR", caption="The crop", width="stretch")
+    crop = signs.crop_bgr(frame_bgr, reading.crop_xywh)
+    left.image(_picture(crop, inline), channels="BGR", caption="The crop", width="stretch")
     if reading.model_reads_landmarks:
         if reading.features is not None:
-            picture = signs.landmarks_picture(reading.features, PREVIEW_PX)
+            picture = _picture(signs.landmarks_picture(reading.features, PREVIEW_PX), inline, ".png")
             right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width="stretch")
         return
     side = reading.image.shape[0]
-    scale = max(1, PREVIEW_PX // side)
-    right.image(enlarged(reading.image, scale), caption=f"What the model sees ({side}×{side})", width="stretch")
+    picture = _picture(enlarged(reading.image, max(1, PREVIEW_PX // side)), inline, ".png")
+    right.image(picture, caption=f"What the model sees ({side}×{side})", width="stretch")
+
+
+def _picture(image: np.ndarray, inline: bool, extension: str = ".jpg") -> np.ndarray | str:
+    """The image for st.image: as it is (Streamlit serves it under /media), or inline as a data: URL."""
+    return images.data_url(image, extension) if inline else image
 
 
 def spelled_text(live: LiveSign, key: str) -> None:
