@@ -20,7 +20,7 @@ from core import paths
 from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES, TEST_SOURCES
 from core.learn import catalog
 from core.predictor import Predictor
-from core.ui.sign import LAST_READING
+from core.ui.sign_live import LAST_READING
 from core.vision import signs
 
 pytestmark = pytest.mark.data
