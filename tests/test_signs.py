@@ -1,5 +1,5 @@
-"""Tests for core.vision.signs: one frame read through the hand models (stand-ins here), the skin-colour fallback,
-the live overlay with the skeleton, and live results across threads.
+"""Tests for core.vision.signs and core.vision.live_sign: one frame read through the hand models (stand-ins here),
+the skin-colour fallback, the live overlay with the skeleton, and live results across threads.
 
 The hand models themselves are tested in test_hand_tracker.py (synthetic tensors) and test_hand_models.py (real
 files and photos); here a FakeTracker gives a known hand so that every branch of the reader is checked exactly.
@@ -15,15 +15,15 @@ from helpers.hands import SKIN_TONES_BGR, FakeTracker, cluttered_background, dra
 from helpers.models import make_landmarks_model, make_letters_model
 
 from core.predictor import Predictor
-from core.vision import hand_model_files, hands, signs
+from core.vision import hand_model_files, hands, live_sign, signs
 from core.vision.landmarks import normalize_landmarks
+from core.vision.live_sign import LiveSign
 from core.vision.signs import (
     GUIDE_BGR,
     HAND_BGR,
     HAND_MODELS,
     JOINT_BGR,
     SKIN_COLOUR,
-    LiveSign,
     SignReader,
     annotate,
     crop_bgr,
@@ -278,7 +278,7 @@ def test_the_overlay_and_the_page_show_one_frame_rate_that_changes_at_most_once_
         drawn.append(fps)
         return real_annotate(frame_bgr, reading, state, fps, mirror)
 
-    monkeypatch.setattr(signs, "annotate", recording_annotate)
+    monkeypatch.setattr(live_sign, "annotate", recording_annotate)
     live = LiveSign(predictor, reader=SignReader(FakeTracker(LANDMARKS)))
     frame = cluttered_background()
     jitter_s = np.random.default_rng(0).uniform(-0.02, 0.02, 48)

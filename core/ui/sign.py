@@ -14,7 +14,8 @@ from core.ui import charts
 from core.ui.common import decoded_image, enlarged, percent
 from core.vision import hand_model_files, signs
 from core.vision.letter_guide import LETTER_GUIDE
-from core.vision.signs import LiveSign, SignReading
+from core.vision.live_sign import LiveSign
+from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
 PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).

@@ -21,7 +21,8 @@ from core.ui import charts
 from core.ui.common import percent
 from core.ui.sign import crops, spelled_text, two_hands_note
 from core.vision import signs
-from core.vision.signs import LiveSign, SignReading
+from core.vision.live_sign import LiveSign, LiveView
+from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
 LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
@@ -141,13 +142,13 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
         st.rerun(scope="app")
 
 
-def _letter_value(view: signs.LiveView) -> str:
+def _letter_value(view: LiveView) -> str:
     """The steady letter, or why there is none."""
     state = view.state
     return state.letter if state and state.letter else ("not sure" if view.reading.hand else "no hand")
 
 
-def _live_letter(view: signs.LiveView) -> None:
+def _live_letter(view: LiveView) -> None:
     """The letter metric while the video plays: the steady letter, how sure, and the frame rate on the video."""
     value, state = _letter_value(view), view.state
     caption = f"{percent(state.confidence)} confident" if state and state.hand else _no_hand_hint(view.reading)
@@ -155,7 +156,7 @@ def _live_letter(view: signs.LiveView) -> None:
     st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
 
 
-def _last_letter(view: signs.LiveView) -> None:
+def _last_letter(view: LiveView) -> None:
     """The letter metric after STOP: the last reading, marked as stopped, with no frame rate."""
     st.metric("Letter", _letter_value(view), LAST_READING, delta_color="off", delta_arrow="off")
     st.caption("⏹ The video is stopped: this is the last frame it read. Press **START** to read again.")
@@ -168,7 +169,7 @@ def _no_hand_hint(reading: SignReading) -> str:
     return "hold your hand in the box"
 
 
-def _connection_warning(view: signs.LiveView, running_s: float) -> None:
+def _connection_warning(view: LiveView, running_s: float) -> None:
     """Say so when the video never arrives or stops arriving."""
     if view.seen_at_s is None and running_s > NO_VIDEO_AFTER_S:
         st.warning(
