@@ -1,5 +1,6 @@
 """Decode untrusted image bytes and coerce arrays into the BGR uint8 images the rest of core expects."""
 
+import base64
 import io
 import re
 import warnings
@@ -169,3 +170,12 @@ def check_side(size: int) -> None:
     """Refuse output sizes that are not a sensible integer."""
     if not isinstance(size, int | np.integer) or not 1 <= size <= 1024:
         raise ValueError(f"size must be an integer from 1 to 1024, got {size!r}.")
+
+
+def data_url(image: np.ndarray, extension: str = ".jpg") -> str:
+    """A uint8 image (BGR or greyscale) encoded as a `data:` URL (".jpg" for photos, ".png" for sharp pixels)."""
+    encoded, data = cv2.imencode(extension, image)
+    if not encoded:
+        raise ValueError(f"OpenCV could not encode a {image.shape} {image.dtype} image as {extension}.")
+    mime = "image/jpeg" if extension in (".jpg", ".jpeg") else f"image/{extension.lstrip('.')}"
+    return f"data:{mime};base64,{base64.b64encode(data.tobytes()).decode('ascii')}"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.ui import common, routing
+from core.ui import common, routing, sign_live
 from core.ui import sign as sign_ui
 from core.vision import signs
 
@@ -28,38 +28,38 @@ if predictor is None or not sign_ui.hand_models_notice(predictor.reads_landmarks
     st.stop()
 
 settings = sign_ui.spelling_settings(key="sign")
-live = sign_ui.live_sign(predictor, settings, key="sign_session")
+live = sign_live.live_sign(predictor, settings, key="sign_session")
 mode = st.segmented_control("Input", [LIVE, SNAPSHOT, UPLOAD], default=LIVE, required=True, key="sign_mode")
 video, results = st.columns([3, 2], gap="large")
 
 if mode == LIVE:
     with video:
-        ctx = sign_ui.live_video(live, key="sign_live")
+        ctx = sign_live.live_video(live, key="sign_live")
         st.caption(
             "Press START and allow the camera. No picture? Without HTTPS, or where video calls are blocked, "
             "use Snapshot or Upload a photo."
         )
     with results:
-        sign_ui.live_results(live, ctx, key="sign_live")
-    kept = sign_ui.kept_frame(key="sign_live")
+        sign_live.live_results(live, ctx, key="sign_live")
+    kept = sign_live.kept_frame(key="sign_live")
 else:
-    with video:
+    with video:  # the input and the photo as read on the left, what was read from it on the right
         if mode == SNAPSHOT:
             frame = sign_ui.snapshot(key="sign_snapshot")
         else:
             frame = common.uploaded_image(
                 "sign_upload", "A photo of a hand signing a letter", hint="One hand, big in the picture, in good light."
             )
-    if frame is None:
-        with results:
+        reading = None if frame is None else signs.read_sign(predictor, frame)
+        if reading is not None:
+            sign_ui.photo_with_box(frame, reading)
+    with results:
+        if reading is None:
             st.info("Take a photo of your hand signing a letter." if mode == SNAPSHOT else "Upload a photo of a hand.")
             sign_ui.spelled_text(live, key="sign_photo")
-        kept = None
-    else:
-        reading = signs.read_sign(predictor, frame)
-        with results:
+        else:
             sign_ui.photo_results(frame, reading, settings.threshold, live, key="sign_photo")
-        kept = frame, reading
+    kept = None if reading is None else (frame, reading)
 
 if kept is not None and kept[1].prediction is not None:
     sign_ui.save_form(*kept, key="sign_save")

@@ -1,5 +1,6 @@
 """Tests for core.images: decoding untrusted image bytes."""
 
+import base64
 import io
 import struct
 import zlib
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from core.images import decode_image, read_image, to_bgr
+from core.images import data_url, decode_image, read_image, to_bgr
 
 
 def encode(image: np.ndarray, ext: str, *params: int) -> bytes:
@@ -204,3 +205,13 @@ def test_jpeg_cut_after_an_embedded_thumbnail_is_refused():
     assert decode_image(full).shape == (48, 64, 3)
     with pytest.raises(ValueError, match="incomplete"):
         decode_image(full[: len(full) - 40])
+
+
+def test_data_url_carries_the_image_itself():
+    image_bgr = np.zeros((20, 30, 3), np.uint8)
+    image_bgr[:, :10] = (255, 0, 0)  # blue on the left, in BGR
+    url = data_url(image_bgr, ".png")
+    assert url.startswith("data:image/png;base64,")
+    decoded = decode_image(base64.b64decode(url.split(",", 1)[1]))
+    np.testing.assert_array_equal(decoded, image_bgr)
+    assert data_url(image_bgr).startswith("data:image/jpeg;base64,")

@@ -1,7 +1,7 @@
 """Private parts of Streamlit and streamlit-webrtc that Handlab relies on: fail loudly when an upgrade changes them.
 
 core/ui/routing.py switches off Streamlit's legacy pages/ directory mode (PagesManager.uses_pages_directory);
-core/ui/sign.py turns off streamlit-webrtc 0.79's check for components "not rendered" in a run, which compares
+core/ui/sign_live.py turns off streamlit-webrtc 0.79's check for components "not rendered" in a run, which compares
 lagging run counters (WebRtcStreamerContext._last_rendered_run_count), and does that job itself with
 _reset_context and generate_frontend_component_key. An assignment to a renamed attribute silently does nothing.
 """
@@ -68,7 +68,7 @@ def test_webrtc_context_keeps_the_run_count_it_was_last_drawn_in():
     context = fresh_context()
     assert "_last_rendered_run_count" in vars(context), upstream_changed(
         "streamlit-webrtc",
-        "WebRtcStreamerContext: it no longer sets _last_rendered_run_count (core/ui/sign.py clears it)",
+        "WebRtcStreamerContext: it no longer sets _last_rendered_run_count (core/ui/sign_live.py clears it)",
     )
     assert context._last_rendered_run_count is None, upstream_changed(
         "streamlit-webrtc", "WebRtcStreamerContext._last_rendered_run_count: it does not start as None"

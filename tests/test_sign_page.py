@@ -206,3 +206,48 @@ def test_a_landmarks_model_without_the_hand_models_says_why(app_test, tmp_path, 
     app = sign_page(app_test, tmp_path, monkeypatch, model)
     assert "reads hand landmarks" in app.error[0].value
     assert not [m for m in app.metric if m.label == "Letter"]
+
+
+def test_a_photo_and_its_results_fill_both_columns(app_test, tmp_path, monkeypatch, fake_models):
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+    photo_side, results_side = app.columns[:2]  # the page's two columns; crops and buttons nest theirs inside
+    assert photo_side.weight > results_side.weight
+    assert [caption for image in photo_side.get("image") for caption in image.captions] == ["Your photo"]
+    assert [m.label for m in results_side.get("metric")] == ["Letter"]
+    assert "The crop" in [caption for image in results_side.get("image") for caption in image.captions]
+    assert len(results_side.get("vega_lite_chart")) == 1, "the top-3 chart is on the right"
+
+
+def test_after_stop_the_live_results_are_marked_as_the_last_reading(app_test, tmp_path, monkeypatch, fake_models):
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    live = app.session_state["sign_session"]
+    for now_s in (0.0, 0.1, 0.2):
+        live.process(frame_bgr, now_s=now_s)
+    app.run()
+    (metric,) = [m for m in app.metric if m.label == "Letter"]
+    assert "fps" in metric.delta  # while the video plays
+    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", idle_webcam)  # the user pressed STOP
+    app.run()
+    assert not app.exception, app.exception
+    (metric,) = [m for m in app.metric if m.label == "Letter"]
+    assert metric.value == "B"
+    assert metric.delta == "Last reading (stopped)"
+    assert "The video is stopped" in texts(app)
+    assert "fps" not in texts(app) + metric.delta
+
+
+def test_live_crops_are_sent_inside_the_page_not_as_media_files(app_test, tmp_path, monkeypatch, fake_models):
+    """Redrawn twice a second, a /media file was often dropped before the browser fetched it (a 404, a broken image)."""
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    app.session_state["sign_session"].process(frame_bgr, now_s=0.0)
+    app.run()
+    urls = {
+        caption: image.url
+        for element in app.get("image")
+        for image, caption in zip(element.proto.imgs, element.captions, strict=True)
+    }
+    assert set(urls) == {"The crop", "What the model sees (64×64)"}
+    assert urls["The crop"].startswith("data:image/jpeg;base64,")
+    assert urls["What the model sees (64×64)"].startswith("data:image/png;base64,")

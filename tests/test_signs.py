@@ -1,5 +1,5 @@
-"""Tests for core.vision.signs: one frame read through the hand models (stand-ins here), the skin-colour fallback,
-the live overlay with the skeleton, and live results across threads.
+"""Tests for core.vision.signs and core.vision.live_sign: one frame read through the hand models (stand-ins here),
+the skin-colour fallback, the live overlay with the skeleton, and live results across threads.
 
 The hand models themselves are tested in test_hand_tracker.py (synthetic tensors) and test_hand_models.py (real
 files and photos); here a FakeTracker gives a known hand so that every branch of the reader is checked exactly.
@@ -15,15 +15,15 @@ from helpers.hands import SKIN_TONES_BGR, FakeTracker, cluttered_background, dra
 from helpers.models import make_landmarks_model, make_letters_model
 
 from core.predictor import Predictor
-from core.vision import hand_model_files, hands, signs
+from core.vision import hand_model_files, hands, live_sign, signs
 from core.vision.landmarks import normalize_landmarks
+from core.vision.live_sign import LiveSign
 from core.vision.signs import (
     GUIDE_BGR,
     HAND_BGR,
     HAND_MODELS,
     JOINT_BGR,
     SKIN_COLOUR,
-    LiveSign,
     SignReader,
     annotate,
     crop_bgr,
@@ -268,3 +268,26 @@ def test_a_new_stream_starts_with_no_leftovers_but_keeps_the_text(predictor):
     assert view.fps is None
     assert view.text == "B"
     assert tracker.calls["reset"] == 1  # the next stream looks for the hand afresh
+
+
+def test_the_overlay_and_the_page_show_one_frame_rate_that_changes_at_most_once_a_second(predictor, monkeypatch):
+    drawn: list[float | None] = []  # the frame rate drawn on each frame's overlay
+    real_annotate = signs.annotate
+
+    def recording_annotate(frame_bgr, reading, state, fps, mirror=True):
+        drawn.append(fps)
+        return real_annotate(frame_bgr, reading, state, fps, mirror)
+
+    monkeypatch.setattr(live_sign, "annotate", recording_annotate)
+    live = LiveSign(predictor, reader=SignReader(FakeTracker(LANDMARKS)))
+    frame = cluttered_background()
+    jitter_s = np.random.default_rng(0).uniform(-0.02, 0.02, 48)
+    shown = []  # what the page shows after each frame
+    for i in range(48):  # 4 s at about 12 fps, each frame a little early or late, as from a real camera
+        live.process(frame, now_s=i / 12 + jitter_s[i])
+        shown.append(live.view().fps)
+    assert shown == drawn  # one number: the page shows what the video's overlay says
+    changes = sum(before != after for before, after in zip(drawn[1:], drawn[2:], strict=False))
+    assert changes <= 4, f"the frame rate changed {changes} times in 4 s: {drawn}"
+    assert drawn[-1] == pytest.approx(12.0, abs=0.5)
+    assert signs.fps_text(drawn[-1]) == "12 fps"

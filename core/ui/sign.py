@@ -1,46 +1,24 @@
-"""Streamlit glue for the Sign page: live video, snapshot and upload inputs, the results, saving signs, the guide.
+"""Streamlit glue for the Sign page: snapshot and upload inputs, the results, saving signs, the letter guide.
 
-The work happens in core.signs (reading a frame, the overlay, live results behind a lock) and core.spelling;
-this module only lays them out. Live video comes from streamlit-webrtc: its frame callback runs in a worker
-thread and writes into a `LiveSign`; a fragment polls that object twice a second to redraw the results.
+The work happens in core.signs (reading a frame, the overlay) and core.spelling; this module only lays them out.
+Live video is in core.ui.sign_live, which shows its results with the same pieces (crops, spelled text).
 """
 
-import time
-
-import av
 import numpy as np
 import streamlit as st
-import streamlit_webrtc
-from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
 
-# Private parts of streamlit-webrtc 0.79 that _forget_orphaned_stream uses in place of the library's own check for
-# components "not rendered" in a run (see live_video); tests/test_internals.py fails when they change.
-from streamlit_webrtc.component import _reset_context, generate_frontend_component_key
-
+from core import images
 from core.data import samples
 from core.labels import SIGN_LETTERS
-from core.predictor import Predictor
 from core.ui import charts
 from core.ui.common import decoded_image, enlarged, percent
 from core.vision import hand_model_files, signs
 from core.vision.letter_guide import LETTER_GUIDE
-from core.vision.signs import LiveSign, SignReading
+from core.vision.live_sign import LiveSign
+from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
-LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
-NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.
-VIDEO_STOPPED_AFTER_S = 5.0  # No new frame for this long after frames came means the video stopped.
-PREVIEW_PX = 160  # Side of the crop and model-input previews.
-# Public STUN lets browsers behind a home router reach the server; on localhost no ICE server is needed.
-RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
-USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
-CAMERA_MESSAGES = {
-    "media_api_not_available": "This page cannot use the camera: browsers allow it only over HTTPS or on "
-    "localhost. Use Upload a photo above (on a phone it can take a picture).",
-    "device_not_available": "No camera found. Connect one and reload, or use Upload a photo above.",
-    "device_access_denied": "Camera permission denied. Allow the camera in the browser's address bar and "
-    "reload, or use Upload a photo above.",
-}
+PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).
 
 
 def spelling_settings(key: str) -> SpellingSettings:
@@ -59,113 +37,7 @@ def spelling_settings(key: str) -> SpellingSettings:
     return SpellingSettings(window_s=window_s, hold_s=hold_s, threshold=threshold)
 
 
-def live_sign(predictor: Predictor, settings: SpellingSettings, key: str) -> LiveSign:
-    """The session's LiveSign (live results and the spelled text), updated to the current model and settings."""
-    if key not in st.session_state:
-        st.session_state[key] = LiveSign(predictor, settings)
-    live = st.session_state[key]
-    live.set_predictor(predictor)
-    live.set_settings(settings)
-    return live
-
-
-def live_video(live: LiveSign, key: str) -> WebRtcStreamerContext:
-    """The webcam with the overlay (streamlit-webrtc); frames are read in its worker thread into `live`."""
-
-    def read_frame(frame: av.VideoFrame) -> av.VideoFrame:
-        image_bgr = frame.to_ndarray(format="bgr24")
-        try:
-            image_bgr = live.process(image_bgr)
-        except Exception as error:  # No one can catch it in the video thread: show it on the page instead.
-            live.report_error(f"{type(error).__name__}: {error}")
-        return av.VideoFrame.from_ndarray(image_bgr, format="bgr24")
-
-    _forget_orphaned_stream(key)
-    ctx = streamlit_webrtc.webrtc_streamer(
-        key=key,
-        mode=WebRtcMode.SENDRECV,
-        rtc_configuration=RTC_CONFIGURATION,
-        media_stream_constraints={"video": True, "audio": False},
-        video_frame_callback=read_frame,
-        video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
-        translations=CAMERA_MESSAGES,
-    )
-    # streamlit-webrtc 0.79 stops a stream whose component "was not rendered" for a script run: it compares
-    # Streamlit's run counter with the one the context saved when it was last drawn, and that counter lags
-    # during the quick reruns of connection setup, so 15–40% of starts were stopped right after connecting.
-    # Clearing the saved counter turns that check off; _forget_orphaned_stream does its job reliably instead.
-    # An assignment to a renamed attribute would silently do nothing, hence the check.
-    _require_attribute(ctx, "_last_rendered_run_count")
-    ctx._last_rendered_run_count = None
-    return ctx
-
-
-def _require_attribute(ctx: WebRtcStreamerContext, name: str) -> None:
-    """Fail loudly when streamlit-webrtc's context lacks an internal attribute the Sign page sets."""
-    if not hasattr(ctx, name):
-        raise RuntimeError(
-            f"streamlit-webrtc {streamlit_webrtc.__version__}: WebRtcStreamerContext has no {name} (the Sign page "
-            "was written for the version pinned in requirements.txt); update the workaround in core/ui/sign.py."
-        )
-
-
-def _forget_orphaned_stream(key: str) -> None:
-    """Reset the stream when its component was not on the page in the last finished run (another page, or mode).
-
-    Streamlit drops a widget's state at the end of every finished run that did not draw it, so a missing
-    component value with a context still present means the browser's video element was removed. This replaces
-    streamlit-webrtc 0.79's own check, which compares lagging run counters (see live_video).
-    """
-    ctx = st.session_state.get(key)
-    if ctx is not None and generate_frontend_component_key(key) not in st.session_state:
-        _reset_context(ctx)
-
-
-def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
-    """The live results, redrawn twice a second while the video runs."""
-    running = ctx.state.playing or ctx.state.signalling
-    if running and f"{key}_since" not in st.session_state:
-        st.session_state[f"{key}_since"] = time.monotonic()
-        live.forget_frames()  # a new stream: show nothing from the last one
-    elif not running:  # the stream ended: the next START is a new stream; the last reading stays on show
-        st.session_state.pop(f"{key}_since", None)
-    st.fragment(_live_panel, run_every=LIVE_REFRESH_S if running else None)(live, running, key)
-
-
-def _live_panel(live: LiveSign, running: bool, key: str) -> None:
-    view = live.view()
-    if view.error:
-        st.error(f"Reading the video failed: {view.error}")
-    if running:
-        _connection_warning(view, time.monotonic() - st.session_state.get(f"{key}_since", time.monotonic()))
-    if view.reading is None:
-        st.metric("Letter", "–", help="Press START and allow the camera.")
-        st.info("Press **START** and hold a letter up to the camera, inside the box.")
-        spelled_text(live, key)
-        return
-    state, reading = view.state, view.reading
-    value = state.letter if state and state.letter else ("not sure" if reading.hand else "no hand")
-    caption = f"{percent(state.confidence)} confident" if state and state.hand else _no_hand_hint(reading)
-    fps = f" · {view.fps:.1f} fps" if view.fps else ""
-    st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
-    _two_hands_note(reading)
-    crops(view.frame_bgr, reading)
-    if reading.hand:
-        st.altair_chart(charts.top_bars(reading.prediction), width="stretch")
-    spelled_text(live, key)
-    if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
-        st.session_state[f"{key}_kept"] = (view.frame_bgr, view.reading)
-        st.rerun(scope="app")
-
-
-def _no_hand_hint(reading: SignReading) -> str:
-    """What to do when no hand was found."""
-    if reading.finder == signs.HAND_MODELS:
-        return "no hand in view: hold one hand up to the camera"
-    return "hold your hand in the box"
-
-
-def _two_hands_note(reading: SignReading) -> None:
+def two_hands_note(reading: SignReading) -> None:
     """Say which hand is read when two are in view."""
     if reading.two_hands:
         side = reading.landmarks.handedness  # as seen in the unmirrored frame: the signer's own side
@@ -189,31 +61,20 @@ def hand_models_notice(reads_landmarks: bool) -> bool:
     return True
 
 
-def _connection_warning(view: signs.LiveView, running_s: float) -> None:
-    """Say so when the video never arrives or stops arriving."""
-    if view.seen_at_s is None and running_s > NO_VIDEO_AFTER_S:
-        st.warning(
-            "The camera is on but no video reaches Handlab: the connection may be blocked (a firewall, VPN or "
-            f"proxy). {USE_SNAPSHOT}",
-            icon="📡",
-        )
-    elif view.seen_at_s is not None and time.monotonic() - view.seen_at_s > VIDEO_STOPPED_AFTER_S:
-        st.warning(f"The video stopped. Press STOP, then START again. {USE_SNAPSHOT}", icon="📡")
-
-
-def kept_frame(key: str) -> tuple[np.ndarray, SignReading] | None:
-    """The live frame the user kept to save, if any."""
-    return st.session_state.get(f"{key}_kept")
-
-
 def snapshot(key: str) -> np.ndarray | None:
     """A photo from st.camera_input, decoded to BGR; None before the first photo."""
     photo = st.camera_input("Hold up a letter and take a photo", key=key)
     return None if photo is None else decoded_image(photo)
 
 
+def photo_with_box(frame_bgr: np.ndarray, reading: SignReading) -> None:
+    """The photo as read: the hand's box, its skeleton and the letter drawn on it (under the input, on the left)."""
+    picture_bgr = signs.annotate(frame_bgr, reading, None, None, mirror=False)
+    st.image(picture_bgr, channels="BGR", caption="Your photo", width="stretch")  # small photos fill the column too
+
+
 def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, live: LiveSign, key: str) -> None:
-    """The letter read from one photo: metric, the photo with its box, crops, top-3 chart, and "add to text"."""
+    """The letter read from one photo: metric, crops, top-3 chart, "add to text" and the spelled text."""
     prediction = reading.prediction
     if prediction is None:
         st.metric("Letter", "no hand", "no hand in view", delta_color="off", delta_arrow="off")
@@ -238,8 +99,7 @@ def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float,
             )
         if not reading.hand:
             st.info("No hand found by its skin colour: Handlab read the middle of the picture.")
-        _two_hands_note(reading)
-    st.image(signs.annotate(frame_bgr, reading, None, None, mirror=False), channels="BGR", caption="Your photo")
+        two_hands_note(reading)
     crops(frame_bgr, reading)
     if prediction is not None:
         st.altair_chart(charts.top_bars(prediction), width="stretch")
@@ -248,18 +108,28 @@ def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float,
     spelled_text(live, key)
 
 
-def crops(frame_bgr: np.ndarray, reading: SignReading) -> None:
-    """The hand crop in colour beside what the model reads: its normalised landmarks, or the crop at its input size."""
+def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> None:
+    """The hand crop in colour beside what the model reads: its normalised landmarks, or the crop at its input size.
+
+    `inline` sends the pictures inside the page as `data:` URLs rather than as files under /media (live video, see
+    core.ui.sign_live).
+    """
     left, right = st.columns(2)
-    left.image(signs.crop_bgr(frame_bgr, reading.crop_xywh), channels="BGR", caption="The crop", width=PREVIEW_PX)
+    crop = signs.crop_bgr(frame_bgr, reading.crop_xywh)
+    left.image(_picture(crop, inline), channels="BGR", caption="The crop", width="stretch")
     if reading.model_reads_landmarks:
         if reading.features is not None:
-            picture = signs.landmarks_picture(reading.features, PREVIEW_PX)
-            right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width=PREVIEW_PX)
+            picture = _picture(signs.landmarks_picture(reading.features, PREVIEW_PX), inline, ".png")
+            right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width="stretch")
         return
     side = reading.image.shape[0]
-    scale = max(1, PREVIEW_PX // side)
-    right.image(enlarged(reading.image, scale), caption=f"What the model sees ({side}×{side})", width=PREVIEW_PX)
+    picture = _picture(enlarged(reading.image, max(1, PREVIEW_PX // side)), inline, ".png")
+    right.image(picture, caption=f"What the model sees ({side}×{side})", width="stretch")
+
+
+def _picture(image: np.ndarray, inline: bool, extension: str = ".jpg") -> np.ndarray | str:
+    """The image for st.image: as it is (Streamlit serves it under /media), or inline as a data: URL."""
+    return images.data_url(image, extension) if inline else image
 
 
 def spelled_text(live: LiveSign, key: str) -> None:

@@ -1,4 +1,4 @@
-"""Read an ASL letter from a webcam frame or a photo, draw the live overlay, and share live results between threads.
+"""Read an ASL letter from a webcam frame or a photo, and draw the live overlay (live results: core.vision.live_sign).
 
 One path for every source (`SignReader.read`): MediaPipe's hand models find the hand and its 21 landmarks
 (`HandTracker`, tracking from frame to frame in live video), OpenCV crops the square around the landmarks and
@@ -9,8 +9,6 @@ so: skin colour takes a face in view for a hand.
 """
 
 import threading
-import time
-from collections import deque
 from dataclasses import dataclass, field
 
 import cv2
@@ -21,14 +19,13 @@ from core.predictor import Prediction, Predictor
 from core.vision import hand_model_files, hands
 from core.vision.hand_tracker import Hand, HandTracker
 from core.vision.landmarks import normalize_landmarks
-from core.vision.spelling import Speller, SpellingSettings, SpellState
+from core.vision.spelling import SpellState
 
 HAND_BGR = (80, 200, 60)  # green: a hand was found
 GUIDE_BGR = (0, 200, 255)  # amber: the guide box where the hand should go
 BONE_BGR = (255, 255, 255)  # the skeleton's lines, drawn over a dark outline
 JOINT_BGR = (60, 60, 230)  # red dots on the 21 landmarks
 TEXT_BGR = (255, 255, 255)
-FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
 CROP_SIDE = 64  # The crop shown (and saved) for a model that reads landmarks: what an image model would read.
 HAND_MODELS = "hand models"  # SignReading.finder: MediaPipe's palm detector and landmark model found the hand
 SKIN_COLOUR = "skin colour"  # SignReading.finder: the fallback locator, when the hand models are missing
@@ -160,8 +157,13 @@ def annotate(
         text = NO_HAND_TEXT if reading.finder == HAND_MODELS else "Hold your hand in this box"
         _label(out, text, (x, y), GUIDE_BGR, scale)
     if fps is not None:
-        _label(out, f"{fps:.1f} fps", (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
+        _label(out, fps_text(fps), (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
     return out
+
+
+def fps_text(fps: float) -> str:
+    """The frame rate as the overlay and the page both write it."""
+    return f"{fps:.0f} fps"
 
 
 def _skeleton(
@@ -227,114 +229,3 @@ def _dashed_rectangle(frame: np.ndarray, box_xywh: tuple[int, ...], color_bgr, t
             end = min(start + dash, h)
             cv2.line(frame, (x, y + start), (x, y + end), color_bgr, thickness)
             cv2.line(frame, (x + w, y + start), (x + w, y + end), color_bgr, thickness)
-
-
-@dataclass(frozen=True)
-class LiveView:
-    """A copy of the live results for the page to show."""
-
-    frames: int  # frames read since the video started
-    fps: float | None
-    reading: SignReading | None
-    frame_bgr: np.ndarray | None = field(repr=False)  # the last frame read (not mirrored)
-    state: SpellState | None
-    text: str
-    seen_at_s: float | None  # time.monotonic() of the last frame
-    error: str | None = None  # why the video thread failed, if it did
-
-
-class LiveSign:
-    """Reads live frames in the video thread and keeps the latest results for the page thread, behind a lock."""
-
-    def __init__(
-        self, predictor: Predictor, settings: SpellingSettings | None = None, reader: SignReader | None = None
-    ):
-        self._lock = threading.Lock()
-        self._reader = reader or SignReader.open()  # its own tracker: only the video thread reads frames
-        self._predictor = predictor
-        self._speller = Speller(predictor.labels, settings)
-        self._frames, self._seen_at_s = 0, None
-        self._recent_s: deque[float] = deque()  # when the frames of the last FPS_WINDOW_S were read
-        self._reading: SignReading | None = None
-        self._frame_bgr: np.ndarray | None = None
-        self._state: SpellState | None = None
-        self._error: str | None = None
-
-    def process(self, frame_bgr: np.ndarray, now_s: float | None = None) -> np.ndarray:
-        """Read one frame (video thread) and return it mirrored with the overlay."""
-        now_s = time.monotonic() if now_s is None else now_s
-        with self._lock:
-            predictor = self._predictor
-        reading = self._reader.read(predictor, frame_bgr, video=True)  # outside the lock: the page never waits
-        with self._lock:
-            if predictor is not self._predictor:  # the model changed meanwhile: this reading is stale
-                return cv2.flip(frame_bgr, 1)
-            probabilities = reading.prediction.probabilities if reading.hand else None
-            self._state = self._speller.update(probabilities, now_s)
-            self._recent_s.append(now_s)
-            while self._recent_s[0] < now_s - FPS_WINDOW_S:
-                self._recent_s.popleft()
-            self._frames, self._seen_at_s = self._frames + 1, now_s
-            self._reading, self._frame_bgr = reading, frame_bgr
-            state, fps = self._state, self._fps()
-        return annotate(frame_bgr, reading, state, fps)
-
-    def _fps(self) -> float | None:
-        """Frames per second over the last few seconds; None before two frames."""
-        span_s = self._recent_s[-1] - self._recent_s[0] if self._recent_s else 0.0
-        return (len(self._recent_s) - 1) / span_s if span_s > 0 else None
-
-    def view(self) -> LiveView:
-        """The latest results (page thread)."""
-        with self._lock:
-            text = self._speller.text
-            return LiveView(
-                self._frames,
-                self._fps(),
-                self._reading,
-                self._frame_bgr,
-                self._state,
-                text,
-                self._seen_at_s,
-                self._error,
-            )
-
-    def set_predictor(self, predictor: Predictor) -> None:
-        """Use another model from the next frame on; the spelled text is kept."""
-        with self._lock:
-            if predictor is self._predictor:
-                return
-            text, settings = self._speller.text, self._speller.settings
-            self._predictor, self._speller = predictor, Speller(predictor.labels, settings)
-            self._speller.text = text
-
-    def set_settings(self, settings: SpellingSettings) -> None:
-        """Change how steady a letter must be."""
-        with self._lock:
-            self._speller.settings = settings
-
-    def edit(self, action: str, text: str = "") -> None:
-        """Edit the spelled text: "add" text, "backspace" or "clear"."""
-        with self._lock:
-            if action == "add":
-                self._speller.add(text)
-            elif action == "backspace":
-                self._speller.backspace()
-            elif action == "clear":
-                self._speller.clear()
-            else:
-                raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
-
-    def forget_frames(self) -> None:
-        """Drop the last reading, frame count, tracked hand and error (a new stream starts); the text stays."""
-        with self._lock:
-            if self._reader.tracker is not None:
-                self._reader.tracker.reset()
-            self._frames, self._seen_at_s = 0, None
-            self._recent_s.clear()
-            self._reading = self._frame_bgr = self._state = self._error = None
-
-    def report_error(self, message: str) -> None:
-        """Remember a failure of the video thread, for the page to show."""
-        with self._lock:
-            self._error = message

@@ -13,12 +13,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers.webcam import LIVE_TIMEOUT_MS, WEBRTC_IFRAME, wait_until_playing, wait_until_settled, write_y4m
 from playwright.sync_api import Browser, Page, expect
 
 from core import paths
 from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES, TEST_SOURCES
 from core.learn import catalog
 from core.predictor import Predictor
+from core.ui.sign_live import LAST_READING
 from core.vision import signs
 
 pytestmark = pytest.mark.data
@@ -29,28 +31,8 @@ PHOTOS_PER_LETTER = 20
 CLIP_SOURCES = [source for source in TEST_SOURCES if source in FACE_IN_VIEW_SOURCES]
 JOINT_RGB = signs.JOINT_BGR[::-1]
 SURE = 0.9  # The clip's letter must be this clear to the model, so the test checks the page, not the model.
-CLIP_FRAMES = 15
-WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
-LIVE_TIMEOUT_MS = 30_000  # START to the first letter: connection setup takes 2–4 s, the first frames a few more.
 STAY_UP_S = 8  # After connecting, the stream must keep running this long (streamlit-webrtc may stop it early).
 STARTS = int(os.environ.get("HANDLAB_LIVE_STARTS", 3))  # Live starts per test (more to measure reliability).
-# No script run for this long means the app has settled: while the video plays the results redraw every 0.5 s.
-SETTLED_MS = 2_000
-# Notes when the app last ran a script (a full run or a fragment), and answers whether it has been idle since.
-SETTLED_JS = """settledMs => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app) return false;
-    const idle = app.dataset.testConnectionState === "CONNECTED" && app.dataset.testScriptState === "notRunning";
-    if (window.handlabObserved !== app) {
-        window.handlabObserved = app;
-        window.handlabLastRunAt = performance.now();
-        const watched = ["data-test-script-state", "data-test-connection-state"];
-        new MutationObserver(() => { window.handlabLastRunAt = performance.now(); })
-            .observe(app, {attributes: true, attributeFilter: watched});
-    }
-    if (!idle) window.handlabLastRunAt = performance.now();
-    return idle && performance.now() - window.handlabLastRunAt >= settledMs;
-}"""
 # Records every value the Letter metric shows from now on, however briefly: a poll can miss a short one.
 WATCH_LETTER_JS = """() => {
     const read = () => {
@@ -91,18 +73,6 @@ def read_surely(predictor: Predictor, frame: np.ndarray, letter: str) -> bool:
     reader = signs.SignReader.open()
     readings = [signs.read_sign(predictor, frame), *(reader.read(predictor, frame, video=True) for _ in range(3))]
     return all(r.prediction and r.prediction.label == letter and r.prediction.confidence >= SURE for r in readings)
-
-
-def write_y4m(frame_bgr: np.ndarray, path: Path, frames: int = CLIP_FRAMES) -> Path:
-    """A Y4M clip (C420) Chromium can play as a webcam: the frame with a little sensor noise, 15 fps."""
-    rng = np.random.default_rng(0)
-    height, width = frame_bgr.shape[:2]
-    with path.open("wb") as clip:
-        clip.write(f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420\n".encode())
-        for _ in range(frames):
-            noisy = np.clip(frame_bgr + rng.normal(0, 2, frame_bgr.shape), 0, 255).astype(np.uint8)
-            clip.write(b"FRAME\n" + cv2.cvtColor(noisy, cv2.COLOR_BGR2YUV_I420).tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -157,17 +127,6 @@ def sign_page(
     context.close()
 
 
-def wait_until_playing(video, timeout_s: float = LIVE_TIMEOUT_MS / 1000) -> float:
-    """Wait until the player shows video coming back from the server; the seconds it took."""
-    start = time.monotonic()
-    player = video.locator("video")
-    while time.monotonic() - start < timeout_s:
-        if player.count() and player.evaluate("v => v.currentTime") > 0.5:
-            return time.monotonic() - start
-        time.sleep(0.25)
-    raise AssertionError(f"no video came back within {timeout_s:.0f} s of START")
-
-
 def assert_video_plays(video) -> None:
     """The player's video advances: frames come back from the server, so the stream is up."""
     player = video.locator("video")
@@ -175,18 +134,6 @@ def assert_video_plays(video) -> None:
     time.sleep(2)
     after = player.evaluate("v => v.currentTime")
     assert after > before + 1, f"the video stood still ({before:.1f} s, then {after:.1f} s)"
-
-
-def wait_until_settled(page: Page) -> float:
-    """Wait until no script has run for SETTLED_MS (the reruns after STOP are over); the seconds it took.
-
-    streamlit-webrtc 0.79 can hang in "Connection is taking longer than expected" when START comes while the
-    page still reruns. Waiting for one finished run is not enough: right after a click the rerun it causes may
-    not have started yet, and after STOP the component reruns the page once more.
-    """
-    start = time.monotonic()
-    page.wait_for_function(SETTLED_JS, arg=SETTLED_MS, polling=100)
-    return time.monotonic() - start
 
 
 def skeleton_dots(video) -> int:
@@ -268,6 +215,11 @@ def test_live_video_names_the_letter_and_spells_it(sign_page: Page, letter_clip,
             screenshot(sign_page, "sign-live", full_page=True)
         video.get_by_role("button", name="STOP").click()
         expect(video.get_by_role("button", name="START")).to_be_visible()
+        # The letter stays on show, marked as the last reading, without a live frame rate.
+        expect(fps).to_have_text(LAST_READING)
+        expect(sign_page.get_by_text("The video is stopped")).to_be_visible()
+        if start == 1:
+            screenshot(sign_page, "sign-live-stopped")
 
 
 def test_live_video_starts_again_after_visiting_another_page(sign_page: Page, letter_clip, wait_for_app) -> None:

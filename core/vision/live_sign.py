@@ -1,0 +1,135 @@
+"""Live video's results, shared between threads: the video thread reads each frame into a `LiveSign` and gets it
+back with the overlay; the page thread takes a `LiveView` copy of the latest results twice a second.
+"""
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from core.predictor import Predictor
+from core.vision.signs import SignReader, SignReading, annotate
+from core.vision.spelling import Speller, SpellingSettings, SpellState
+
+FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
+# The frame rate is measured at most this often and then held, so the video's overlay (new every frame) and the page
+# (redrawn twice a second) show the same number rather than two readings of a jittering one.
+FPS_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """A copy of the live results for the page to show."""
+
+    frames: int  # frames read since the video started
+    fps: float | None  # the frame rate drawn on the latest frame's overlay
+    reading: SignReading | None
+    frame_bgr: np.ndarray | None = field(repr=False)  # the last frame read (not mirrored)
+    state: SpellState | None
+    text: str
+    seen_at_s: float | None  # time.monotonic() of the last frame
+    error: str | None = None  # why the video thread failed, if it did
+
+
+class LiveSign:
+    """Reads live frames in the video thread and keeps the latest results for the page thread, behind a lock."""
+
+    def __init__(
+        self, predictor: Predictor, settings: SpellingSettings | None = None, reader: SignReader | None = None
+    ):
+        self._lock = threading.Lock()
+        self._reader = reader or SignReader.open()  # its own tracker: only the video thread reads frames
+        self._predictor = predictor
+        self._speller = Speller(predictor.labels, settings)
+        self._frames, self._seen_at_s = 0, None
+        self._recent_s: deque[float] = deque()  # when the frames of the last FPS_WINDOW_S were read
+        self._fps: float | None = None  # the frame rate shown, measured at _fps_at_s
+        self._fps_at_s: float | None = None
+        self._reading: SignReading | None = None
+        self._frame_bgr: np.ndarray | None = None
+        self._state: SpellState | None = None
+        self._error: str | None = None
+
+    def process(self, frame_bgr: np.ndarray, now_s: float | None = None) -> np.ndarray:
+        """Read one frame (video thread) and return it mirrored with the overlay."""
+        now_s = time.monotonic() if now_s is None else now_s
+        with self._lock:
+            predictor = self._predictor
+        reading = self._reader.read(predictor, frame_bgr, video=True)  # outside the lock: the page never waits
+        with self._lock:
+            if predictor is not self._predictor:  # the model changed meanwhile: this reading is stale
+                return cv2.flip(frame_bgr, 1)
+            probabilities = reading.prediction.probabilities if reading.hand else None
+            self._state = self._speller.update(probabilities, now_s)
+            self._recent_s.append(now_s)
+            while self._recent_s[0] < now_s - FPS_WINDOW_S:
+                self._recent_s.popleft()
+            self._frames, self._seen_at_s = self._frames + 1, now_s
+            self._reading, self._frame_bgr = reading, frame_bgr
+            if self._fps is None or now_s - self._fps_at_s >= FPS_EVERY_S:
+                self._fps, self._fps_at_s = self._measured_fps(), now_s
+            state, fps = self._state, self._fps
+        return annotate(frame_bgr, reading, state, fps)
+
+    def _measured_fps(self) -> float | None:
+        """Frames per second over the last few seconds; None before two frames."""
+        span_s = self._recent_s[-1] - self._recent_s[0] if self._recent_s else 0.0
+        return (len(self._recent_s) - 1) / span_s if span_s > 0 else None
+
+    def view(self) -> LiveView:
+        """The latest results (page thread)."""
+        with self._lock:
+            text = self._speller.text
+            return LiveView(
+                self._frames,
+                self._fps,
+                self._reading,
+                self._frame_bgr,
+                self._state,
+                text,
+                self._seen_at_s,
+                self._error,
+            )
+
+    def set_predictor(self, predictor: Predictor) -> None:
+        """Use another model from the next frame on; the spelled text is kept."""
+        with self._lock:
+            if predictor is self._predictor:
+                return
+            text, settings = self._speller.text, self._speller.settings
+            self._predictor, self._speller = predictor, Speller(predictor.labels, settings)
+            self._speller.text = text
+
+    def set_settings(self, settings: SpellingSettings) -> None:
+        """Change how steady a letter must be."""
+        with self._lock:
+            self._speller.settings = settings
+
+    def edit(self, action: str, text: str = "") -> None:
+        """Edit the spelled text: "add" text, "backspace" or "clear"."""
+        with self._lock:
+            if action == "add":
+                self._speller.add(text)
+            elif action == "backspace":
+                self._speller.backspace()
+            elif action == "clear":
+                self._speller.clear()
+            else:
+                raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
+
+    def forget_frames(self) -> None:
+        """Drop the last reading, frame count, tracked hand and error (a new stream starts); the text stays."""
+        with self._lock:
+            if self._reader.tracker is not None:
+                self._reader.tracker.reset()
+            self._frames, self._seen_at_s = 0, None
+            self._recent_s.clear()
+            self._reading = self._frame_bgr = self._state = self._error = self._fps = self._fps_at_s = None
+
+    def report_error(self, message: str) -> None:
+        """Remember a failure of the video thread, for the page to show."""
+        with self._lock:
+            self._error = message
