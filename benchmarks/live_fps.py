@@ -48,17 +48,13 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
 ]
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
-# Counts the frames the video element presents, and the live panel's redraws (its fps caption changes).
+# Counts the script runs (the live panel is a fragment that reruns on a timer; each run redraws the results).
 COUNT_JS = """() => {
     window.handlabUpdates = 0;
-    const metric = () => [...document.querySelectorAll('[data-testid="stMetric"]')]
-        .find(m => m.textContent.includes("Letter"));
-    let last = null;
+    const app = document.querySelector('[data-testid="stApp"]');
     new MutationObserver(() => {
-        const m = metric();
-        const text = m ? m.textContent : null;
-        if (text !== last) { window.handlabUpdates += 1; last = text; }
-    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        if (app.dataset.testScriptState === "running") window.handlabUpdates += 1;
+    }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
 }"""
 VIDEO_COUNT_JS = """v => {
     window.handlabFrames = 0;

@@ -238,7 +238,7 @@ def test_after_stop_the_live_results_are_marked_as_the_last_reading(app_test, tm
 
 
 def test_live_crops_are_sent_inside_the_page_not_as_media_files(app_test, tmp_path, monkeypatch, fake_models):
-    """Redrawn twice a second, a /media file was often dropped before the browser fetched it (a 404, a broken image)."""
+    """Redrawn often, a /media file was often dropped before the browser fetched it (a 404, a broken image)."""
     app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
     frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
     app.session_state["sign_session"].process(frame_bgr, now_s=0.0)

@@ -4,6 +4,7 @@ The work happens in core.signs (reading a frame, the overlay) and core.spelling;
 Live video is in core.ui.sign_live, which shows its results with the same pieces (crops, spelled text).
 """
 
+import cv2
 import numpy as np
 import streamlit as st
 
@@ -19,6 +20,8 @@ from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
 PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).
+# The crop is sent at most this big: a half column is ~300 px wide, and live video sends it four times a second.
+CROP_PREVIEW_PX = 320
 
 
 def spelling_settings(key: str) -> SpellingSettings:
@@ -115,7 +118,7 @@ def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> 
     core.ui.sign_live).
     """
     left, right = st.columns(2)
-    crop = signs.crop_bgr(frame_bgr, reading.crop_xywh)
+    crop = _fitted(signs.crop_bgr(frame_bgr, reading.crop_xywh), CROP_PREVIEW_PX)
     left.image(_picture(crop, inline), channels="BGR", caption="The crop", width="stretch")
     if reading.model_reads_landmarks:
         if reading.features is not None:
@@ -125,6 +128,15 @@ def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> 
     side = reading.image.shape[0]
     picture = _picture(enlarged(reading.image, max(1, PREVIEW_PX // side)), inline, ".png")
     right.image(picture, caption=f"What the model sees ({side}×{side})", width="stretch")
+
+
+def _fitted(image: np.ndarray, side_px: int) -> np.ndarray:
+    """The image scaled down to fit a side_px square (a hand close to the camera fills most of the frame)."""
+    scale = side_px / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    size_wh = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size_wh, interpolation=cv2.INTER_AREA)
 
 
 def _picture(image: np.ndarray, inline: bool, extension: str = ".jpg") -> np.ndarray | str:

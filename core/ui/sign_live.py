@@ -1,7 +1,7 @@
 """Streamlit glue for live video on the Sign page: the webcam with its overlay, and the results redrawn as it plays.
 
 Live video comes from streamlit-webrtc: its frame callback runs in a worker thread and writes into a `LiveSign`
-(core.signs); a fragment polls that object twice a second to redraw the results.
+(core.signs); a fragment polls that object four times a second to redraw the results.
 """
 
 import time
@@ -25,11 +25,14 @@ from core.vision.live_sign import LiveSign, LiveView
 from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
-LIVE_REFRESH_S = 0.5  # How often the page redraws the live results.
+LIVE_REFRESH_S = 0.25  # How often the page redraws the live results.
 NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.
 VIDEO_STOPPED_AFTER_S = 5.0  # No new frame for this long after frames came means the video stopped.
 # Public STUN lets browsers behind a home router reach the server; on localhost no ICE server is needed.
 RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
+# VGA at up to 20 fps: the server decodes, reads and encodes again every frame the camera sends, and a 720p or
+# 30 fps camera would cost 1.5–3× the CPU for no better reading (benchmarks/live_fps.py).
+VIDEO_CONSTRAINTS = {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 20, "max": 20}}
 LAST_READING = "Last reading (stopped)"  # the letter metric's note once the video stopped
 USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
 CAMERA_MESSAGES = {
@@ -67,7 +70,7 @@ def live_video(live: LiveSign, key: str) -> WebRtcStreamerContext:
         key=key,
         mode=WebRtcMode.SENDRECV,
         rtc_configuration=RTC_CONFIGURATION,
-        media_stream_constraints={"video": True, "audio": False},
+        media_stream_constraints={"video": VIDEO_CONSTRAINTS, "audio": False},
         video_frame_callback=read_frame,
         video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
         translations=CAMERA_MESSAGES,
@@ -104,7 +107,7 @@ def _forget_orphaned_stream(key: str) -> None:
 
 
 def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
-    """The live results, redrawn twice a second while the video runs."""
+    """The live results, redrawn four times a second while the video runs."""
     running = ctx.state.playing or ctx.state.signalling
     if running and f"{key}_since" not in st.session_state:
         st.session_state[f"{key}_since"] = time.monotonic()

@@ -1,5 +1,5 @@
 """Live video's results, shared between threads: the video thread reads each frame into a `LiveSign` and gets it
-back with the overlay; the page thread takes a `LiveView` copy of the latest results twice a second.
+back with the overlay; the page thread takes a `LiveView` copy of the latest results four times a second.
 """
 
 import threading
@@ -16,7 +16,7 @@ from core.vision.spelling import Speller, SpellingSettings, SpellState
 
 FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
 # The frame rate is measured at most this often and then held, so the video's overlay (new every frame) and the page
-# (redrawn twice a second) show the same number rather than two readings of a jittering one.
+# (redrawn four times a second) show the same number rather than two readings of a jittering one.
 FPS_EVERY_S = 1.0
 
 

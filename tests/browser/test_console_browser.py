@@ -25,8 +25,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 from core.learn.runs import RunStore
 
 STREAMLIT_BASE_PATH_PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
-# Live video runs this long: the results redraw twice a second, and each redraw used to leave the browser asking for
-# crops the server had already dropped.
+# Live video runs this long: the results redraw four times a second, and each redraw used to leave the browser
+# asking for crops the server had already dropped.
 LIVE_S = float(os.environ.get("HANDLAB_CONSOLE_LIVE_S", 30))
 
 
@@ -132,7 +132,7 @@ def test_sign_live_started_and_stopped(watched, wait_for_app, screenshot) -> Non
     wait_until_playing(video)
     expect(letter_metric(page).get_by_test_id("stMetricDelta")).to_contain_text("fps", timeout=LIVE_TIMEOUT_MS)
     expect(page.get_by_test_id("stImage").filter(has_text="The crop")).to_be_visible()
-    time.sleep(LIVE_S)  # the results redraw twice a second meanwhile
+    time.sleep(LIVE_S)  # the results redraw four times a second meanwhile
     screenshot(page, "console-sign-live")
     video.get_by_role("button", name="STOP").click()
     expect(video.get_by_role("button", name="START")).to_be_visible()

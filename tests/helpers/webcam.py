@@ -35,7 +35,7 @@ def write_y4m(frame_bgr: np.ndarray, path: Path, frames: int = CLIP_FRAMES) -> P
     return path
 
 
-# No script run for this long means the app has settled: while the video plays the results redraw every 0.5 s.
+# No script run for this long means the app has settled: while the video plays the results redraw every 0.25 s.
 SETTLED_MS = 2_000
 # Notes when the app last ran a script (a full run or a fragment), and answers whether it has been idle since.
 SETTLED_JS = """settledMs => {
