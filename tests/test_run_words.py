@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from core import paths
+from core.data import datasets
 from core.learn.runs import Run, RunStore
 from core.ui import run_words
 
@@ -56,6 +57,29 @@ def test_dataset_note_says_which_file_goes_where(tmp_path, monkeypatch):
     ready, note = run_words.dataset_note("mnist")
     assert ready
     assert "downloads" in note
+
+
+def test_on_a_fresh_install_each_unusable_dataset_says_what_it_needs_and_where(tmp_path, monkeypatch):
+    data = tmp_path / "empty data"
+    data.mkdir()
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(data))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    labels = {name: run_words.dataset_label(name) for name in datasets.DATASETS}
+    assert labels["mnist"] == "MNIST"  # downloaded when a run starts
+    assert labels["letters"] == f"ASL photos + Sign MNIST (needs asl_photos/ and the Sign MNIST files in {data})"
+    assert labels["my_digits"] == "My digits (10 more to save)"
+    for name, info in datasets.DATASETS.items():
+        ready, note = run_words.dataset_note(name)
+        if ready:
+            continue
+        assert "not enough" not in labels[name]
+        if info.saved is not None:  # saved in the app: how many more
+            assert labels[name].endswith("more to save)"), labels[name]
+            assert "0 saved so far" in note
+        else:  # files: which, and in which folder
+            assert labels[name].endswith(f" in {data})"), labels[name]
+            assert info.needs in note, note
+            assert str(data) in note, note
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(4.4, "4 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])

@@ -101,6 +101,16 @@ def test_missing_dataset_is_explained_and_start_is_disabled(no_data, page):
     assert start_button(page).disabled
 
 
+def test_fresh_install_lists_datasets_with_what_they_need_and_where(no_data, tmp_path, page):
+    options = page.selectbox(key="train_dataset").options
+    assert f"ASL photos + Sign MNIST (needs asl_photos/ and the Sign MNIST files in {tmp_path / 'empty'})" in options
+    assert "My digits (10 more to save)" in options
+    assert not [option for option in options if "not enough saved" in option]
+    page.selectbox(key="train_dataset").select("letters").run()
+    assert str(tmp_path / "empty") in page.error[0].value
+    assert start_button(page).disabled
+
+
 def test_invalid_setting_is_explained_before_start(page, tiny_mnist_dir):
     page.number_input(key="train_mnist-dense-512_limit").set_value(5).run()
     assert page.error[0].value == "The sample limit must be between 10 and 10000000, not 5."

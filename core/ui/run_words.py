@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from core import paths
 from core.data import datasets
 from core.data.hand_landmarks import COLLECTIONS, cache_path
+from core.data.loaders import MY_SAMPLES_MIN
 from core.learn.runs import Run
 
 # A living trainer that has reported nothing for this long is shown as stalled.
@@ -108,12 +109,22 @@ def dataset_note(name: str) -> tuple[bool, str | None]:
                 "Later runs reuse the landmarks and start at once."
             )
         return True, None
-    if not info.sources:  # Data the user makes in the app (saved samples), not files to put in a folder.
-        return False, f"{info.title} is not ready yet: it needs {info.needs}."
+    if info.saved is not None:  # Data the user makes in the app (saved samples), not files to put in a folder.
+        return False, f"{info.title} is not ready yet: it needs {info.needs}; {info.saved()} saved so far."
     where = f"put {info.needs} in {paths.data_dir()}"
     if info.keras_files:
         return True, f"{info.title} is not on this machine yet: training downloads it first (or {where})."
     return False, f"{info.title} is not on this machine: {where}, then reload this page."
+
+
+def dataset_label(name: str) -> str:
+    """A dataset's title in a list, with why it cannot be used yet: the files it needs and where, or what to save."""
+    info = datasets.get_info(name)
+    if dataset_note(name)[0]:  # ready to train, possibly after a download
+        return info.title
+    if info.saved is not None:
+        return f"{info.title} ({MY_SAMPLES_MIN - info.saved()} more to save)"
+    return f"{info.title} (needs {info.short_needs or info.needs} in {paths.data_dir()})"
 
 
 def _stopped_outcome(run: Run, tested: str) -> str:
