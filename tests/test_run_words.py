@@ -132,3 +132,44 @@ def test_landmarks_not_yet_extracted_warn_of_the_first_runs_wait(tmp_path, monke
     for collection in ("asl_photos", "asl_webcam"):
         (cache / f"hand_landmarks_{collection}.npz").write_bytes(b"cached")
     assert run_words.dataset_note("asl_landmarks") == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("number", "noun", "expected"),
+    [(1, "epoch", "1 epoch"), (2, "epoch", "2 epochs"), (0, "run", "0 runs"), (1, "batch", "1 batch")],
+)
+def test_count_is_singular_for_one(number, noun, expected):
+    plural = "batches" if noun == "batch" else None
+    assert run_words.count(number, noun, plural) == expected
+
+
+def test_a_one_epoch_run_says_epoch_not_epochs():
+    one = replace(RUN, epochs_done=1, total_epochs=1, spec={"epochs": 1})
+    assert run_words.outcome(one).startswith("Run 7 completed 1 of 1 epoch in ")
+    assert "epochs" not in run_words.outcome(one)
+    assert "1 of 1 epoch" in run_words.outcome(replace(one, status="interrupted"))
+    assert "3 of 4 epochs" in run_words.outcome(RUN)
+
+
+def swinging_batches(steps: int, compile_s: float = 60.0) -> list[dict]:
+    """Batch rows whose first batch also compiles the model, then 5 fast (0.05 s) and 5 slow (0.25 s) batches."""
+    rows, time_s = [], compile_s
+    for step in range(steps):
+        if step:
+            time_s += 0.05 if (step // 5) % 2 == 0 else 0.25
+        rows.append({"step": step, "epoch": step // 50, "batch": step % 50, "time_s": time_s})
+    return rows
+
+
+def test_eta_is_steady_while_the_batch_rate_swings_and_ignores_the_compile_time():
+    total_steps = 200  # 4 epochs of 50 batches
+    run = replace(RUN, status="running", ended_at=None, total_epochs=4, steps_per_epoch=50, spec={"batch_size": 1})
+    rows = swinging_batches(total_steps)
+    etas = [run_words.progress(run, rows[: step + 1], now=200.0).eta_s for step in range(total_steps - 1)]
+    assert etas[0] is None  # no pace from the first batch alone
+    for step in range(10, total_steps - 1):
+        true_left_s = rows[-1]["time_s"] - rows[step]["time_s"]
+        # The compile minute is not spread over the batches left; near the end, a slow stretch is one second.
+        assert etas[step] == pytest.approx(true_left_s, rel=0.25, abs=1.0), step
+    for step in range(20, total_steps - 1):
+        assert abs(etas[step] - etas[step - 1]) <= 0.1 * etas[step - 1] + 0.25, step  # a batch's swing at most

@@ -148,6 +148,19 @@ def test_queued_run_is_listed_and_can_be_cancelled(page, tiny_mnist_dir):
     assert store.get_run(waiting).status == "stopped"
 
 
+def test_start_from_idle_and_a_queued_run_beginning_both_say_it_is_starting(page, tiny_mnist_dir):
+    page.number_input(key="train_mnist-dense-512_epochs").set_value(1).run()
+    start_button(page).click().run()
+    assert [toast.value for toast in page.toast] == ["Run 1 is starting."]
+    start_button(page).click().run()
+    assert [toast.value for toast in page.toast] == ["Run 2 waits for the run before it."]
+    assert "1. Run 2: mnist-dense-512 on mnist, 1 epoch" in [md.value for md in page.markdown]  # not "1 epochs"
+    RunStore().mark_finished(1, "completed")
+    page.run()  # the page's next look at the runs starts the queued one
+    assert RunStore().get_run(2).status == "running"
+    assert [toast.value for toast in page.toast] == ["Run 2 is starting."]
+
+
 def test_finished_run_shows_results_confusion_matrix_and_can_become_the_draw_model(page, tiny_mnist_dir, tmp_path):
     store = RunStore()
     run_id = fill_run(store, epochs_done=3)

@@ -26,7 +26,7 @@ class Progress:
     total_epochs: int
     steps_per_epoch: int
     elapsed_s: float  # since training began (after loading the data)
-    eta_s: float | None  # time left at the pace so far; None until the first batch
+    eta_s: float | None  # time left at the pace of the last epoch's worth of batches; None until the second batch
     samples_per_s: float | None  # training throughput over the last few seconds
     silent_s: float  # seconds since the trainer last wrote anything
 
@@ -51,7 +51,7 @@ def progress(run: Run, batches: list[dict], now: float | None = None) -> Progres
         total_epochs=run.total_epochs,
         steps_per_epoch=run.steps_per_epoch,
         elapsed_s=elapsed_s,
-        eta_s=None if run.finished else _time_left(last, total_steps),
+        eta_s=None if run.finished else _time_left(batches, total_steps, run.steps_per_epoch),
         samples_per_s=_recent_throughput(batches, run.spec.get("batch_size") or 1),
         silent_s=silent_s,
     )
@@ -74,7 +74,7 @@ def progress_caption(progress: Progress) -> str:
 def outcome(run: Run) -> str:
     """What happened to a finished run, in a sentence for the user."""
     total = run.total_epochs or run.spec.get("epochs")
-    epochs = f"{run.epochs_done} of {total} epochs" if total else f"{run.epochs_done} epochs"
+    epochs = f"{run.epochs_done} of {count(total, 'epoch')}" if total else count(run.epochs_done, "epoch")
     tested = f" Test accuracy {run.test_accuracy:.1%}." if run.test_accuracy is not None else ""
     if run.status == "completed":
         took = f" in {format_duration(run.duration_s)}" if run.duration_s else ""
@@ -86,6 +86,11 @@ def outcome(run: Run) -> str:
     if run.status == "failed":
         return f"Run {run.id} failed: {run.error or 'no message'}"
     return f"Run {run.id} was interrupted after {epochs}. {run.error or ''}".strip()
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """A number with its noun, singular for one: "1 epoch", "3 epochs", "0 epochs"."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 def format_duration(seconds: float) -> str:
@@ -137,12 +142,21 @@ def _stopped_outcome(run: Run, tested: str) -> str:
     return f"Run {run.id} stopped in {where}, as you asked.{weights}{tested}"
 
 
-def _time_left(last: dict, total_steps: int) -> float | None:
-    """Seconds left at the mean pace so far, from the latest batch row; None before any time has passed."""
-    done = last["step"] + 1
-    if last["time_s"] <= 0:
+def _time_left(batches: list[dict], total_steps: int, steps_per_epoch: int) -> float | None:
+    """Seconds left at the pace of the last epoch's worth of batches; None until two batches have ended.
+
+    The pace never counts the first batch, which also builds and compiles the model (seconds to minutes), and it
+    spans up to an epoch, so that fast and slow stretches even out: the pace of all batches so far overstated
+    the time left by the compile time for a whole epoch (8 min shrinking to 2), and a few seconds' pace swings.
+    """
+    last = batches[-1]
+    first = next(row for row in batches if row["step"] >= last["step"] - steps_per_epoch)
+    if first is last:
+        first = batches[-2] if len(batches) > 1 else None
+    if first is None or last["time_s"] <= first["time_s"] or last["step"] <= first["step"]:
         return None
-    return (total_steps - done) * (last["time_s"] / done)
+    pace_s = (last["time_s"] - first["time_s"]) / (last["step"] - first["step"])
+    return (total_steps - last["step"] - 1) * pace_s
 
 
 def _recent_throughput(batches: list[dict], batch_size: int, window_s: float = 10.0) -> float | None:

@@ -27,6 +27,7 @@ def live_runs(key: str) -> None:
     store = RunStore()
     jobs.refresh(store)
     running, queue = store.list_runs(["running"]), jobs.queued_runs(store)
+    _say_started(running, queue, key)
     watched = {run.id for run in running + queue}
     before = st.session_state.get(f"{key}_watched")
     st.session_state[f"{key}_watched"] = watched
@@ -41,13 +42,22 @@ def live_runs(key: str) -> None:
     _queue(queue, key)
 
 
+def _say_started(running: list[Run], queue: list[Run], key: str) -> None:
+    """Toast "Run N is starting." when a run that was waiting begins, as the start button does for one from idle."""
+    waited = st.session_state.get(f"{key}_queued", set())
+    st.session_state[f"{key}_queued"] = {run.id for run in queue}
+    for run in running:
+        if run.id in waited:
+            st.toast(f"Run {run.id} is starting.")
+
+
 def _queue(queue: list[Run], key: str) -> None:
     """The runs waiting to train, next first, each with a cancel button."""
     if queue:
         st.markdown(f"**Waiting to train** ({len(queue)}): one run trains at a time.")
     for position, run in enumerate(queue, start=1):
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.write(f"{position}. Run {run.id}: {plain(run.name)}, {run.spec.get('epochs')} epochs")
+        text.write(f"{position}. Run {run.id}: {plain(run.name)}, {run_words.count(run.spec.get('epochs'), 'epoch')}")
         button.button("Cancel", key=f"{key}_cancel_{run.id}", width="stretch", on_click=jobs.stop_run, args=(run.id,))
 
 
