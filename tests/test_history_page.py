@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core import paths
 from core.data import datasets
 from core.data.loaders import Dataset
+from core.learn import catalog
 from core.learn.runs import RunStore
 from core.paths import run_dir
 from core.ui.history import TABLE_KEY
@@ -105,6 +106,14 @@ def test_one_run_shows_detail_mistakes_and_downloads(filled, app_test):
     assert captions == ["0 → 1 (80%)", "1 → 2 (80%)", "2 → 3 (80%)", "3 → 4 (80%)"]  # the mistakes gallery
     labels = {button.proto.label for button in app.get("download_button")}
     assert labels == {"Download model (.keras)", "Download metrics (.csv)"}
+
+
+def test_the_use_button_has_the_train_pages_words_and_makes_the_draw_page_read_the_run(filled, app_test):
+    app = pick(history(app_test), [filled[0]])
+    (use,) = [button for button in app.button if button.key == f"history_actions_{filled[0]}_activate"]
+    assert use.label == "Use this model on the Draw page"  # as on the Train page
+    use.click().run()
+    assert catalog.active_model("digits") == run_dir(filled[0]) / "model.keras"
 
 
 def test_delete_removes_the_run_and_its_files(filled, app_test):

@@ -167,7 +167,7 @@ def run_actions(run: Run, store: RunStore, key: str) -> None:
             "Download model (.keras)", model.read_bytes(), f"handlab-run-{run.id}.keras", key=f"{key}_model"
         )
         task = catalog.TASK_OF_DATASET.get(run.spec.get("dataset"))
-        if task and activate.button(f"Use for {task}", key=f"{key}_activate"):
+        if task and activate.button(run_words.USE_MODEL_LABELS[task], key=f"{key}_activate"):
             catalog.set_active_model(task, model)
             st.toast(f"Run {run.id} now reads {task} on the pages that use them.")
     csv.download_button(

@@ -14,11 +14,6 @@ from core.ui import run_charts, run_words
 from core.ui.markup import plain
 
 RUN_REFRESH_S = 1.0  # How often the Train page reads the run store while it is open.
-USE_MODEL_LABELS = {
-    "digits": "Use this model on the Draw page",
-    "letters": "Use this model on the Sign page",
-    "fashion": "Make this the fashion model",
-}
 
 
 @st.fragment(run_every=RUN_REFRESH_S)
@@ -168,6 +163,6 @@ def use_model_button(run: Run, key: str) -> None:
         return
     if catalog.active_model(task).resolve() == Path(run.model_path).resolve():
         st.success(f"This is the model the app uses for {task}.")
-    elif st.button(USE_MODEL_LABELS[task], key=f"{key}_use_{run.id}", type="primary"):
+    elif st.button(run_words.USE_MODEL_LABELS[task], key=f"{key}_use_{run.id}", type="primary"):
         catalog.set_active_model(task, Path(run.model_path))
         st.rerun()
