@@ -82,6 +82,12 @@ def test_on_a_fresh_install_each_unusable_dataset_says_what_it_needs_and_where(t
             assert str(data) in note, note
 
 
+def test_the_default_data_folder_is_named_short_in_the_dataset_list(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path / "data"))
+    assert run_words.dataset_label("pima") == "Pima Indians Diabetes (needs diabetes.csv in data/)"
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(4.4, "4 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
 def test_durations_read_naturally(seconds, text):
     assert run_words.format_duration(seconds) == text

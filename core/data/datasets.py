@@ -171,6 +171,7 @@ DATASETS: dict[str, DatasetInfo] = {
             kind="tabular",
             num_classes=2,
             needs="diabetes.csv (from Kaggle uciml/pima-indians-diabetes-database)",
+            short_needs="diabetes.csv",
             sources=(("diabetes.csv",),),
             load=lambda size: loaders.load_pima(get_info("pima")),
         ),

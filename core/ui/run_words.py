@@ -5,6 +5,7 @@ Plain Python, no Streamlit: the Train and History pages show these, and tests re
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from core import paths
 from core.data import datasets
@@ -135,7 +136,15 @@ def dataset_label(name: str) -> str:
         return info.title
     if info.saved is not None:
         return f"{info.title} ({MY_SAMPLES_MIN - info.saved()} more to save)"
-    return f"{info.title} (needs {info.short_needs or info.needs} in {paths.data_dir()})"
+    return f"{info.title} (needs {info.short_needs or info.needs} in {_folder_name(paths.data_dir())})"
+
+
+def _folder_name(folder: Path) -> str:
+    """A folder as short as a list item allows: relative to where the app runs (data/) when inside it."""
+    try:
+        return f"{folder.resolve().relative_to(Path.cwd().resolve())}/"
+    except ValueError:
+        return str(folder)
 
 
 def _stopped_outcome(run: Run, tested: str) -> str:

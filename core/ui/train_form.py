@@ -11,10 +11,11 @@ from core.ui import run_words
 
 def train_form(key: str) -> TrainSpec | None:
     """The training settings, defaulting to the chosen recipe's; a checked spec, or None after saying what to fix."""
-    left, right = st.columns(2)
-    dataset = left.selectbox(
+    # Its own row: a dataset that cannot be used yet says in its name what it needs and where, a long line.
+    dataset = st.selectbox(
         "Dataset", list(datasets.DATASETS), format_func=run_words.dataset_label, key=f"{key}_dataset"
     )
+    left, right = st.columns(2)
     info = datasets.get_info(dataset)
     recipe = _recipe_picker(right, dataset, info, key)
     tuned = f"{key}_{recipe.name}"  # Per-recipe keys: picking another recipe brings back its own defaults.
