@@ -111,23 +111,7 @@ def comparison_chart(
     data = pd.concat(frames, ignore_index=True)
     # A curve of one epoch is one point: a line cannot draw it, so it gets a dot with its value written beside it.
     data["points"] = data.groupby(["run", "data"])["x"].transform("size")
-    x_title = "epoch" if x == "epoch" else "seconds of training"
-    base = alt.Chart().encode(
-        x=alt.X(
-            "x:Q",
-            title=x_title,
-            axis=alt.Axis(format="d") if x == "epoch" else alt.Axis(),
-            scale=alt.Scale(padding=LONE_VALUE_PX if (data["points"] == 1).any() else 0),  # room for lone values
-        ),
-        y=alt.Y(f"{metric}:Q", title=name, scale=_scale(metric)),
-        color=alt.Color(
-            "run:N",
-            title="run",
-            # One run a line, never cut short: a name can be as long as the rename box allows.
-            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
-        ),
-        tooltip=["run:N", "data:N", alt.Tooltip("x:Q", title=x_title), alt.Tooltip(f"{metric}:Q", format=".4f")],
-    )
+    base = _comparison_base(data, metric, x)
     # Lines without point markers, so the legend draws each split's line style rather than a dot.
     lines = base.mark_line().encode(strokeDash=_split_dash(set(data["data"])))
     dotted = base if len(frames) <= 8 else base.transform_filter("datum.points == 1")
@@ -137,6 +121,27 @@ def comparison_chart(
         alt.layer(lines, dots, values.encode(text=alt.Text(f"{metric}:Q", format=".3~f")), data=data, title=title)
         .properties(height=CHART_HEIGHT + 160 + LEGEND_LINE_PX * len(curves))  # room for the legend's lines
         .interactive()  # drag to pan, scroll to zoom, double-click to reset
+    )
+
+
+def _comparison_base(data: pd.DataFrame, metric: str, x: str) -> alt.Chart:
+    """The axes, run colours and tooltip that the comparison's lines, dots and values share."""
+    x_title = "epoch" if x == "epoch" else "seconds of training"
+    return alt.Chart().encode(
+        x=alt.X(
+            "x:Q",
+            title=x_title,
+            axis=alt.Axis(format="d") if x == "epoch" else alt.Axis(),
+            scale=alt.Scale(padding=LONE_VALUE_PX if (data["points"] == 1).any() else 0),  # room for lone values
+        ),
+        y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
+        color=alt.Color(
+            "run:N",
+            title="run",
+            # One run a line, never cut short: a name can be as long as the rename box allows.
+            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
+        ),
+        tooltip=["run:N", "data:N", alt.Tooltip("x:Q", title=x_title), alt.Tooltip(f"{metric}:Q", format=".4f")],
     )
 
 
