@@ -86,6 +86,15 @@ def test_picked_runs_stay_across_reruns_and_come_back_when_a_filter_is_cleared(f
     assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[1]}: run 1"]
 
 
+def test_picked_runs_are_still_open_after_a_visit_to_another_page(filled, app_test):
+    app = pick(history(app_test), filled[:2])
+    app.switch_page("pages/train.py").run()
+    app.switch_page("pages/history.py").run()
+    assert not app.exception
+    assert app.header[0].value == "Compare"
+    assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[1]}: run 1"]
+
+
 def test_picking_two_runs_compares_them_and_shows_what_differs(filled, app_test):
     app = history(app_test)
     pick(app, filled[:2])

@@ -27,8 +27,9 @@ def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
     picked = st.session_state.get(PICKED_KEY)
     if picked is None:  # first visit: open the newest finished run, so the page is not empty
         picked = [next((run.id for run in runs if run.finished), runs[0].id)] if runs else []
-    if st.session_state.get(SHOWN_KEY) != shown_ids:
-        # The table's selection is row positions: when rows came, went or moved, select the picked runs again.
+    if st.session_state.get(SHOWN_KEY) != shown_ids or TABLE_KEY not in st.session_state:
+        # The table's selection is row positions: when rows came, went or moved, select the picked runs again;
+        # also after a visit to another page, which drops the table's state but not the picked runs.
         st.session_state[TABLE_KEY] = {"selection": {"rows": [shown_ids.index(i) for i in picked if i in shown_ids]}}
     st.caption("Click rows to open runs: one to see it in detail, two or more to compare them.")
     rows = _runs_table(shown, store)
@@ -69,6 +70,7 @@ def _runs_table(runs: list[Run], store: RunStore) -> list[int]:
             "test accuracy": st.column_config.NumberColumn(format="percent"),
             "when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         },
+        placeholder="–",  # a run that did not finish has no test accuracy: a dash, not "None"
         key=TABLE_KEY,
         on_select="rerun",
         selection_mode="multi-row",
