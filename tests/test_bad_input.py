@@ -29,6 +29,7 @@ from core.learn import catalog, jobs
 from core.learn.fit import save_model
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
+from core.ui.history import TABLE_KEY
 from core.ui.markup import plain
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -396,7 +397,8 @@ def test_run_name_is_shown_as_text_on_history_and_train(app_test, tiny_mnist_dir
     store = RunStore()
     done = finished_run(store, handlab_home, NASTY, 0.001)
     history = app_test().run().switch_page("pages/history.py").run()
-    history.multiselect(key="history_open").set_value([done]).run()
+    history.session_state[TABLE_KEY] = {"selection": {"rows": [0]}}  # a click on the run's row
+    history.run()
     assert_no_exception(history)
     assert history.subheader[0].value == f"Run {done}: {ESCAPED}"
     assert history.dataframe[0].value["name"].tolist() == [NASTY]  # table cells are text already

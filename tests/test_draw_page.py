@@ -99,6 +99,16 @@ def test_uploaded_photo_of_a_number_is_read(app):
     assert prediction(app) == "70"
 
 
+def test_a_photo_of_five_digits_says_the_last_is_evened_too_not_the_other_1_digits(app):
+    ink = pen_canvas("70124")[:, :, 0]
+    photo = cv2.cvtColor(235 - (ink * 0.7).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    upload(app, "number.png", png(cv2.resize(photo, None, fx=3, fy=3)))
+    assert_no_exception(app)
+    captions = [caption.value for caption in app.caption]
+    assert "The last digit is evened the same way." in captions
+    assert not [caption for caption in captions if "other 1 digits" in caption]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [

@@ -12,8 +12,10 @@ from streamlit.testing.v1 import AppTest
 from core import paths
 from core.data import datasets
 from core.data.loaders import Dataset
+from core.learn import catalog
 from core.learn.runs import RunStore
 from core.paths import run_dir
+from core.ui.history import TABLE_KEY
 from core.vision.landmarks import normalize_landmarks
 
 
@@ -25,6 +27,18 @@ def filled(tiny_mnist_dir) -> list[int]:
 
 def history(app_test: Callable[[], AppTest]) -> AppTest:
     return app_test().run().switch_page("pages/history.py").run()
+
+
+def pick(app: AppTest, run_ids: list[int]) -> AppTest:
+    """Select the rows of these runs in the runs table, as clicks on them do, and rerun."""
+    rows = app.dataframe[0].value["run"].tolist()
+    app.session_state[TABLE_KEY] = {"selection": {"rows": [rows.index(run_id) for run_id in run_ids]}}
+    return app.run()
+
+
+def detail_box(app: AppTest):
+    """The "Open one run" box under a comparison."""
+    return next(box for box in app.selectbox if box.label == "Open one run")
 
 
 def test_empty_store_points_to_train(app_test):
@@ -41,9 +55,49 @@ def test_table_lists_every_run(filled, app_test):
     assert set(table["name"]) == {"run 0", "run 1", "run 2"}
 
 
+def test_table_starts_with_what_people_look_for_and_rows_are_clicked_not_picked_from_a_list(filled, app_test):
+    app = history(app_test)
+    columns = app.dataframe[0].value.columns.tolist()
+    assert columns[:7] == ["name", "status", "test accuracy", "dataset", "recipe", "when", "duration (s)"]
+    assert columns.index("learning_rate") > columns.index("duration (s)")  # settings come after
+    assert [widget.label for widget in app.multiselect] == ["Dataset", "Recipe", "Status"]  # filters only
+
+
+def test_first_visit_opens_the_newest_finished_run(filled, app_test):
+    RunStore().create_run({"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 2}, "waiting")
+    app = history(app_test)
+    assert not app.exception
+    assert app.subheader[0].value == f"Run {filled[2]}: run 2"
+    assert app.session_state[TABLE_KEY]["selection"]["rows"] == [1]  # its row is selected; row 0 is the queued run
+
+
+def test_picked_runs_stay_across_reruns_and_come_back_when_a_filter_is_cleared(filled, app_test):
+    store = RunStore()
+    store.update_run(filled[0], spec=store.get_run(filled[0]).spec | {"dataset": "fashion_mnist"})
+    app = pick(history(app_test), filled[:2])
+    app.radio(key="history_compare_metric").set_value("accuracy").run()
+    assert app.header[0].value == "Compare"
+    assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[1]}: run 1"]
+    app.multiselect(key="history_datasets").set_value(["mnist"]).run()
+    assert not app.header  # run 0 is filtered out: run 1 alone, in detail
+    assert app.subheader[0].value == f"Run {filled[1]}: run 1"
+    app.multiselect(key="history_datasets").set_value([]).run()
+    assert app.header[0].value == "Compare"
+    assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[1]}: run 1"]
+
+
+def test_picked_runs_are_still_open_after_a_visit_to_another_page(filled, app_test):
+    app = pick(history(app_test), filled[:2])
+    app.switch_page("pages/train.py").run()
+    app.switch_page("pages/history.py").run()
+    assert not app.exception
+    assert app.header[0].value == "Compare"
+    assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[1]}: run 1"]
+
+
 def test_picking_two_runs_compares_them_and_shows_what_differs(filled, app_test):
     app = history(app_test)
-    app.multiselect(key="history_open").set_value(filled[:2]).run()
+    pick(app, filled[:2])
     assert not app.exception
     assert app.header[0].value == "Compare"
     differing = next(frame.value for frame in app.dataframe if "learning_rate" in frame.value.index)
@@ -53,7 +107,7 @@ def test_picking_two_runs_compares_them_and_shows_what_differs(filled, app_test)
 
 def test_one_run_shows_detail_mistakes_and_downloads(filled, app_test):
     app = history(app_test)
-    app.multiselect(key="history_open").set_value([filled[0]]).run()
+    pick(app, [filled[0]])
     assert not app.exception
     assert app.subheader[0].value == f"Run {filled[0]}: run 0"
     assert any("Mistakes" in md.value for md in app.markdown)
@@ -63,14 +117,45 @@ def test_one_run_shows_detail_mistakes_and_downloads(filled, app_test):
     assert labels == {"Download model (.keras)", "Download metrics (.csv)"}
 
 
+def test_the_use_button_has_the_train_pages_words_and_makes_the_draw_page_read_the_run(filled, app_test):
+    app = pick(history(app_test), [filled[0]])
+    (use,) = [button for button in app.button if button.key == f"history_actions_{filled[0]}_activate"]
+    assert use.label == "Use this model on the Draw page"  # as on the Train page
+    use.click().run()
+    assert catalog.active_model("digits") == run_dir(filled[0]) / "model.keras"
+
+
 def test_delete_removes_the_run_and_its_files(filled, app_test):
     app = history(app_test)
-    app.multiselect(key="history_open").set_value([filled[1]]).run()
+    pick(app, [filled[1]])
     app.button(key=f"history_actions_{filled[1]}_delete").click().run()
     assert not app.exception
     assert [run.id for run in RunStore().list_runs()] == [filled[2], filled[0]]
     assert not run_dir(filled[1]).exists()
     assert run_dir(filled[0]).exists()
+
+
+def test_after_delete_the_page_says_what_went_and_the_other_picked_run_stays_open(filled, app_test):
+    app = pick(history(app_test), filled[:2])
+    detail_box(app).set_value(f"Run {filled[1]}: run 1").run()
+    app.button(key=f"history_actions_{filled[1]}_delete").click().run()
+    assert not app.exception
+    assert app.success[0].value == f"Deleted run {filled[1]} (run 1), its metrics and its model files."
+    assert not app.header  # one run left open: no comparison of one
+    assert [subheader.value for subheader in app.subheader] == [f"Run {filled[0]}: run 0"]
+    assert app.dataframe[0].value["run"].tolist() == [filled[2], filled[0]]
+    assert app.session_state[TABLE_KEY]["selection"]["rows"] == [1]
+
+
+def test_deleting_the_only_open_run_leaves_a_hint_not_a_blank_page(filled, app_test):
+    app = pick(history(app_test), [filled[1]])
+    app.button(key=f"history_actions_{filled[1]}_delete").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith(f"Deleted run {filled[1]} (run 1)")
+    assert not app.subheader
+    assert "Click a row" in app.info[0].value
+    app.run()
+    assert not app.success  # said once
 
 
 def test_a_landmarks_runs_mistakes_are_drawn_as_hands(tiny_mnist_dir, app_test, monkeypatch):
@@ -82,7 +167,7 @@ def test_a_landmarks_runs_mistakes_are_drawn_as_hands(tiny_mnist_dir, app_test, 
     info = dataclasses.replace(datasets.DATASETS["asl_landmarks"], load=lambda size: landmarks)
     monkeypatch.setitem(datasets.DATASETS, "asl_landmarks", info)
     app = history(app_test)
-    app.multiselect(key="history_open").set_value([run_id]).run()
+    pick(app, [run_id])
     assert not app.exception
     assert any("21 landmarks" in caption.value for caption in app.caption)
     assert len(app.get("image")) == 4  # one drawn hand per mistake

@@ -3,7 +3,7 @@
 import altair as alt
 import numpy as np
 import pytest
-from helpers.charts import channel, marks, zoomable
+from helpers.charts import channel, marks, title, zoomable
 
 from core.ui import run_charts
 
@@ -88,3 +88,53 @@ def test_comparison_chart_overlays_runs_with_optional_smoothing():
     assert raw["x"].tolist()[:2] == [1, 2]
     assert zoomable(chart)  # zoom and pan
     assert channel(chart, "x").title == "seconds of training"
+
+
+def _legend(chart: alt.TopLevelMixin, name: str) -> dict:
+    """The legend settings of channel `name` in the chart's first layer."""
+    spec = chart.to_dict()
+    return spec.get("layer", [spec])[0]["encoding"][name].get("legend", {})
+
+
+def test_comparison_legend_draws_the_line_styles_and_whole_run_names():
+    rows = [{"epoch": e, "loss": 1.0, "val_loss": 1.1, "time_s": e} for e in range(3)]
+    long_name = "1: a very long run name that a user typed to tell this run from the others"
+    chart = run_charts.comparison_chart({long_name: rows}, "loss")
+    dash = channel(chart, "strokeDash")
+    assert dash.domain == ["training", "validation"]
+    assert _legend(chart, "strokeDash")["symbolType"] == "stroke"  # a dashed and a solid line, not two dots
+    assert _legend(chart, "color")["labelLimit"] == 0  # no limit: names are not cut off
+    assert _legend(chart, "color")["direction"] == "vertical"  # one run a line
+
+
+def test_comparison_of_runs_without_validation_names_no_validation():
+    rows = [{"epoch": e, "loss": 1.0, "val_loss": None, "time_s": e} for e in range(3)]
+    chart = run_charts.comparison_chart({"1: a": rows, "2: b": rows}, "loss")
+    assert channel(chart, "strokeDash").domain == ["training"]
+    assert set(chart.data["data"]) == {"training"}
+    single = run_charts.epoch_chart([{"epoch": 0, "loss": 1.0, "accuracy": 0.5, "val_loss": None}], "loss")
+    assert channel(single, "color").domain == ["training"]
+
+
+def test_a_one_epoch_run_is_a_dot_with_its_value_among_many_runs():
+    long_run = [{"epoch": e, "accuracy": 0.5 + e / 100, "val_accuracy": 0.5, "time_s": e} for e in range(5)]
+    short_run = [{"epoch": 0, "accuracy": 0.625, "time_s": 2}]
+    curves = {f"{i}: long": long_run for i in range(1, 6)} | {"6: short": short_run}
+    chart = run_charts.comparison_chart(curves, "accuracy")  # 11 curves: too many for a dot on every epoch
+    assert marks(chart) == ["line", "point", "text"]
+    spec = chart.to_dict()
+    lone = spec["layer"][1]["transform"][0]["filter"]
+    assert lone == spec["layer"][2]["transform"][0]["filter"] == "datum.points == 1"  # only lone points when many
+    dots = chart.data[chart.data["points"] == 1]
+    assert dots[["run", "accuracy"]].values.tolist() == [["6: short", 0.625]]
+    assert spec["layer"][2]["encoding"]["text"]["field"] == "accuracy"
+
+
+@pytest.mark.parametrize(
+    ("metric", "x", "expected"),
+    [("accuracy", "time_s", "Accuracy per second of training"), ("loss", "epoch", "Loss per epoch")],
+)
+def test_comparison_title_follows_the_metric_and_the_x_axis(metric, x, expected):
+    rows = [{"epoch": 0, "loss": 1.0, "accuracy": 0.5, "time_s": 4.0}]
+    assert title(run_charts.comparison_chart({"1: a": rows}, metric, x)) == expected
+    assert title(run_charts.comparison_chart({"1: a": []}, metric, x)) == expected

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from core import paths
+from core.data import datasets
 from core.learn.runs import Run, RunStore
 from core.ui import run_words
 
@@ -58,6 +59,35 @@ def test_dataset_note_says_which_file_goes_where(tmp_path, monkeypatch):
     assert "downloads" in note
 
 
+def test_on_a_fresh_install_each_unusable_dataset_says_what_it_needs_and_where(tmp_path, monkeypatch):
+    data = tmp_path / "empty data"
+    data.mkdir()
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(data))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    labels = {name: run_words.dataset_label(name) for name in datasets.DATASETS}
+    assert labels["mnist"] == "MNIST"  # downloaded when a run starts
+    assert labels["letters"] == f"ASL photos + Sign MNIST (needs asl_photos/ and the Sign MNIST files in {data})"
+    assert labels["my_digits"] == "My digits (10 more to save)"
+    for name, info in datasets.DATASETS.items():
+        ready, note = run_words.dataset_note(name)
+        if ready:
+            continue
+        assert "not enough" not in labels[name]
+        if info.saved is not None:  # saved in the app: how many more
+            assert labels[name].endswith("more to save)"), labels[name]
+            assert "0 saved so far" in note
+        else:  # files: which, and in which folder
+            assert labels[name].endswith(f" in {data})"), labels[name]
+            assert info.needs in note, note
+            assert str(data) in note, note
+
+
+def test_the_default_data_folder_is_named_short_in_the_dataset_list(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path / "data"))
+    assert run_words.dataset_label("pima") == "Pima Indians Diabetes (needs diabetes.csv in data/)"
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(4.4, "4 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
 def test_durations_read_naturally(seconds, text):
     assert run_words.format_duration(seconds) == text
@@ -108,3 +138,44 @@ def test_landmarks_not_yet_extracted_warn_of_the_first_runs_wait(tmp_path, monke
     for collection in ("asl_photos", "asl_webcam"):
         (cache / f"hand_landmarks_{collection}.npz").write_bytes(b"cached")
     assert run_words.dataset_note("asl_landmarks") == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("number", "noun", "expected"),
+    [(1, "epoch", "1 epoch"), (2, "epoch", "2 epochs"), (0, "run", "0 runs"), (1, "batch", "1 batch")],
+)
+def test_count_is_singular_for_one(number, noun, expected):
+    plural = "batches" if noun == "batch" else None
+    assert run_words.count(number, noun, plural) == expected
+
+
+def test_a_one_epoch_run_says_epoch_not_epochs():
+    one = replace(RUN, epochs_done=1, total_epochs=1, spec={"epochs": 1})
+    assert run_words.outcome(one).startswith("Run 7 completed 1 of 1 epoch in ")
+    assert "epochs" not in run_words.outcome(one)
+    assert "1 of 1 epoch" in run_words.outcome(replace(one, status="interrupted"))
+    assert "3 of 4 epochs" in run_words.outcome(RUN)
+
+
+def swinging_batches(steps: int, compile_s: float = 60.0) -> list[dict]:
+    """Batch rows whose first batch also compiles the model, then 5 fast (0.05 s) and 5 slow (0.25 s) batches."""
+    rows, time_s = [], compile_s
+    for step in range(steps):
+        if step:
+            time_s += 0.05 if (step // 5) % 2 == 0 else 0.25
+        rows.append({"step": step, "epoch": step // 50, "batch": step % 50, "time_s": time_s})
+    return rows
+
+
+def test_eta_is_steady_while_the_batch_rate_swings_and_ignores_the_compile_time():
+    total_steps = 200  # 4 epochs of 50 batches
+    run = replace(RUN, status="running", ended_at=None, total_epochs=4, steps_per_epoch=50, spec={"batch_size": 1})
+    rows = swinging_batches(total_steps)
+    etas = [run_words.progress(run, rows[: step + 1], now=200.0).eta_s for step in range(total_steps - 1)]
+    assert etas[0] is None  # no pace from the first batch alone
+    for step in range(10, total_steps - 1):
+        true_left_s = rows[-1]["time_s"] - rows[step]["time_s"]
+        # The compile minute is not spread over the batches left; near the end, a slow stretch is one second.
+        assert etas[step] == pytest.approx(true_left_s, rel=0.25, abs=1.0), step
+    for step in range(20, total_steps - 1):
+        assert abs(etas[step] - etas[step - 1]) <= 0.1 * etas[step - 1] + 0.25, step  # a batch's swing at most

@@ -101,6 +101,16 @@ def test_missing_dataset_is_explained_and_start_is_disabled(no_data, page):
     assert start_button(page).disabled
 
 
+def test_fresh_install_lists_datasets_with_what_they_need_and_where(no_data, tmp_path, page):
+    options = page.selectbox(key="train_dataset").options
+    assert f"ASL photos + Sign MNIST (needs asl_photos/ and the Sign MNIST files in {tmp_path / 'empty'})" in options
+    assert "My digits (10 more to save)" in options
+    assert not [option for option in options if "not enough saved" in option]
+    page.selectbox(key="train_dataset").select("letters").run()
+    assert str(tmp_path / "empty") in page.error[0].value
+    assert start_button(page).disabled
+
+
 def test_invalid_setting_is_explained_before_start(page, tiny_mnist_dir):
     page.number_input(key="train_mnist-dense-512_limit").set_value(5).run()
     assert page.error[0].value == "The sample limit must be between 10 and 10000000, not 5."
@@ -136,6 +146,19 @@ def test_queued_run_is_listed_and_can_be_cancelled(page, tiny_mnist_dir):
     assert any("Waiting to train" in md.value for md in page.markdown)
     page.button(key=f"train_cancel_{waiting}").click().run()
     assert store.get_run(waiting).status == "stopped"
+
+
+def test_start_from_idle_and_a_queued_run_beginning_both_say_it_is_starting(page, tiny_mnist_dir):
+    page.number_input(key="train_mnist-dense-512_epochs").set_value(1).run()
+    start_button(page).click().run()
+    assert [toast.value for toast in page.toast] == ["Run 1 is starting."]
+    start_button(page).click().run()
+    assert [toast.value for toast in page.toast] == ["Run 2 waits for the run before it."]
+    assert "1. Run 2: mnist-dense-512 on mnist, 1 epoch" in [md.value for md in page.markdown]  # not "1 epochs"
+    RunStore().mark_finished(1, "completed")
+    page.run()  # the page's next look at the runs starts the queued one
+    assert RunStore().get_run(2).status == "running"
+    assert [toast.value for toast in page.toast] == ["Run 2 is starting."]
 
 
 def test_finished_run_shows_results_confusion_matrix_and_can_become_the_draw_model(page, tiny_mnist_dir, tmp_path):

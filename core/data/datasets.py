@@ -29,6 +29,10 @@ class DatasetInfo:
     resizable: bool = False  # whether the loader honours an image size other than 28
     keras_files: tuple[str, ...] = ()  # files of Keras' download cache that make the dataset usable offline
     present: Callable[[], bool] | None = field(default=None, repr=False)  # own check, for data kept elsewhere
+    short_needs: str = ""  # `needs` in a few words, for a list of datasets; empty: `needs` is short enough
+    # For data the user makes in the app (samples saved on a page), not files put in the data folder: how many
+    # samples there are so far. Such a dataset is there once MY_SAMPLES_MIN are saved.
+    saved: Callable[[], int] | None = field(default=None, repr=False)
 
 
 def get_info(name: str) -> DatasetInfo:
@@ -41,6 +45,8 @@ def get_info(name: str) -> DatasetInfo:
 def available(name: str) -> bool:
     """Say cheaply whether the files of dataset `name` are present (no loading, no download)."""
     info = get_info(name)
+    if info.saved is not None:
+        return info.saved() >= MY_SAMPLES_MIN
     if info.present is not None:
         return info.present()
     folder = data_dir()
@@ -84,6 +90,7 @@ def _letters_info(name: str, title: str, split: Literal["blocks", "groups"]) -> 
         kind="image",
         num_classes=24,
         needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
+        short_needs="asl_photos/ and the Sign MNIST files",
         sources=(),
         load=lambda size: loaders.load_letters(get_info("asl_photos"), get_info("sign_mnist"), size, split),
         resizable=True,
@@ -125,6 +132,7 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=24,
             needs="sign_mnist_train.csv and sign_mnist_test.csv (from Kaggle datamunge/sign-language-mnist) "
             "or sign_mnist.npz",
+            short_needs="the Sign MNIST files",
             sources=(
                 ("sign_mnist.npz",),
                 ("sign_mnist_train.csv", "sign_mnist_test.csv"),
@@ -139,6 +147,7 @@ DATASETS: dict[str, DatasetInfo] = {
             kind="image",
             num_classes=24,
             needs="a folder asl_photos with a subfolder per letter A–Y (no J) of photos named like A/A0.jpg",
+            short_needs="asl_photos/",
             sources=(("asl_photos",),),
             load=load_asl_photos,
             resizable=True,
@@ -152,6 +161,7 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=24,
             needs="the asl_photos folder (<LETTER>/<LETTER><k>.jpg) and the asl_webcam folder "
             "(<SOURCE>/<LETTER>/*.jpg)",
+            short_needs="asl_photos/ and asl_webcam/",
             sources=(("asl_photos", "asl_webcam"),),
             load=lambda size: loaders.load_asl_landmarks(get_info("asl_landmarks")),
         ),
@@ -161,6 +171,7 @@ DATASETS: dict[str, DatasetInfo] = {
             kind="tabular",
             num_classes=2,
             needs="diabetes.csv (from Kaggle uciml/pima-indians-diabetes-database)",
+            short_needs="diabetes.csv",
             sources=(("diabetes.csv",),),
             load=lambda size: loaders.load_pima(get_info("pima")),
         ),
@@ -179,7 +190,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 "On the Draw page, use “That was wrong?” to save drawings with their correct digit",
                 size,
             ),
-            present=lambda: len(samples.list_samples(samples.MY_DIGITS)) >= MY_SAMPLES_MIN,
+            saved=lambda: len(samples.list_samples(samples.MY_DIGITS)),
         ),
         DatasetInfo(
             name="my_signs",
@@ -197,7 +208,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 size,
             ),
             resizable=True,
-            present=lambda: len(samples.list_samples(samples.MY_SIGNS)) >= MY_SAMPLES_MIN,
+            saved=lambda: len(samples.list_samples(samples.MY_SIGNS)),
         ),
         DatasetInfo(
             name="my_sign_landmarks",
@@ -208,7 +219,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "by the hand models",
             sources=(),
             load=lambda size: loaders.load_my_sign_landmarks(get_info("my_sign_landmarks")),
-            present=lambda: samples.count_sign_landmarks() >= MY_SAMPLES_MIN,
+            saved=lambda: samples.count_sign_landmarks(),
         ),
     )
 }

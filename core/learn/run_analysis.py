@@ -13,24 +13,24 @@ KEY_SETTINGS = ("epochs", "batch_size", "optimizer", "learning_rate", "augment",
 
 
 def runs_table(runs: list[Run], store: RunStore) -> pd.DataFrame:
-    """One row per run: name, status, data, recipe, key settings, progress and results."""
+    """One row per run: name, status, test accuracy, data, recipe, when and how long, then progress and settings."""
     rows = []
     for run in runs:
         epochs = store.epoch_metrics(run.id)
         val = [row["val_accuracy"] for row in epochs if row["val_accuracy"] is not None]
         rows.append(
-            {
-                "run": run.id,
+            {  # What people look for first, then how the run went, then its settings.
                 "name": run.name,
                 "status": run.status,
+                "test accuracy": run.test_accuracy,
                 "dataset": run.spec.get("dataset"),
                 "recipe": run.spec.get("recipe"),
-                **{key: run.spec.get(key) for key in KEY_SETTINGS},
+                "when": pd.to_datetime(run.created_at, unit="s"),
+                "duration (s)": round(run.duration_s, 1) if run.duration_s is not None else None,
+                "run": run.id,
                 "epochs done": run.epochs_done,
                 "best val accuracy": max(val) if val else None,
-                "test accuracy": run.test_accuracy,
-                "duration (s)": round(run.duration_s, 1) if run.duration_s is not None else None,
-                "date": pd.to_datetime(run.created_at, unit="s"),
+                **{key: run.spec.get(key) for key in KEY_SETTINGS},
             }
         )
     return pd.DataFrame(rows)

@@ -89,8 +89,9 @@ def show_pen_steps(reading: NumberReading) -> None:
         found.image(enlarged(_square(pen.found), 2), caption=found_caption)
         evened.image(enlarged(_square(pen.evened), 2), caption=f"Evened to {pen.evened_ratio:.0%}")
         seen.image(enlarged(digit.crop.image, 5), caption=f"What the model sees: {digit.guess}")
-    if len(reading.digits) > PEN_STEPS_SHOWN:
-        st.caption(f"The other {len(reading.digits) - PEN_STEPS_SHOWN} digits are evened the same way.")
+    if (others := len(reading.digits) - PEN_STEPS_SHOWN) > 0:
+        rest = f"The other {others} digits are" if others > 1 else "The last digit is"  # never "other 1 digits"
+        st.caption(f"{rest} evened the same way.")
 
 
 def _square(image01: np.ndarray, margin: int = 4) -> np.ndarray:

@@ -14,21 +14,35 @@ from core.ui.markup import plain
 from core.vision import signs
 
 MISTAKES_SHOWN = 24
-OPEN_KEY = "history_open"  # the run picker; cleared when a run is deleted
+TABLE_KEY = "history_runs"  # the runs table; its selected rows are the runs the user opened
+PICKED_KEY = "history_picked"  # ids of the opened runs, kept while filters hide some of them
+SHOWN_KEY = "history_shown"  # ids of the table's rows at the last rerun, to tell when rows moved
+DELETED_KEY = "history_deleted"  # what the last "Delete for good" removed, said once on the next rerun
 
 
 def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
-    """Filters, the runs table and a picker; returns the runs the user opened."""
+    """Filters and the runs table, whose clicked rows are the runs the user opened; returns those runs."""
     shown = run_analysis.filter_runs(runs, **_filters(runs, key))
-    _runs_table(shown, store)
-    by_id = {run.id: run for run in shown}
-    picked = st.multiselect(
-        "Open runs: pick two or more to compare them, one to see it in detail",
-        list(by_id),
-        format_func=lambda run_id: f"Run {run_id}: {by_id[run_id].name}",
-        key=OPEN_KEY,
-    )
-    return [by_id[run_id] for run_id in picked if run_id in by_id]
+    shown_ids = [run.id for run in shown]
+    picked = st.session_state.get(PICKED_KEY)
+    if picked is None:  # first visit: open the newest finished run, so the page is not empty
+        picked = [next((run.id for run in runs if run.finished), runs[0].id)] if runs else []
+    if st.session_state.get(SHOWN_KEY) != shown_ids or TABLE_KEY not in st.session_state:
+        # The table's selection is row positions: when rows came, went or moved, select the picked runs again;
+        # also after a visit to another page, which drops the table's state but not the picked runs.
+        st.session_state[TABLE_KEY] = {"selection": {"rows": [shown_ids.index(i) for i in picked if i in shown_ids]}}
+    st.caption("Click rows to open runs: one to see it in detail, two or more to compare them.")
+    rows = _runs_table(shown, store)
+    hidden = [run_id for run_id in picked if run_id not in shown_ids]  # filtered out now, open again when shown
+    picked = [shown_ids[row] for row in sorted(rows)] + hidden
+    st.session_state[PICKED_KEY], st.session_state[SHOWN_KEY] = picked, shown_ids
+    return sorted((run for run in shown if run.id in picked), key=lambda run: run.id)  # in the order they ran
+
+
+def show_deleted_note() -> None:
+    """Say once what the last "Delete for good" removed."""
+    if deleted := st.session_state.pop(DELETED_KEY, None):
+        st.success(deleted, icon="🗑️")
 
 
 def _filters(runs: list[Run], key: str) -> dict[str, list[str]]:
@@ -46,17 +60,22 @@ def _filters(runs: list[Run], key: str) -> dict[str, list[str]]:
     }
 
 
-def _runs_table(runs: list[Run], store: RunStore) -> None:
-    """One row per run, with accuracies as percentages and dates to the minute."""
-    st.dataframe(
+def _runs_table(runs: list[Run], store: RunStore) -> list[int]:
+    """One row per run, accuracies as percentages, dates to the minute; returns the positions of the clicked rows."""
+    event = st.dataframe(
         run_analysis.runs_table(runs, store),
         hide_index=True,
         column_config={
             "best val accuracy": st.column_config.NumberColumn(format="percent"),
             "test accuracy": st.column_config.NumberColumn(format="percent"),
-            "date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         },
+        placeholder="–",  # a run that did not finish has no test accuracy: a dash, not "None"
+        key=TABLE_KEY,
+        on_select="rerun",
+        selection_mode="multi-row",
     )
+    return list(event.selection.rows)
 
 
 def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
@@ -150,7 +169,7 @@ def run_actions(run: Run, store: RunStore, key: str) -> None:
             "Download model (.keras)", model.read_bytes(), f"handlab-run-{run.id}.keras", key=f"{key}_model"
         )
         task = catalog.TASK_OF_DATASET.get(run.spec.get("dataset"))
-        if task and activate.button(f"Use for {task}", key=f"{key}_activate"):
+        if task and activate.button(run_words.USE_MODEL_LABELS[task], key=f"{key}_activate"):
             catalog.set_active_model(task, model)
             st.toast(f"Run {run.id} now reads {task} on the pages that use them.")
     csv.download_button(
@@ -175,5 +194,7 @@ def _delete_control(run: Run, store: RunStore, key: str) -> None:
         st.write(f"Delete run {run.id} ({plain(run.name)}), its metrics and its model files? This cannot be undone.")
         if st.button("Delete for good", type="primary", key=f"{key}_delete"):
             jobs.delete_run(run.id, store)
-            st.session_state.pop(OPEN_KEY, None)
+            st.session_state[PICKED_KEY] = [i for i in st.session_state.get(PICKED_KEY, []) if i != run.id]
+            deleted = f"Deleted run {run.id} ({plain(run.name)}), its metrics and its model files."
+            st.session_state[DELETED_KEY] = deleted
             st.rerun()

@@ -8,6 +8,8 @@ METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
 SPLIT_COLOURS = {"training": "#4c78a8", "validation": "#f58518"}
 CHART_HEIGHT = 280  # px, legend and axes included
 EMPTY_HEIGHT = 90  # px, a chart still waiting for data
+LEGEND_LINE_PX = 22  # px, one run's line in a legend below a chart
+LONE_VALUE_PX = 40  # px, left beside a chart's lines for the value written beside a one-epoch run's dot
 
 
 def per_batch_values(rows: list[dict], metric: str) -> np.ndarray:
@@ -82,14 +84,16 @@ def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) 
                 scale=alt.Scale(domain=[1, max(2, total_epochs or len(frame))]),
             ),
             y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
-            color=_split_colour(),
+            color=_split_colour(set(long.dropna()["data"])),
             tooltip=["epoch:Q", "data:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
         .properties(height=CHART_HEIGHT)
     )
 
 
-def comparison_chart(curves: dict[str, list[dict]], metric: str, x: str = "epoch", smoothing: float = 0.0) -> alt.Chart:
+def comparison_chart(
+    curves: dict[str, list[dict]], metric: str, x: str = "epoch", smoothing: float = 0.0
+) -> alt.Chart | alt.LayerChart:
     """Several runs' per-epoch curves overlaid: colour per run, solid validation, dashed training.
 
     Args:
@@ -100,24 +104,56 @@ def comparison_chart(curves: dict[str, list[dict]], metric: str, x: str = "epoch
     frames = [
         line for label, rows in curves.items() for line in _run_lines(label, pd.DataFrame(rows), metric, x, smoothing)
     ]
-    title = f"{METRIC_TITLES.get(metric, metric)} per epoch"
+    name = METRIC_TITLES.get(metric, metric)
+    title = f"{name} per epoch" if x == "epoch" else f"{name} per second of training"
     if not frames:
         return _empty_chart(title, "These runs have no finished epochs yet.")
-    x_title = "epoch" if x == "epoch" else "seconds of training"
+    data = pd.concat(frames, ignore_index=True)
+    # A curve of one epoch is one point: a line cannot draw it, so it gets a dot with its value written beside it.
+    data["points"] = data.groupby(["run", "data"])["x"].transform("size")
+    base = _comparison_base(data, metric, x)
+    # Lines without point markers, so the legend draws each split's line style rather than a dot.
+    lines = base.mark_line().encode(strokeDash=_split_dash(set(data["data"])))
+    dotted = base if len(frames) <= 8 else base.transform_filter("datum.points == 1")
+    dots = dotted.mark_point(filled=True, size=40 if len(frames) <= 8 else 90, opacity=1)
+    values = base.transform_filter("datum.points == 1").mark_text(align="left", dx=8, dy=-8)
     return (
-        alt.Chart(pd.concat(frames, ignore_index=True), title=title)
-        .mark_line(point=len(frames) <= 8)
-        .encode(
-            x=alt.X("x:Q", title=x_title, axis=alt.Axis(format="d") if x == "epoch" else alt.Axis()),
-            y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
-            color=alt.Color("run:N", title="run", legend=alt.Legend(orient="top", columns=2)),
-            strokeDash=alt.StrokeDash(
-                "data:N", title=None, scale=alt.Scale(domain=["validation", "training"], range=[[1, 0], [5, 3]])
-            ),
-            tooltip=["run:N", "data:N", alt.Tooltip("x:Q", title=x_title), alt.Tooltip(f"{metric}:Q", format=".4f")],
-        )
-        .properties(height=CHART_HEIGHT + 60)
+        alt.layer(lines, dots, values.encode(text=alt.Text(f"{metric}:Q", format=".3~f")), data=data, title=title)
+        .properties(height=CHART_HEIGHT + 160 + LEGEND_LINE_PX * len(curves))  # room for the legend's lines
         .interactive()  # drag to pan, scroll to zoom, double-click to reset
+    )
+
+
+def _comparison_base(data: pd.DataFrame, metric: str, x: str) -> alt.Chart:
+    """The axes, run colours and tooltip that the comparison's lines, dots and values share."""
+    x_title = "epoch" if x == "epoch" else "seconds of training"
+    return alt.Chart().encode(
+        x=alt.X(
+            "x:Q",
+            title=x_title,
+            axis=alt.Axis(format="d") if x == "epoch" else alt.Axis(),
+            scale=alt.Scale(padding=LONE_VALUE_PX if (data["points"] == 1).any() else 0),  # room for lone values
+        ),
+        y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
+        color=alt.Color(
+            "run:N",
+            title="run",
+            # One run a line, never cut short: a name can be as long as the rename box allows.
+            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0),
+        ),
+        tooltip=["run:N", "data:N", alt.Tooltip("x:Q", title=x_title), alt.Tooltip(f"{metric}:Q", format=".4f")],
+    )
+
+
+def _split_dash(splits: set[str]) -> alt.StrokeDash:
+    """Dashed training, solid validation; the legend draws the two line styles, and only the splits present."""
+    dashes = {"training": [5, 3], "validation": [1, 0]}
+    shown = [split for split in dashes if split in splits]
+    return alt.StrokeDash(
+        "data:N",
+        title=None,
+        scale=alt.Scale(domain=shown, range=[dashes[split] for split in shown]),
+        legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeColor="#444", symbolSize=400),
     )
 
 
@@ -162,12 +198,13 @@ def _run_lines(label: str, frame: pd.DataFrame, metric: str, x: str, smoothing: 
     return lines
 
 
-def _split_colour() -> alt.Color:
-    """Training and validation in their fixed colours, legend on top."""
+def _split_colour(splits: set[str]) -> alt.Color:
+    """Training and validation in their fixed colours, legend on top, naming only the splits present."""
+    shown = [split for split in SPLIT_COLOURS if split in splits]
     return alt.Color(
         "data:N",
         title=None,
-        scale=alt.Scale(domain=list(SPLIT_COLOURS), range=list(SPLIT_COLOURS.values())),
+        scale=alt.Scale(domain=shown, range=[SPLIT_COLOURS[split] for split in shown]),
         legend=alt.Legend(orient="top"),
     )
 

@@ -5,14 +5,22 @@ Plain Python, no Streamlit: the Train and History pages show these, and tests re
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from core import paths
 from core.data import datasets
 from core.data.hand_landmarks import COLLECTIONS, cache_path
+from core.data.loaders import MY_SAMPLES_MIN
 from core.learn.runs import Run
 
 # A living trainer that has reported nothing for this long is shown as stalled.
 STALL_AFTER_S = 60.0
+# The button that makes a run's model the one its task's page reads, in the same words on Train and History.
+USE_MODEL_LABELS = {
+    "digits": "Use this model on the Draw page",
+    "letters": "Use this model on the Sign page",
+    "fashion": "Make this the fashion model",  # no page reads fashion yet
+}
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ class Progress:
     total_epochs: int
     steps_per_epoch: int
     elapsed_s: float  # since training began (after loading the data)
-    eta_s: float | None  # time left at the pace so far; None until the first batch
+    eta_s: float | None  # time left at the pace of the last epoch's worth of batches; None until the second batch
     samples_per_s: float | None  # training throughput over the last few seconds
     silent_s: float  # seconds since the trainer last wrote anything
 
@@ -50,7 +58,7 @@ def progress(run: Run, batches: list[dict], now: float | None = None) -> Progres
         total_epochs=run.total_epochs,
         steps_per_epoch=run.steps_per_epoch,
         elapsed_s=elapsed_s,
-        eta_s=None if run.finished else _time_left(last, total_steps),
+        eta_s=None if run.finished else _time_left(batches, total_steps, run.steps_per_epoch),
         samples_per_s=_recent_throughput(batches, run.spec.get("batch_size") or 1),
         silent_s=silent_s,
     )
@@ -73,7 +81,7 @@ def progress_caption(progress: Progress) -> str:
 def outcome(run: Run) -> str:
     """What happened to a finished run, in a sentence for the user."""
     total = run.total_epochs or run.spec.get("epochs")
-    epochs = f"{run.epochs_done} of {total} epochs" if total else f"{run.epochs_done} epochs"
+    epochs = f"{run.epochs_done} of {count(total, 'epoch')}" if total else count(run.epochs_done, "epoch")
     tested = f" Test accuracy {run.test_accuracy:.1%}." if run.test_accuracy is not None else ""
     if run.status == "completed":
         took = f" in {format_duration(run.duration_s)}" if run.duration_s else ""
@@ -85,6 +93,11 @@ def outcome(run: Run) -> str:
     if run.status == "failed":
         return f"Run {run.id} failed: {run.error or 'no message'}"
     return f"Run {run.id} was interrupted after {epochs}. {run.error or ''}".strip()
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """A number with its noun, singular for one: "1 epoch", "3 epochs", "0 epochs"."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 def format_duration(seconds: float) -> str:
@@ -108,12 +121,30 @@ def dataset_note(name: str) -> tuple[bool, str | None]:
                 "Later runs reuse the landmarks and start at once."
             )
         return True, None
-    if not info.sources:  # Data the user makes in the app (saved samples), not files to put in a folder.
-        return False, f"{info.title} is not ready yet: it needs {info.needs}."
+    if info.saved is not None:  # Data the user makes in the app (saved samples), not files to put in a folder.
+        return False, f"{info.title} is not ready yet: it needs {info.needs}; {info.saved()} saved so far."
     where = f"put {info.needs} in {paths.data_dir()}"
     if info.keras_files:
         return True, f"{info.title} is not on this machine yet: training downloads it first (or {where})."
     return False, f"{info.title} is not on this machine: {where}, then reload this page."
+
+
+def dataset_label(name: str) -> str:
+    """A dataset's title in a list, with why it cannot be used yet: the files it needs and where, or what to save."""
+    info = datasets.get_info(name)
+    if dataset_note(name)[0]:  # ready to train, possibly after a download
+        return info.title
+    if info.saved is not None:
+        return f"{info.title} ({MY_SAMPLES_MIN - info.saved()} more to save)"
+    return f"{info.title} (needs {info.short_needs or info.needs} in {_folder_name(paths.data_dir())})"
+
+
+def _folder_name(folder: Path) -> str:
+    """A folder as short as a list item allows: relative to where the app runs (data/) when inside it."""
+    try:
+        return f"{folder.resolve().relative_to(Path.cwd().resolve())}/"
+    except ValueError:
+        return str(folder)
 
 
 def _stopped_outcome(run: Run, tested: str) -> str:
@@ -126,12 +157,21 @@ def _stopped_outcome(run: Run, tested: str) -> str:
     return f"Run {run.id} stopped in {where}, as you asked.{weights}{tested}"
 
 
-def _time_left(last: dict, total_steps: int) -> float | None:
-    """Seconds left at the mean pace so far, from the latest batch row; None before any time has passed."""
-    done = last["step"] + 1
-    if last["time_s"] <= 0:
+def _time_left(batches: list[dict], total_steps: int, steps_per_epoch: int) -> float | None:
+    """Seconds left at the pace of the last epoch's worth of batches; None until two batches have ended.
+
+    The pace never counts the first batch, which also builds and compiles the model (seconds to minutes), and it
+    spans up to an epoch, so that fast and slow stretches even out: the pace of all batches so far overstated
+    the time left by the compile time for a whole epoch (8 min shrinking to 2), and a few seconds' pace swings.
+    """
+    last = batches[-1]
+    first = next(row for row in batches if row["step"] >= last["step"] - steps_per_epoch)
+    if first is last:
+        first = batches[-2] if len(batches) > 1 else None
+    if first is None or last["time_s"] <= first["time_s"] or last["step"] <= first["step"]:
         return None
-    return (total_steps - done) * (last["time_s"] / done)
+    pace_s = (last["time_s"] - first["time_s"]) / (last["step"] - first["step"])
+    return (total_steps - last["step"] - 1) * pace_s
 
 
 def _recent_throughput(batches: list[dict], batch_size: int, window_s: float = 10.0) -> float | None:

@@ -14,11 +14,6 @@ from core.ui import run_charts, run_words
 from core.ui.markup import plain
 
 RUN_REFRESH_S = 1.0  # How often the Train page reads the run store while it is open.
-USE_MODEL_LABELS = {
-    "digits": "Use this model on the Draw page",
-    "letters": "Use this model on the Sign page",
-    "fashion": "Make this the fashion model",
-}
 
 
 @st.fragment(run_every=RUN_REFRESH_S)
@@ -27,6 +22,7 @@ def live_runs(key: str) -> None:
     store = RunStore()
     jobs.refresh(store)
     running, queue = store.list_runs(["running"]), jobs.queued_runs(store)
+    _say_started(running, queue, key)
     watched = {run.id for run in running + queue}
     before = st.session_state.get(f"{key}_watched")
     st.session_state[f"{key}_watched"] = watched
@@ -41,13 +37,22 @@ def live_runs(key: str) -> None:
     _queue(queue, key)
 
 
+def _say_started(running: list[Run], queue: list[Run], key: str) -> None:
+    """Toast "Run N is starting." when a run that was waiting begins, as the start button does for one from idle."""
+    waited = st.session_state.get(f"{key}_queued", set())
+    st.session_state[f"{key}_queued"] = {run.id for run in queue}
+    for run in running:
+        if run.id in waited:
+            st.toast(f"Run {run.id} is starting.")
+
+
 def _queue(queue: list[Run], key: str) -> None:
     """The runs waiting to train, next first, each with a cancel button."""
     if queue:
         st.markdown(f"**Waiting to train** ({len(queue)}): one run trains at a time.")
     for position, run in enumerate(queue, start=1):
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.write(f"{position}. Run {run.id}: {plain(run.name)}, {run.spec.get('epochs')} epochs")
+        text.write(f"{position}. Run {run.id}: {plain(run.name)}, {run_words.count(run.spec.get('epochs'), 'epoch')}")
         button.button("Cancel", key=f"{key}_cancel_{run.id}", width="stretch", on_click=jobs.stop_run, args=(run.id,))
 
 
@@ -158,6 +163,6 @@ def use_model_button(run: Run, key: str) -> None:
         return
     if catalog.active_model(task).resolve() == Path(run.model_path).resolve():
         st.success(f"This is the model the app uses for {task}.")
-    elif st.button(USE_MODEL_LABELS[task], key=f"{key}_use_{run.id}", type="primary"):
+    elif st.button(run_words.USE_MODEL_LABELS[task], key=f"{key}_use_{run.id}", type="primary"):
         catalog.set_active_model(task, Path(run.model_path))
         st.rerun()

@@ -11,8 +11,11 @@ from core.ui import run_words
 
 def train_form(key: str) -> TrainSpec | None:
     """The training settings, defaulting to the chosen recipe's; a checked spec, or None after saying what to fix."""
+    # Its own row: a dataset that cannot be used yet says in its name what it needs and where, a long line.
+    dataset = st.selectbox(
+        "Dataset", list(datasets.DATASETS), format_func=run_words.dataset_label, key=f"{key}_dataset"
+    )
     left, right = st.columns(2)
-    dataset = left.selectbox("Dataset", list(datasets.DATASETS), format_func=_dataset_label, key=f"{key}_dataset")
     info = datasets.get_info(dataset)
     recipe = _recipe_picker(right, dataset, info, key)
     tuned = f"{key}_{recipe.name}"  # Per-recipe keys: picking another recipe brings back its own defaults.
@@ -154,13 +157,6 @@ def _checked_spec(
     except ValueError as error:
         st.error(str(error))
         return None
-
-
-def _dataset_label(name: str) -> str:
-    info = datasets.get_info(name)
-    if run_words.dataset_note(name)[0]:  # ready to train, possibly after a download
-        return info.title
-    return f"{info.title} ({'not on this machine' if info.sources else 'not enough saved yet'})"
 
 
 def _augmentation_help(recipe: recipes.Recipe) -> str:

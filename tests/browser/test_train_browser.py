@@ -73,7 +73,7 @@ def test_run_trains_live_while_the_next_waits_and_stop_keeps_what_it_learned(
     screenshot(page, "train-live")
 
     # It ends with its results; the queued run then starts on its own.
-    expect(page.get_by_text(re.compile(r"Run \d+ completed 1 of 1 epochs"))).to_be_visible(timeout=TRAINER_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"Run \d+ completed 1 of 1 epoch\b"))).to_be_visible(timeout=TRAINER_TIMEOUT_MS)
     expect(page.get_by_text("Confusion matrix")).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(page.get_by_role("button", name="Use this model on the Draw page")).to_be_visible(timeout=UI_TIMEOUT_MS)
     screenshot(page, "train-finished", full_page=True)

@@ -51,4 +51,6 @@ def title(chart: alt.TopLevelMixin) -> str | None:
 
 def zoomable(chart: alt.TopLevelMixin) -> bool:
     """Whether a person can zoom and pan the chart (an interval selection bound to its scales)."""
-    return any(param.get("bind") == "scales" for layer in _layers(chart) for param in layer.get("params", []))
+    spec = chart.to_dict()
+    params = spec.get("params", []) + [param for layer in _layers(chart) for param in layer.get("params", [])]
+    return any(param.get("bind") == "scales" for param in params)  # a layered chart keeps it at its top
