@@ -28,11 +28,12 @@ left, right = st.columns([4, 5], gap="large")
 with left:
     if source == DRAW:
         st.caption("Draw with mouse or finger:")
-        canvas_area = st.container()
+        canvas_area, buttons_area = st.container(), st.container()
         pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=draw_ui.CANVAS_SIDE)
-        st.caption("Undo, redo, clear (🗑): toolbar above the canvas.")
         with canvas_area:
             drawing = draw_ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
+        with buttons_area:  # after the canvas, so that they know about its latest stroke
+            draw_ui.canvas_buttons(key="draw_canvas")
         result = None if drawing is None else reading.read_canvas(predictor, drawing)
     else:
         photo = common.uploaded_image(

@@ -7,6 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 from core.data import samples
 from core.ui import charts
 from core.ui.common import enlarged, percent
+from core.vision.canvas_history import CanvasHistory
 from core.vision.digits import STROKE_RATIO
 from core.vision.reading import SURE_FROM, NumberReading
 
@@ -15,8 +16,18 @@ NOT_SURE_BELOW = SURE_FROM  # The "not sure" threshold on the top probability (s
 PEN_STEPS_SHOWN = 4  # digits whose pen steps an upload shows, left to right
 
 
+def canvas_history(key: str) -> CanvasHistory:
+    """The session's undo history of the canvas with this key."""
+    return st.session_state.setdefault(f"{key}_history", CanvasHistory())
+
+
 def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
-    """The square drawing canvas (white ink on black); its RGBA pixels, or None before the first stroke."""
+    """The square drawing canvas (white ink on black); the RGBA pixels of its drawing, or None when blank.
+
+    The pixels follow the Undo, Redo and Clear buttons (`canvas_buttons`) at once: they come from the page's
+    own history of drawings, not from the canvas, which reloads the drawing and sends it again a moment later.
+    """
+    history = canvas_history(key)
     result = st_canvas(
         stroke_width=pen_width,
         stroke_color="#ffffff",
@@ -24,10 +35,26 @@ def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
         height=CANVAS_SIDE,
         width=CANVAS_SIDE,
         drawing_mode="freedraw",
+        initial_drawing=history.initial_drawing(),
         return_image_data=True,
         key=key,
     )
-    return result.image_data
+    if history.receive(result.json_data, result.image_data):
+        st.rerun()  # a canvas mounted afresh shows an older drawing than the page reads: send it the current one
+    return history.current.image_rgba
+
+
+def canvas_buttons(key: str) -> None:
+    """Undo, Redo and Clear buttons for the canvas with this key, each disabled when it has nothing to do."""
+    history = canvas_history(key)
+    buttons = [
+        ("Undo", ":material/undo:", history.undo, history.can_undo),
+        ("Redo", ":material/redo:", history.redo, history.can_redo),
+        ("Clear", ":material/delete:", history.clear, history.can_clear),
+    ]
+    with st.container(horizontal=True, gap="small"):
+        for label, icon, action, possible in buttons:
+            st.button(label, icon=icon, key=f"{key}_{label.lower()}", on_click=action, disabled=not possible)
 
 
 def show_reading(reading: NumberReading) -> None:
