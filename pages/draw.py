@@ -29,7 +29,7 @@ with left:
     if source == DRAW:
         st.caption("Draw with mouse or finger:")
         canvas_area, buttons_area = st.container(), st.container()
-        pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=draw_ui.CANVAS_SIDE)
+        pen_width = draw_ui.pen_width_picker(key="draw_pen")
         with canvas_area:
             drawing = draw_ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
         with buttons_area:  # after the canvas, so that they know about its latest stroke

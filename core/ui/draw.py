@@ -13,6 +13,10 @@ from core.vision.reading import SURE_FROM, NumberReading
 
 CANVAS_SIDE = 320  # px; square, and roomy enough for a four-digit number.
 NOT_SURE_BELOW = SURE_FROM  # The "not sure" threshold on the top probability (see core.vision.reading).
+# Pen widths in canvas pixels. Buttons, not a slider: a click reaches the page at once, while a slider's value
+# can trail its keys by seconds, and a stroke drawn meanwhile was drawn with a stale pen, or lost.
+PEN_WIDTHS_PX = (6, 10, 14, 18, 24, 32, 40)
+DEFAULT_PEN_PX = 18
 PEN_STEPS_SHOWN = 4  # digits whose pen steps an upload shows, left to right
 
 
@@ -39,9 +43,14 @@ def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
         return_image_data=True,
         key=key,
     )
-    if history.receive(result.json_data, result.image_data):
-        st.rerun()  # a canvas mounted afresh shows an older drawing than the page reads: send it the current one
+    if history.receive(result.json_data, result.image_data, pen_width):
+        st.rerun()  # the canvas shows another drawing than the page reads (remounted, or a stale pen): send it
     return history.current.image_rgba
+
+
+def pen_width_picker(key: str) -> int:
+    """The pen width buttons under the canvas; the chosen width in canvas pixels."""
+    return st.segmented_control("Pen width (px)", PEN_WIDTHS_PX, default=DEFAULT_PEN_PX, required=True, key=key)
 
 
 def canvas_buttons(key: str) -> None:

@@ -10,6 +10,7 @@ from helpers.drawings import number_strokes, pen_canvas, pen_photo
 from playwright.sync_api import Page, expect
 
 HINT = "Draw a digit in the black square"
+CATCH_UP_MS = 60_000  # a busy machine's page may take seconds to catch up with 30 quick changes
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +147,45 @@ def test_undo_redo_and_clear_buttons_beside_the_canvas(draw_page: Page, wait_for
     expect(draw_page.get_by_text(HINT)).to_be_visible()
     expect(clear).to_be_disabled()
     screenshot(draw_page, "draw-cleared")
+
+
+def ink_width_px(page: Page, row_fraction: float) -> int:
+    """The width of the ink the canvas shows across one row (as a fraction of its height), in pixels."""
+    return page.locator("canvas.dc-canvas.lower-canvas").evaluate(
+        """(canvas, rowFraction) => {
+            const row = Math.round(canvas.height * rowFraction);
+            const pixels = canvas.getContext("2d").getImageData(0, row, canvas.width, 1).data;
+            let inked = 0;
+            for (let i = 0; i < pixels.length; i += 4) if (pixels[i] > 128) inked++;
+            return inked;
+        }""",
+        row_fraction,
+    )
+
+
+def test_a_stroke_right_after_fast_pen_width_changes_arrives_with_the_chosen_width(
+    draw_page: Page, wait_for_app, screenshot
+) -> None:
+    # Issue: after 30 fast key presses on the pen-width slider the next stroke was lost, or drawn too fat: the
+    # slider's value reached the page seconds after its keys, and the canvas only learns a width from the page.
+    pens = draw_page.get_by_test_id("stButtonGroup").last  # below the Draw / Upload choice
+    for width in [40, 6, 32, 14, 24, 18] * 5:  # 30 fast changes
+        pens.get_by_text(str(width), exact=True).click()
+    pens.get_by_text("10", exact=True).click()
+    draw_strokes(draw_page, [[(0.5, 0.2), (0.5, 0.8)]])  # at once: a straight down stroke, a "1"
+
+    expect(prediction(draw_page)).to_have_text("1", timeout=CATCH_UP_MS)
+    wait_for_app(draw_page)
+    draw_page.wait_for_function(  # the canvas redraws a stroke drawn with a stale pen
+        "canvas => { const row = canvas.getContext('2d').getImageData(0, canvas.height / 2, canvas.width, 1).data;"
+        " let inked = 0; for (let i = 0; i < row.length; i += 4) inked += row[i] > 128; return inked <= 11; }",
+        arg=draw_page.locator("canvas.dc-canvas.lower-canvas").element_handle(),
+        polling=100,
+    )
+    wait_for_app(draw_page)
+    expect(prediction(draw_page)).to_have_text("1")
+    screenshot(draw_page, "draw-fast-pen-width")
+    assert ink_width_px(draw_page, 0.5) in range(9, 12)  # the 10 px pen, give or take antialiasing
 
 
 def test_uploaded_photo_is_read(draw_page: Page, wait_for_app, screenshot, tmp_path: Path) -> None:
