@@ -1,6 +1,7 @@
 """The Draw page under AppTest: the canvas is patched (AppTest cannot drive custom components), the rest is real."""
 
 import io
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -222,3 +223,36 @@ def test_canvas_sending_back_an_undone_drawing_is_no_new_stroke(app):
     run_with_canvas_value(app, canvas_value(2, pen_canvas("14")))  # a new stroke instead
     assert prediction(app) == "14"
     assert buttons_enabled(app) == {"undo": True, "redo": False, "clear": True}
+
+
+def test_canvas_is_drawn_before_the_model_has_loaded(models_dir, app_test, monkeypatch, tmp_path):
+    # Issue: on a fresh server the canvas came 15.6 s after the start, as TensorFlow and the model loaded first.
+    from core import paths
+    from core.predictor import Predictor
+
+    # A first run without any model imports the page's modules (the canvas cannot be imported outside an app),
+    # and loads no model.
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path / "no-models")
+    app = app_test().run()
+    monkeypatch.setattr(paths, "MODELS_DIR", models_dir)
+
+    canvas_drawn = threading.Event()
+
+    def slow_predictor(model_path: Path) -> Predictor:
+        """A model that finishes loading only once the page has drawn its canvas (or gives up after 20 s)."""
+        if not canvas_drawn.wait(timeout=20):
+            raise RuntimeError("the page waited for the model before it drew the canvas")
+        return Predictor(model_path)
+
+    def canvas(key: str, pen_width: int) -> np.ndarray:
+        canvas_drawn.set()
+        return pen_canvas("7")
+
+    with (
+        mock.patch("core.ui.common.Predictor", side_effect=slow_predictor),
+        mock.patch("core.ui.draw.digit_canvas", side_effect=canvas),
+    ):
+        app.run()
+    assert_no_exception(app)
+    assert canvas_drawn.is_set()
+    assert prediction(app) == "7"  # then the results column waited for the model and read the drawing

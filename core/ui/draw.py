@@ -5,7 +5,6 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from core.data import samples
-from core.ui import charts
 from core.ui.common import enlarged, percent
 from core.vision.canvas_history import CanvasHistory
 from core.vision.digits import STROKE_RATIO
@@ -68,6 +67,9 @@ def canvas_buttons(key: str) -> None:
 
 def show_reading(reading: NumberReading) -> None:
     """The prediction metric, the verdict, the probability chart and what the model saw."""
+    # Altair and pandas take a second or more to import on a busy server: not before the canvas is up.
+    from core.ui import charts
+
     single = len(reading.digits) == 1
     summary, preview = st.columns([3, 2]) if single else (st.container(), None)
     with summary:
