@@ -149,6 +149,22 @@ def test_undo_redo_and_clear_buttons_beside_the_canvas(draw_page: Page, wait_for
     screenshot(draw_page, "draw-cleared")
 
 
+def test_the_drawing_is_still_there_after_visiting_another_page(draw_page: Page, wait_for_app, screenshot) -> None:
+    draw(draw_page, "7")
+    expect(prediction(draw_page)).to_have_text("7")
+    draw_page.get_by_role("link", name="History").click()
+    wait_for_app(draw_page)
+    draw_page.get_by_role("link", name="Draw").click()
+
+    expect(prediction(draw_page)).to_have_text("7")
+    wait_for_ink(draw_page, left=True, right=True)  # the new canvas was sent the drawing again
+    wait_for_app(draw_page)
+    screenshot(draw_page, "draw-back-from-history")
+    draw_page.get_by_test_id("stButton").get_by_role("button", name="Undo").click()
+    expect(draw_page.get_by_text(HINT)).to_be_visible()
+    wait_for_ink(draw_page, left=False, right=False)
+
+
 def ink_width_px(page: Page, row_fraction: float) -> int:
     """The width of the ink the canvas shows across one row (as a fraction of its height), in pixels."""
     return page.locator("canvas.dc-canvas.lower-canvas").evaluate(
