@@ -4,16 +4,18 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from core import (
-    calibration,
-    landmark_layers,  # noqa: F401 (registers the landmark layers that saved models may hold)
-)
+from core import calibration
 from core.labels import DIGITS
+
+# Keras and TensorFlow take seconds to import: they are imported where a model is loaded or called, so that
+# pages (and a fresh server) can import this module, and show themselves, before any model is ready.
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,12 @@ def load_card(model_path: Path) -> dict:
         raise ValueError(f"The model card {card_path.name} cannot be read: {error}") from None
 
 
-def load_model(model_path: Path) -> keras.Model:
+def load_model(model_path: Path) -> "keras.Model":
     """Load a .keras model in safe mode (no arbitrary code); ValueError says why a file is refused."""
+    import keras
+
+    from core import landmark_layers  # noqa: F401 (registers the landmark layers that saved models may hold)
+
     model_path = Path(model_path)
     if not model_path.is_file():
         raise ValueError(f"There is no model file at {model_path}.")
@@ -106,11 +112,15 @@ class Predictor:
         self.mirror = bool(self.card.get("test_time_mirror")) and len(self.input_shape) == 3
         self.temperature = _card_temperature(self.card, self.model_path)
         # A traced function skips Keras' per-call setup: ~1 ms per image instead of ~90 ms for model.predict.
+        import tensorflow as tf
+
         signature = [tf.TensorSpec((None, *self.input_shape), tf.float32)]
         self._call = tf.function(self._probabilities, input_signature=signature)
         self.predict_batch(np.zeros((1, *self.input_shape), np.float32))
 
-    def _probabilities(self, x: tf.Tensor) -> tf.Tensor:
+    def _probabilities(self, x: "tf.Tensor") -> "tf.Tensor":
+        import tensorflow as tf
+
         if not self.mirror:
             return self.model(x, training=False)
         both = self.model(tf.concat([x, tf.reverse(x, axis=[2])], axis=0), training=False)
@@ -137,6 +147,8 @@ class Predictor:
             x = x[None] if x.shape == self.input_shape else x[..., None]
         if x.ndim != rank + 1 or x.shape[1:] != self.input_shape:
             raise ValueError(f"The model expects inputs of shape {self.input_shape}, not {x.shape[1:]}.")
+        import tensorflow as tf  # loaded with the model already: this only looks it up
+
         probabilities = self._call(tf.constant(x)).numpy()
         if self._binary:
             probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)

@@ -13,13 +13,14 @@ DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
 st.title("Draw a digit")
 st.caption("Draw a digit or a whole number, like 2026. The model reads it after every stroke.")
 
-predictor = common.chosen_predictor(
+# The model loads in the background once the canvas is on the page; the results column waits for it.
+model_path = common.chosen_model(
     "digits",
     key="draw_model",
     missing="There is no digits model yet. Train one on the **Train** page, or from the command line: "
     "`python -m core.train --recipe digits-cnn --save-to models/digits.keras`.",
 )
-if predictor is None:
+if model_path is None:
     st.stop()
 
 source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW, required=True, key="draw_source")
@@ -28,24 +29,31 @@ left, right = st.columns([4, 5], gap="large")
 with left:
     if source == DRAW:
         st.caption("Draw with mouse or finger:")
-        canvas_area = st.container()
-        pen_width = st.slider("Pen width", 4, 40, 18, key="draw_pen", width=draw_ui.CANVAS_SIDE)
-        st.caption("Undo, redo, clear (🗑): toolbar above the canvas.")
+        canvas_area, buttons_area = st.container(), st.container()
+        pen_width = draw_ui.pen_width_picker(key="draw_pen")
         with canvas_area:
             drawing = draw_ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
-        result = None if drawing is None else reading.read_canvas(predictor, drawing)
+        with buttons_area:  # after the canvas, so that they know about its latest stroke
+            draw_ui.canvas_buttons(key="draw_canvas")
     else:
         photo = common.uploaded_image(
             "draw_upload",
             "A photo or scan of a handwritten digit or number",
             hint="Dark ink on light paper works best; any size.",
         )
+        photo_area = st.container()
+
+with right:
+    predictor = common.load_with_fallback("digits", model_path)  # "Loading the model…" while it loads
+    if predictor is None:
+        st.stop()
+    if source == DRAW:
+        result = None if drawing is None else reading.read_canvas(predictor, drawing)
+    else:
         result = None if photo is None else reading.read_photo(predictor, photo)
         if photo is not None:
             shown = photo if result is None else reading.outline_digits(photo, result)
-            st.image(shown, channels="BGR", caption="Your photo")
-
-with right:
+            photo_area.image(shown, channels="BGR", caption="Your photo")
     if source == DRAW and result is None:
         st.info("Draw a digit in the black square, as big as you like. Leave a gap between digits of a number.")
         st.stop()

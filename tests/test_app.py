@@ -42,7 +42,7 @@ def test_loaded_models_are_left_out_of_garbage_collection() -> None:
     A full collection through TensorFlow's objects held the interpreter lock for 200–350 ms, several times a
     second on the live Sign page (benchmarks/live_fps.py); the collector skips frozen objects.
     """
-    common.load_predictor.clear()
+    common.loading_predictor.clear()
     predictor = common.predictor_for(PROJECT_DIR / "models" / "digits.keras")
 
     tracked = {id(o) for o in gc.get_objects()}

@@ -1,8 +1,10 @@
 """The Draw page under AppTest: the canvas is patched (AppTest cannot drive custom components), the rest is real."""
 
 import io
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import cv2
@@ -167,3 +169,100 @@ def test_without_any_digits_model_the_page_says_how_to_get_one(app, models_dir):
     app.run()
     assert_no_exception(app)
     assert any("no digits model yet" in warning.value for warning in app.warning)
+
+
+def canvas_value(strokes: int, image_rgba: np.ndarray | None) -> SimpleNamespace:
+    """What the canvas sends: Fabric.js objects (one per stroke) and its pixels."""
+    objects = [{"type": "path", "stroke": i} for i in range(strokes)]
+    return SimpleNamespace(json_data={"objects": objects}, image_data=image_rgba)
+
+
+def run_with_canvas_value(app: AppTest, value: SimpleNamespace, click: str | None = None) -> mock.MagicMock:
+    """Rerun the page (after clicking a button, if given) with the canvas component holding this value."""
+    with mock.patch("core.ui.draw.st_canvas", return_value=value) as canvas:
+        (app.button(key=click).click() if click else app).run()
+    assert_no_exception(app)
+    return canvas
+
+
+def buttons_enabled(app: AppTest) -> dict[str, bool]:
+    return {name: not app.button(key=f"draw_canvas_{name}").disabled for name in ("undo", "redo", "clear")}
+
+
+def test_untouched_canvas_has_undo_redo_and_clear_buttons_all_disabled(app):
+    assert [button.label for button in app.button][:3] == ["Undo", "Redo", "Clear"]
+    assert buttons_enabled(app) == {"undo": False, "redo": False, "clear": False}
+
+
+def test_undo_redo_and_clear_buttons_change_the_reading_at_once(app):
+    one, seventeen = canvas_value(1, pen_canvas("1")), canvas_value(2, pen_canvas("17"))
+    run_with_canvas_value(app, one)
+    assert prediction(app) == "1"
+    assert buttons_enabled(app) == {"undo": True, "redo": False, "clear": True}
+    run_with_canvas_value(app, seventeen)
+    assert prediction(app) == "17"
+
+    # The canvas still holds both strokes when Undo reruns the page (it reloads a moment later): the reading
+    # follows the button, and the canvas is told to show the first stroke alone.
+    canvas = run_with_canvas_value(app, seventeen, click="draw_canvas_undo")
+    assert prediction(app) == "1"
+    assert canvas.call_args.kwargs["initial_drawing"]["objects"] == one.json_data["objects"]
+    assert buttons_enabled(app) == {"undo": True, "redo": True, "clear": True}
+
+    run_with_canvas_value(app, seventeen, click="draw_canvas_redo")
+    assert prediction(app) == "17"
+    assert buttons_enabled(app) == {"undo": True, "redo": False, "clear": True}
+
+    canvas = run_with_canvas_value(app, seventeen, click="draw_canvas_clear")
+    assert any("Draw a digit in the black square" in info.value for info in app.info)
+    assert not app.metric
+    assert canvas.call_args.kwargs["initial_drawing"]["objects"] == []
+    assert buttons_enabled(app) == {"undo": True, "redo": False, "clear": False}
+
+    run_with_canvas_value(app, seventeen, click="draw_canvas_undo")  # Clear can be undone
+    assert prediction(app) == "17"
+
+
+def test_canvas_sending_back_an_undone_drawing_is_no_new_stroke(app):
+    run_with_canvas_value(app, canvas_value(1, pen_canvas("1")))
+    run_with_canvas_value(app, canvas_value(2, pen_canvas("17")))
+    run_with_canvas_value(app, canvas_value(2, pen_canvas("17")), click="draw_canvas_undo")
+    run_with_canvas_value(app, canvas_value(1, pen_canvas("1")))  # the canvas reloaded the first stroke
+    assert prediction(app) == "1"
+    assert buttons_enabled(app) == {"undo": True, "redo": True, "clear": True}  # Redo still brings back the 7
+    run_with_canvas_value(app, canvas_value(2, pen_canvas("14")))  # a new stroke instead
+    assert prediction(app) == "14"
+    assert buttons_enabled(app) == {"undo": True, "redo": False, "clear": True}
+
+
+def test_canvas_is_drawn_before_the_model_has_loaded(models_dir, app_test, monkeypatch, tmp_path):
+    # Issue: on a fresh server the canvas came 15.6 s after the start, as TensorFlow and the model loaded first.
+    from core import paths
+    from core.predictor import Predictor
+
+    # A first run without any model imports the page's modules (the canvas cannot be imported outside an app),
+    # and loads no model.
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path / "no-models")
+    app = app_test().run()
+    monkeypatch.setattr(paths, "MODELS_DIR", models_dir)
+
+    canvas_drawn = threading.Event()
+
+    def slow_predictor(model_path: Path) -> Predictor:
+        """A model that finishes loading only once the page has drawn its canvas (or gives up after 20 s)."""
+        if not canvas_drawn.wait(timeout=20):
+            raise RuntimeError("the page waited for the model before it drew the canvas")
+        return Predictor(model_path)
+
+    def canvas(key: str, pen_width: int) -> np.ndarray:
+        canvas_drawn.set()
+        return pen_canvas("7")
+
+    with (
+        mock.patch("core.ui.common.Predictor", side_effect=slow_predictor),
+        mock.patch("core.ui.draw.digit_canvas", side_effect=canvas),
+    ):
+        app.run()
+    assert_no_exception(app)
+    assert canvas_drawn.is_set()
+    assert prediction(app) == "7"  # then the results column waited for the model and read the drawing

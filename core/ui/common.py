@@ -7,6 +7,7 @@ core.ui.draw.
 
 import gc
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -22,11 +23,21 @@ UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp"]
 UPLOAD_MAX_MB = 20
 
 
+# Loading a model imports TensorFlow first: seconds on a fresh server. It happens in these threads, so a page can
+# show itself (the Draw page its canvas) while its model loads.
+_LOADERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="handlab-model")
+
+
 # Sessions share these; a classroom may use several run models at once, and an evicted one reloads per rerun.
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def load_predictor(model_path: str, mtime_ns: int) -> Predictor:
-    """A Predictor shared by all sessions, keyed by the model's path and modification time."""
-    predictor = Predictor(Path(model_path))
+@st.cache_resource(max_entries=8, show_spinner=False)
+def loading_predictor(model_path: str, mtime_ns: int) -> Future:
+    """A Predictor being loaded in the background (a Future), shared by all sessions, keyed like the file."""
+    return _LOADERS.submit(_load_frozen, Path(model_path))
+
+
+def _load_frozen(model_path: Path) -> Predictor:
+    """A Predictor whose objects the garbage collector no longer scans."""
+    predictor = Predictor(model_path)
     # Streamlit clears Keras' session after every script run, and that runs a full garbage collection: with
     # TensorFlow's objects tracked it held the interpreter lock for 200–350 ms, several times a second on the
     # live Sign page, and the video thread stalled. The collector skips frozen objects (models stay loaded).
@@ -34,12 +45,27 @@ def load_predictor(model_path: str, mtime_ns: int) -> Predictor:
     return predictor
 
 
-def predictor_for(model_path: Path) -> Predictor:
-    """The cached Predictor of a model file; ValueError when it is missing or cannot be loaded."""
+def start_loading(model_path: Path) -> Future:
+    """Start loading a model file's Predictor, unless it is loaded or loading; ValueError when there is no file."""
     path = Path(model_path).resolve()
     if not path.is_file():
         raise ValueError(f"There is no model file at {path}.")
-    return load_predictor(str(path), path.stat().st_mtime_ns)
+    return loading_predictor(str(path), path.stat().st_mtime_ns)
+
+
+def predictor_for(model_path: Path) -> Predictor:
+    """The cached Predictor of a model file, waiting for it to load; ValueError when it is missing or unloadable."""
+    loading = start_loading(model_path)
+    try:
+        if not loading.done():
+            with st.spinner("Loading the model…"):
+                return loading.result()
+        return loading.result()
+    except Exception:
+        # A model that failed to load is not kept: the next run tries again, as before loading moved to threads.
+        path = Path(model_path).resolve()
+        loading_predictor.clear(str(path), path.stat().st_mtime_ns)
+        raise
 
 
 def pick_model(task: str, key: str) -> Path | None:
@@ -84,11 +110,19 @@ def load_with_fallback(task: str, model_path: Path) -> Predictor | None:
 
 def chosen_predictor(task: str, key: str, missing: str) -> Predictor | None:
     """The Predictor of the model picked in the sidebar; None, after a warning or an error, when there is none."""
+    model_path = chosen_model(task, key, missing)
+    return None if model_path is None else load_with_fallback(task, model_path)
+
+
+def chosen_model(task: str, key: str, missing: str) -> Path | None:
+    """The model picked in the sidebar, not loaded yet; None, after a warning, when there is none.
+
+    `load_with_fallback` loads it in the background and waits for it, and shows why a model cannot be used.
+    """
     model_path = pick_model(task, key)
     if model_path is None:
         st.warning(missing)
-        return None
-    return load_with_fallback(task, model_path)
+    return model_path
 
 
 def uploaded_image(key: str, label: str, hint: str) -> np.ndarray | None:

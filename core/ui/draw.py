@@ -5,18 +5,32 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from core.data import samples
-from core.ui import charts
 from core.ui.common import enlarged, percent
+from core.vision.canvas_history import CanvasHistory
 from core.vision.digits import STROKE_RATIO
 from core.vision.reading import SURE_FROM, NumberReading
 
 CANVAS_SIDE = 320  # px; square, and roomy enough for a four-digit number.
 NOT_SURE_BELOW = SURE_FROM  # The "not sure" threshold on the top probability (see core.vision.reading).
+# Pen widths in canvas pixels. Buttons, not a slider: a click reaches the page at once, while a slider's value
+# can trail its keys by seconds, and a stroke drawn meanwhile was drawn with a stale pen, or lost.
+PEN_WIDTHS_PX = (6, 10, 14, 18, 24, 32, 40)
+DEFAULT_PEN_PX = 18
 PEN_STEPS_SHOWN = 4  # digits whose pen steps an upload shows, left to right
 
 
+def canvas_history(key: str) -> CanvasHistory:
+    """The session's undo history of the canvas with this key."""
+    return st.session_state.setdefault(f"{key}_history", CanvasHistory())
+
+
 def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
-    """The square drawing canvas (white ink on black); its RGBA pixels, or None before the first stroke."""
+    """The square drawing canvas (white ink on black); the RGBA pixels of its drawing, or None when blank.
+
+    The pixels follow the Undo, Redo and Clear buttons (`canvas_buttons`) at once: they come from the page's
+    own history of drawings, not from the canvas, which reloads the drawing and sends it again a moment later.
+    """
+    history = canvas_history(key)
     result = st_canvas(
         stroke_width=pen_width,
         stroke_color="#ffffff",
@@ -24,14 +38,38 @@ def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
         height=CANVAS_SIDE,
         width=CANVAS_SIDE,
         drawing_mode="freedraw",
+        initial_drawing=history.initial_drawing(),
         return_image_data=True,
         key=key,
     )
-    return result.image_data
+    if history.receive(result.json_data, result.image_data, pen_width):
+        st.rerun()  # the canvas shows another drawing than the page reads (remounted, or a stale pen): send it
+    return history.current.image_rgba
+
+
+def pen_width_picker(key: str) -> int:
+    """The pen width buttons under the canvas; the chosen width in canvas pixels."""
+    return st.segmented_control("Pen width (px)", PEN_WIDTHS_PX, default=DEFAULT_PEN_PX, required=True, key=key)
+
+
+def canvas_buttons(key: str) -> None:
+    """Undo, Redo and Clear buttons for the canvas with this key, each disabled when it has nothing to do."""
+    history = canvas_history(key)
+    buttons = [
+        ("Undo", ":material/undo:", history.undo, history.can_undo),
+        ("Redo", ":material/redo:", history.redo, history.can_redo),
+        ("Clear", ":material/delete:", history.clear, history.can_clear),
+    ]
+    with st.container(horizontal=True, gap="small"):
+        for label, icon, action, possible in buttons:
+            st.button(label, icon=icon, key=f"{key}_{label.lower()}", on_click=action, disabled=not possible)
 
 
 def show_reading(reading: NumberReading) -> None:
     """The prediction metric, the verdict, the probability chart and what the model saw."""
+    # Altair and pandas take a second or more to import on a busy server: not before the canvas is up.
+    from core.ui import charts
+
     single = len(reading.digits) == 1
     summary, preview = st.columns([3, 2]) if single else (st.container(), None)
     with summary:

@@ -1,4 +1,4 @@
-"""The Draw page in a real Chromium: mouse strokes on the canvas, the toolbar's undo and clear, an uploaded photo."""
+"""The Draw page in a real Chromium: mouse strokes, the Undo/Redo/Clear buttons and the toolbar, an uploaded photo."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +10,7 @@ from helpers.drawings import number_strokes, pen_canvas, pen_photo
 from playwright.sync_api import Page, expect
 
 HINT = "Draw a digit in the black square"
+CATCH_UP_MS = 60_000  # a busy machine's page may take seconds to catch up with 30 quick changes
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,13 @@ def canvas(page: Page):
 
 def draw(page: Page, text: str) -> None:
     """Write a number on the canvas with real mouse strokes."""
+    draw_strokes(page, number_strokes(text))
+
+
+def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw strokes (points in the unit square) on the canvas with the mouse."""
     box = canvas(page).bounding_box()
-    for stroke in number_strokes(text):
+    for stroke in strokes:
         points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
         page.mouse.move(*points[0])
         page.mouse.down()
@@ -49,11 +55,26 @@ def draw(page: Page, text: str) -> None:
 def toolbar_button(page: Page, name: str):
     """A button of the canvas's own toolbar (shown while the pointer is over the canvas)."""
     canvas(page).hover()
-    return page.get_by_role("button", name=name, exact=True)
+    return page.locator(f'button.dc-icon-button[title="{name}"]')
 
 
 def prediction(page: Page):
     return page.get_by_test_id("stMetricValue")
+
+
+def wait_for_ink(page: Page, *, left: bool, right: bool) -> None:
+    """Wait until the canvas shows ink in its left and right halves, or not, as asked."""
+    page.wait_for_function(
+        """([canvas, wanted]) => {
+            const {width, height} = canvas, pixels = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+            const ink = [false, false];
+            for (let i = 0; i < pixels.length; i += 4)
+                if (pixels[i] > 128) ink[(i / 4) % width < width / 2 ? 0 : 1] = true;
+            return ink[0] === wanted[0] && ink[1] === wanted[1];
+        }""",
+        arg=[page.locator("canvas.dc-canvas.lower-canvas").element_handle(), [left, right]],
+        polling=100,
+    )
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])
@@ -92,6 +113,95 @@ def test_clear_and_undo_bring_the_hint_back(draw_page: Page, wait_for_app, scree
     expect(prediction(draw_page)).to_have_text("1")
     toolbar_button(draw_page, "Undo").click()
     expect(draw_page.get_by_text(HINT)).to_be_visible()
+
+
+def test_undo_redo_and_clear_buttons_beside_the_canvas(draw_page: Page, wait_for_app, screenshot) -> None:
+    one, seven = number_strokes("17")  # a stroke each
+    draw_strokes(draw_page, [one])
+    expect(prediction(draw_page)).to_have_text("1")
+    draw_strokes(draw_page, [seven])
+    expect(prediction(draw_page)).to_have_text("17")
+    buttons = draw_page.get_by_test_id("stButton")  # not the canvas toolbar's own
+    undo, redo, clear = (buttons.get_by_role("button", name=name) for name in ("Undo", "Redo", "Clear"))
+    expect(redo).to_be_disabled()
+
+    undo.click()
+    expect(prediction(draw_page)).to_have_text("1")
+    wait_for_ink(draw_page, left=True, right=False)  # the canvas reloaded the 1 alone and sent it back
+    wait_for_app(draw_page)
+    expect(prediction(draw_page)).to_have_text("1")
+    expect(redo).to_be_enabled()
+    screenshot(draw_page, "draw-undo")
+
+    redo.click()
+    expect(prediction(draw_page)).to_have_text("17")
+    wait_for_ink(draw_page, left=True, right=True)
+    wait_for_app(draw_page)
+    expect(redo).to_be_disabled()
+
+    clear.click()
+    expect(draw_page.get_by_text(HINT)).to_be_visible()
+    expect(prediction(draw_page)).to_have_count(0)
+    wait_for_ink(draw_page, left=False, right=False)
+    wait_for_app(draw_page)
+    expect(draw_page.get_by_text(HINT)).to_be_visible()
+    expect(clear).to_be_disabled()
+    screenshot(draw_page, "draw-cleared")
+
+
+def test_the_drawing_is_still_there_after_visiting_another_page(draw_page: Page, wait_for_app, screenshot) -> None:
+    draw(draw_page, "7")
+    expect(prediction(draw_page)).to_have_text("7")
+    draw_page.get_by_role("link", name="History").click()
+    wait_for_app(draw_page)
+    draw_page.get_by_role("link", name="Draw").click()
+
+    expect(prediction(draw_page)).to_have_text("7")
+    wait_for_ink(draw_page, left=True, right=True)  # the new canvas was sent the drawing again
+    wait_for_app(draw_page)
+    screenshot(draw_page, "draw-back-from-history")
+    draw_page.get_by_test_id("stButton").get_by_role("button", name="Undo").click()
+    expect(draw_page.get_by_text(HINT)).to_be_visible()
+    wait_for_ink(draw_page, left=False, right=False)
+
+
+def ink_width_px(page: Page, row_fraction: float) -> int:
+    """The width of the ink the canvas shows across one row (as a fraction of its height), in pixels."""
+    return page.locator("canvas.dc-canvas.lower-canvas").evaluate(
+        """(canvas, rowFraction) => {
+            const row = Math.round(canvas.height * rowFraction);
+            const pixels = canvas.getContext("2d").getImageData(0, row, canvas.width, 1).data;
+            let inked = 0;
+            for (let i = 0; i < pixels.length; i += 4) if (pixels[i] > 128) inked++;
+            return inked;
+        }""",
+        row_fraction,
+    )
+
+
+def test_a_stroke_right_after_fast_pen_width_changes_arrives_with_the_chosen_width(
+    draw_page: Page, wait_for_app, screenshot
+) -> None:
+    # Issue: after 30 fast key presses on the pen-width slider the next stroke was lost, or drawn too fat: the
+    # slider's value reached the page seconds after its keys, and the canvas only learns a width from the page.
+    pens = draw_page.get_by_test_id("stButtonGroup").last  # below the Draw / Upload choice
+    for width in [40, 6, 32, 14, 24, 18] * 5:  # 30 fast changes
+        pens.get_by_text(str(width), exact=True).click()
+    pens.get_by_text("10", exact=True).click()
+    draw_strokes(draw_page, [[(0.5, 0.2), (0.5, 0.8)]])  # at once: a straight down stroke, a "1"
+
+    expect(prediction(draw_page)).to_have_text("1", timeout=CATCH_UP_MS)
+    wait_for_app(draw_page)
+    draw_page.wait_for_function(  # the canvas redraws a stroke drawn with a stale pen
+        "canvas => { const row = canvas.getContext('2d').getImageData(0, canvas.height / 2, canvas.width, 1).data;"
+        " let inked = 0; for (let i = 0; i < row.length; i += 4) inked += row[i] > 128; return inked <= 11; }",
+        arg=draw_page.locator("canvas.dc-canvas.lower-canvas").element_handle(),
+        polling=100,
+    )
+    wait_for_app(draw_page)
+    expect(prediction(draw_page)).to_have_text("1")
+    screenshot(draw_page, "draw-fast-pen-width")
+    assert ink_width_px(draw_page, 0.5) in range(9, 12)  # the 10 px pen, give or take antialiasing
 
 
 def test_uploaded_photo_is_read(draw_page: Page, wait_for_app, screenshot, tmp_path: Path) -> None:

@@ -1,0 +1,189 @@
+"""Cold start of the Draw page: seconds from starting a fresh server to a usable canvas, and to the first reading.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/cold_start.py [--repeats 3] [--digit 7] [--shots folder]
+
+Each repeat starts `streamlit run streamlit_app.py` on a free port with a fresh HANDLAB_HOME (so no cache of
+an earlier run helps), opens the Draw page in headless Chromium (started before the server, so its own start
+is not counted), and records, from the moment the server process starts:
+
+    server up       its health endpoint answers
+    title           the page's title is shown (Streamlit's frontend is loaded and the script has started)
+    canvas          the drawing canvas is on the page and takes the pointer
+    first reading   a digit drawn with the mouse as soon as the canvas is there has been read (the metric shows)
+
+Needs Playwright (requirements-dev.txt) and a Chromium: `chromium` on PATH (Debian's package) or Playwright's own.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
+
+import numpy as np  # noqa: E402
+
+from tests.helpers.drawings import number_strokes  # noqa: E402
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHASE_TIMEOUT_S = 120  # for each step; a cold start on a busy machine took 17 s
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_chromium(playwright) -> str | None:
+    """`chromium` on PATH, else Playwright's own build, else None."""
+    for name in ("chromium", "chromium-browser"):
+        if found := shutil.which(name):
+            return found
+    bundled = Path(playwright.chromium.executable_path)
+    return str(bundled) if bundled.is_file() else None
+
+
+def start_server(port: int, home: Path, log_path: Path) -> subprocess.Popen:
+    """`streamlit run streamlit_app.py` on this port, serving as `make run` does, with its own HANDLAB_HOME."""
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, "HANDLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def wait_for_health(url: str, server: subprocess.Popen) -> None:
+    """Poll Streamlit's health endpoint until it answers; RuntimeError if the server dies or never answers."""
+    deadline = time.monotonic() + PHASE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"streamlit did not answer {url} within {PHASE_TIMEOUT_S} s")
+
+
+def draw_digit(page, digit: str) -> None:
+    """Write a digit on the canvas with real mouse strokes."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    for stroke in number_strokes(digit):
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=3)
+        page.mouse.up()
+
+
+def one_cold_start(browser, digit: str, log_path: Path, shots: Path | None = None) -> dict[str, float | str]:
+    """Start a fresh server, open the Draw page, draw at once; the seconds each step took from the start.
+
+    With `shots`, a screenshot of the page as the canvas appears and as the first reading appears lands there.
+    """
+    with tempfile.TemporaryDirectory(prefix="handlab-cold-") as home:
+        port = free_port()
+        start = time.monotonic()
+        server = start_server(port, Path(home), log_path)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_for_health(f"{url}/_stcore/health", server)
+            figures: dict[str, float | str] = {"server up": time.monotonic() - start}
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.set_default_timeout(PHASE_TIMEOUT_S * 1000)
+            page.goto(url)
+            page.get_by_text("Draw a digit", exact=True).wait_for(state="visible")
+            figures["title"] = time.monotonic() - start
+            page.locator("canvas.upper-canvas").wait_for(state="visible")
+            figures["canvas"] = time.monotonic() - start
+            draw_digit(page, digit)
+            if shots:
+                page.screenshot(path=str(shots / "cold-start-canvas.png"))
+            page.get_by_test_id("stMetricValue").wait_for(state="visible")
+            figures["first reading"] = time.monotonic() - start
+            if shots:
+                page.screenshot(path=str(shots / "cold-start-reading.png"))
+            figures["read"] = page.get_by_test_id("stMetricValue").inner_text()
+            context.close()
+            return figures
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3, help="fresh servers to start, one after another")
+    parser.add_argument("--digit", default="7", help="the digit to draw")
+    parser.add_argument("--shots", type=Path, help="save screenshots of the first repeat in this folder")
+    args = parser.parse_args()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("SKIPPED: this benchmark needs Playwright (pip install -r requirements-dev.txt). Nothing was measured.")
+        return 0  # `make bench` runs with the runtime requirements only: say so, and let the other benchmarks run
+    log_path = Path(tempfile.gettempdir()) / "handlab-cold-start.log"
+    rows = []
+    with sync_playwright() as playwright:
+        chromium = find_chromium(playwright)
+        if chromium is None:
+            print(
+                "SKIPPED: no Chromium found. Install Debian's `chromium` (apt-get install chromium) or run "
+                "`playwright install chromium` (`make chromium` does either). Nothing was measured."
+            )
+            return 0
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        print(f"Draw page cold start, {args.repeats} fresh servers, {os.cpu_count()} CPUs; seconds since the start")
+        print(f"{'repeat':>6} {'server up':>10} {'title':>6} {'canvas':>8} {'first reading':>14}  read")
+        for repeat in range(1, args.repeats + 1):
+            try:
+                figures = one_cold_start(browser, args.digit, log_path, args.shots if repeat == 1 else None)
+            except Exception as error:  # a failed start is a result too; the log says why
+                print(f"{repeat:>6} failed: {str(error).splitlines()[0]} (server log: {log_path})")
+                continue
+            rows.append(figures)
+            print(
+                f"{repeat:>6} {figures['server up']:10.1f} {figures['title']:6.1f} {figures['canvas']:8.1f} "
+                f"{figures['first reading']:14.1f}  {figures['read']}"
+            )
+        browser.close()
+    if rows:
+        medians = {name: float(np.median([row[name] for row in rows])) for name in ("canvas", "first reading")}
+        print(f"median: canvas {medians['canvas']:.1f} s, first reading {medians['first reading']:.1f} s")
+    return 0 if len(rows) == args.repeats else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
