@@ -16,7 +16,7 @@ import streamlit as st
 
 from core import images
 from core.learn import catalog
-from core.predictor import Predictor
+from core.predictor import Predictor, serve_one_at_a_time
 
 PREVIEW_SCALE = 6  # The 28×28 model input is shown 6× enlarged, with crisp pixels.
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp"]
@@ -36,7 +36,8 @@ def loading_predictor(model_path: str, mtime_ns: int) -> Future:
 
 
 def _load_frozen(model_path: Path) -> Predictor:
-    """A Predictor whose objects the garbage collector no longer scans."""
+    """A Predictor, set up for serving, whose objects the garbage collector no longer scans."""
+    serve_one_at_a_time()
     predictor = Predictor(model_path)
     # Streamlit clears Keras' session after every script run, and that runs a full garbage collection: with
     # TensorFlow's objects tracked it held the interpreter lock for 200–350 ms, several times a second on the
