@@ -16,12 +16,10 @@ import contextlib
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -31,22 +29,12 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import stand_ins  # noqa: E402
+from benchmarks.browser import CHROMIUM_ARGS, free_port, start_server, wait_for_health  # noqa: E402
 from core import paths  # noqa: E402
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 FRAME_WH = (640, 480)
 TARGET_FPS, TARGET_UPDATES_PER_S = 15.0, 4.0
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
+FAKE_WEBCAM_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 # Counts the script runs (the live panel is a fragment that reruns on a timer; each run redraws the results).
 COUNT_JS = """() => {
@@ -85,13 +73,6 @@ IDLE_FRAMES = (
 PROFILE_RATE_HZ = 100
 
 
-def free_port() -> int:
-    """A free localhost port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def clip_frame() -> tuple[np.ndarray, str]:
     """A 640×480 BGR frame to play as the webcam, and what it is."""
     folder = paths.data_dir() / "asl_webcam"
@@ -116,20 +97,12 @@ def write_y4m(frame_bgr: np.ndarray, path: Path, fps: int, frames: int = 30) -> 
 
 @contextlib.contextmanager
 def server(home: Path, log_path: Path):
-    """`streamlit run streamlit_app.py` on a free port; yields its URL and process id."""
+    """A fresh `streamlit run` on a free port; yields its URL and process id."""
     port = free_port()
-    env = {**os.environ, "HANDLAB_HOME": str(home), "PYTHONPATH": str(PROJECT_DIR)}
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
+    process = start_server(port, home, log_path)
+    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                    break
-            time.sleep(0.25)
+        wait_for_health(f"{url}/_stcore/health", process)
         yield url, process.pid
     finally:
         process.terminate()
@@ -226,7 +199,8 @@ def main() -> None:
         clip = write_y4m(frame, Path(tmp) / "clip.y4m", args.fps)
         print(f"clip: {what}, 640×480 at {args.fps} fps; load average {os.getloadavg()[0]:.1f}")
         browser = playwright.chromium.launch(
-            executable_path=chromium, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={clip}"]
+            executable_path=chromium,
+            args=[*CHROMIUM_ARGS, *FAKE_WEBCAM_ARGS, f"--use-file-for-fake-video-capture={clip}"],
         )
         with server(Path(tmp) / "home", Path(tmp) / "server.log") as (url, pid):
             page = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"]).new_page()

@@ -1,0 +1,69 @@
+"""What the browser benchmarks share: Chromium's flags and finding it, and a fresh `streamlit run` to drive."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHASE_TIMEOUT_S = 120  # for each step; a cold start on a busy machine took 17 s
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_chromium(playwright) -> str | None:
+    """`chromium` on PATH, else Playwright's own build, else None."""
+    for name in ("chromium", "chromium-browser"):
+        if found := shutil.which(name):
+            return found
+    bundled = Path(playwright.chromium.executable_path)
+    return str(bundled) if bundled.is_file() else None
+
+
+def start_server(port: int, home: Path, log_path: Path) -> subprocess.Popen:
+    """`streamlit run streamlit_app.py` on this port, serving as `make run` does, with its own HANDLAB_HOME."""
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, "HANDLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def wait_for_health(url: str, server: subprocess.Popen) -> None:
+    """Poll Streamlit's health endpoint until it answers; RuntimeError if the server dies or never answers."""
+    deadline = time.monotonic() + PHASE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"streamlit did not answer {url} within {PHASE_TIMEOUT_S} s")
