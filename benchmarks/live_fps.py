@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 from benchmarks import stand_ins  # noqa: E402
 from benchmarks.browser import CHROMIUM_ARGS, free_port, start_server, wait_for_health  # noqa: E402
 from core import paths  # noqa: E402
+from tests.helpers.webcam import write_y4m  # noqa: E402
 
 FRAME_WH = (640, 480)
 TARGET_FPS, TARGET_UPDATES_PER_S = 15.0, 4.0
@@ -81,18 +82,6 @@ def clip_frame() -> tuple[np.ndarray, str]:
         photo = cv2.imread(str(photos[0]))
         return cv2.resize(photo, FRAME_WH, interpolation=cv2.INTER_AREA), f"asl_webcam {photos[0].parent.parent.name}"
     return stand_ins.hand_frame(0, FRAME_WH[1], FRAME_WH[0]), "a drawn hand (no asl_webcam data)"
-
-
-def write_y4m(frame_bgr: np.ndarray, path: Path, fps: int, frames: int = 30) -> Path:
-    """A Y4M clip Chromium loops as its webcam: the frame with a little sensor noise."""
-    rng = np.random.default_rng(0)
-    height, width = frame_bgr.shape[:2]
-    with path.open("wb") as clip:
-        clip.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420\n".encode())
-        for _ in range(frames):
-            noisy = np.clip(frame_bgr + rng.normal(0, 2, frame_bgr.shape), 0, 255).astype(np.uint8)
-            clip.write(b"FRAME\n" + cv2.cvtColor(noisy, cv2.COLOR_BGR2YUV_I420).tobytes())
-    return path
 
 
 @contextlib.contextmanager
@@ -196,7 +185,7 @@ def main() -> None:
 
     frame, what = clip_frame()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        clip = write_y4m(frame, Path(tmp) / "clip.y4m", args.fps)
+        clip = write_y4m(frame, Path(tmp) / "clip.y4m", frames=30, fps=args.fps)
         print(f"clip: {what}, 640×480 at {args.fps} fps; load average {os.getloadavg()[0]:.1f}")
         browser = playwright.chromium.launch(
             executable_path=chromium,

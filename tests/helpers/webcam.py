@@ -23,12 +23,12 @@ def playing_webcam(**kwargs) -> SimpleNamespace:
     return SimpleNamespace(state=SimpleNamespace(playing=True, signalling=False), _last_rendered_run_count=None)
 
 
-def write_y4m(frame_bgr: np.ndarray, path: Path, frames: int = CLIP_FRAMES) -> Path:
-    """A Y4M clip (C420) Chromium can play as a webcam: the frame with a little sensor noise, 15 fps."""
+def write_y4m(frame_bgr: np.ndarray, path: Path, frames: int = CLIP_FRAMES, fps: int = 15) -> Path:
+    """A Y4M clip (C420) Chromium can play (and loop) as a webcam: the frame with a little sensor noise."""
     rng = np.random.default_rng(0)
     height, width = frame_bgr.shape[:2]
     with path.open("wb") as clip:
-        clip.write(f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420\n".encode())
+        clip.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420\n".encode())
         for _ in range(frames):
             noisy = np.clip(frame_bgr + rng.normal(0, 2, frame_bgr.shape), 0, 255).astype(np.uint8)
             clip.write(b"FRAME\n" + cv2.cvtColor(noisy, cv2.COLOR_BGR2YUV_I420).tobytes())
