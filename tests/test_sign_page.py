@@ -11,6 +11,7 @@ from unittest import mock
 import cv2
 import numpy as np
 import pytest
+import streamlit as st
 from helpers.hands import SKIN_TONES_BGR, FakeTracker, cluttered_background, draw_hand, hand_landmarks_px
 from helpers.models import make_landmarks_model, make_letters_model
 from helpers.webcam import idle_webcam, playing_webcam
@@ -251,3 +252,30 @@ def test_live_crops_are_sent_inside_the_page_not_as_media_files(app_test, tmp_pa
     assert set(urls) == {"The crop", "What the model sees (64×64)"}
     assert urls["The crop"].startswith("data:image/jpeg;base64,")
     assert urls["What the model sees (64×64)"].startswith("data:image/png;base64,")
+
+
+def test_live_video_asks_for_vga_and_redraws_the_results_four_times_a_second(
+    app_test, tmp_path, monkeypatch, fake_models
+):
+    """Every frame the camera sends is decoded, read and encoded on the server: a 720p or 30 fps camera cost 1.5–3×
+    the CPU (benchmarks/live_fps.py); the results must follow the video at least 4 times a second (issue 17)."""
+    streams, refreshes_s = [], []
+    real_fragment = st.fragment
+
+    def recording_webcam(**kwargs):
+        streams.append(kwargs)
+        return playing_webcam(**kwargs)
+
+    def recording_fragment(func=None, *, run_every=None):
+        refreshes_s.append(run_every)
+        return real_fragment(func, run_every=run_every)
+
+    monkeypatch.setattr("streamlit.fragment", recording_fragment)
+    sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=recording_webcam)
+
+    video = streams[-1]["media_stream_constraints"]["video"]
+    assert video["width"]["ideal"] == 640
+    assert video["height"]["ideal"] == 480
+    assert 15 <= video["frameRate"]["max"] <= 20
+    assert refreshes_s
+    assert all(every is not None and every <= 0.25 for every in refreshes_s)

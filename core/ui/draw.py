@@ -67,15 +67,16 @@ def canvas_buttons(key: str) -> None:
 
 def show_reading(reading: NumberReading) -> None:
     """The prediction metric, the verdict, the probability chart and what the model saw."""
-    # Altair and pandas take a second or more to import on a busy server: not before the canvas is up.
-    from core.ui import charts
-
     single = len(reading.digits) == 1
     summary, preview = st.columns([3, 2]) if single else (st.container(), None)
     with summary:
         show_metric(reading)
         if not reading.sure:
             st.warning(reading.verdict(), icon="🤔")
+    # Altair and pandas take a second or more to import on a fresh server: not before the canvas is up, and not
+    # before the first reading is on the page (it is sent as soon as it is drawn).
+    from core.ui import charts
+
     if single:
         preview.image(enlarged(reading.digits[0].crop.image), caption="What the model sees")
         st.altair_chart(charts.probability_bars(reading.digits[0].prediction), width="stretch")
