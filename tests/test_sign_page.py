@@ -279,3 +279,19 @@ def test_live_video_asks_for_vga_and_redraws_the_results_four_times_a_second(
     assert 15 <= video["frameRate"]["max"] <= 20
     assert refreshes_s
     assert all(every is not None and every <= 0.25 for every in refreshes_s)
+
+
+def test_live_results_show_the_top_letters_as_progress_bars_not_a_chart(app_test, tmp_path, monkeypatch, fake_models):
+    """A Vega chart redrawn four times a second cost the browser and server 3 of 17 video frames a second."""
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    live = app.session_state["sign_session"]
+    for now_s in (0.0, 0.1, 0.2):
+        live.process(frame_bgr, now_s=now_s)
+    app.run()
+
+    assert letter(app) == "B"
+    bars = app.get("progress")
+    assert len(bars) == 3
+    assert bars[0].proto.text.startswith("B · ")
+    assert not app.get("vega_lite_chart")

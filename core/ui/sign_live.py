@@ -16,8 +16,7 @@ from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
 # components "not rendered" in a run (see live_video); tests/test_internals.py fails when they change.
 from streamlit_webrtc.component import _reset_context, generate_frontend_component_key
 
-from core.predictor import Predictor
-from core.ui import charts
+from core.predictor import Prediction, Predictor
 from core.ui.common import percent
 from core.ui.sign import crops, spelled_text, two_hands_note
 from core.vision import signs
@@ -138,11 +137,18 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
     # has fetched them, and it logged an "Image source error" for each (404) and showed a broken image.
     crops(view.frame_bgr, reading, inline=True)
     if reading.hand:
-        st.altair_chart(charts.top_bars(reading.prediction), width="stretch")
+        top_letters(reading.prediction)
     spelled_text(live, key)
     if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
         st.session_state[f"{key}_kept"] = (view.frame_bgr, view.reading)
         st.rerun(scope="app")
+
+
+def top_letters(prediction: Prediction, k: int = 3) -> None:
+    """The k most likely letters as progress bars: redrawn four times a second, a Vega chart cost the browser and
+    the server so much that the video fell from 17 to 14 frames a second (benchmarks/live_fps.py)."""
+    for label, probability in prediction.top(k):
+        st.progress(float(probability), text=f"{label} · {percent(probability)}")
 
 
 def _letter_value(view: LiveView) -> str:
