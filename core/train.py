@@ -6,6 +6,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from core import paths
@@ -74,8 +75,12 @@ def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
         return 130
     except Exception as error:
         reporter.flush()  # The batches before the error are part of the story.
+        # The traceback goes into the run's log before the run is marked failed: whoever sees "failed" (the
+        # History page, a test) must find it there. Re-raising printed it after, when the process ended.
+        traceback.print_exc()
+        sys.stderr.flush()
         store.mark_finished(run_id, "failed", error=f"{type(error).__name__}: {error}")
-        raise
+        return 1
     _record_result(store, run_id, result)
     return 0
 
