@@ -60,6 +60,14 @@ def hand_png() -> bytes:
     return cv2.imencode(".png", frame)[1].tobytes()
 
 
+def play_hand(app: AppTest) -> None:
+    """Feed the session's LiveSign a few frames of a hand, as the video thread does while the video plays."""
+    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    live = app.session_state["sign_session"]
+    for now_s in (0.0, 0.1, 0.2):
+        live.process(frame_bgr, now_s=now_s)
+
+
 def letter(app: AppTest) -> str:
     (metric,) = [m for m in app.metric if m.label == "Letter"]
     return metric.value
@@ -93,10 +101,7 @@ def test_live_mode_waits_for_start(app_test, tmp_path, monkeypatch, fake_models)
 def test_reruns_while_the_video_plays_keep_the_reading_and_the_start_time(app_test, tmp_path, monkeypatch, fake_models):
     app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
     started_s = app.session_state["sign_live_since"]
-    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
-    live = app.session_state["sign_session"]
-    for now_s in (0.0, 0.1, 0.2):  # what the video thread does with a few frames
-        live.process(frame_bgr, now_s=now_s)
+    play_hand(app)
     for rerun in (1, 2):  # e.g. the webrtc component reporting a state change, or a slider moved
         app.run()
         assert not app.exception, app.exception
@@ -221,10 +226,7 @@ def test_a_photo_and_its_results_fill_both_columns(app_test, tmp_path, monkeypat
 
 def test_after_stop_the_live_results_are_marked_as_the_last_reading(app_test, tmp_path, monkeypatch, fake_models):
     app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
-    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
-    live = app.session_state["sign_session"]
-    for now_s in (0.0, 0.1, 0.2):
-        live.process(frame_bgr, now_s=now_s)
+    play_hand(app)
     app.run()
     (metric,) = [m for m in app.metric if m.label == "Letter"]
     assert "fps" in metric.delta  # while the video plays
@@ -284,10 +286,7 @@ def test_live_video_asks_for_vga_and_redraws_the_results_four_times_a_second(
 def test_live_results_show_the_top_letters_as_progress_bars_not_a_chart(app_test, tmp_path, monkeypatch, fake_models):
     """A Vega chart redrawn four times a second cost the browser and server 3 of 17 video frames a second."""
     app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
-    frame_bgr = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
-    live = app.session_state["sign_session"]
-    for now_s in (0.0, 0.1, 0.2):
-        live.process(frame_bgr, now_s=now_s)
+    play_hand(app)
     app.run()
 
     assert letter(app) == "B"
