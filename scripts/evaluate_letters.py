@@ -1,11 +1,14 @@
-"""Score a letters model on every held-out letters set there is, with and without test-time mirroring.
+"""Score a letters crop model (`letters-cnn` and the like) on the image test sets, with and without mirroring.
 
 Sets: the ASL photos' block split (every fifth hundred of photo numbers), their look-alike-groups split (whole
 clusters of similar rooms and people), and Sign MNIST test upscaled as the model card says. A model only
 counts on a split it was not trained on: the shipped model trains on the block split, so its groups figure is
 not held out, and a `--dataset letters_groups` model's block figure is not (the script says so).
 
-    HANDLAB_DATA_DIR=../shared/datasets python scripts/evaluate_letters.py [models/letters.keras]
+    HANDLAB_DATA_DIR=../shared/datasets python scripts/evaluate_letters.py path/to/crop_model.keras
+
+The shipped letters model reads hand landmarks, not images: `scripts/evaluate_sources.py` measures such models
+(leave one source out), and this script says so instead of scoring one.
 """
 
 import argparse
@@ -18,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.data import datasets  # noqa: E402
 from core.data.datasets import DatasetMissing  # noqa: E402
-from core.learn.catalog import shipped_model  # noqa: E402
 from core.predictor import Predictor  # noqa: E402
 
 SETS = {
@@ -40,9 +42,12 @@ def accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray, mirro
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", type=Path, default=shipped_model("letters"))
+    parser.add_argument("model", type=Path, help="a letters model that reads images, e.g. a letters-cnn run's")
     args = parser.parse_args()
     predictor = Predictor(args.model)
+    if predictor.reads_landmarks:
+        print(f"{args.model} reads hand landmarks, not images: use scripts/evaluate_sources.py", file=sys.stderr)
+        return 2
     trained_on = predictor.card.get("dataset", "?")
     print(f"{args.model} ({predictor.image_size}×{predictor.image_size}, trained on {trained_on})")
     for title, (name, split) in SETS.items():
