@@ -5,6 +5,8 @@ tracker on a small sample of asl_photos and asl_webcam.
 """
 
 import os
+import shutil
+import time
 from pathlib import Path
 
 import cv2
@@ -70,6 +72,25 @@ def test_cache_key_changes_when_a_photo_changes(tmp_path: Path) -> None:
     photo = folder / "anna" / "A" / "0.jpg"
     photo.write_bytes(photo.read_bytes() + b"\0")
     os.utime(photo, ns=(photo.stat().st_atime_ns, photo.stat().st_mtime_ns + 10**9))
+    assert hand_landmarks.cache_key(hand_landmarks.list_webcam_photos(folder)) != before
+
+
+def test_cache_key_survives_a_copy_of_the_data_folder(tmp_path: Path) -> None:
+    # A copied dataset has new mtimes and a new place; its photos, and so their 43-minute landmarks, are the same.
+    folder = write_webcam_folder(tmp_path / "first", ("anna", "bo"))
+    copy = shutil.copytree(folder, tmp_path / "second" / "asl_webcam", copy_function=shutil.copyfile)
+    later = time.time_ns() + 10**10
+    for photo in copy.rglob("*.jpg"):
+        os.utime(photo, ns=(later, later))
+    assert hand_landmarks.cache_key(hand_landmarks.list_webcam_photos(copy)) == hand_landmarks.cache_key(
+        hand_landmarks.list_webcam_photos(folder)
+    )
+
+
+def test_cache_key_changes_when_a_photo_is_renamed(tmp_path: Path) -> None:
+    folder = write_webcam_folder(tmp_path, ("anna",))
+    before = hand_landmarks.cache_key(hand_landmarks.list_webcam_photos(folder))
+    (folder / "anna" / "A" / "0.jpg").rename(folder / "anna" / "A" / "9.jpg")
     assert hand_landmarks.cache_key(hand_landmarks.list_webcam_photos(folder)) != before
 
 

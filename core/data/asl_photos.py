@@ -106,11 +106,12 @@ def list_asl_photos(folder: Path) -> list[Photo]:
 
 
 def cache_key(photos: list[Photo], image_size: int) -> str:
-    """Fingerprint photos and crop cheaply: count, bytes, newest mtime, crop version, crop code digest."""
+    """Fingerprint photos and crop cheaply: count, bytes, names and sizes, crop version, crop code digest."""
     # Hashing the crop's source files means any change to the crop rebuilds the cache, even if nobody bumps
     # the version.
     code = npz_cache.code_digest(Path(module.__file__) for module in (hands, images))
-    files = npz_cache.files_fingerprint((p.stat.st_size for p in photos), (p.stat.st_mtime_ns for p in photos))
+    names = (f"{SIGN_LETTERS[p.label]}/{os.path.basename(p.path)}" for p in photos)
+    files = npz_cache.files_fingerprint(names, (p.stat.st_size for p in photos))
     return f"v{ASL_CROP_VERSION} size {image_size}: {files}, {code}"
 
 

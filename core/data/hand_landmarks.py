@@ -61,7 +61,6 @@ class PhotoFile:
     source: str
     label: int
     size_bytes: int
-    mtime_ns: int
 
 
 def list_webcam_photos(folder: Path) -> list[PhotoFile]:
@@ -73,8 +72,7 @@ def list_webcam_photos(folder: Path) -> list[PhotoFile]:
             entries = sorted(os.scandir(letter_dir), key=lambda e: e.name) if letter_dir.is_dir() else []
             for entry in entries:
                 if entry.name.lower().endswith((".jpg", ".jpeg", ".png")):
-                    stat = entry.stat()
-                    photos.append(PhotoFile(entry.path, source, label, stat.st_size, stat.st_mtime_ns))
+                    photos.append(PhotoFile(entry.path, source, label, entry.stat().st_size))
     if not photos:
         raise FileNotFoundError(f"no photos in {folder}/<SOURCE>/<LETTER>/")
     return photos
@@ -86,7 +84,7 @@ def list_collection(data_folder: Path, collection: str) -> list[PhotoFile]:
     if collection == WEBCAM_FOLDER:
         return list_webcam_photos(folder)
     photos = list_asl_photos(folder)
-    return [PhotoFile(p.path, ASL_PHOTOS, p.label, p.stat.st_size, p.stat.st_mtime_ns) for p in photos]
+    return [PhotoFile(p.path, ASL_PHOTOS, p.label, p.stat.st_size) for p in photos]
 
 
 def cache_path(cache_folder: Path, collection: str) -> Path:
@@ -101,8 +99,9 @@ def pipeline_digest() -> str:
 
 
 def cache_key(photos: list[PhotoFile]) -> str:
-    """Fingerprint photos and pipeline cheaply: count, bytes, newest mtime, pipeline digest, version."""
-    files = npz_cache.files_fingerprint((p.size_bytes for p in photos), (p.mtime_ns for p in photos))
+    """Fingerprint photos and pipeline cheaply: count, bytes, names and sizes, pipeline digest, version."""
+    names = (f"{p.source}/{SIGN_LETTERS[p.label]}/{os.path.basename(p.path)}" for p in photos)
+    files = npz_cache.files_fingerprint(names, (p.size_bytes for p in photos))
     return f"landmarks v{LANDMARKS_VERSION}: {files}, {pipeline_digest()}"
 
 
@@ -149,8 +148,8 @@ def refresh_missed(
     cache = cache_path(cache_folder, collection)
     old_key, key = npz_cache.read_key(cache), cache_key(photos)
     old = None if old_key is None else read_cache(cache, old_key)
-    # The key's first two parts are the version with the count, then the bytes. The newest mtime is not compared:
-    # a copied data folder has new ones.
+    # The key's first two parts are the version with the count, then the bytes: a cache keyed by an older
+    # fingerprint of the same photos qualifies.
     same = old is not None and old_key.split(", ")[:2] == key.split(", ")[:2] and len(old) == len(photos)
     if not same or [(p.source, p.label) for p in photos] != list(zip(old.sources, old.labels, strict=True)):
         raise ValueError(f"{cache} was not written for these {len(photos)} photos: load_collections extracts them all")
