@@ -5,12 +5,13 @@
 Times p50/p99 in ms of (a) HandTracker.find while tracking (the landmark model only), (b) a fresh find per frame
 (palm detector + landmarks, tracker.reset() between), (b', b'') on the frames where the first pass finds no hand:
 the first pass alone, then find with its retry (the difference is the retry's cost), (c) the old skin-colour path
-(hands.locate_hand + hands.letter_from_frame), and (d) a stand-in landmarks MLP (Dense 256 → 128 → 24 on 63
-numbers) through Predictor.predict. Frames: asl_webcam frames with the signer's face in view, fitted into 640×480,
-when HANDLAB_DATA_DIR has them; else drawn hands on a cluttered room, in about half of which the models find a
-hand (should they find none, (a) times the crop and the landmark model on a fixed square: what tracking costs).
-Prints the load average, since other work on the machine slows every figure. Targets: tracking p50 ≤ 20 ms,
-detector p50 ≤ 45 ms.
+(hands.locate_hand + hands.letter_from_frame), and (d) a stand-in landmarks MLP (Dense 256 → 128 → 24 on 63 numbers)
+through Predictor.predict, (e) the live page's whole frame while tracking, (f) a photo read as Snapshot, Upload and
+the CLI read it (find_in_photo, five more looks at the hand, the letters model on all six readings). Frames:
+asl_webcam frames with the signer's face in view, fitted into 640×480, when HANDLAB_DATA_DIR has them; else drawn
+hands on a cluttered room, in about half of which the models find a hand (should they find none, (a) times the crop
+and the landmark model on a fixed square: what tracking costs). Prints the load average, since other work on the
+machine slows every figure. Targets: tracking p50 ≤ 20 ms, detector p50 ≤ 45 ms.
 """
 
 import argparse
@@ -110,6 +111,12 @@ def live_frame_ms(predictor: Predictor, inputs: list[np.ndarray]) -> np.ndarray:
     return np.array(out) if out else np.array([np.nan])
 
 
+def photo_ms(predictor: Predictor, inputs: list[np.ndarray], tracker: HandTracker) -> np.ndarray:
+    """Times of reading a photo as Snapshot, Upload and the CLI do: find_in_photo, the more looks, the letters model."""
+    reader = signs.SignReader(tracker)
+    return timings_ms(lambda frame: reader.read(predictor, frame), inputs)
+
+
 def percentiles(ms: np.ndarray) -> str:
     """p50 and p99 as two columns."""
     return f"{np.percentile(ms, 50):8.1f} {np.percentile(ms, 99):8.1f}"
@@ -149,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         "(d) landmarks MLP 256-128-24 (stand-in), Predictor.predict": timings_ms(mlp.predict, [features] * len(inputs)),
         f"(e) the live page's whole frame while tracking: SignReader.read + overlay [{letters_note}]": live_frame_ms(
             letters, inputs
+        ),
+        f"(f) a photo: SignReader.read, find_in_photo + 5 more looks + the letters model [{letters_note}]": photo_ms(
+            letters, inputs, tracker
         ),
     }
     print(f"Sign page, one 640×480 frame: {len(inputs)} {source}; {args.threads} LiteRT threads")

@@ -24,6 +24,7 @@ from core.data import asl_landmarks, hand_landmarks  # noqa: E402
 from core.labels import SIGN_LETTERS  # noqa: E402
 from core.learn import architectures, recipes  # noqa: E402
 from core.paths import cache_dir, data_dir  # noqa: E402
+from core.vision.landmarks import normalize_landmarks  # noqa: E402
 
 RECIPE = recipes.get_recipe("letters-landmarks")
 FUSED = ("softmax", "embedding")  # --fuse choices that feed the crop's readings to the MLP
@@ -94,6 +95,12 @@ def parse_args() -> argparse.Namespace:
         "rows only (the CNN trained on asl_photos)",
     )
     parser.add_argument("--fuse-weight", type=float, default=1.0, help="exponent of the crop softmax (--fuse late)")
+    parser.add_argument(
+        "--views",
+        type=Path,
+        help="the .npz of scripts/extract_views.py: each test hand's softmax is averaged over its first reading and "
+        "these more looks, as the Sign page reads a photo (asl_photos is then tested on the every-4th photos it holds)",
+    )
     return parser.parse_args()
 
 
@@ -138,7 +145,15 @@ def train_and_test(args, train_inputs, y_train, w_train, test_inputs) -> tuple[n
 
 
 def read(model: keras.Model, args, test_inputs) -> np.ndarray:
-    """The model's softmax on the test inputs, averaged with the mirrored hands' when --tta-mirror is set."""
+    """The model's softmax on the test inputs, averaged with the mirrored hands' when --tta-mirror is set.
+
+    With --views the inputs are (N, looks, 63), NaN for a look without a hand: the softmax is averaged over looks.
+    """
+    if isinstance(test_inputs, np.ndarray) and test_inputs.ndim == 3:
+        seen = ~np.isnan(test_inputs[:, :, 0])
+        per_look = model.predict(np.nan_to_num(test_inputs.reshape(-1, test_inputs.shape[2])), 1024, 0)
+        per_look = per_look.reshape(*seen.shape, -1) * seen[:, :, None]
+        return per_look.sum(axis=1) / seen.sum(axis=1, keepdims=True)
     probabilities = model.predict(test_inputs, 1024, 0)
     if not args.tta_mirror or isinstance(test_inputs, tuple):
         return probabilities
@@ -169,12 +184,13 @@ def train_one(args, train_inputs, y_train, w_train, seed: int) -> keras.Model:
 
 
 def evaluate(
-    args, landmarks: hand_landmarks.LandmarkSet, x: np.ndarray, crop: dict, source: str
+    args, landmarks: hand_landmarks.LandmarkSet, x: np.ndarray, crop: dict, source: str, looks: np.ndarray | None
 ) -> tuple[Fold, Fold | None]:
     """Train without `source` (mirrored copies unless --no-mirror), test on its photos with a hand found.
 
     `x` holds the features of the rows of `landmarks` with a hand found, in order; `crop` the crop readings of the
-    same rows (NaN for asl_photos), when --crop-readings is given. The second fold is the late-fused one (--fuse
+    same rows (NaN for asl_photos), when --crop-readings is given; `looks` the features of the --views looks of the
+    same rows, (N, 5, 63), NaN where a look saw no hand. The second fold is the late-fused one (--fuse
     late, asl_webcam sources), else None.
     """
     found = landmarks.subset(landmarks.found)
@@ -194,6 +210,7 @@ def evaluate(
     fused = args.fuse in FUSED
     train_inputs = (x_train, c_train) if fused else x_train
     test_inputs = (x[is_test], crop[args.fuse][is_test]) if fused else x[is_test]
+    test_inputs = test_inputs if looks is None else np.concatenate([x[is_test, None], looks[is_test]], axis=1)
     probabilities, train_s = train_and_test(args, train_inputs, y_train, w_train, test_inputs)
     fold = Fold(source, photos, int(is_test.sum()), int((probabilities.argmax(axis=1) == y_test).sum()), train_s)
     if args.fuse != "late" or source == hand_landmarks.ASL_PHOTOS:
@@ -215,6 +232,28 @@ def crop_readings(path: Path | None, landmarks: hand_landmarks.LandmarkSet) -> d
             values[rows] = archive[name]
             readings[name] = values[landmarks.found]
     return readings
+
+
+def with_views(path: Path | None, landmarks: hand_landmarks.LandmarkSet) -> tuple[hand_landmarks.LandmarkSet, object]:
+    """The rows the views file covers, with asl_webcam's photos without a hand, and the features of their looks.
+
+    The looks' features are (found rows, 5, 63), NaN where a look saw no hand. Without a file: all rows, no looks
+    (None). The views file holds every 4th asl_photos photo with a hand, so that fold is scored on those alone.
+    """
+    if path is None:
+        return landmarks, None
+    with np.load(path) as archive:
+        rows, points = archive["rows"], archive["looks"]
+    keep = ~landmarks.found & (landmarks.sources != hand_landmarks.ASL_PHOTOS)
+    keep[rows] = True
+    looks = np.full((len(landmarks), *points.shape[1:3], 3), np.nan, np.float32)
+    looks[rows] = points
+    looks = looks[keep & landmarks.found]
+    features = np.full((*looks.shape[:2], asl_landmarks.FEATURES), np.nan, np.float32)
+    kept = landmarks.subset(keep & landmarks.found)
+    for row, look in zip(*np.nonzero(~np.isnan(looks[:, :, 0, 0])), strict=True):
+        features[row, look] = normalize_landmarks(looks[row, look], kept.handedness[row])
+    return landmarks.subset(keep), features
 
 
 def source_weights(sources: np.ndarray, power: float) -> np.ndarray:
@@ -251,10 +290,13 @@ def main() -> None:
     print(f"variant: {' '.join(sys.argv[1:]) or 'the recipe'}", flush=True)
     late = " late all" if args.fuse == "late" else ""
     print(f"{'source':<22} {'face':>4} {'photos':>6} {'found':>6} {'acc all':>8} {'acc found':>9} {'train s':>7}{late}")
+    landmarks, looks = with_views(args.views, landmarks)
+    if looks is not None:  # The views file holds asl_photos' training rows (every 4th) only: train on all of them.
+        args.photos_stride = 1
     x = asl_landmarks.landmark_features(landmarks.subset(landmarks.found))
     folds, late_folds = [], []
     for source in sources:
-        fold, late_fold = evaluate(args, landmarks, x, crop, source)
+        fold, late_fold = evaluate(args, landmarks, x, crop, source, looks)
         folds.append(fold)
         late_folds += [late_fold] if late_fold else []
         late = f" {late_fold.acc_all:>8.1%}" if late_fold else ""

@@ -5,14 +5,15 @@
 
 import os
 import random
+from dataclasses import replace
 
 import cv2
 import numpy as np
 import pytest
 
 from core.paths import data_dir
-from core.vision import hand_model_files
-from core.vision.hand_tracker import Hand, HandTracker
+from core.vision import hand_model_files, hand_views
+from core.vision.hand_tracker import Hand, HandTracker, box_iou_xywh, landmarks_box
 from core.vision.landmarks import normalize_landmarks
 
 # Frames of asl_webcam with the signer's face in view (one to three from each source that shows a face, the hand held
@@ -169,3 +170,22 @@ def test_hands_that_fill_a_photo_are_found_with_a_border(tracker: HandTracker):
     found = sum(tracker.find_in_photo(cv2.imread(str(path))) is not None for path in sample)
     # Measured 94 of these 96 with the photo margins, and 88 (under the bar) on the bare photos.
     assert found >= 0.95 * len(sample)
+
+
+@pytest.mark.data
+def test_more_looks_at_a_found_hand_read_the_same_hand_and_never_the_face(tracker: HandTracker):
+    # core.vision.hand_views: the squares the first landmarks place (turned, widened) all hold the hand.
+    wrong = []
+    for relative, palm_xy, nose_xy in FACE_IN_VIEW[::2]:
+        frame = webcam_frame(relative)
+        hand = tracker.find_in_photo(frame)
+        looks = hand_views.more_readings(tracker.landmark_model, frame, hand)
+        if len(looks) != 5:
+            wrong.append(f"{relative}: {len(looks)} looks")
+        for look in looks:
+            box = landmarks_box(look, frame.shape)
+            if problem := misplaced(replace(hand, box_xywh=box), palm_xy, nose_xy):
+                wrong.append(f"{relative}: {problem}")
+            elif box_iou_xywh(box, hand.box_xywh) < 0.5:
+                wrong.append(f"{relative}: a look's box {box} is not the hand's {hand.box_xywh}")
+    assert wrong == []

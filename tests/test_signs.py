@@ -11,11 +11,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers.hands import SKIN_TONES_BGR, FakeTracker, cluttered_background, draw_hand, hand_landmarks_px
+from helpers.hands import (
+    SKIN_TONES_BGR,
+    FakeLandmarkModel,
+    FakeTracker,
+    cluttered_background,
+    draw_hand,
+    hand_landmarks_px,
+)
 from helpers.models import make_landmarks_model, make_letters_model
 
 from core.predictor import Predictor
-from core.vision import hand_model_files, hands, live_sign, signs
+from core.vision import hand_model_files, hand_views, hands, live_sign, signs
 from core.vision.landmarks import normalize_landmarks
 from core.vision.live_sign import LiveSign
 from core.vision.signs import (
@@ -77,6 +84,41 @@ def test_a_landmarks_model_reads_the_normalised_landmarks(landmarks_predictor):
         reading.prediction.probabilities, landmarks_predictor.predict(features).probabilities, atol=1e-6
     )
     assert reading.image.shape == (signs.CROP_SIDE, signs.CROP_SIDE)  # the crop is still shown
+
+
+def test_a_photo_is_read_from_more_looks_at_the_hand_and_video_from_one(tmp_path: Path):
+    # A photo's letter is the model's probabilities averaged over the first landmarks and the more looks of
+    # core.vision.hand_views; live video reads each frame's landmarks once (it tracks the hand instead).
+    predictor = Predictor(make_landmarks_model(tmp_path / "letters.keras", "L", random_weights=True))
+    look = hand_landmarks_px()[:, :3] * 0.5  # any other hand shape, in the 224 px crop
+    model = FakeLandmarkModel(look, presence=0.9)
+    reader = SignReader(FakeTracker(LANDMARKS, landmark_model=model))
+    frame = cluttered_background()
+
+    looks = hand_views.more_readings(model, frame, reader.tracker.hand)
+    assert len(looks) == 5
+    features = [normalize_landmarks(LANDMARKS, "right")] + [normalize_landmarks(points, "right") for points in looks]
+    expected = predictor.predict_batch(np.stack(features)).mean(axis=0)
+    first_only = predictor.predict(features[0]).probabilities
+    assert np.abs(expected - first_only).max() > 1e-3  # the looks change the reading
+
+    model.reads = 0
+    photo = reader.read(predictor, frame)
+    np.testing.assert_allclose(photo.prediction.probabilities, expected, atol=1e-6)
+    np.testing.assert_array_equal(photo.features, features[0])  # the page shows the first landmarks
+    assert model.reads == 5
+
+    model.reads = 0
+    video = reader.read(predictor, frame, video=True)
+    np.testing.assert_allclose(video.prediction.probabilities, first_only, atol=1e-6)
+    assert model.reads == 0
+
+
+def test_looks_in_which_the_landmark_model_sees_no_hand_are_left_out():
+    hand = FakeTracker(LANDMARKS).hand
+    frame = cluttered_background()
+    assert hand_views.more_readings(FakeLandmarkModel(presence=0.1), frame, hand) == []
+    assert len(hand_views.more_readings(FakeLandmarkModel(presence=0.6), frame, hand)) == 5
 
 
 def test_no_hand_in_view_gives_no_letter_and_the_guide_box(landmarks_predictor):

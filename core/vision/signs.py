@@ -16,7 +16,7 @@ import numpy as np
 
 from core import images
 from core.predictor import Prediction, Predictor
-from core.vision import hand_model_files, hands
+from core.vision import hand_model_files, hand_views, hands
 from core.vision.hand_tracker import Hand, HandTracker
 from core.vision.landmarks import normalize_landmarks
 from core.vision.spelling import SpellState
@@ -94,9 +94,23 @@ class SignReader:
             return SignReading(False, HAND_MODELS, box, square, image, None, model_reads_landmarks=by_landmarks)
         image = hands.letter_from_frame(frame_bgr, hand.box_xywh, size=side)
         features = normalize_landmarks(hand.landmarks_px, hand.handedness)
-        prediction = predictor.predict(features if by_landmarks else image)
+        if by_landmarks:
+            prediction = self._read_landmarks(predictor, frame_bgr, hand, features, video)
+        else:
+            prediction = predictor.predict(image)
         crop = hands.square_box(hand.box_xywh, frame_bgr.shape)
         return SignReading(True, HAND_MODELS, hand.box_xywh, crop, image, prediction, hand, features, by_landmarks)
+
+    def _read_landmarks(
+        self, predictor: Predictor, frame_bgr: np.ndarray, hand: Hand, features: np.ndarray, video: bool
+    ) -> Prediction:
+        """The model's reading of the hand's landmarks; for a photo, averaged over more looks at the hand.
+
+        The more looks (core.vision.hand_views) cost five landmark runs, ~50 ms here; live video does without them.
+        """
+        looks = [] if video else hand_views.more_readings(self.tracker.landmark_model, frame_bgr, hand)
+        batch = np.stack([features, *(normalize_landmarks(points, hand.handedness) for points in looks)])
+        return Prediction(predictor.labels, predictor.predict_batch(batch).mean(axis=0))
 
 
 def read_by_skin(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:

@@ -64,12 +64,36 @@ def hand_landmarks_px(wrist_xy: tuple[float, float] = (400.0, 380.0), palm_px: f
     return np.array(points, np.float32)
 
 
+class FakeLandmarkModel:
+    """A stand-in for LandmarkModel: every crop reads as the same landmarks with the same presence; counts reads.
+
+    By default it sees no hand (presence 0), so a photo's reading has no more looks (core.vision.hand_views).
+    """
+
+    def __init__(self, landmarks_crop: np.ndarray | None = None, presence: float = 0.0):
+        self.landmarks_crop = np.zeros((21, 3), np.float32) if landmarks_crop is None else landmarks_crop
+        self.presence, self.reads = presence, 0
+
+    def read(self, crop_rgb: np.ndarray):
+        from core.vision.landmarks import LandmarkReading
+
+        self.reads += 1
+        return LandmarkReading(np.asarray(self.landmarks_crop, np.float32), self.presence, 1.0)
+
+
 class FakeTracker:
     """A stand-in for HandTracker that gives the same hand (or none) every frame and counts how it was asked."""
 
-    def __init__(self, landmarks_px: np.ndarray | None, handedness: str = "right", others: int = 0):
+    def __init__(
+        self,
+        landmarks_px: np.ndarray | None,
+        handedness: str = "right",
+        others: int = 0,
+        landmark_model: FakeLandmarkModel | None = None,
+    ):
         from core.vision.hand_tracker import Hand, landmarks_box
 
+        self.landmark_model = landmark_model or FakeLandmarkModel()
         self.hand = None
         if landmarks_px is not None:
             box = landmarks_box(landmarks_px, (480, 640))

@@ -38,21 +38,27 @@ def make_letters_model(path: Path, favourite: str | None = "B", side: int = INPU
     return save_model(model, card, path)
 
 
-def make_landmarks_model(path: Path, favourite: str = "B") -> Path:
-    """Save a model that reads 63 normalised landmark numbers and always answers `favourite` (~99.9% sure)."""
+def make_landmarks_model(path: Path, favourite: str = "B", random_weights: bool = False) -> Path:
+    """Save a model that reads 63 normalised landmark numbers and always answers `favourite` (~99.9% sure).
+
+    With random_weights its probabilities also depend on the landmarks (seeded weights), while it still leans to
+    `favourite`.
+    """
     import keras
 
     from core.learn.fit import save_model
     from core.predictor import LANDMARK_FEATURES
 
+    keras.utils.set_random_seed(0)
+    kernel = "glorot_uniform" if random_weights else "zeros"
     model = keras.Sequential(
         [
             keras.Input(shape=(LANDMARK_FEATURES,)),
-            keras.layers.Dense(len(SIGN_LETTERS), activation="softmax", kernel_initializer="zeros"),
+            keras.layers.Dense(len(SIGN_LETTERS), activation="softmax", kernel_initializer=kernel),
         ]
     )
     bias = np.zeros(len(SIGN_LETTERS), np.float32)
-    bias[SIGN_LETTERS.index(favourite)] = 10.0
+    bias[SIGN_LETTERS.index(favourite)] = 3.0 if random_weights else 10.0
     model.layers[-1].bias.assign(bias)
     card = {"labels": list(SIGN_LETTERS), "input_shape": [LANDMARK_FEATURES], "dataset": "asl_landmarks"}
     return save_model(model, card, path)
