@@ -50,11 +50,13 @@ def main() -> None:
     """Read every kept photo's hand again and save the looks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--limit", type=int, help="only the first N photos (a quick try)")
     args = parser.parse_args()
     landmarks = hand_landmarks.load_collections(data_dir(), hand_landmarks.COLLECTIONS, cache_dir())
     photos = [p for name in hand_landmarks.COLLECTIONS for p in hand_landmarks.list_collection(data_dir(), name)]
     rows = np.flatnonzero(landmarks.found)
     rows = rows[asl_landmarks.thinned_photos(landmarks.sources[rows], asl_landmarks.PHOTOS_STRIDE)]
+    rows = rows[: args.limit]
     jobs = [(photos[i].path, landmarks.landmarks_px[i], str(landmarks.handedness[i])) for i in rows]
     started, looks = time.monotonic(), []
     with get_context("spawn").Pool(hand_landmarks.WORKERS, initializer=_start) as pool:
