@@ -1,0 +1,150 @@
+"""Training on a Ray cluster (HANDLAB_RUNNER=ray, RAY_ADDRESS): each queued run becomes a Ray task.
+
+Ray does the scheduling: a run is a task asking for CPUs (and GPUs, HANDLAB_RAY_GPUS), and starts on any node
+with room; several train at once across nodes, the rest wait in Ray's queue. The task runs the same
+`core.train.execute_run` as a local trainer, writing its metrics straight to the shared run store
+(HANDLAB_STORE, PostgreSQL on a real cluster), and reads its stop flag there after every batch. Its model,
+card and test predictions are saved into the store too, so every app server can serve them.
+
+The app server that hands a run to Ray holds its task's result; when the task dies with its worker or its node,
+`reconcile` marks the run interrupted, metrics kept. Any app server also marks running runs whose node Ray
+reports dead. Ray is imported only here, and only when this runner is chosen.
+"""
+
+import importlib
+import os
+import shutil
+import tempfile
+import threading
+from typing import Any
+
+from core import paths
+from core.learn.runs import RunStore
+
+# Extra options for each run's Ray task (tests pin a run to a node with a scheduling strategy).
+TASK_OPTIONS: dict[str, Any] = {}
+# What a task calls to train a claimed run, as "module:function"; tests swap in a slowed-down trainer.
+TRAINER_ENTRY = "core.train:execute_run"
+# Settings of the app server that its trainers on other nodes need too (where the datasets are).
+FORWARDED_ENV = ["HANDLAB_DATA_DIR"]
+
+_submitted: dict[int, Any] = {}  # run id → the ObjectRef of its task, for the runs this process handed to Ray
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    """Whether runs train on a Ray cluster (HANDLAB_RUNNER=ray) rather than in local child processes."""
+    runner = os.environ.get("HANDLAB_RUNNER", "local")
+    if runner not in ("local", "ray"):
+        raise ValueError(f"HANDLAB_RUNNER is {runner!r}: set it to local (the default) or ray.")
+    return runner == "ray"
+
+
+def connect():
+    """The ray module, connected to the cluster at RAY_ADDRESS (once a process)."""
+    import ray
+
+    with _lock:
+        if not ray.is_initialized():
+            # Workers import `core` from the same place as this server: the same image or checkout on every node.
+            pythonpath = os.pathsep.join(filter(None, [str(paths.PROJECT_DIR), os.environ.get("PYTHONPATH")]))
+            ray.init(
+                address=os.environ.get("RAY_ADDRESS") or "auto",
+                namespace="handlab",
+                log_to_driver=False,
+                runtime_env={"env_vars": {"PYTHONPATH": pythonpath, "TF_CPP_MIN_LOG_LEVEL": "2"}},
+            )
+    return ray
+
+
+def start_next(store: RunStore) -> int | None:
+    """Hand every queued run to Ray (it starts each when a node has room); returns the first one's id."""
+    reconcile(store)
+    run_ids = store.claim_for_submission()
+    for run_id in run_ids:
+        submit(store, run_id)
+    return run_ids[0] if run_ids else None
+
+
+def submit(store: RunStore, run_id: int) -> None:
+    """Start a Ray task that trains this run (it must be claimed for submission)."""
+    try:
+        ray = connect()
+        options = {"num_cpus": 1, "num_gpus": float(os.environ.get("HANDLAB_RAY_GPUS") or 0)}
+        # No retries: a second attempt would start the run over; a lost run is reported as interrupted instead.
+        remote = ray.remote(max_retries=0)(train_on_node).options(**(options | TASK_OPTIONS))
+        env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
+        ref = remote.remote(store.location, run_id, env, TRAINER_ENTRY)
+    except Exception as error:  # noqa: BLE001 - whatever stops the hand-over, the run must not wait forever
+        address = os.environ.get("RAY_ADDRESS") or "auto"
+        store.mark_finished(run_id, "failed", error=f"The Ray cluster at {address} did not take the run: {error}")
+        return
+    with _lock:
+        _submitted[run_id] = ref
+
+
+def train_on_node(location: str, run_id: int, env: dict[str, str], entry: str) -> int:
+    """In a Ray worker: claim the run, train it with `entry`, keep its files in the store; returns an exit code."""
+    import ray
+
+    os.environ.update(env)
+    # The run's files go to a scratch folder and from there into the store: this node's disk is not the app's.
+    os.environ["HANDLAB_HOME"] = home = tempfile.mkdtemp(prefix=f"handlab-run-{run_id}-")
+    try:
+        store = RunStore(location)
+        if not store.claim_run(run_id, os.getpid(), ray.get_runtime_context().get_node_id()):
+            return 2  # Stopped (or deleted) while it waited for a node.
+        module, function = entry.split(":")
+        return getattr(importlib.import_module(module), function)(store, run_id, files_to_store=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def stop_run(store: RunStore, run_id: int) -> None:
+    """Ask a run to stop after its batch; a run still waiting for a node is cancelled in Ray's queue too."""
+    store.request_stop(run_id)
+    with _lock:
+        ref = _submitted.get(run_id)
+    if ref is not None and store.get_run(run_id).status == "stopped":
+        connect().cancel(ref)
+
+
+def reconcile(store: RunStore) -> list[int]:
+    """Mark runs whose Ray worker or node died as interrupted (metrics kept); returns their ids."""
+    ray = connect()
+    with _lock:
+        refs = dict(_submitted)
+    lost = []
+    if refs:
+        done, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=0)
+        for run_id, ref in refs.items():
+            if ref in done:
+                with _lock:
+                    _submitted.pop(run_id, None)
+                lost += _check_result(ray, store, run_id, ref)
+    alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+    for run in store.list_runs(["running"]):
+        reason = f"Its Ray node {run.node_id} left the cluster; the metrics so far are kept."
+        if run.node_id and run.node_id not in alive and store.interrupt_run(run.id, run.pid, reason):
+            lost.append(run.id)
+    return lost
+
+
+def _check_result(ray, store: RunStore, run_id: int, ref) -> list[int]:
+    """Read a finished task's result; a task that died leaves its run interrupted (or failed, if it never began)."""
+    try:
+        ray.get(ref)
+        return []
+    except (ray.exceptions.TaskCancelledError, KeyError):
+        return []  # Stopped while waiting: the store says so already.
+    except ray.exceptions.RayError as error:
+        reason = f"Its Ray task ended without finishing it ({type(error).__name__}); the metrics so far are kept."
+        try:
+            run = store.get_run(run_id)
+        except KeyError:
+            return []
+        if run.status == "running" and store.interrupt_run(run_id, run.pid, reason):
+            return [run_id]
+        if run.status == "queued":
+            store.mark_finished(run_id, "failed", error=reason)
+        return []
