@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.learn import catalog, jobs
+from core import paths
+from core.learn import catalog, jobs, run_files
 from core.learn.runs import RunStore
 
 
@@ -172,6 +173,22 @@ def test_finished_run_shows_results_confusion_matrix_and_can_become_the_draw_mod
     page.button(key=f"train_use_{run_id}").click().run()
     assert catalog.active_model("digits") == model_path.resolve()
     assert any("the model the app uses for digits" in s.value for s in page.success)
+
+
+def test_a_run_trained_on_another_node_can_become_the_draw_model_from_the_store(page, tiny_mnist_dir, tmp_path):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=3)
+    elsewhere = finish_run(store, run_id, tmp_path)
+    run_files.save_run_files(store, run_id, tmp_path)
+    for name in ("model.keras", "model.json"):
+        (tmp_path / name).unlink()  # The Ray node's scratch folder is gone; its files are in the store.
+    page.run()
+    page.button(key=f"train_use_{run_id}").click().run()
+    assert not page.exception
+    fetched = paths.run_dir(run_id) / "model.keras"
+    assert catalog.active_model("digits") == fetched.resolve()
+    assert fetched.read_bytes() == b"not really a model"
+    assert not elsewhere.exists()
 
 
 def test_finished_run_is_offered_as_a_start_for_fine_tuning(page, tiny_mnist_dir, tmp_path):
