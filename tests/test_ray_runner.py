@@ -120,3 +120,31 @@ def test_a_run_whose_node_dies_ends_interrupted_with_its_batches_kept(on_ray, mo
     assert "Ray" in run.error
     assert "metrics so far are kept" in run.error
     assert seen <= len(store.batch_metrics(run_id)) < 160
+
+
+def test_the_train_page_starts_a_run_on_the_cluster_and_draws_it_live(on_ray, app_test):
+    page = app_test().run().switch_page("pages/train.py").run()
+    page.number_input(key="train_mnist-dense-512_epochs").set_value(3).run()
+    page.number_input(key="train_mnist-dense-512_batch").set_value(8).run()
+    start = next(button for button in page.button if button.key == "train_start")
+    assert start.label == "Start training"
+    start.click().run()
+    assert [toast.value for toast in page.toast] == [
+        "Run 1 went to the cluster: it starts on the first node with room."
+    ]
+
+    def drawn_live():
+        page.run()
+        progress = page.get("progress")
+        return progress and progress[0].proto.text.startswith("Epoch") and len(page.get("vega_lite_chart")) == 4
+
+    wait_for(drawn_live, every_s=0.5)
+    assert not page.exception
+    run = RunStore().get_run(1)
+    assert run.status == "running"
+    assert run.node_id in {node.node_id for node in [on_ray.head_node, *on_ray.worker_nodes]}
+    assert "Run 1: mnist-dense-512 on mnist" in page.markdown[0].value or any(
+        "Run 1: mnist-dense-512 on mnist" in md.value for md in page.markdown
+    )
+    page.button(key="train_stop_1").click().run()
+    assert wait_for(lambda: finished(RunStore(), 1)).status == "stopped"

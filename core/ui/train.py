@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from core.learn import catalog, jobs, run_files
+from core.learn import catalog, jobs, ray_runner, run_files
 from core.learn.runs import FINISHED, Run, RunStore
 from core.ui import run_charts, run_words
 from core.ui.markup import plain
@@ -48,7 +48,8 @@ def _say_started(running: list[Run], queue: list[Run], key: str) -> None:
 def _queue(queue: list[Run], key: str) -> None:
     """The runs waiting to train, next first, each with a cancel button."""
     if queue:
-        st.markdown(f"**Waiting to train** ({len(queue)}): one run trains at a time.")
+        how = "each starts when a node of the cluster has room" if ray_runner.enabled() else "one run trains at a time"
+        st.markdown(f"**Waiting to train** ({len(queue)}): {how}.")
     for position, run in enumerate(queue, start=1):
         text, button = st.columns([5, 1], vertical_alignment="center")
         text.write(f"{position}. Run {run.id}: {plain(run.name)}, {run_words.count(run.spec.get('epochs'), 'epoch')}")
