@@ -139,6 +139,15 @@ def test_live_run_shows_progress_curves_and_stops_on_request(page, tiny_mnist_di
     assert page.button(key=f"train_stop_{run_id}").disabled
 
 
+def test_a_run_on_a_ray_node_says_which_node(page, tiny_mnist_dir):
+    store = RunStore()
+    run_id = fill_run(store)
+    store.update_run(run_id, node_id="a84e47d31bf1c631e7d5fc4f14aacfcba36e28dcd41192abc43d51eb")
+    page.run()
+    header = f"**Run {run_id}: filled** · training on CPU (2 cores) on Ray node a84e47d3"
+    assert header in [md.value for md in page.markdown]
+
+
 def test_queued_run_is_listed_and_can_be_cancelled(page, tiny_mnist_dir):
     store = RunStore()
     fill_run(store)

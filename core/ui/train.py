@@ -68,8 +68,9 @@ def _live_run(run: Run, store: RunStore, key: str) -> None:
 def _live_header(run: Run, key: str) -> None:
     """The run's name and device, with its stop button."""
     head, button = st.columns([5, 1], vertical_alignment="center")
+    where = f" on Ray node {run.node_id[:8]}" if run.node_id else ""  # Which machine of the cluster, when on one.
     head.markdown(
-        f"**Run {run.id}: {plain(run.name)}** · " + (f"training on {run.device}" if run.device else "starting")
+        f"**Run {run.id}: {plain(run.name)}** · " + (f"training on {run.device}{where}" if run.device else "starting")
     )
     # A callback runs before the redraw, so the page shows the run stopping at once.
     button.button(
