@@ -8,7 +8,8 @@ card and test predictions are saved into the store too, so every app server can 
 
 The app server that hands a run to Ray holds its task's result; when the task dies with its worker or its node,
 `reconcile` marks the run interrupted, metrics kept. Any app server also marks running runs whose node Ray
-reports dead. Ray is imported only here, and only when this runner is chosen.
+reports dead, or whose trainer fell silent while no task of its own trains them (Ray ends a driver's tasks with
+it, so a restarted app server's runs end). Ray is imported only here, and only when this runner is chosen.
 """
 
 import importlib
@@ -16,15 +17,19 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from typing import Any
 
 from core import paths
-from core.learn.runs import RunStore
+from core.learn.runs import Run, RunStore
 
 # Extra options for each run's Ray task (tests pin a run to a node with a scheduling strategy).
 TASK_OPTIONS: dict[str, Any] = {}
 # What a task calls to train a claimed run, as "module:function"; tests swap in a slowed-down trainer.
 TRAINER_ENTRY = "core.train:execute_run"
+# A running run that no task of this process trains and whose trainer has not written for this long is lost.
+# Trainers write every 0.5 s while they train; loading a big dataset or testing the model can take minutes.
+SILENT_AFTER_S = 600.0
 # Settings of the app server that its trainers on other nodes need too (where the datasets are).
 FORWARDED_ENV = ["HANDLAB_DATA_DIR"]
 
@@ -123,10 +128,26 @@ def reconcile(store: RunStore) -> list[int]:
                     _submitted.pop(run_id, None)
                 lost += _check_result(ray, store, run_id, ref)
     alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
-    for run in store.list_runs(["running"]):
-        reason = f"Its Ray node {run.node_id} left the cluster; the metrics so far are kept."
-        if run.node_id and run.node_id not in alive and store.interrupt_run(run.id, run.pid, reason):
-            lost.append(run.id)
+    with _lock:
+        owned = set(_submitted)
+    gone = lost_runs(store.list_runs(["running"]), alive, owned, time.time())
+    return lost + [run.id for run, reason in gone if store.interrupt_run(run.id, run.pid, reason)]
+
+
+def lost_runs(running: list[Run], alive_nodes: set[str], owned: set[int], now: float) -> list[tuple[Run, str]]:
+    """The running Ray runs that cannot finish, with why: their node left the cluster, or their trainer fell
+    silent for SILENT_AFTER_S while no task of this process trains them (its app server restarted: Ray ends
+    the tasks of a driver that ends)."""
+    lost = []
+    for run in running:
+        silent_s = now - (run.heartbeat_at or run.started_at or run.created_at)
+        if not run.node_id:
+            continue  # A local trainer: jobs.reconcile's business.
+        if run.node_id not in alive_nodes:
+            lost.append((run, f"Its Ray node {run.node_id[:8]} left the cluster; the metrics so far are kept."))
+        elif run.id not in owned and silent_s > SILENT_AFTER_S:
+            reason = f"No word from its trainer on Ray node {run.node_id[:8]} for {silent_s:.0f} s"
+            lost.append((run, reason + "; the metrics so far are kept."))
     return lost
 
 

@@ -1,0 +1,30 @@
+"""Which running Ray runs are lost, decided from the store and Ray's node list (no cluster needed)."""
+
+import time
+
+from core.learn import ray_runner
+from core.learn.runs import RunStore
+
+
+def running_on(store: RunStore, node_id: str | None, silent_s: float) -> int:
+    """A run that a trainer on `node_id` (None: a local trainer) claimed, last heard of `silent_s` ago."""
+    run_id = store.create_run({}, f"on {node_id}")
+    store.claim_run(run_id, 4242, node_id)
+    store.update_run(run_id, heartbeat_at=time.time() - silent_s)
+    return run_id
+
+
+def test_runs_on_dead_nodes_and_silent_runs_of_a_restarted_server_are_lost_the_rest_are_not(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    dead = running_on(store, "dead0000node", 1)
+    silent = running_on(store, "alive000node", ray_runner.SILENT_AFTER_S + 5)
+    owned_silent = running_on(store, "alive000node", ray_runner.SILENT_AFTER_S + 5)
+    training = running_on(store, "alive000node", 1)
+    local = running_on(store, None, ray_runner.SILENT_AFTER_S + 5)
+    lost = ray_runner.lost_runs(store.list_runs(["running"]), {"alive000node"}, {owned_silent}, time.time())
+    reasons = {run.id: reason for run, reason in lost}
+    assert set(reasons) == {dead, silent}
+    assert reasons[dead] == "Its Ray node dead0000 left the cluster; the metrics so far are kept."
+    assert reasons[silent].startswith("No word from its trainer on Ray node alive000 for 60")
+    assert training not in reasons
+    assert local not in reasons  # A local trainer's process is checked by jobs.reconcile.
