@@ -53,12 +53,19 @@ def connect():
         if not ray.is_initialized():
             # Workers import `core` from the same place as this server: the same image or checkout on every node.
             pythonpath = os.pathsep.join(filter(None, [str(paths.PROJECT_DIR), os.environ.get("PYTHONPATH")]))
-            ray.init(
-                address=os.environ.get("RAY_ADDRESS") or "auto",
-                namespace="handlab",
-                log_to_driver=False,
-                runtime_env={"env_vars": {"PYTHONPATH": pythonpath, "TF_CPP_MIN_LOG_LEVEL": "2"}},
-            )
+            address = os.environ.get("RAY_ADDRESS") or "auto"
+            try:
+                ray.init(
+                    address=address,
+                    namespace="handlab",
+                    log_to_driver=False,
+                    runtime_env={"env_vars": {"PYTHONPATH": pythonpath, "TF_CPP_MIN_LOG_LEVEL": "2"}},
+                )
+            except (ConnectionError, RuntimeError) as error:
+                raise ConnectionError(
+                    f"HANDLAB_RUNNER=ray, but no Ray cluster answers at RAY_ADDRESS={address}: start one "
+                    f"(`ray start --head`) or set RAY_ADDRESS (docs/scale.md). Ray said: {error}"
+                ) from error
     return ray
 
 
