@@ -1,9 +1,12 @@
-"""Which running Ray runs are lost, decided from the store and Ray's node list (no cluster needed)."""
+"""The Ray runner without a cluster: which running runs are lost, and a cluster that is not there."""
 
 import time
 
-from core.learn import ray_runner
+from helpers.scale import free_port
+
+from core.learn import jobs, ray_runner
 from core.learn.runs import RunStore
+from core.learn.spec import TrainSpec
 
 
 def running_on(store: RunStore, node_id: str | None, silent_s: float) -> int:
@@ -28,3 +31,15 @@ def test_runs_on_dead_nodes_and_silent_runs_of_a_restarted_server_are_lost_the_r
     assert reasons[silent].startswith("No word from its trainer on Ray node alive000 for 60")
     assert training not in reasons
     assert local not in reasons  # A local trainer's process is checked by jobs.reconcile.
+
+
+def test_a_run_started_with_no_cluster_at_ray_address_fails_at_once_saying_what_to_do(monkeypatch):
+    monkeypatch.setenv("HANDLAB_RUNNER", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{free_port()}")  # Nothing listens there.
+    started = time.monotonic()
+    run_id = jobs.start_run(TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=1))
+    run = RunStore().get_run(run_id)
+    assert time.monotonic() - started < 30  # ray.init alone retries for minutes
+    assert run.status == "failed"
+    assert "no Ray cluster answers at RAY_ADDRESS=127.0.0.1:" in run.error
+    assert "ray start --head" in run.error

@@ -15,6 +15,7 @@ it, so a restarted app server's runs end). Ray is imported only here, and only w
 import importlib
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -51,6 +52,7 @@ def connect():
 
     with _lock:
         if not ray.is_initialized():
+            _check_reachable(os.environ.get("RAY_ADDRESS") or "auto")
             # Workers import `core` from the same place as this server: the same image or checkout on every node.
             pythonpath = os.pathsep.join(filter(None, [str(paths.PROJECT_DIR), os.environ.get("PYTHONPATH")]))
             address = os.environ.get("RAY_ADDRESS") or "auto"
@@ -67,6 +69,20 @@ def connect():
                     f"(`ray start --head`) or set RAY_ADDRESS (docs/scale.md). Ray said: {error}"
                 ) from error
     return ray
+
+
+def _check_reachable(address: str) -> None:
+    """Fail at once when nothing listens at a host:port RAY_ADDRESS: ray.init would retry for minutes."""
+    if ":" not in address:
+        return  # "auto" and "local" are Ray's to find.
+    host, port = address.removeprefix("ray://").rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError) as error:
+        raise ConnectionError(
+            f"HANDLAB_RUNNER=ray, but no Ray cluster answers at RAY_ADDRESS={address} ({error}): start one "
+            "(`ray start --head`) or set RAY_ADDRESS to where it runs (docs/scale.md)."
+        ) from error
 
 
 def start_next(store: RunStore) -> int | None:
@@ -123,7 +139,10 @@ def stop_run(store: RunStore, run_id: int) -> None:
 
 def reconcile(store: RunStore) -> list[int]:
     """Mark runs whose Ray worker or node died as interrupted (metrics kept); returns their ids."""
-    ray = connect()
+    try:
+        ray = connect()
+    except ConnectionError:
+        return []  # Nothing to learn from a cluster out of reach; a run handed to it fails saying why.
     with _lock:
         refs = dict(_submitted)
     lost = []
