@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, help="train on this many samples only")
     parser.add_argument("--image-size", type=int, help="side of the square input for photo datasets")
     parser.add_argument("--init-model", metavar="PATH", help="fine-tune this .keras model instead of fresh weights")
+    parser.add_argument(
+        "--gpu", action=argparse.BooleanOptionalAction, default=None, help="on a Ray cluster, train on a GPU node"
+    )
     parser.add_argument("--name", help="a name for the run (default: recipe on dataset)")
     parser.add_argument("--save-to", type=Path, metavar="PATH", help="also copy the model (and card) here")
     return parser

@@ -43,3 +43,10 @@ def test_a_run_started_with_no_cluster_at_ray_address_fails_at_once_saying_what_
     assert run.status == "failed"
     assert "no Ray cluster answers at RAY_ADDRESS=127.0.0.1:" in run.error
     assert "ray start --head" in run.error
+
+
+def test_a_run_asks_ray_for_one_cpu_and_a_gpu_when_its_spec_asks_for_one(monkeypatch):
+    assert ray_runner.task_options({"gpu": True}) == {"num_cpus": 1.0, "num_gpus": 1.0}
+    assert ray_runner.task_options({"gpu": None}) == {"num_cpus": 1.0, "num_gpus": 0.0}
+    monkeypatch.setenv("HANDLAB_RAY_GPUS", "0.5")  # A cluster of GPU nodes can give every run a share.
+    assert ray_runner.task_options({}) == {"num_cpus": 1.0, "num_gpus": 0.5}

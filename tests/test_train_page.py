@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.scale import free_port
 from streamlit.testing.v1 import AppTest
 
 from core import paths
@@ -146,6 +147,18 @@ def test_a_run_on_a_ray_node_says_which_node(page, tiny_mnist_dir):
     page.run()
     header = f"**Run {run_id}: filled** · training on CPU (2 cores) on Ray node a84e47d3"
     assert header in [md.value for md in page.markdown]
+
+
+def test_on_a_cluster_the_form_can_ask_for_a_gpu_node_and_locally_it_does_not(app_test, tiny_mnist_dir, monkeypatch):
+    local = app_test().run().switch_page("pages/train.py").run()
+    assert not [box for box in local.checkbox if box.label == "Train on a GPU node"]
+    monkeypatch.setenv("HANDLAB_RUNNER", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{free_port()}")  # No cluster: the run fails, its spec stays.
+    page = app_test().run().switch_page("pages/train.py").run()
+    page.checkbox(key="train_mnist-dense-512_gpu").check().run()
+    assert any(caption.value.endswith(" --gpu`") for caption in page.caption)  # "The same run from a terminal"
+    start_button(page).click().run()
+    assert RunStore().list_runs()[0].spec["gpu"] is True
 
 
 def test_queued_run_is_listed_and_can_be_cancelled(page, tiny_mnist_dir):

@@ -98,9 +98,9 @@ def submit(store: RunStore, run_id: int) -> None:
     """Start a Ray task that trains this run (it must be claimed for submission)."""
     try:
         ray = connect()
-        options = {"num_cpus": 1, "num_gpus": float(os.environ.get("HANDLAB_RAY_GPUS") or 0)}
         # No retries: a second attempt would start the run over; a lost run is reported as interrupted instead.
-        remote = ray.remote(max_retries=0)(train_on_node).options(**(options | TASK_OPTIONS))
+        options = task_options(store.get_run(run_id).spec) | TASK_OPTIONS
+        remote = ray.remote(max_retries=0)(train_on_node).options(**options)
         env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
         ref = remote.remote(store.location, run_id, env, TRAINER_ENTRY)
     except Exception as error:  # noqa: BLE001 - whatever stops the hand-over, the run must not wait forever
@@ -109,6 +109,13 @@ def submit(store: RunStore, run_id: int) -> None:
         return
     with _lock:
         _submitted[run_id] = ref
+
+
+def task_options(spec: dict) -> dict[str, float]:
+    """What a run asks Ray for: 1 CPU, and a GPU when its spec asks for one (else HANDLAB_RAY_GPUS, default 0)."""
+    gpus = 1.0 if spec.get("gpu") else float(os.environ.get("HANDLAB_RAY_GPUS") or 0)
+    # Ray hides the GPUs from a task that asked for none, so a CPU run never takes a GPU another run waits for.
+    return {"num_cpus": 1.0, "num_gpus": gpus}
 
 
 def train_on_node(location: str, run_id: int, env: dict[str, str], entry: str) -> int:

@@ -94,7 +94,12 @@ def _more_settings(recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: st
         disabled=not info.resizable,
         help="Only photo datasets can be resized.",
     )
-    return more | {"image_size": size if info.resizable else None}
+    more["image_size"] = size if info.resizable else None
+    if ray_runner.enabled():  # Locally TensorFlow takes a GPU when there is one: there is nothing to choose.
+        more["gpu"] = (
+            st.checkbox("Train on a GPU node", key=f"{tuned}_gpu", help="Waits for a node with a GPU.") or None
+        )
+    return more
 
 
 def _fitting_settings(cells: list, recipe: recipes.Recipe, tuned: str) -> dict:
