@@ -1,5 +1,6 @@
 """The Ray runner without a cluster: which running runs are lost, and a cluster that is not there."""
 
+import sys
 import time
 
 from helpers.scale import free_port
@@ -50,3 +51,12 @@ def test_a_run_asks_ray_for_one_cpu_and_a_gpu_when_its_spec_asks_for_one(monkeyp
     assert ray_runner.task_options({"gpu": None}) == {"num_cpus": 1.0, "num_gpus": 0.0}
     monkeypatch.setenv("HANDLAB_RAY_GPUS", "0.5")  # A cluster of GPU nodes can give every run a share.
     assert ray_runner.task_options({}) == {"num_cpus": 1.0, "num_gpus": 0.5}
+
+
+def test_without_ray_installed_a_run_fails_naming_the_install_command(monkeypatch):
+    monkeypatch.setenv("HANDLAB_RUNNER", "ray")
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as where it is not installed
+    run_id = jobs.start_run(TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=1))
+    run = RunStore().get_run(run_id)
+    assert run.status == "failed"
+    assert "HANDLAB_RUNNER=ray needs Ray: pip install -r requirements-scale.txt" in run.error

@@ -48,7 +48,10 @@ def enabled() -> bool:
 
 def connect():
     """The ray module, connected to the cluster at RAY_ADDRESS (once a process)."""
-    import ray
+    try:
+        import ray
+    except ImportError as error:
+        raise ImportError(f"HANDLAB_RUNNER=ray needs Ray: pip install -r requirements-scale.txt ({error})") from error
 
     with _lock:
         if not ray.is_initialized():
@@ -148,7 +151,7 @@ def reconcile(store: RunStore) -> list[int]:
     """Mark runs whose Ray worker or node died as interrupted (metrics kept); returns their ids."""
     try:
         ray = connect()
-    except ConnectionError:
+    except (ConnectionError, ImportError):
         return []  # Nothing to learn from a cluster out of reach; a run handed to it fails saying why.
     with _lock:
         refs = dict(_submitted)
