@@ -15,17 +15,17 @@ ARGS ?=
 
 hash_of = $(shell cat $(1) | sha256sum | cut -c1-16)
 RUN_STAMP := $(VENV)/.installed-run-$(call hash_of,requirements.txt)
-DEV_STAMP := $(VENV)/.installed-dev-$(call hash_of,requirements.txt requirements-dev.txt)
+DEV_STAMP := $(VENV)/.installed-dev-$(call hash_of,requirements.txt requirements-dev.txt requirements-scale.txt)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
 # MediaPipe's hand models, fetched (hash-checked) from the mediapipe wheel on first use; see the script.
 HAND_MODELS := models/hands/palm_detection_full.tflite models/hands/hand_landmark_full.tflite models/hands/LICENSE
 
-.PHONY: help run dev test lint format bench chromium clean distclean
+.PHONY: help run dev test lint format bench chromium postgres clean distclean
 
 help:
 	@echo "make run        set up .venv and serve the app at http://localhost:8501"
 	@echo "make dev        the same, reloading when the source changes"
-	@echo "make test       set up .venv (+ test tools, Chromium) and run lint and the whole test suite"
+	@echo "make test       set up .venv (+ test tools, Ray, psycopg, Chromium, PostgreSQL) and run lint and all tests"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make format     ruff format + ruff check --fix"
 	@echo "make bench      run every benchmarks/*.py"
@@ -39,7 +39,7 @@ run: $(RUN_STAMP) $(HAND_MODELS)
 dev: $(RUN_STAMP) $(HAND_MODELS)
 	$(BIN)/streamlit run streamlit_app.py --server.fileWatcherType auto --server.runOnSave true $(ARGS)
 
-test: $(DEV_STAMP) $(HAND_MODELS) chromium lint
+test: $(DEV_STAMP) $(HAND_MODELS) chromium postgres lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
@@ -64,7 +64,8 @@ $(RUN_STAMP): | $(BIN)/python
 	rm -f $(VENV)/.installed-run-*
 	touch $@
 
-# requirements-dev.txt includes requirements.txt, so a dev install also satisfies `make run`.
+# requirements-dev.txt includes requirements.txt (and requirements-scale.txt: Ray, psycopg), so a dev install
+# also satisfies `make run`, which needs neither.
 $(DEV_STAMP): | $(BIN)/python
 	$(PIP) -r requirements-dev.txt
 	rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
@@ -78,6 +79,10 @@ $(HAND_MODELS) &: | $(BIN)/python
 # Browser tests drive a real Chromium: Debian's package when root, else Playwright's build (see the script).
 chromium: $(DEV_STAMP)
 	@bash scripts/install_chromium.sh $(BIN)/playwright
+
+# The run-store tests start their own PostgreSQL server: Debian's package when root (see the script).
+postgres:
+	@bash scripts/install_postgres.sh
 
 clean:
 	rm -rf .pytest_cache .ruff_cache test-artifacts

@@ -10,8 +10,9 @@ import traceback
 from pathlib import Path
 
 from core import paths
-from core.learn import jobs, recipes
+from core.learn import jobs, ray_runner, recipes
 from core.learn.fit import TrainResult, describe_device, train
+from core.learn.run_files import save_run_files
 from core.learn.runs import Run, RunStore
 from core.learn.spec import OPTIMIZERS, TrainSpec
 from core.storage import write_atomically
@@ -55,8 +56,12 @@ class StoreReporter:
         self.last_flush = time.monotonic()
 
 
-def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
-    """Train a recorded run and record how it ended; returns a process exit code."""
+def execute_run(store: RunStore, run_id: int, verbose: int = 0, files_to_store: bool = False) -> int:
+    """Train a recorded run and record how it ended; returns a process exit code.
+
+    `files_to_store` also saves the model, card and test predictions into the store (a trainer on a Ray node,
+    whose disk the app servers cannot read).
+    """
     spec = TrainSpec.from_dict(store.get_run(run_id).spec)
     if store.stop_requested(run_id):
         store.mark_finished(run_id, "stopped", error="Stopped before training began.")
@@ -81,12 +86,14 @@ def execute_run(store: RunStore, run_id: int, verbose: int = 0) -> int:
         sys.stderr.flush()
         store.mark_finished(run_id, "failed", error=f"{type(error).__name__}: {error}")
         return 1
-    _record_result(store, run_id, result)
+    _record_result(store, run_id, result, files_to_store)
     return 0
 
 
-def _record_result(store: RunStore, run_id: int, result: TrainResult) -> None:
+def _record_result(store: RunStore, run_id: int, result: TrainResult, files_to_store: bool = False) -> None:
     """Store a finished run's model, card and test figures, and mark it completed or stopped."""
+    if files_to_store:  # Before the run reads as finished, so whoever sees it finished finds its model.
+        save_run_files(store, run_id, result.model_path.parent)
     test = result.card["test"]
     store.update_run(
         run_id,
@@ -116,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, help="train on this many samples only")
     parser.add_argument("--image-size", type=int, help="side of the square input for photo datasets")
     parser.add_argument("--init-model", metavar="PATH", help="fine-tune this .keras model instead of fresh weights")
+    parser.add_argument(
+        "--gpu", action=argparse.BooleanOptionalAction, default=None, help="on a Ray cluster, train on a GPU node"
+    )
     parser.add_argument("--name", help="a name for the run (default: recipe on dataset)")
     parser.add_argument("--save-to", type=Path, metavar="PATH", help="also copy the model (and card) here")
     return parser
@@ -195,6 +205,9 @@ def _raise_keyboard_interrupt(signum, frame) -> None:
 
 def _start_next_queued(store: RunStore) -> None:
     """Hand the machine to the next queued run, so the queue moves on even with no page open."""
+    if ray_runner.enabled():
+        # On a cluster the app servers hand runs to Ray: tasks this short-lived process started would die with it.
+        return
     jobs.start_next(store)
 
 

@@ -1,7 +1,8 @@
 """Shared fixtures: every test gets its own HANDLAB_HOME; tiny datasets are generated, never copied."""
 
 import contextlib
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,3 +110,27 @@ def train_stand_in_digits_model(mnist_npz: Path, model_path: Path) -> Path:
     model.fit(x, y, epochs=2, batch_size=128, verbose=0)
     card = {"labels": list("0123456789"), "dataset": "mnist", "recipe": "mnist-dense-512 (test stand-in)"}
     return save_model(model, card, model_path)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the whole session (started in a temp folder, stopped and removed after)."""
+    from helpers.scale import INSTALL_SCALE_PACKAGES, missing, postgres_cluster
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing("psycopg", INSTALL_SCALE_PACKAGES)
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL cluster."""
+    from helpers.scale import fresh_database
+
+    return fresh_database(postgres_admin_url, f"handlab_test_{next(_DATABASE_NUMBERS)}")
+
+
+_DATABASE_NUMBERS = itertools.count(1)

@@ -1,6 +1,7 @@
 """The History page with AppTest: the table, comparing runs, one run in detail, downloads and delete."""
 
 import dataclasses
+import shutil
 from collections.abc import Callable
 
 import numpy as np
@@ -12,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core import paths
 from core.data import datasets
 from core.data.loaders import Dataset
-from core.learn import catalog
+from core.learn import catalog, run_files
 from core.learn.runs import RunStore
 from core.paths import run_dir
 from core.ui.history import TABLE_KEY
@@ -123,6 +124,26 @@ def test_the_use_button_has_the_train_pages_words_and_makes_the_draw_page_read_t
     assert use.label == "Use this model on the Draw page"  # as on the Train page
     use.click().run()
     assert catalog.active_model("digits") == run_dir(filled[0]) / "model.keras"
+
+
+def on_another_node(store: RunStore, run_id: int) -> None:
+    """Make a finished run look trained on a Ray node: its files only in the store, its model path not here."""
+    run_files.save_run_files(store, run_id, run_dir(run_id))
+    shutil.rmtree(run_dir(run_id))
+    store.update_run(run_id, model_path=f"/tmp/handlab-run-{run_id}-elsewhere/runs/{run_id}/model.keras")
+
+
+def test_a_run_trained_on_another_node_has_its_mistakes_download_and_use_button_from_the_store(filled, app_test):
+    on_another_node(RunStore(), filled[0])
+    app = pick(history(app_test), [filled[0]])
+    assert not app.exception
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert captions == ["0 → 1 (80%)", "1 → 2 (80%)", "2 → 3 (80%)", "3 → 4 (80%)"]
+    labels = {button.proto.label for button in app.get("download_button")}
+    assert labels == {"Download model (.keras)", "Download metrics (.csv)"}
+    app.button(key=f"history_actions_{filled[0]}_activate").click().run()
+    assert catalog.active_model("digits") == run_dir(filled[0]) / "model.keras"
+    assert (run_dir(filled[0]) / "model.keras").read_bytes() == RunStore().load_file(filled[0], "model.keras")
 
 
 def test_delete_removes_the_run_and_its_files(filled, app_test):

@@ -1,15 +1,26 @@
-"""The run store: runs, metrics, stop requests and concurrent use."""
+"""The run store: runs, metrics, stop requests, stored files and concurrent use, on SQLite and on PostgreSQL."""
 
+import multiprocessing
+import sqlite3
 import threading
 
 import pytest
 
+from core.learn.run_record import SCHEMA, postgres_schema
 from core.learn.runs import RunStore
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request, tmp_path) -> str:
+    """Where the store lives: a SQLite file, or an empty database on a throwaway PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "runs.db")
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "runs.db")
+def store(location):
+    return RunStore(location)
 
 
 def test_new_run_is_queued_with_its_spec(store):
@@ -76,8 +87,8 @@ def test_delete_removes_run_and_metrics(store):
     assert store.epoch_metrics(run_id) == []
 
 
-def test_concurrent_writers_and_readers_lose_nothing(tmp_path):
-    path = tmp_path / "runs.db"
+def test_concurrent_writers_and_readers_lose_nothing(location):
+    path = location
     run_ids = [RunStore(path).create_run({}, f"run {i}") for i in range(4)]
     errors = []
 
@@ -107,3 +118,111 @@ def test_concurrent_writers_and_readers_lose_nothing(tmp_path):
         thread.join()
     assert errors == []
     assert all(len(RunStore(path).batch_metrics(i)) == 100 for i in run_ids)
+
+
+def _write_batches(location: str, run_id: int, steps: int) -> None:
+    """A writer process: one row a transaction, as a trainer flushes them, and its stop flag read every batch."""
+    store = RunStore(location)
+    for step in range(steps):
+        store.add_batch_metrics(run_id, [{"step": step, "epoch": 0, "batch": step, "loss": 1.0, "time_s": 0.0}])
+        store.stop_requested(run_id)
+
+
+def _read_runs(location: str, rounds: int) -> None:
+    """A reader process, as an app server's page polls the store."""
+    store = RunStore(location)
+    for _ in range(rounds):
+        for run in store.list_runs():
+            store.batch_metrics(run.id)
+
+
+def _in_processes(jobs: list[tuple]) -> list[int]:
+    """Run (function, *args) jobs in separate processes at once; returns their exit codes."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=job[0], args=job[1:]) for job in jobs]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    return [process.exitcode for process in processes]
+
+
+@pytest.mark.slow
+def test_writer_and_reader_processes_lose_no_rows(location):
+    store = RunStore(location)
+    run_ids = [store.create_run({}, f"run {i}") for i in range(3)]
+    codes = _in_processes([(_write_batches, location, i, 60) for i in run_ids] + [(_read_runs, location, 30)] * 2)
+    assert codes == [0] * 5  # A process that raised exits with 1.
+    assert [len(store.batch_metrics(i)) for i in run_ids] == [60, 60, 60]
+    assert all(row["loss"] == 1.0 for row in store.batch_metrics(run_ids[0]))
+
+
+def _claim_next(location: str, claimed, method: str) -> None:
+    """A would-be trainer: claim from the queue and report which runs it got."""
+    store = RunStore(location)
+    if method == "one":
+        run = store.claim_next_queued()
+        claimed.extend([run.id] if run else [])
+    else:
+        claimed.extend(store.claim_for_submission(limit=2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["one", "submit"])
+def test_racing_claims_never_hand_a_run_out_twice(location, method):
+    store = RunStore(location)
+    run_ids = [store.create_run({}, f"run {i}") for i in range(6)]
+    with multiprocessing.Manager() as manager:
+        claimed = manager.list()
+        codes = _in_processes([(_claim_next, location, claimed, method)] * 6)
+        claimed = list(claimed)
+    assert codes == [0] * 6
+    if method == "one":  # One at a time: the first claim wins, the rest see a run training.
+        assert claimed == [run_ids[0]]
+        assert [run.id for run in store.list_runs(["running"])] == [run_ids[0]]
+    else:  # Handed to a cluster: every queued run exactly once, and still queued until a trainer takes it.
+        assert sorted(claimed) == run_ids
+        assert all(run.submitted_at for run in store.list_runs(["queued"]))
+
+
+def test_files_are_kept_in_the_store_and_go_with_their_run(store):
+    run_id = store.create_run({}, "r")
+    blob = bytes(range(256)) * 1000
+    store.save_file(run_id, "model.keras", blob)
+    store.save_file(run_id, "model.json", b"{}")
+    store.save_file(run_id, "model.json", b'{"labels": []}')  # Saving again replaces the file.
+    assert store.file_names(run_id) == ["model.json", "model.keras"]
+    assert store.load_file(run_id, "model.keras") == blob
+    assert store.load_file(run_id, "model.json") == b'{"labels": []}'
+    assert store.load_file(run_id, "missing") is None
+    store.delete_run(run_id)
+    assert store.file_names(run_id) == []
+
+
+def test_a_store_from_before_the_cluster_columns_is_upgraded_once_and_keeps_its_runs(location):
+    # The runs table of a Handlab before the device column, with one run in it, and no run_files table.
+    old_table = SCHEMA.split(";")[0].replace(",\n    device TEXT", "")
+    insert = "INSERT INTO runs (name, status, spec_json, created_at) VALUES ('old', 'completed', '{}', 1.0)"
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location) as db:
+            db.execute(postgres_schema().split(";")[0].replace(",\n    device TEXT", ""))
+            db.execute(insert)
+    else:
+        with sqlite3.connect(location) as db:
+            db.execute(old_table)
+            db.execute(insert)
+    for _ in range(2):  # Opening it again finds nothing left to add.
+        store = RunStore(location)
+    (run,) = store.list_runs()
+    assert (run.name, run.device, run.node_id, run.submitted_at) == ("old", None, None, None)
+    store.save_file(run.id, "model.keras", b"x")
+    assert store.file_names(run.id) == ["model.keras"]
+
+
+def test_handlab_store_picks_the_database(location, monkeypatch):
+    monkeypatch.setenv("HANDLAB_STORE", location)
+    run_id = RunStore().create_run({}, "via the environment")
+    assert RunStore(location).get_run(run_id).name == "via the environment"
+    assert RunStore().location == location

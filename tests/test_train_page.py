@@ -5,9 +5,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.scale import free_port
 from streamlit.testing.v1 import AppTest
 
-from core.learn import catalog, jobs
+from core import paths
+from core.learn import catalog, jobs, run_files
 from core.learn.runs import RunStore
 
 
@@ -138,6 +140,27 @@ def test_live_run_shows_progress_curves_and_stops_on_request(page, tiny_mnist_di
     assert page.button(key=f"train_stop_{run_id}").disabled
 
 
+def test_a_run_on_a_ray_node_says_which_node(page, tiny_mnist_dir):
+    store = RunStore()
+    run_id = fill_run(store)
+    store.update_run(run_id, node_id="a84e47d31bf1c631e7d5fc4f14aacfcba36e28dcd41192abc43d51eb")
+    page.run()
+    header = f"**Run {run_id}: filled** · training on CPU (2 cores) on Ray node a84e47d3"
+    assert header in [md.value for md in page.markdown]
+
+
+def test_on_a_cluster_the_form_can_ask_for_a_gpu_node_and_locally_it_does_not(app_test, tiny_mnist_dir, monkeypatch):
+    local = app_test().run().switch_page("pages/train.py").run()
+    assert not [box for box in local.checkbox if box.label == "Train on a GPU node"]
+    monkeypatch.setenv("HANDLAB_RUNNER", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{free_port()}")  # No cluster: the run fails, its spec stays.
+    page = app_test().run().switch_page("pages/train.py").run()
+    page.checkbox(key="train_mnist-dense-512_gpu").check().run()
+    assert any(caption.value.endswith(" --gpu`") for caption in page.caption)  # "The same run from a terminal"
+    start_button(page).click().run()
+    assert RunStore().list_runs()[0].spec["gpu"] is True
+
+
 def test_queued_run_is_listed_and_can_be_cancelled(page, tiny_mnist_dir):
     store = RunStore()
     fill_run(store)
@@ -172,6 +195,22 @@ def test_finished_run_shows_results_confusion_matrix_and_can_become_the_draw_mod
     page.button(key=f"train_use_{run_id}").click().run()
     assert catalog.active_model("digits") == model_path.resolve()
     assert any("the model the app uses for digits" in s.value for s in page.success)
+
+
+def test_a_run_trained_on_another_node_can_become_the_draw_model_from_the_store(page, tiny_mnist_dir, tmp_path):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=3)
+    elsewhere = finish_run(store, run_id, tmp_path)
+    run_files.save_run_files(store, run_id, tmp_path)
+    for name in ("model.keras", "model.json"):
+        (tmp_path / name).unlink()  # The Ray node's scratch folder is gone; its files are in the store.
+    page.run()
+    page.button(key=f"train_use_{run_id}").click().run()
+    assert not page.exception
+    fetched = paths.run_dir(run_id) / "model.keras"
+    assert catalog.active_model("digits") == fetched.resolve()
+    assert fetched.read_bytes() == b"not really a model"
+    assert not elsewhere.exists()
 
 
 def test_finished_run_is_offered_as_a_start_for_fine_tuning(page, tiny_mnist_dir, tmp_path):

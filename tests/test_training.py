@@ -44,6 +44,10 @@ def test_spec_round_trips_through_dict_and_command():
     assert TrainSpec.from_dict(spec.to_dict()) == spec
     assert "--epochs 3" in spec.command()
     assert "--no-augment" in spec.command()
+    assert "gpu" not in spec.command()  # Not asked for: no flag.
+    on_gpu = TrainSpec(recipe="digits-cnn", gpu=True).resolved()
+    assert TrainSpec.from_dict(on_gpu.to_dict()) == on_gpu
+    assert on_gpu.command().endswith(" --gpu")
     with pytest.raises(ValueError, match="Unknown training settings: colour"):
         TrainSpec.from_dict({"colour": "red"})
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core import paths
 from core.labels import TASKS
+from core.learn import run_files
 from core.learn.runs import RunStore
 from core.storage import write_text_atomically
 
@@ -38,12 +39,16 @@ def shipped_model(task: str) -> Path:
 
 
 def model_choices(task: str, store: RunStore | None = None) -> list[ModelChoice]:
-    """The shipped model (when present) and every finished run of this task whose model file exists."""
+    """The shipped model (when present) and every finished run of this task whose model file exists.
+
+    A run trained on another machine has its model in the store: it is written to this machine's run folder.
+    """
     choices = [ModelChoice("Shipped model", shipped_model(task))] if shipped_model(task).is_file() else []
-    for run in (store or RunStore()).list_runs(["completed", "stopped"]):
-        if TASK_OF_DATASET.get(run.spec.get("dataset")) == task and run.model_path and Path(run.model_path).is_file():
+    store = store or RunStore()
+    for run in store.list_runs(["completed", "stopped"]):
+        if TASK_OF_DATASET.get(run.spec.get("dataset")) == task and (model := run_files.model_file(store, run)):
             accuracy = f" ({run.test_accuracy:.1%})" if run.test_accuracy is not None else ""
-            choices.append(ModelChoice(f"Run {run.id}: {run.name}{accuracy}", Path(run.model_path), run.id))
+            choices.append(ModelChoice(f"Run {run.id}: {run.name}{accuracy}", model, run.id))
     return choices
 
 

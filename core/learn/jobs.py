@@ -6,6 +6,7 @@ trainers) and launches `python -m core.train --run ID` in its own session, so it
 server. A trainer that finishes calls `start_next` itself, so the queue moves on with no page open.
 `reconcile` marks runs whose trainer died (killed, machine rebooted) as interrupted, keeping their metrics.
 How a run's progress and ending read on the pages is in core.ui.run_words; this module only controls processes.
+With HANDLAB_RUNNER=ray, starting, stopping and reconciling go to core.learn.ray_runner instead.
 """
 
 import os
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from core import paths
+from core.learn import ray_runner
 from core.learn.runs import Run, RunStore
 from core.learn.spec import TrainSpec
 
@@ -38,6 +40,8 @@ def start_run(spec: TrainSpec, name: str | None = None, store: RunStore | None =
 
 def stop_run(run_id: int, store: RunStore | None = None) -> None:
     """Stop a training run after its current batch, or cancel it if it is still waiting in the queue."""
+    if ray_runner.enabled():
+        return ray_runner.stop_run(store or RunStore(), run_id)
     (store or RunStore()).request_stop(run_id)
 
 
@@ -52,6 +56,8 @@ def refresh(store: RunStore | None = None) -> list[int]:
 def start_next(store: RunStore | None = None) -> int | None:
     """Launch the oldest queued run in a child process if no run is training; returns its id, else None."""
     store = store or RunStore()
+    if ray_runner.enabled():
+        return ray_runner.start_next(store)
     reconcile(store)
     if not store.list_runs(["queued"]):
         return None  # The common case, answered without taking the store's write lock.
@@ -69,6 +75,8 @@ def start_next(store: RunStore | None = None) -> int | None:
 def reconcile(store: RunStore | None = None, now: float | None = None) -> list[int]:
     """Mark running runs whose trainer process is gone as interrupted (metrics kept); returns their ids."""
     store = store or RunStore()
+    if ray_runner.enabled():
+        return ray_runner.reconcile(store)
     now = time.time() if now is None else now
     lost = []
     for run in store.list_runs(["running"]):

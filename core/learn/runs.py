@@ -1,48 +1,41 @@
-"""The run store: training runs, their metrics and results in SQLite (WAL mode, safe across processes)."""
+"""The run store: training runs, their metrics, results and files, in SQLite (default) or PostgreSQL.
+
+HANDLAB_STORE picks the database: a SQLite path (default `runs.db` in HANDLAB_HOME, WAL mode, safe across the
+processes of one machine) or a `postgresql://` URL that app servers and trainers on several machines share.
+The SQL is written once; core.learn.run_sql says what the two databases say differently.
+"""
 
 import json
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 from core import paths
-from core.learn.run_record import FINISHED, SCHEMA, STATUSES, Run, add_missing_columns, run_from_row
+from core.learn.run_record import FINISHED, STATUSES, Run, run_from_row
+from core.learn.run_sql import open_database
 
 
 class RunStore:
-    """Runs in one SQLite file; every call opens a short connection, so processes and threads can share it."""
+    """Runs in one database; every call is one short transaction, so processes and threads can share it."""
 
-    def __init__(self, path: Path | None = None, busy_timeout_s: float = 30.0):
-        self.path = Path(path) if path else paths.home_dir() / "runs.db"
-        self.busy_timeout_s = busy_timeout_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            add_missing_columns(db)
+    def __init__(self, path: Path | str | None = None, busy_timeout_s: float = 30.0):
+        self.database = open_database(path, paths.home_dir() / "runs.db", busy_timeout_s)
+        self._connect = self.database.connect
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # A busy timeout makes writers wait for each other instead of raising "database is locked".
-        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys=ON")
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    @property
+    def location(self) -> str:
+        """Where the runs are: a SQLite path or a PostgreSQL URL (what HANDLAB_STORE would say)."""
+        database = self.database
+        return str(database.path) if hasattr(database, "path") else database.url
 
     def create_run(self, spec: dict, name: str, status: str = "queued") -> int:
         """Record a new run and return its id."""
         with self._connect() as db:
-            cursor = db.execute(
+            return self.database.insert_id(
+                db,
                 "INSERT INTO runs (name, status, spec_json, created_at) VALUES (?, ?, ?, ?)",
                 (name, status, json.dumps(spec), time.time()),
             )
-            return int(cursor.lastrowid)
 
     def get_run(self, run_id: int) -> Run:
         """The run with this id; KeyError when there is none."""
@@ -94,11 +87,13 @@ class RunStore:
     def claim_next_queued(self) -> Run | None:
         """Atomically turn the oldest queued run into a running one (pid not yet known), if none is running."""
         with self._connect() as db:
-            # IMMEDIATE takes the write lock before reading, so two callers can never claim two runs.
-            db.execute("BEGIN IMMEDIATE")
+            self.database.begin_claim(db)  # Two callers can never both see "nothing running" and claim a run each.
             if db.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone():
                 return None
-            row = db.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            row = db.execute(
+                "SELECT id FROM runs WHERE status = 'queued' AND submitted_at IS NULL ORDER BY id LIMIT 1"
+                + self.database.skip_locked
+            ).fetchone()
             if row is None:
                 return None
             now = time.time()
@@ -108,16 +103,33 @@ class RunStore:
             )
         return self.get_run(row["id"])
 
-    def claim_run(self, run_id: int, pid: int) -> bool:
-        """Let process `pid` train this run: True if it was queued, or claimed for no process or for this one."""
+    def claim_run(self, run_id: int, pid: int, node_id: str | None = None) -> bool:
+        """Let process `pid` (on Ray node `node_id`) train this run: True if it was queued, or claimed for no
+        process or for this one."""
         now = time.time()
         with self._connect() as db:
             cursor = db.execute(
-                "UPDATE runs SET status = 'running', pid = ?, started_at = COALESCE(started_at, ?), heartbeat_at = ? "
+                "UPDATE runs SET status = 'running', pid = ?, node_id = ?, started_at = COALESCE(started_at, ?), "
+                "heartbeat_at = ? "
                 "WHERE id = ? AND (status = 'queued' OR (status = 'running' AND (pid IS NULL OR pid = ?)))",
-                (pid, now, now, run_id, pid),
+                (pid, node_id, now, now, run_id, pid),
             )
             return cursor.rowcount == 1
+
+    def claim_for_submission(self, limit: int = 100) -> list[int]:
+        """Mark up to `limit` queued runs, oldest first, as handed to a cluster; each run is handed over once."""
+        with self._connect() as db:
+            self.database.begin_claim(db)
+            rows = db.execute(
+                "SELECT id FROM runs WHERE status = 'queued' AND submitted_at IS NULL ORDER BY id LIMIT ?"
+                + self.database.skip_locked,
+                (limit,),
+            ).fetchall()
+            ids = [row["id"] for row in rows]
+            now = time.time()
+            for run_id in ids:
+                db.execute("UPDATE runs SET submitted_at = ? WHERE id = ?", (now, run_id))
+        return ids
 
     def mark_finished(self, run_id: int, status: str, error: str | None = None) -> None:
         """The run ended with this status (completed, stopped, failed or interrupted)."""
@@ -130,7 +142,7 @@ class RunStore:
         with self._connect() as db:
             cursor = db.execute(
                 "UPDATE runs SET status = 'interrupted', ended_at = ?, error = ? "
-                "WHERE id = ? AND status = 'running' AND pid IS ?",
+                f"WHERE id = ? AND status = 'running' AND pid {self.database.same_as} ?",
                 (time.time(), error, run_id, pid),
             )
             return cursor.rowcount == 1
@@ -148,7 +160,7 @@ class RunStore:
         """Whether someone asked this run to stop."""
         with self._connect() as db:
             row = db.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return bool(row and row[0])
+        return bool(row and row["stop_requested"])
 
     def add_batch_metrics(self, run_id: int, rows: Iterable[dict]) -> None:
         """Append per-batch metrics (step, epoch, batch, loss, accuracy, time_s) and beat the heartbeat."""
@@ -156,17 +168,14 @@ class RunStore:
             (run_id, r["step"], r["epoch"], r["batch"], r.get("loss"), r.get("accuracy"), r["time_s"]) for r in rows
         ]
         with self._connect() as db:
-            db.executemany("INSERT OR REPLACE INTO batch_metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(self.database.upsert_batch, rows)
             db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
 
     def add_epoch_metrics(self, run_id: int, row: dict) -> None:
         """Record one finished epoch (0-based `epoch`) and count it as done."""
         keys = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time_s")
         with self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO epoch_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, *(row.get(key) for key in keys)),
-            )
+            db.execute(self.database.upsert_epoch, (run_id, *(row.get(key) for key in keys)))
             db.execute(
                 "UPDATE runs SET epochs_done = ?, heartbeat_at = ? WHERE id = ?",
                 (row["epoch"] + 1, time.time(), run_id),
@@ -183,6 +192,21 @@ class RunStore:
     def _rows(self, query: str, *args) -> list[dict]:
         with self._connect() as db:
             return [dict(row) for row in db.execute(query, args).fetchall()]
+
+    def save_file(self, run_id: int, name: str, data: bytes) -> None:
+        """Keep one of a run's files (its model, card, test predictions) in the store, for any server to serve."""
+        with self._connect() as db:
+            db.execute(self.database.upsert_file, (run_id, name, data))
+
+    def file_names(self, run_id: int) -> list[str]:
+        """The names of the files the store keeps for a run."""
+        return [row["name"] for row in self._rows("SELECT name FROM run_files WHERE run_id = ? ORDER BY name", run_id)]
+
+    def load_file(self, run_id: int, name: str) -> bytes | None:
+        """The bytes of one of a run's stored files, or None."""
+        with self._connect() as db:
+            row = db.execute("SELECT data FROM run_files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()
+        return bytes(row["data"]) if row else None
 
     def delete_run(self, run_id: int) -> None:
         """Remove a run and its metrics (its files are the caller's to remove)."""

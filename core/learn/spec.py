@@ -31,6 +31,7 @@ class TrainSpec:
     limit: int | None = None  # train on this many samples only (quick trials)
     image_size: int | None = None  # letters from photos: the side of the square the model sees
     init_model: str | None = None  # fine-tune: start from this .keras model (loaded in safe mode), not fresh weights
+    gpu: bool | None = None  # on a Ray cluster: wait for a node with a GPU; a local run uses any GPU TensorFlow sees
 
     def resolved(self) -> "TrainSpec":
         """This spec with every default filled in from its recipe, validated (ValueError says what to fix)."""

@@ -1,13 +1,11 @@
 """Streamlit glue for the History page: the runs table, the comparison, one run in detail, and run actions."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.data import datasets
-from core.learn import catalog, jobs, run_analysis
+from core.learn import catalog, jobs, run_analysis, run_files
 from core.learn.runs import Run, RunStore
 from core.ui import run_charts, run_words
 from core.ui.markup import plain
@@ -111,7 +109,7 @@ def show_run(run: Run, store: RunStore, key: str) -> None:
         matrix, per_class = st.columns([3, 2])
         matrix.altair_chart(run_charts.confusion_chart(run.confusion, labels))
         per_class.dataframe(_per_class_table(run.confusion, labels), hide_index=True)
-        show_mistakes(run)
+        show_mistakes(run, store)
 
 
 def _per_class_table(confusion: list[list[int]], labels: list[str]) -> pd.DataFrame:
@@ -131,10 +129,11 @@ def _test_images(name: str, image_size: int) -> np.ndarray:
     return datasets.load_dataset(name, image_size=image_size).x_test
 
 
-def show_mistakes(run: Run) -> None:
+def show_mistakes(run: Run, store: RunStore) -> None:
     """A gallery of the test images the run's model got wrong, most confident mistakes first."""
-    predictions = Path(run.model_path or "").with_name("test_predictions.npz")
-    if not predictions.is_file():
+    model = run_files.model_file(store, run)  # The predictions come with the model, also from the store.
+    predictions = model.with_name("test_predictions.npz") if model else None
+    if predictions is None or not predictions.is_file():
         return
     mistakes = run_analysis.worst_mistakes(predictions, run.card["labels"], MISTAKES_SHOWN)
     st.markdown(
@@ -162,7 +161,7 @@ def show_mistakes(run: Run) -> None:
 
 def run_actions(run: Run, store: RunStore, key: str) -> None:
     """Download the model and metrics, activate, rename, delete (with confirmation)."""
-    model = Path(run.model_path) if run.model_path else None
+    model = run_files.model_file(store, run)  # A run trained on a Ray node: fetched from the store.
     download, csv, activate = st.columns(3)
     if model and model.is_file():
         download.download_button(

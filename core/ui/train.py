@@ -4,11 +4,10 @@ The form that starts a run is in core.ui.train_form.
 """
 
 import time
-from pathlib import Path
 
 import streamlit as st
 
-from core.learn import catalog, jobs
+from core.learn import catalog, jobs, ray_runner, run_files
 from core.learn.runs import FINISHED, Run, RunStore
 from core.ui import run_charts, run_words
 from core.ui.markup import plain
@@ -49,7 +48,8 @@ def _say_started(running: list[Run], queue: list[Run], key: str) -> None:
 def _queue(queue: list[Run], key: str) -> None:
     """The runs waiting to train, next first, each with a cancel button."""
     if queue:
-        st.markdown(f"**Waiting to train** ({len(queue)}): one run trains at a time.")
+        how = "each starts when a node of the cluster has room" if ray_runner.enabled() else "one run trains at a time"
+        st.markdown(f"**Waiting to train** ({len(queue)}): {how}.")
     for position, run in enumerate(queue, start=1):
         text, button = st.columns([5, 1], vertical_alignment="center")
         text.write(f"{position}. Run {run.id}: {plain(run.name)}, {run_words.count(run.spec.get('epochs'), 'epoch')}")
@@ -68,8 +68,9 @@ def _live_run(run: Run, store: RunStore, key: str) -> None:
 def _live_header(run: Run, key: str) -> None:
     """The run's name and device, with its stop button."""
     head, button = st.columns([5, 1], vertical_alignment="center")
+    where = f" on Ray node {run.node_id[:8]}" if run.node_id else ""  # Which machine of the cluster, when on one.
     head.markdown(
-        f"**Run {run.id}: {plain(run.name)}** · " + (f"training on {run.device}" if run.device else "starting")
+        f"**Run {run.id}: {plain(run.name)}** · " + (f"training on {run.device}{where}" if run.device else "starting")
     )
     # A callback runs before the redraw, so the page shows the run stopping at once.
     button.button(
@@ -127,7 +128,7 @@ def finished_run(key: str) -> None:
     if run.confusion and run.card:
         st.altair_chart(run_charts.confusion_chart(run.confusion, run.card["labels"]), width="content")
         st.caption(f"Trained on {run.device}. The same run from a terminal: `{run.card['command']}`")
-    use_model_button(run, key)
+    use_model_button(run, store, key)
 
 
 def _recent_results(store: RunStore) -> dict[int, Run]:
@@ -156,13 +157,14 @@ def _say_outcome(run: Run) -> None:
             st.code(log, language=None)
 
 
-def use_model_button(run: Run, key: str) -> None:
+def use_model_button(run: Run, store: RunStore, key: str) -> None:
     """A button that makes a run's model the one its page uses (Draw for digits, Sign for letters)."""
     task = catalog.TASK_OF_DATASET.get(run.spec.get("dataset"))
-    if task is None or not run.model_path or not Path(run.model_path).is_file():
+    model = run_files.model_file(store, run) if task else None  # From the store when it trained on another node.
+    if model is None:
         return
-    if catalog.active_model(task).resolve() == Path(run.model_path).resolve():
+    if catalog.active_model(task).resolve() == model.resolve():
         st.success(f"This is the model the app uses for {task}.")
     elif st.button(run_words.USE_MODEL_LABELS[task], key=f"{key}_use_{run.id}", type="primary"):
-        catalog.set_active_model(task, Path(run.model_path))
+        catalog.set_active_model(task, model)
         st.rerun()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.data import datasets
-from core.learn import catalog, jobs, recipes
+from core.learn import catalog, jobs, ray_runner, recipes
 from core.learn.runs import RunStore
 from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
 from core.ui import run_words
@@ -33,7 +33,8 @@ def train_form(key: str) -> TrainSpec | None:
 
 def start_button(spec: TrainSpec | None, key: str) -> None:
     """A "Start training" button ("Add to the queue" while a run trains), disabled until the form is valid."""
-    busy = bool(RunStore().list_runs(["running"]))
+    on_cluster = ray_runner.enabled()  # Runs train side by side there: no run waits for the one before it.
+    busy = not on_cluster and bool(RunStore().list_runs(["running"]))
     label = "Add to the queue" if busy else "Start training"
     # Not a callback: a click that also commits an edited field must start the run with the edited value.
     if not st.button(label, type="primary", disabled=spec is None, key=f"{key}_start", icon=":material/play_arrow:"):
@@ -41,7 +42,10 @@ def start_button(spec: TrainSpec | None, key: str) -> None:
     run_id = jobs.start_run(spec)
     waiting = RunStore().get_run(run_id).status == "queued"
     st.session_state[f"{key}_watched"] = st.session_state.get(f"{key}_watched", set()) | {run_id}
-    st.toast(f"Run {run_id} waits for the run before it." if waiting else f"Run {run_id} is starting.")
+    if on_cluster:
+        st.toast(f"Run {run_id} went to the cluster: it starts on the first node with room.")
+    else:
+        st.toast(f"Run {run_id} waits for the run before it." if waiting else f"Run {run_id} is starting.")
     st.rerun()  # Redraw the page with the new run in it.
 
 
@@ -90,7 +94,12 @@ def _more_settings(recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: st
         disabled=not info.resizable,
         help="Only photo datasets can be resized.",
     )
-    return more | {"image_size": size if info.resizable else None}
+    more["image_size"] = size if info.resizable else None
+    if ray_runner.enabled():  # Locally TensorFlow takes a GPU when there is one: there is nothing to choose.
+        more["gpu"] = (
+            st.checkbox("Train on a GPU node", key=f"{tuned}_gpu", help="Waits for a node with a GPU.") or None
+        )
+    return more
 
 
 def _fitting_settings(cells: list, recipe: recipes.Recipe, tuned: str) -> dict:

@@ -1,5 +1,6 @@
 """A slow, breakable trainer for job tests, and polling for what a child process does in its own time."""
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,25 @@ def on_batch(self, epoch, batch, logs):
 train.StoreReporter.on_batch = on_batch
 sys.exit(train.main(sys.argv[1:]))
 """
+
+
+def slow_execute_run(store, run_id: int, **options) -> int:
+    """core.train.execute_run with a pause of TEST_BATCH_DELAY_S after each batch: the Ray tests' trainer."""
+    import core.train as train
+
+    report_batch = train.StoreReporter.on_batch
+
+    def on_batch(self, epoch, batch, logs):
+        time.sleep(float(os.environ.get("TEST_BATCH_DELAY_S", 0)))
+        report_batch(self, epoch, batch, logs)
+
+    train.StoreReporter.on_batch = on_batch
+    try:
+        return train.execute_run(store, run_id, **options)
+    finally:
+        train.StoreReporter.on_batch = report_batch
+
+
 # Starting a trainer imports TensorFlow: seconds on an idle machine, far more on a busy one.
 TIMEOUT_S = 180
 
