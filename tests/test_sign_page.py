@@ -12,7 +12,14 @@ import cv2
 import numpy as np
 import pytest
 import streamlit as st
-from helpers.hands import SKIN_TONES_BGR, FakeTracker, cluttered_background, draw_hand, hand_landmarks_px
+from helpers.hands import (
+    SKIN_TONES_BGR,
+    FakeLandmarkModel,
+    FakeTracker,
+    cluttered_background,
+    draw_hand,
+    hand_landmarks_px,
+)
 from helpers.models import make_landmarks_model, make_letters_model
 from helpers.webcam import idle_webcam, playing_webcam
 from streamlit.testing.v1 import AppTest
@@ -184,6 +191,18 @@ def test_a_landmarks_model_shows_the_landmarks_and_saves_them(app_test, tmp_path
     (saved,) = samples.list_samples(samples.MY_SIGNS)
     assert saved.label == "V"
     assert saved.landmarks_path.is_file()
+
+
+def test_an_uploaded_photo_says_how_many_looks_at_the_hand_its_letter_averages(app_test, tmp_path, monkeypatch):
+    model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
+    landmarks = hand_landmarks_px((320, 330), 70)
+    sees_hands = FakeLandmarkModel(landmarks[:, :3] * 0.5 + 40, presence=0.9)
+    tracker = FakeTracker(landmarks, landmark_model=sees_hands)
+    monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(tracker))
+    app = upload(sign_page(app_test, tmp_path, monkeypatch, model), "hand.png", hand_png())
+    assert not app.exception
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert "What the model sees (21 landmarks); the letter is the average over 6 looks at the hand" in captions
 
 
 def test_no_hand_in_the_photo_says_so_and_offers_no_saving(app_test, tmp_path, monkeypatch):

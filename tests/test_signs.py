@@ -107,11 +107,13 @@ def test_a_photo_is_read_from_more_looks_at_the_hand_and_video_from_one(tmp_path
     np.testing.assert_allclose(photo.prediction.probabilities, expected, atol=1e-6)
     np.testing.assert_array_equal(photo.features, features[0])  # the page shows the first landmarks
     assert model.reads == 5
+    assert photo.readings == 6
 
     model.reads = 0
     video = reader.read(predictor, frame, video=True)
     np.testing.assert_allclose(video.prediction.probabilities, first_only, atol=1e-6)
     assert model.reads == 0
+    assert video.readings == 1
 
 
 def test_looks_in_which_the_landmark_model_sees_no_hand_are_left_out():

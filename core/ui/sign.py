@@ -123,7 +123,9 @@ def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> 
     if reading.model_reads_landmarks:
         if reading.features is not None:
             picture = _picture(signs.landmarks_picture(reading.features, PREVIEW_PX), inline, ".png")
-            right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width="stretch")
+            caption = "What the model sees (21 landmarks)"
+            caption += f"; the letter is the average over {reading.readings} looks at the hand" * (reading.readings > 1)
+            right.image(picture, channels="BGR", caption=caption, width="stretch")
         return
     side = reading.image.shape[0]
     picture = _picture(enlarged(reading.image, max(1, PREVIEW_PX // side)), inline, ".png")

@@ -53,6 +53,7 @@ class SignReading:
     landmarks: Hand | None = None  # the hand models' hand: 21 landmarks, handedness, other hands in view
     features: np.ndarray | None = field(default=None, repr=False)  # (63,) normalised landmarks, when found
     model_reads_landmarks: bool = False  # whether the prediction came from the landmarks, not the crop
+    readings: int = 1  # how many landmark readings the prediction averages (a photo's: see core.vision.hand_views)
 
     @property
     def two_hands(self) -> bool:
@@ -78,7 +79,11 @@ class SignReader:
             return cls(None, str(error))
 
     def read(self, predictor: Predictor, frame_bgr: np.ndarray, video: bool = False) -> SignReading:
-        """Find the hand and read its letter; `video` tracks the hand from the last frame (live video only)."""
+        """Find the hand and read its letter; `video` tracks the hand from the last frame (live video only).
+
+        A photo's landmarks model averages its probabilities over the first reading of the hand and up to five more
+        looks at it (core.vision.hand_views: five landmark runs, ~50 ms here); live video reads each frame once.
+        """
         frame_bgr = images.to_bgr(frame_bgr)
         if self.tracker is None:
             if predictor.reads_landmarks:
@@ -95,22 +100,21 @@ class SignReader:
         image = hands.letter_from_frame(frame_bgr, hand.box_xywh, size=side)
         features = normalize_landmarks(hand.landmarks_px, hand.handedness)
         if by_landmarks:
-            prediction = self._read_landmarks(predictor, frame_bgr, hand, features, video)
+            prediction, readings = self._read_landmarks(predictor, frame_bgr, hand, features, video)
         else:
-            prediction = predictor.predict(image)
+            prediction, readings = predictor.predict(image), 1
         crop = hands.square_box(hand.box_xywh, frame_bgr.shape)
-        return SignReading(True, HAND_MODELS, hand.box_xywh, crop, image, prediction, hand, features, by_landmarks)
+        return SignReading(
+            True, HAND_MODELS, hand.box_xywh, crop, image, prediction, hand, features, by_landmarks, readings
+        )
 
     def _read_landmarks(
         self, predictor: Predictor, frame_bgr: np.ndarray, hand: Hand, features: np.ndarray, video: bool
-    ) -> Prediction:
-        """The model's reading of the hand's landmarks; for a photo, averaged over more looks at the hand.
-
-        The more looks (core.vision.hand_views) cost five landmark runs, ~50 ms here; live video does without them.
-        """
+    ) -> tuple[Prediction, int]:
+        """The prediction from the landmarks (a photo's averaged over more looks) and how many readings it averages."""
         looks = [] if video else hand_views.more_readings(self.tracker.landmark_model, frame_bgr, hand)
         batch = np.stack([features, *(normalize_landmarks(points, hand.handedness) for points in looks)])
-        return Prediction(predictor.labels, predictor.predict_batch(batch).mean(axis=0))
+        return Prediction(predictor.labels, predictor.predict_batch(batch).mean(axis=0)), len(batch)
 
 
 def read_by_skin(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:
