@@ -193,7 +193,7 @@ def test_a_landmarks_model_shows_the_landmarks_and_saves_them(app_test, tmp_path
     assert saved.landmarks_path.is_file()
 
 
-def test_an_uploaded_photo_says_how_many_looks_at_the_hand_its_letter_averages(app_test, tmp_path, monkeypatch):
+def test_an_uploaded_photo_says_how_many_readings_of_the_hand_its_letter_averages(app_test, tmp_path, monkeypatch):
     model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
     landmarks = hand_landmarks_px((320, 330), 70)
     sees_hands = FakeLandmarkModel(landmarks[:, :3] * 0.5 + 40, presence=0.9)
@@ -201,8 +201,7 @@ def test_an_uploaded_photo_says_how_many_looks_at_the_hand_its_letter_averages(a
     monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(tracker))
     app = upload(sign_page(app_test, tmp_path, monkeypatch, model), "hand.png", hand_png())
     assert not app.exception
-    captions = [caption for image in app.get("image") for caption in image.captions]
-    assert "What the model sees (21 landmarks); the letter is the average over 6 looks at the hand" in captions
+    assert any("The letter is the average of 6 readings of your hand" in caption.value for caption in app.caption)
 
 
 def test_no_hand_in_the_photo_says_so_and_offers_no_saving(app_test, tmp_path, monkeypatch):

@@ -123,9 +123,12 @@ def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> 
     if reading.model_reads_landmarks:
         if reading.features is not None:
             picture = _picture(signs.landmarks_picture(reading.features, PREVIEW_PX), inline, ".png")
-            caption = "What the model sees (21 landmarks)"
-            caption += f"; the letter is the average over {reading.readings} looks at the hand" * (reading.readings > 1)
-            right.image(picture, channels="BGR", caption=caption, width="stretch")
+            right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width="stretch")
+        if reading.readings > 1:
+            st.caption(
+                f"The letter is the average of {reading.readings} readings of your hand: the landmarks above, and"
+                f" {reading.readings - 1} more from the hand's square turned and widened."
+            )
         return
     side = reading.image.shape[0]
     picture = _picture(enlarged(reading.image, max(1, PREVIEW_PX // side)), inline, ".png")
