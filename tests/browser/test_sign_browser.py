@@ -166,7 +166,10 @@ def test_snapshot_names_the_letter(sign_page: Page, letter_clip, wait_for_app, s
     sign_page.get_by_text("Snapshot", exact=True).click()
     take_photo = sign_page.get_by_role("button", name="Take Photo")
     expect(take_photo).to_be_enabled(timeout=30_000)
-    time.sleep(1)  # let the fake camera deliver a few frames
+    # The button is enabled before the fake camera plays: under load a click a second later took a black frame
+    # (CI, session 8). Wait until the preview has played a second of the clip.
+    preview = sign_page.get_by_test_id("stCameraInput").locator("video").element_handle()
+    sign_page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 1", arg=preview, timeout=30_000)
     take_photo.click()
 
     expect(letter_metric(sign_page)).to_have_text(letter, timeout=30_000)
