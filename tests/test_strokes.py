@@ -1,11 +1,12 @@
-"""The pen-stroke helper of the digit robustness benchmark: thinning, and redrawing a path at a known pen width."""
+"""Pen strokes (core/vision/pen_strokes.py): thinning, and redrawing a path at a known pen width."""
 
 import math
 
 import cv2
 import numpy as np
 import pytest
-from helpers.strokes import mnist_as_pen, path_segments, render_pen, skeleton_of
+
+from core.vision.pen_strokes import mnist_as_pen, path_segments, render_pen, skeleton_of
 
 
 def ring_path(side: int, radius: float) -> tuple[np.ndarray, float]:
