@@ -89,9 +89,18 @@ def render_pen(segments_xy: np.ndarray, shape_hw: tuple[int, int], width_px: flo
 def mnist_skeleton(image28: np.ndarray) -> np.ndarray:
     """The pen path of an MNIST digit: path_segments of its thinned ink, upscaled SKELETON_SCALE× (x, y) px."""
     big = cv2.resize(image28.astype(np.float32) / 255, None, fx=SKELETON_SCALE, fy=SKELETON_SCALE)
-    # Blurring by half an MNIST pixel rounds off the 28×28 grid's staircase before thinning.
-    big = cv2.GaussianBlur(big, (0, 0), SKELETON_SCALE / 2)
-    return path_segments(skeleton_of(big >= 0.5))
+    # Blurring by half an MNIST pixel rounds off the 28×28 grid's staircase before thinning...
+    smooth = cv2.GaussianBlur(big, (0, 0), SKELETON_SCALE / 2) >= 0.5
+    # ...but it also fills the small loops that MNIST drew bold (a 9's head, an 8's top), and the thinned path then
+    # lost them: a 9 became a 1, an 8 a 6. The unblurred digit's holes are kept open, so every loop stays a loop.
+    return path_segments(skeleton_of(smooth & ~holes_of(big >= 0.5)))
+
+
+def holes_of(mask: np.ndarray) -> np.ndarray:
+    """The background pixels of a binary image that are enclosed by ink (not connected to its border), bool."""
+    paper = np.pad(~mask.astype(bool), 1, constant_values=True).astype(np.uint8)
+    _, labels = cv2.connectedComponents(paper, connectivity=4)
+    return (paper.astype(bool) & (labels != labels[0, 0]))[1:-1, 1:-1]
 
 
 def mnist_as_pen(segments_xy: np.ndarray, side: int, width_frac: float, fill: float = 0.7) -> np.ndarray:
