@@ -96,3 +96,16 @@ def test_holes_are_the_paper_enclosed_by_ink():
     assert holes[10, 10]
     assert not holes[0, 0]
     assert not holes[10, 16]  # the ink itself
+
+
+def test_a_faint_join_keeps_a_digit_in_one_piece_when_redrawn():
+    # A 5 whose bar MNIST drew light: the bar meets the body in grey (0.45), as a light pen stroke scans.
+    image28 = np.zeros((28, 28), np.uint8)
+    cv2.polylines(image28, [np.int32([[10, 8], [9, 14], [15, 14], [18, 19], [14, 23], [8, 22]])], False, 255, 2)
+    cv2.line(image28, (14, 7), (21, 6), 255, 2)
+    cv2.line(image28, (10, 8), (14, 7), 115, 2)
+
+    ink = mnist_as_pen(mnist_skeleton(image28), 512, 0.04)
+
+    count, _ = cv2.connectedComponents((ink >= 0.5).astype(np.uint8))
+    assert count - 1 == 1
