@@ -2,8 +2,10 @@
 
 import cv2
 import numpy as np
+import pytest
 
 from core.data import pen_digits
+from core.data.loaders import Dataset
 from core.vision.reading import stroke_width_px
 
 
@@ -36,3 +38,17 @@ def test_copies_keep_their_labels_and_drop_what_the_reader_loses():
 
     assert y_pen.tolist() == [7, 7]  # a blank image has no digit to read back
     assert x_pen.shape == (2, 28, 28)
+
+
+def test_mnist_pen_adds_the_copies_to_training_only_and_caches_them(monkeypatch):
+    x = np.stack([bold_seven()] * 4)
+    mnist = Dataset("mnist", x, np.array([7, 7, 7, 7]), x[:1], np.array([7]), tuple("0123456789"))
+
+    pen = pen_digits.load_mnist_pen(mnist, count=2)
+    monkeypatch.setattr(pen_digits, "pen_copies", lambda *args: pytest.fail("read from the cache"))
+    again = pen_digits.load_mnist_pen(mnist, count=2)
+
+    assert pen.x_train.shape == (6, 28, 28)
+    assert pen.y_train.tolist() == [7] * 6
+    assert pen.x_test is mnist.x_test
+    np.testing.assert_array_equal(again.x_train, pen.x_train)
