@@ -1,8 +1,10 @@
 """How well uploads of handwritten digits are read at any image size and pen width, dark on light and light on dark.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/digit_robustness.py [--per-cell 200] [--quick]
+    PYTHONPATH=. .venv/bin/python benchmarks/digit_robustness.py [--per-cell 200] [--quick] [--seed S]
+    # a quick subset while tuning, each miss with its reason:
+    ... --sizes 64,512,2000 --widths 1,4,15 --polarity "dark on light" --grid-only --misses
 
-MNIST test digits are turned back into pen strokes (thinned to their centreline, tests/helpers/strokes.py) and
+MNIST test digits are turned back into pen strokes (thinned to their centreline, core/vision/pen_strokes.py) and
 redrawn with a round, anti-aliased pen, the digit's height 70% of a square image, at every image size × pen
 width (% of the digit's height). Each image is read as an upload is (`reading.read_photo`: split, normalise,
 predict, the "not sure" rules), which `python -m core.predict digits` uses too. A reading is right only when it
@@ -29,8 +31,8 @@ from core.data import datasets  # noqa: E402
 from core.learn import catalog  # noqa: E402
 from core.predictor import Predictor  # noqa: E402
 from core.vision import reading  # noqa: E402
+from core.vision.pen_strokes import mnist_as_pen, mnist_skeleton  # noqa: E402
 from tests.helpers.drawings import mnist_as_canvas  # noqa: E402
-from tests.helpers.strokes import mnist_as_pen, mnist_skeleton  # noqa: E402
 
 SIZES = (28, 64, 128, 256, 512, 1000, 2000)  # px, the square image's side
 WIDTHS = (0.5, 1, 2, 4, 8, 15, 20)  # pen width, % of the digit's height
@@ -108,18 +110,48 @@ EFFECTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
 }
 
 
-def measure_grid(predictor: Predictor, paths: list[np.ndarray], labels: np.ndarray) -> dict:
-    """Outcome counts per (reader, polarity, size, width)."""
+def measure_grid(predictor: Predictor, paths: list[np.ndarray], labels: np.ndarray, grid: argparse.Namespace) -> dict:
+    """Outcome counts per (reader, polarity, size, width), and each miss as (digit's index, what was read)."""
     counts: dict[tuple, Counter] = {}
-    for size in SIZES:
+    for size in grid.sizes:
         print(f"  {size} px...", file=sys.stderr, flush=True)
-        for width in WIDTHS:
-            for path, label in zip(paths, labels, strict=True):
+        for width in grid.widths:
+            for index, (path, label) in enumerate(zip(paths, labels, strict=True)):
                 ink = mnist_as_pen(path, size, width / 100)
-                for polarity, dark_on_light in POLARITIES.items():
-                    image_bgr = as_photo(ink, dark_on_light)
-                    page = page_outcome(predictor, image_bgr, label)
-                    counts.setdefault(("page", polarity, size, width), Counter())[page] += 1
+                for polarity in grid.polarities:
+                    result = reading.read_photo(predictor, as_photo(ink, POLARITIES[polarity]))
+                    cell = counts.setdefault(("page", polarity, size, width), Counter())
+                    cell[outcome(result, label)] += 1
+                    if outcome(result, label) != "right":
+                        cell.setdefault("misses", []).append((index, label, outcome(result, label), said(result)))
+    return counts
+
+
+def said(result: reading.NumberReading | None) -> str:
+    """What a reading said, e.g. "5 (99%) + 1 (62%)"."""
+    if result is None:
+        return "nothing"
+    return " + ".join(f"{d.prediction.label} ({d.prediction.confidence:.0%})" for d in result.digits)
+
+
+def measure_mnist_images(predictor: Predictor, images28: np.ndarray, labels: np.ndarray, sizes: list[int]) -> dict:
+    """MNIST's own images, upscaled so the ink fills 70% of the side, read as uploads: is it the redrawing?"""
+    counts: dict[int, Counter] = {}
+    for size in sizes:
+        for image28, label in zip(images28, labels, strict=True):
+            x, y, w, h = cv2.boundingRect((image28 > 0).astype(np.uint8))
+            factor = 0.7 * size / max(w, h)
+            big = cv2.resize(
+                image28[y : y + h, x : x + w].astype(np.float32) / 255,
+                None,
+                fx=factor,
+                fy=factor,
+                interpolation=cv2.INTER_CUBIC,
+            )
+            ink = np.zeros((size, size), np.float32)
+            top, left = (size - big.shape[0]) // 2, (size - big.shape[1]) // 2
+            ink[top : top + big.shape[0], left : left + big.shape[1]] = np.clip(big, 0, 1)
+            counts.setdefault(size, Counter())[page_outcome(predictor, as_photo(ink, True), label)] += 1
     return counts
 
 
@@ -156,9 +188,11 @@ def share(counter: Counter, *outcomes: str) -> float:
 
 
 def grid_table(counts: dict, reader: str, polarity: str, cell: Callable[[Counter, bool], str]) -> list[str]:
-    lines = ["| size \\ pen | " + " | ".join(f"{w:g}%" for w in WIDTHS) + " |", "|---" * (len(WIDTHS) + 1) + "|"]
-    for size in SIZES:
-        cells = [cell(counts[(reader, polarity, size, w)], in_target(size, w)) for w in WIDTHS]
+    sizes = sorted({key[2] for key in counts})
+    widths = sorted({key[3] for key in counts})
+    lines = ["| size \\ pen | " + " | ".join(f"{w:g}%" for w in widths) + " |", "|---" * (len(widths) + 1) + "|"]
+    for size in sizes:
+        cells = [cell(counts[(reader, polarity, size, w)], in_target(size, w)) for w in widths]
         lines.append(f"| {size} px | " + " | ".join(cells) + " |")
     return lines
 
@@ -173,16 +207,15 @@ def failures(*outcomes: str) -> Callable[[Counter, bool], str]:
     return lambda counter, target: " / ".join(f"{share(counter, o):.0%}" for o in outcomes)
 
 
-def report(
-    counts: dict, effects: dict[str, Counter], canvas: Counter, as_is: tuple[float, float], per_cell: int
-) -> None:
-    print(f"The same digits as MNIST gives them (28×28, straight to the model): {as_is[0]:.1%} right, ", end="")
-    print(f"{as_is[1]:.1%} right and at least {reading.SURE_FROM:.0%} sure, for comparison.")
-    for polarity in POLARITIES:
+def report_grid(counts: dict, polarities: list[str], per_cell: int) -> None:
+    for polarity in polarities:
         print(f"\n### Upload path (reading.read_photo), {polarity}: read right ({per_cell} digits a cell)\n")
         print("\n".join(grid_table(counts, "page", polarity, accuracy_cell)))
         print(f"\n### Upload path, {polarity}: wrong / not sure / no digit / split into several\n")
         print("\n".join(grid_table(counts, "page", polarity, failures("wrong", "not sure", "no digit", "split"))))
+
+
+def report_extras(effects: dict[str, Counter], canvas: Counter) -> None:
     print(f"\n### Photo effects, dark on light, {EFFECT_SIZE} px, pen {EFFECT_WIDTH}% (upload path)\n")
     print("| effect | right | wrong | not sure | no digit | split |\n|---|---|---|---|---|---|")
     for name, counter in effects.items():
@@ -191,15 +224,28 @@ def report(
     others = ", ".join(f"{o} {share(canvas, o):.1%}" for o in OUTCOMES[1:])
     print(f"read right and sure: {share(canvas, 'right'):.1%} ({others}); the right digit, sure or not, as")
     print(f"tests/test_draw_accuracy.py counts it: {share(canvas, 'text right'):.1%}")
-    report_targets(counts, canvas)
 
 
-def report_targets(counts: dict, canvas: Counter) -> None:
+def report_misses(counts: dict, mnist_images: dict[int, Counter]) -> None:
+    """Every miss in the target cells with its reason, and MNIST's own images read at the same sizes."""
+    print("\n### MNIST's own images, upscaled to 70% of the side, read as uploads (dark on light)\n")
+    for size, counter in mnist_images.items():
+        print(f"{size} px: " + ", ".join(f"{o} {share(counter, o):.1%}" for o in OUTCOMES))
+    print("\n### Misses in the target cells (digit's index in the sample, its label: reason, what was read)\n")
+    for (_, polarity, size, width), counter in sorted(counts.items()):
+        if in_target(size, width) and counter.get("misses"):
+            print(f"{polarity}, {size} px, pen {width:g}%:")
+            for index, label, reason, text in counter["misses"]:
+                print(f"  #{index} ({label}): {reason}, read {text}")
+
+
+def report_targets(counts: dict, canvas: Counter | None) -> None:
     targets = {key: share(c, "right") for key, c in counts.items() if key[0] == "page" and in_target(*key[2:])}
     misses = sorted((accuracy, key) for key, accuracy in targets.items() if accuracy < TARGET)
-    canvas_met = "met" if share(canvas, "right") >= CANVAS_TARGET else "missed"
     print(f"\nTargets: ≥ {TARGET:.0%} in every upload cell with a pen of 1–15% and a size ≥ 64 px (bold above);")
-    print(f"≥ {CANVAS_TARGET:.0%} read right and sure on the canvas path: {canvas_met}.")
+    if canvas is not None:
+        canvas_met = "met" if share(canvas, "right") >= CANVAS_TARGET else "missed"
+        print(f"≥ {CANVAS_TARGET:.0%} read right and sure on the canvas path: {canvas_met}.")
     print(f"Upload cells meeting the target: {len(targets) - len(misses)} of {len(targets)}. Misses, worst first:")
     for accuracy, (_, polarity, size, width) in misses[:SHOWN_MISSES]:
         print(f"  {accuracy:6.1%}  {polarity}, {size} px, pen {width:g}%")
@@ -207,12 +253,32 @@ def report_targets(counts: dict, canvas: Counter) -> None:
         print(f"  ... and {len(misses) - SHOWN_MISSES} more")
 
 
-def main() -> int:
+def numbers(kind: type) -> Callable[[str], list]:
+    """An argparse type for a comma-separated list, e.g. "64,512,2000"."""
+    return lambda text: [kind(part) for part in text.split(",")]
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-cell", type=int, default=200, help="MNIST test digits per cell (the same ones in all)")
     parser.add_argument("--quick", action="store_true", help="a tiny run: 10 digits per cell")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sizes", type=numbers(int), default=list(SIZES), help="image sides, e.g. 64,512,2000")
+    parser.add_argument("--widths", type=numbers(float), default=list(WIDTHS), help="pens, %% of height: 1,4,15")
+    parser.add_argument("--polarity", choices=list(POLARITIES), help="only this one (default: both)")
+    parser.add_argument("--grid-only", action="store_true", help="no photo effects and no canvas path")
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="list every miss in the target cells, and read MNIST's own images at the same sizes",
+    )
     args = parser.parse_args()
+    args.polarities = [args.polarity] if args.polarity else list(POLARITIES)
+    return args
+
+
+def main() -> int:
+    args = parse_args()
     per_cell = 10 if args.quick else args.per_cell
     model = catalog.shipped_model("digits")
     if not datasets.available("mnist") or not model.is_file():
@@ -225,11 +291,19 @@ def main() -> int:
     picks = np.random.default_rng(args.seed).choice(len(mnist.x_test), per_cell, replace=False)
     images28, labels = mnist.x_test[picks], mnist.y_test[picks]
     paths = [mnist_skeleton(image) for image in images28]
-    counts = measure_grid(predictor, paths, labels)
-    effects = measure_effects(predictor, paths, labels)
-    canvas = measure_canvas(predictor, images28, labels)
+    counts = measure_grid(predictor, paths, labels, args)
     print(f"model: {model}; {per_cell} MNIST test digits (seed {args.seed}), the same in every cell")
-    report(counts, effects, canvas, measure_mnist_as_is(predictor, images28, labels), per_cell)
+    as_is = measure_mnist_as_is(predictor, images28, labels)
+    print(f"The same digits as MNIST gives them (28×28, straight to the model): {as_is[0]:.1%} right, ", end="")
+    print(f"{as_is[1]:.1%} right and at least {reading.SURE_FROM:.0%} sure, for comparison.")
+    report_grid(counts, args.polarities, per_cell)
+    canvas = None
+    if not args.grid_only:
+        canvas = measure_canvas(predictor, images28, labels)
+        report_extras(measure_effects(predictor, paths, labels), canvas)
+    if args.misses:
+        report_misses(counts, measure_mnist_images(predictor, images28, labels, args.sizes))
+    report_targets(counts, canvas)
     minutes = (time.monotonic() - started) / 60
     load = ", ".join(f"{before:.2f} → {after:.2f}" for before, after in zip(load_before, os.getloadavg(), strict=True))
     print(f"\nTook {minutes:.1f} min on {os.cpu_count()} cores; load average (1, 5, 15 min) before → after: {load}")

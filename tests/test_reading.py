@@ -146,6 +146,18 @@ def test_a_4_drawn_in_two_strokes_is_one_digit_and_a_tight_17_two(digits_model):
         assert result.sure
 
 
+def test_a_5_with_its_long_bar_well_to_the_right_reads_5(digits_model):
+    # Issue #16: the bar, 0.23 of the 5's height beside it, was read as a second digit ("5" and "2?").
+    ink = np.zeros((280, 360), np.uint8)
+    belly = [(150 + 55 * np.cos(a), 175 + 45 * np.sin(a)) for a in np.radians(np.linspace(-150, 150, 20))]
+    cv2.polylines(ink, [np.int32([(100, 70), (95, 135), *belly])], False, 255, 12, cv2.LINE_AA)
+    cv2.line(ink, (255, 62), (345, 60), 255, 12, cv2.LINE_AA)
+
+    result = read_canvas(Predictor(digits_model), as_canvas_rgba(ink.astype(np.float32) / 255))
+
+    assert result.text == "5"
+
+
 @pytest.mark.parametrize(("pieces", "joined", "text"), [(0.7, 0.7, "4"), (0.99, 0.9, "44")])
 def test_the_surer_of_two_digits_or_one_is_kept(pieces, joined, text):
     class Sure:

@@ -1,11 +1,12 @@
-"""The pen-stroke helper of the digit robustness benchmark: thinning, and redrawing a path at a known pen width."""
+"""Pen strokes (core/vision/pen_strokes.py): thinning, and redrawing a path at a known pen width."""
 
 import math
 
 import cv2
 import numpy as np
 import pytest
-from helpers.strokes import mnist_as_pen, path_segments, render_pen, skeleton_of
+
+from core.vision.pen_strokes import holes_of, mnist_as_pen, mnist_skeleton, path_segments, render_pen, skeleton_of
 
 
 def ring_path(side: int, radius: float) -> tuple[np.ndarray, float]:
@@ -71,3 +72,40 @@ def test_a_digit_path_fills_70_percent_of_the_image_with_a_pen_in_proportion(sid
     caps = math.pi * (width_frac * 0.7 * side) ** 2 / 4  # the two round ends, half a pen's disc each
     by_area = (float(ink.sum()) - caps) / length_px
     assert by_area == pytest.approx(width_frac * 0.7 * side, rel=0.3)
+
+
+def test_a_bold_loop_with_a_small_hole_stays_a_loop_when_redrawn():
+    # A 9 as MNIST draws it with a bold pen: a head of solid ink around a hole of one pixel, and a stem.
+    image28 = np.zeros((28, 28), np.uint8)
+    cv2.circle(image28, (14, 9), 4, 255, -1)
+    cv2.line(image28, (17, 10), (15, 24), 255, 3)
+    image28[9, 14] = 0
+    assert holes_of(image28 > 127).any()
+
+    ink = mnist_as_pen(mnist_skeleton(image28), 512, 0.04)
+
+    assert holes_of(ink >= 0.5).sum() > 100  # px: the head is still a loop (it was a solid line: a 9 read as a 1)
+
+
+def test_holes_are_the_paper_enclosed_by_ink():
+    ring = np.zeros((20, 20), np.uint8)
+    cv2.circle(ring, (10, 10), 6, 1, 2)
+
+    holes = holes_of(ring.astype(bool))
+
+    assert holes[10, 10]
+    assert not holes[0, 0]
+    assert not holes[10, 16]  # the ink itself
+
+
+def test_a_faint_join_keeps_a_digit_in_one_piece_when_redrawn():
+    # A 5 whose bar MNIST drew light: the bar meets the body in grey (0.45), as a light pen stroke scans.
+    image28 = np.zeros((28, 28), np.uint8)
+    cv2.polylines(image28, [np.int32([[10, 8], [9, 14], [15, 14], [18, 19], [14, 23], [8, 22]])], False, 255, 2)
+    cv2.line(image28, (14, 7), (21, 6), 255, 2)
+    cv2.line(image28, (10, 8), (14, 7), 115, 2)
+
+    ink = mnist_as_pen(mnist_skeleton(image28), 512, 0.04)
+
+    count, _ = cv2.connectedComponents((ink >= 0.5).astype(np.uint8))
+    assert count - 1 == 1

@@ -1,6 +1,6 @@
 """Real handwriting drawn with a thin pen on a large page, read as an upload is (issue #16).
 
-200 MNIST test digits are turned back into pen strokes (tests/helpers/strokes.py) and redrawn with a pen 1% of
+200 MNIST test digits are turned back into pen strokes (core/vision/pen_strokes.py) and redrawn with a pen 1% of
 their height on 1,000 px white images, black on white, then read by the Draw page's upload path, which
 `python -m core.predict digits` shares. The full sweep of sizes, pens and photo effects is
 benchmarks/digit_robustness.py.
@@ -8,12 +8,12 @@ benchmarks/digit_robustness.py.
 
 import numpy as np
 import pytest
-from helpers.strokes import mnist_as_pen, mnist_skeleton
 
 from core import paths
 from core.learn import catalog
 from core.predictor import Predictor
 from core.vision import reading
+from core.vision.pen_strokes import mnist_as_pen, mnist_skeleton
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from core.data import loaders, samples
+from core.data import loaders, pen_digits, samples
 from core.data.asl_landmarks import INPUT_CONTRACT
 from core.data.loaders import MY_SAMPLES_MIN, Dataset
 from core.data.loaders import DatasetMissing as DatasetMissing  # re-exported: load_dataset raises it
@@ -174,6 +174,18 @@ DATASETS: dict[str, DatasetInfo] = {
             short_needs="diabetes.csv",
             sources=(("diabetes.csv",),),
             load=lambda size: loaders.load_pima(get_info("pima")),
+        ),
+        DatasetInfo(
+            name="mnist_pen",
+            title="MNIST + redrawn with any pen",
+            kind="image",
+            num_classes=10,
+            needs="mnist.npz (arrays x_train, y_train, x_test, y_test); 20,000 training digits are redrawn "
+            "with pens of 0.5–20% of their height and read back as uploads (a few minutes, once, then cached)",
+            short_needs="mnist.npz",
+            sources=(("mnist.npz",),),
+            load=lambda size: pen_digits.load_mnist_pen(load_dataset("mnist")),
+            keras_files=("mnist.npz",),
         ),
         DatasetInfo(
             name="my_digits",

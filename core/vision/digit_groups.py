@@ -6,6 +6,9 @@ import numpy as np
 DOT_AREA = 0.15  # A split piece under this fraction of the largest piece's area joins its neighbour.
 MAYBE_ONE_OVERLAP = 0.25  # Neighbours overlapping this much in x (but under half) may be one digit in two strokes.
 FLAG_GAP = 0.2  # A flat stroke at a digit's top, at most this far (× the digit's height) beside it, is its flag.
+# Further out, up to this far, it may be its flag or a stroke of its own (a 5's long bar drawn well to the right):
+# the reader reads both ways and keeps the surer.
+MAYBE_FLAG_GAP = 0.5
 
 
 def group_components(stats: np.ndarray) -> list[list[int]]:
@@ -33,18 +36,21 @@ def _same_digit(a_xywh: tuple[int, ...], b_xywh: tuple[int, ...]) -> bool:
 
 
 def maybe_one_digit(first: np.ndarray, second: np.ndarray) -> bool:
-    """Whether two neighbouring groups (their components' stats rows) overlap enough in x to be one digit."""
-    return _x_overlap(union_box(first), union_box(second)) >= MAYBE_ONE_OVERLAP
+    """Whether two neighbouring groups (stats rows) may be one digit: they overlap in x, or one is the other's flag."""
+    a_xywh, b_xywh = union_box(first), union_box(second)
+    if _x_overlap(a_xywh, b_xywh) >= MAYBE_ONE_OVERLAP:
+        return True
+    return _is_flag(a_xywh, b_xywh, MAYBE_FLAG_GAP) or _is_flag(b_xywh, a_xywh, MAYBE_FLAG_GAP)
 
 
-def _is_flag(flag_xywh: tuple[int, ...], digit_xywh: tuple[int, ...]) -> bool:
-    """Whether a piece is a flat stroke at the top of a digit and touches or overlaps it in x."""
+def _is_flag(flag_xywh: tuple[int, ...], digit_xywh: tuple[int, ...], gap: float = FLAG_GAP) -> bool:
+    """Whether a piece is a flat stroke at the top of a digit, at most `gap` × the digit's height beside it in x."""
     # People often draw the top bar of a 5 last, apart and to the right: half of it need not overlap the rest.
     _, flag_y, flag_w, flag_h = flag_xywh
     _, top, _, height = digit_xywh
     flat = flag_w >= 1.8 * flag_h and flag_h <= 0.4 * height
     at_top = top - 0.3 * height <= flag_y + flag_h / 2 <= top + 0.3 * height
-    return flat and at_top and _x_gap(flag_xywh, digit_xywh) <= FLAG_GAP * height
+    return flat and at_top and _x_gap(flag_xywh, digit_xywh) <= gap * height
 
 
 def union_box(stats: np.ndarray) -> tuple[int, int, int, int]:
