@@ -26,9 +26,11 @@ MIN_PRESENCE = 0.5  # A look in which the landmark model is less sure of the han
 
 
 def more_readings(landmark_model: LandmarkModel, frame_bgr: np.ndarray, hand: Hand) -> list[np.ndarray]:
-    """Up to five more (21, 3) landmark readings of `hand` in frame pixels: the tracking square, the square that
-    reading gives in turn, the tracking square turned by ±TURN_RAD and widened by WIDEN. Looks in which the model
-    does not see a hand are left out."""
+    """Up to five more (21, 3) landmark readings of `hand`, in frame pixels; looks without a hand are left out.
+
+    The looks: MediaPipe's tracking square (placed by the hand's landmarks), the tracking square of that reading,
+    and the first tracking square turned by ±TURN_RAD and widened by WIDEN.
+    """
     tracking = rect_from_landmarks(hand.landmarks_px)
     readings = []
     refined = _read(landmark_model, frame_bgr, tracking)
