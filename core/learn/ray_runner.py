@@ -55,10 +55,10 @@ def connect():
 
     with _lock:
         if not ray.is_initialized():
-            _check_reachable(os.environ.get("RAY_ADDRESS") or "auto")
+            address = os.environ.get("RAY_ADDRESS") or "auto"
+            _check_reachable(address)
             # Workers import `core` from the same place as this server: the same image or checkout on every node.
             pythonpath = os.pathsep.join(filter(None, [str(paths.PROJECT_DIR), os.environ.get("PYTHONPATH")]))
-            address = os.environ.get("RAY_ADDRESS") or "auto"
             try:
                 ray.init(
                     address=address,
