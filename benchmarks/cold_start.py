@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a pla
 
 import numpy as np  # noqa: E402
 
-from benchmarks.browser import (  # noqa: E402
+from tests.helpers.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     PHASE_TIMEOUT_S,
     find_chromium,

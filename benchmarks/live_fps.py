@@ -29,8 +29,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import stand_ins  # noqa: E402
-from benchmarks.browser import CHROMIUM_ARGS, free_port, start_server, wait_for_health  # noqa: E402
 from core import paths  # noqa: E402
+from tests.helpers.app_server import CHROMIUM_ARGS, free_port, start_server, wait_for_health  # noqa: E402
 from tests.helpers.webcam import write_y4m  # noqa: E402
 
 FRAME_WH = (640, 480)

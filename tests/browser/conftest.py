@@ -19,13 +19,7 @@ Fixtures, from high level to low:
 
 import contextlib
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,21 +28,13 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from core.learn import catalog
 from core.learn.runs import RunStore
+from tests.helpers import app_server
+from tests.helpers.app_server import CHROMIUM_ARGS, find_chromium, free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
 
-# Flags for a quiet headless Chromium that never talks to the network on its own.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # With "--use-file-for-fake-video-capture=<clip.y4m>" Chromium plays (and loops) a video file as the webcam.
 FAKE_WEBCAM_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
@@ -78,37 +64,12 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def find_chromium(playwright: Playwright) -> str | None:
-    """A Chromium executable: `chromium` on PATH (Debian's package), else Playwright's own build."""
-    for name in ("chromium", "chromium-browser"):
-        if found := shutil.which(name):
-            return found
-    # `playwright install chromium` (what `make test` runs when it cannot apt-get) puts it here.
-    bundled = Path(playwright.chromium.executable_path)
-    return str(bundled) if bundled.is_file() else None
-
-
-def free_port() -> int:
-    """A TCP port on localhost that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for_health(url: str, server: subprocess.Popen, log_path: Path, timeout_s: float) -> None:
     """Poll Streamlit's health endpoint until it answers "ok"; fail with the server log otherwise."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with code {server.returncode}:\n{log_tail(log_path)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"streamlit did not answer {url} within {timeout_s} s:\n{log_tail(log_path)}")
+    try:
+        app_server.wait_for_health(url, server, timeout_s)
+    except RuntimeError as error:
+        pytest.fail(f"{error}:\n{log_tail(log_path)}")
 
 
 def log_tail(log_path: Path, lines: int = 40) -> str:
@@ -248,19 +209,7 @@ def serve_app(home: Path, data_dir: Path, log_name: str) -> Iterator[str]:
     port = free_port()
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     log_path = ARTIFACTS_DIR / log_name
-    command = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    env = {**os.environ, "HANDLAB_HOME": str(home), "HANDLAB_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
+    server = app_server.start_server(port, home, log_path, data_dir)
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_for_health(f"{base_url}/_stcore/health", server, log_path, SERVER_START_TIMEOUT_S)

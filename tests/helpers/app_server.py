@@ -1,4 +1,7 @@
-"""What the browser benchmarks share: Chromium's flags and finding it, and a fresh `streamlit run` to drive."""
+"""What the browser tests and benchmarks share: Chromium's flags and finding it, and a fresh `streamlit run`.
+
+Plain Python (no pytest), so that benchmarks/ can use it as well as tests/browser/conftest.py.
+"""
 
 import os
 import shutil
@@ -10,7 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Flags for a quiet headless Chromium that never talks to the network on its own.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -31,31 +35,36 @@ def free_port() -> int:
 
 
 def find_chromium(playwright) -> str | None:
-    """`chromium` on PATH, else Playwright's own build, else None."""
+    """A Chromium executable: `chromium` on PATH (Debian's package), else Playwright's own build, else None."""
     for name in ("chromium", "chromium-browser"):
         if found := shutil.which(name):
             return found
+    # `playwright install chromium` (what `make test` runs when it cannot apt-get) puts it here.
     bundled = Path(playwright.chromium.executable_path)
     return str(bundled) if bundled.is_file() else None
 
 
-def start_server(port: int, home: Path, log_path: Path) -> subprocess.Popen:
-    """`streamlit run streamlit_app.py` on this port, serving as `make run` does, with its own HANDLAB_HOME."""
+def start_server(port: int, home: Path, log_path: Path, data_dir: Path | None = None) -> subprocess.Popen:
+    """`streamlit run streamlit_app.py` on this port, serving as `make run` does, with its own HANDLAB_HOME.
+
+    `data_dir`, when given, becomes the server's HANDLAB_DATA_DIR; the server's output goes to `log_path`.
+    """
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     env = {**os.environ, "HANDLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env.update({"HANDLAB_DATA_DIR": str(data_dir)} if data_dir else {})
     with log_path.open("w") as log:
         return subprocess.Popen(
             command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
         )
 
 
-def wait_for_health(url: str, server: subprocess.Popen) -> None:
+def wait_for_health(url: str, server: subprocess.Popen, timeout_s: float = PHASE_TIMEOUT_S) -> None:
     """Poll Streamlit's health endpoint until it answers; RuntimeError if the server dies or never answers."""
-    deadline = time.monotonic() + PHASE_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"streamlit exited with code {server.returncode}")
@@ -66,4 +75,4 @@ def wait_for_health(url: str, server: subprocess.Popen) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"streamlit did not answer {url} within {PHASE_TIMEOUT_S} s")
+    raise RuntimeError(f"streamlit did not answer {url} within {timeout_s} s")
