@@ -55,7 +55,8 @@ def start_server(port: int, home: Path, log_path: Path, data_dir: Path | None = 
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     env = {**os.environ, "HANDLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    env.update({"HANDLAB_DATA_DIR": str(data_dir)} if data_dir else {})
+    if data_dir:
+        env["HANDLAB_DATA_DIR"] = str(data_dir)
     with log_path.open("w") as log:
         return subprocess.Popen(
             command, cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
