@@ -240,3 +240,13 @@ def test_failed_and_interrupted_runs_say_why(page, tiny_mnist_dir):
     page.run()  # ...and shows it when it ends.
     assert "interrupted after 1 of 3 epochs" in page.warning[0].value
     assert len(charts(page)) == 4  # its metrics are kept and drawn
+
+
+def test_fine_tuning_on_my_sign_landmarks_warns_that_the_model_forgets(page):
+    page.selectbox(key="train_dataset").select("my_sign_landmarks").run()
+    recipe = page.selectbox(key="train_recipe_my_sign_landmarks").value
+    assert not any("makes the letters model worse" in w.value for w in page.warning)  # fresh weights: no warning
+    start = page.selectbox(key=f"train_{recipe}_start")
+    start.select_index(start.options.index("Shipped model")).run()
+    assert not page.exception
+    assert any("makes the letters model worse" in w.value and "39%" in w.value for w in page.warning)
