@@ -8,13 +8,14 @@ import pytest
 from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand, hand_landmarks_px
 from helpers.models import make_landmarks_model
 
-from core.data import datasets, samples
+from core.data import datasets, loaders, samples
 from core.labels import SIGN_LETTERS
 from core.learn.catalog import TASK_OF_DATASET
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 from core.predictor import Predictor
 from core.train import execute_run
+from core.ui import run_words
 from core.vision import hands
 from core.vision.landmarks import normalize_landmarks
 
@@ -148,3 +149,75 @@ def test_the_shipped_style_landmarks_model_fine_tunes_on_my_signs(handlab_home: 
     assert tuned.reads_landmarks
     assert tuned.card["dataset"] == "my_sign_landmarks"
     assert "--init-model" in tuned.card["command"]
+
+
+def asl_landmarks_stand_in(monkeypatch: pytest.MonkeyPatch, rows: int) -> loaders.Dataset:
+    """A small asl_landmarks in place of the real one (which needs the photos and their landmarks): all B."""
+    features = np.tile(normalize_landmarks(hand_landmarks_px(), "right"), (rows, 1))
+    b = SIGN_LETTERS.index("B")
+    asl = loaders.Dataset("asl_landmarks", features, np.full(rows, b), features[:5], np.full(5, b), SIGN_LETTERS)
+    monkeypatch.setattr(loaders, "load_asl_landmarks", lambda info: asl)
+    return asl
+
+
+def save_twelve_signs() -> None:
+    frame, box = hand_frame()
+    for index, letter in enumerate("LLLLYYYYVVVV"):
+        samples.save_sign(frame, box, letter, hand_landmarks_px(palm_px=60 + index), "right")
+
+
+def test_my_signs_with_asl_mixes_the_saved_signs_into_the_letters_data(monkeypatch: pytest.MonkeyPatch):
+    save_twelve_signs()
+    asl = asl_landmarks_stand_in(monkeypatch, rows=2000)
+    mine = datasets.load_dataset("my_sign_landmarks")
+    mixed = datasets.load_dataset("my_signs_with_asl")
+    np.testing.assert_array_equal(mixed.x_train[: len(asl.x_train)], asl.x_train)
+    # Each saved training sign and its mirror image, MY_SIGNS_REPEATS times each: they weigh, but do not replace.
+    added = mixed.y_train[len(asl.y_train) :]
+    assert len(added) == 2 * loaders.MY_SIGNS_REPEATS * len(mine.y_train)
+    assert sorted(added.tolist()) == sorted(np.repeat(np.concatenate([mine.y_train] * 2), 10).tolist())
+    # Tested on the user's held-out signs and the letters data's held-out people: forgetting would show.
+    np.testing.assert_array_equal(mixed.y_test, np.concatenate([mine.y_test, asl.y_test]))
+    assert mixed.x_train.shape[1:] == mixed.x_test.shape[1:] == (63,)
+
+
+def test_my_signs_never_outweigh_the_letters_data_they_are_mixed_into(monkeypatch: pytest.MonkeyPatch):
+    save_twelve_signs()
+    asl = asl_landmarks_stand_in(monkeypatch, rows=40)
+    mixed = datasets.load_dataset("my_signs_with_asl")
+    assert len(asl.y_train) < len(mixed.y_train) <= 2 * len(asl.y_train)
+
+
+def test_my_signs_with_asl_needs_both_the_saved_signs_and_the_photos(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("HANDLAB_DATA_DIR", str(tmp_path / "data"))
+    save_twelve_signs()
+    assert datasets.available("my_sign_landmarks")
+    assert not datasets.available("my_signs_with_asl")  # no photos yet
+    assert run_words.dataset_label("my_signs_with_asl").endswith(
+        "(needs asl_photos/ and asl_webcam/ in " + str(tmp_path / "data") + ")"
+    )
+    for folder in ("asl_photos", "asl_webcam"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+    assert datasets.available("my_signs_with_asl")
+    for sample in samples.list_samples(samples.MY_SIGNS)[:5]:
+        sample.landmarks_path.unlink()
+    assert not datasets.available("my_signs_with_asl")  # 7 signs with landmarks left
+    assert run_words.dataset_label("my_signs_with_asl") == "My signs + ASL hand landmarks (3 more to save)"
+    assert TASK_OF_DATASET["my_signs_with_asl"] == "letters"
+
+
+def test_the_letters_model_fine_tunes_on_my_signs_mixed_into_the_letters_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    save_twelve_signs()
+    asl = asl_landmarks_stand_in(monkeypatch, rows=300)
+    start = make_landmarks_model(tmp_path / "start" / "letters.keras", "B")
+    store = RunStore()
+    spec = TrainSpec("letters-landmarks", "my_signs_with_asl", epochs=1, init_model=str(start)).resolved()
+    run_id = store.create_run(spec.to_dict(), "my hands, mixed")
+    assert execute_run(store, run_id) == 0
+    run = store.get_run(run_id)
+    assert run.status == "completed", run.error
+    tuned = Predictor(Path(run.model_path))
+    assert tuned.card["dataset"] == "my_signs_with_asl"
+    assert tuned.card["test"]["samples"] == len(datasets.load_dataset("my_sign_landmarks").y_test) + len(asl.y_test)

@@ -249,4 +249,17 @@ def test_fine_tuning_on_my_sign_landmarks_warns_that_the_model_forgets(page):
     start = page.selectbox(key=f"train_{recipe}_start")
     start.select_index(start.options.index("Shipped model")).run()
     assert not page.exception
-    assert any("makes the letters model worse" in w.value and "39%" in w.value for w in page.warning)
+    warning = next(w.value for w in page.warning if "makes the letters model worse" in w.value)
+    assert "39%" in warning
+    assert "“My signs + ASL hand landmarks” instead" in warning
+
+
+def test_my_signs_mixed_into_the_asl_landmarks_say_how_and_do_not_warn(page):
+    page.selectbox(key="train_dataset").select("my_signs_with_asl").run()
+    recipe = page.selectbox(key="train_recipe_my_signs_with_asl").value
+    assert recipe == "letters-landmarks"
+    start = page.selectbox(key=f"train_{recipe}_start")
+    start.select_index(start.options.index("Shipped model")).run()
+    assert not page.exception
+    assert not any("makes the letters model worse" in w.value for w in page.warning)
+    assert any("mixed into the ASL hand landmarks" in c.value and "counted 10 times" in c.value for c in page.caption)

@@ -31,7 +31,7 @@ class DatasetInfo:
     present: Callable[[], bool] | None = field(default=None, repr=False)  # own check, for data kept elsewhere
     short_needs: str = ""  # `needs` in a few words, for a list of datasets; empty: `needs` is short enough
     # For data the user makes in the app (samples saved on a page), not files put in the data folder: how many
-    # samples there are so far. Such a dataset is there once MY_SAMPLES_MIN are saved.
+    # samples there are so far. Such a dataset is there once MY_SAMPLES_MIN are saved (and its sources, if any).
     saved: Callable[[], int] | None = field(default=None, repr=False)
 
 
@@ -45,8 +45,10 @@ def get_info(name: str) -> DatasetInfo:
 def available(name: str) -> bool:
     """Say cheaply whether the files of dataset `name` are present (no loading, no download)."""
     info = get_info(name)
-    if info.saved is not None:
-        return info.saved() >= MY_SAMPLES_MIN
+    if info.saved is not None and info.saved() < MY_SAMPLES_MIN:
+        return False
+    if info.saved is not None and not info.sources:
+        return True
     if info.present is not None:
         return info.present()
     folder = data_dir()
@@ -231,6 +233,18 @@ DATASETS: dict[str, DatasetInfo] = {
             "by the hand models",
             sources=(),
             load=lambda size: loaders.load_my_sign_landmarks(get_info("my_sign_landmarks")),
+            saved=lambda: samples.count_sign_landmarks(),
+        ),
+        DatasetInfo(
+            name="my_signs_with_asl",
+            title="My signs + ASL hand landmarks",
+            kind="landmarks",
+            num_classes=24,
+            needs=f"at least {MY_SAMPLES_MIN} signs saved from the Sign page (“Save this as…”) with the hand found "
+            "by the hand models, and the asl_photos and asl_webcam folders",
+            short_needs="asl_photos/ and asl_webcam/",
+            sources=(("asl_photos", "asl_webcam"),),
+            load=lambda size: loaders.load_my_signs_with_asl(get_info("my_sign_landmarks"), get_info("asl_landmarks")),
             saved=lambda: samples.count_sign_landmarks(),
         ),
     )

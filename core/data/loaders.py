@@ -17,6 +17,10 @@ MY_SAMPLES_MIN = 10  # Fewer saved digits or signs than this make no useful trai
 # Sign MNIST's 27,455 training images are augmented copies of about 1,700 photos; every third keeps that variety
 # and lets the ASL photos, the real hands, weigh as much as the Sign MNIST images in the `letters` mix.
 LETTERS_SIGN_MNIST_STRIDE = 3
+# Each saved sign (and its mirrored copy) is repeated this many times among the ~20,000 rows of ASL hand landmarks
+# it is mixed into: few enough to keep the letters the user did not save, many enough to move the model towards the
+# user's way of signing (docs/letters.md, "Fine-tuning on My signs").
+MY_SIGNS_REPEATS = 10
 
 
 class DatasetMissing(FileNotFoundError):
@@ -182,3 +186,20 @@ def load_my_sign_landmarks(info: Described) -> Dataset:
             f"{samples.samples_dir(samples.MY_SIGNS)})."
         )
     return Dataset("my_sign_landmarks", *samples.load_sign_landmarks(), SIGN_LETTERS)
+
+
+def load_my_signs_with_asl(mine_info: Described, asl_info: Described) -> Dataset:
+    """The saved signs' landmarks mixed into asl_landmarks: trains on both, the saved ones repeated, tests on both.
+
+    Trained on the saved signs alone, the letters model forgets every letter not saved (docs/letters.md). Mixed in,
+    they teach the user's way of signing while the other letters stay. The test set is the user's held-out signs
+    and asl_landmarks' held-out people, so a model that forgot would score low.
+    """
+    mine = load_my_sign_landmarks(mine_info)
+    asl = load_asl_landmarks(asl_info)
+    x_mine, y_mine = asl_landmarks.with_mirrored_copies(mine.x_train, mine.y_train)
+    repeats = max(1, min(MY_SIGNS_REPEATS, len(asl.y_train) // max(1, len(y_mine))))  # never outweigh the rest
+    x_train = np.concatenate([asl.x_train, np.repeat(x_mine, repeats, axis=0)])
+    y_train = np.concatenate([asl.y_train, np.repeat(y_mine, repeats)])
+    x_test, y_test = np.concatenate([mine.x_test, asl.x_test]), np.concatenate([mine.y_test, asl.y_test])
+    return Dataset("my_signs_with_asl", x_train, y_train, x_test, y_test, SIGN_LETTERS)

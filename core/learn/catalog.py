@@ -20,6 +20,7 @@ TASK_OF_DATASET = {
     "my_signs": "letters",
     "asl_landmarks": "letters",
     "my_sign_landmarks": "letters",
+    "my_signs_with_asl": "letters",
     "fashion_mnist": "fashion",
 }
 

@@ -231,7 +231,7 @@ RECIPES: dict[str, Recipe] = {
                 (256, 128), dropout=0.2, noise=0.02, jitter=LANDMARK_JITTER, features=LANDMARK_FEATURES
             ),
             kind="landmarks",
-            datasets=("asl_landmarks", "my_sign_landmarks"),
+            datasets=("asl_landmarks", "my_signs_with_asl", "my_sign_landmarks"),
             optimizer="adamw",
             learning_rate=2e-3,
             schedule="cosine",

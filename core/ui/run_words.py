@@ -114,14 +114,18 @@ def dataset_note(name: str) -> tuple[bool, str | None]:
     """Whether a run on dataset `name` can start, and what the user should know (which file to put where)."""
     info = datasets.get_info(name)
     if datasets.available(name):
-        if name == "asl_landmarks" and not all(cache_path(paths.cache_dir(), c).is_file() for c in COLLECTIONS):
+        if (
+            info.kind == "landmarks"
+            and info.sources
+            and not all(cache_path(paths.cache_dir(), c).is_file() for c in COLLECTIONS)
+        ):
             return True, (
                 "The first run on this dataset finds the hand in each of its ~29,000 photos before it trains: "
                 "about 30–45 minutes on 2 cores (or run `python scripts/extract_landmarks.py` beforehand). "
                 "Later runs reuse the landmarks and start at once."
             )
         return True, None
-    if info.saved is not None:  # Data the user makes in the app (saved samples), not files to put in a folder.
+    if info.saved is not None and info.saved() < MY_SAMPLES_MIN:  # Data the user makes in the app (saved samples).
         return False, f"{info.title} is not ready yet: it needs {info.needs}; {info.saved()} saved so far."
     where = f"put {info.needs} in {paths.data_dir()}"
     if info.keras_files:
@@ -134,7 +138,7 @@ def dataset_label(name: str) -> str:
     info = datasets.get_info(name)
     if dataset_note(name)[0]:  # ready to train, possibly after a download
         return info.title
-    if info.saved is not None:
+    if info.saved is not None and info.saved() < MY_SAMPLES_MIN:
         return f"{info.title} ({MY_SAMPLES_MIN - info.saved()} more to save)"
     return f"{info.title} (needs {info.short_needs or info.needs} in {_folder_name(paths.data_dir())})"
 

@@ -164,8 +164,8 @@ def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
     """“Save this as…”: label the crop with the right letter and keep it in My signs, for the Train page."""
     with st.expander("Save this as…"), st.form(key, clear_on_submit=False, border=False):
         st.caption(
-            "Save this hand to *My signs*: the Train page can fine-tune the letters model on your own signs, "
-            "your hand and your room."
+            "Save this hand to *My signs*: the Train page can fine-tune the letters model on your own signs "
+            "(dataset *My signs + ASL hand landmarks*), your hand and your room."
         )
         guess = reading.prediction.label
         index = SIGN_LETTERS.index(guess) if guess in SIGN_LETTERS else 0
