@@ -134,18 +134,23 @@ def test_too_few_signs_with_landmarks_say_how_to_save_more(handlab_home: Path):
         datasets.load_dataset("my_sign_landmarks")
 
 
+def fine_tune_a_landmarks_model(dataset: str, folder: Path) -> Predictor:
+    """Fine-tune a shipped-style landmarks model on `dataset` for one epoch, as the Train page runs it."""
+    start = make_landmarks_model(folder / "start" / "letters.keras", "B")
+    store = RunStore()
+    spec = TrainSpec("letters-landmarks", dataset, epochs=1, init_model=str(start)).resolved()
+    run_id = store.create_run(spec.to_dict(), "my hands")
+    assert execute_run(store, run_id) == 0
+    run = store.get_run(run_id)
+    assert run.status == "completed", run.error
+    return Predictor(Path(run.model_path))
+
+
 def test_the_shipped_style_landmarks_model_fine_tunes_on_my_signs(handlab_home: Path, tmp_path: Path):
     frame, box = hand_frame()
     for index, letter in enumerate("LLLLBBBBYYYY"):
         samples.save_sign(frame, box, letter, hand_landmarks_px(palm_px=60 + index), "right")
-    start = make_landmarks_model(tmp_path / "start" / "letters.keras", "B")
-    store = RunStore()
-    spec = TrainSpec("letters-landmarks", "my_sign_landmarks", epochs=1, init_model=str(start)).resolved()
-    run_id = store.create_run(spec.to_dict(), "my hands")
-    assert execute_run(store, run_id) == 0
-    run = store.get_run(run_id)
-    assert run.status == "completed"
-    tuned = Predictor(Path(run.model_path))
+    tuned = fine_tune_a_landmarks_model("my_sign_landmarks", tmp_path)
     assert tuned.reads_landmarks
     assert tuned.card["dataset"] == "my_sign_landmarks"
     assert "--init-model" in tuned.card["command"]
@@ -211,13 +216,6 @@ def test_the_letters_model_fine_tunes_on_my_signs_mixed_into_the_letters_data(
 ):
     save_twelve_signs()
     asl = asl_landmarks_stand_in(monkeypatch, rows=300)
-    start = make_landmarks_model(tmp_path / "start" / "letters.keras", "B")
-    store = RunStore()
-    spec = TrainSpec("letters-landmarks", "my_signs_with_asl", epochs=1, init_model=str(start)).resolved()
-    run_id = store.create_run(spec.to_dict(), "my hands, mixed")
-    assert execute_run(store, run_id) == 0
-    run = store.get_run(run_id)
-    assert run.status == "completed", run.error
-    tuned = Predictor(Path(run.model_path))
+    tuned = fine_tune_a_landmarks_model("my_signs_with_asl", tmp_path)
     assert tuned.card["dataset"] == "my_signs_with_asl"
     assert tuned.card["test"]["samples"] == len(datasets.load_dataset("my_sign_landmarks").y_test) + len(asl.y_test)
