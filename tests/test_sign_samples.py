@@ -134,6 +134,13 @@ def test_too_few_signs_with_landmarks_say_how_to_save_more(handlab_home: Path):
         datasets.load_dataset("my_sign_landmarks")
 
 
+def save_twelve_signs() -> None:
+    """Save 12 signs of L, Y and V with landmarks, each hand a little bigger than the last."""
+    frame, box = hand_frame()
+    for index, letter in enumerate("LLLLYYYYVVVV"):
+        samples.save_sign(frame, box, letter, hand_landmarks_px(palm_px=60 + index), "right")
+
+
 def fine_tune_a_landmarks_model(dataset: str, folder: Path) -> Predictor:
     """Fine-tune a shipped-style landmarks model on `dataset` for one epoch, as the Train page runs it."""
     start = make_landmarks_model(folder / "start" / "letters.keras", "B")
@@ -147,9 +154,7 @@ def fine_tune_a_landmarks_model(dataset: str, folder: Path) -> Predictor:
 
 
 def test_the_shipped_style_landmarks_model_fine_tunes_on_my_signs(handlab_home: Path, tmp_path: Path):
-    frame, box = hand_frame()
-    for index, letter in enumerate("LLLLBBBBYYYY"):
-        samples.save_sign(frame, box, letter, hand_landmarks_px(palm_px=60 + index), "right")
+    save_twelve_signs()
     tuned = fine_tune_a_landmarks_model("my_sign_landmarks", tmp_path)
     assert tuned.reads_landmarks
     assert tuned.card["dataset"] == "my_sign_landmarks"
@@ -165,12 +170,6 @@ def asl_landmarks_stand_in(monkeypatch: pytest.MonkeyPatch, rows: int) -> loader
     return asl
 
 
-def save_twelve_signs() -> None:
-    frame, box = hand_frame()
-    for index, letter in enumerate("LLLLYYYYVVVV"):
-        samples.save_sign(frame, box, letter, hand_landmarks_px(palm_px=60 + index), "right")
-
-
 def test_my_signs_with_asl_mixes_the_saved_signs_into_the_letters_data(monkeypatch: pytest.MonkeyPatch):
     save_twelve_signs()
     asl = asl_landmarks_stand_in(monkeypatch, rows=2000)
@@ -180,7 +179,9 @@ def test_my_signs_with_asl_mixes_the_saved_signs_into_the_letters_data(monkeypat
     # Each saved training sign and its mirror image, MY_SIGNS_REPEATS times each: they weigh, but do not replace.
     added = mixed.y_train[len(asl.y_train) :]
     assert len(added) == 2 * loaders.MY_SIGNS_REPEATS * len(mine.y_train)
-    assert sorted(added.tolist()) == sorted(np.repeat(np.concatenate([mine.y_train] * 2), 10).tolist())
+    assert sorted(added.tolist()) == sorted(
+        np.repeat(np.concatenate([mine.y_train] * 2), loaders.MY_SIGNS_REPEATS).tolist()
+    )
     # Tested on the user's held-out signs and the letters data's held-out people: forgetting would show.
     np.testing.assert_array_equal(mixed.y_test, np.concatenate([mine.y_test, asl.y_test]))
     assert mixed.x_train.shape[1:] == mixed.x_test.shape[1:] == (63,)
