@@ -182,6 +182,13 @@ def test_my_signs_with_asl_mixes_the_saved_signs_into_the_letters_data(monkeypat
     assert sorted(added.tolist()) == sorted(
         np.repeat(np.concatenate([mine.y_train] * 2), loaders.MY_SIGNS_REPEATS).tolist()
     )
+    # A sign's repeats and its mirror image's are one sample to the validation split; each letters row its own.
+    groups = mixed.train_groups
+    assert len(np.unique(groups[: len(asl.y_train)])) == len(asl.y_train)
+    added_groups = groups[len(asl.y_train) :]
+    assert len(np.unique(added_groups)) == len(mine.y_train)
+    assert all(len(set(added[added_groups == group])) == 1 for group in np.unique(added_groups))
+    assert not set(added_groups) & set(groups[: len(asl.y_train)])
     # Tested on the user's held-out signs and the letters data's held-out people: forgetting would show.
     np.testing.assert_array_equal(mixed.y_test, np.concatenate([mine.y_test, asl.y_test]))
     assert mixed.x_train.shape[1:] == mixed.x_test.shape[1:] == (63,)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.learn.fit import confusion_matrix
-from core.learn.inputs import batches
+from core.learn.inputs import batches, split_validation
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 from core.paths import run_dir
@@ -173,3 +173,18 @@ def test_batches_cover_every_sample_each_epoch_in_a_new_order():
 def test_batches_without_a_seed_keep_the_order():
     x, y = np.zeros((5, 2), np.float32), np.arange(5)
     assert np.concatenate([batch_y.numpy() for _, batch_y in batches(x, y, batch_size=2)]).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_the_validation_split_keeps_copies_of_one_sample_on_one_side():
+    # 100 samples, the last 20 each repeated 10 times (as saved signs are mixed into the letters data).
+    groups = np.concatenate([np.arange(80), np.repeat(np.arange(80, 100), 10)])
+    x, y = groups.astype(np.float32).reshape(-1, 1), groups % 3
+    spec = TrainSpec(recipe="digits-dense", dataset="mnist", validation_split=0.2, seed=3)
+    x_fit, y_fit, (x_val, y_val) = split_validation(x, y, spec, groups)
+    assert not set(x_fit[:, 0]) & set(x_val[:, 0])  # no sample on both sides
+    assert sorted(np.concatenate([x_fit, x_val])[:, 0].tolist()) == sorted(x[:, 0].tolist())
+    assert 56 <= len(x_val) < 56 + 10  # a fifth of the 280 rows, rounded up to the end of a group
+    assert np.array_equal(y_val, x_val[:, 0].astype(int) % 3)
+    # Without groups, the same split scatters copies on both sides.
+    x_fit, _, (x_val, _) = split_validation(x, y, spec)
+    assert set(x_fit[:, 0]) & set(x_val[:, 0])

@@ -37,11 +37,15 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple[str, ...]
+    # One id per training row where some rows are copies of one sample (repeats, mirror images): the validation
+    # split keeps each id's rows on one side, so validation never scores a copy of what it trained on.
+    train_groups: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # Loaded datasets are shared through caches, so nobody may change them in place.
-        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
-            array.flags.writeable = False
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test, self.train_groups):
+            if array is not None:
+                array.flags.writeable = False
 
     @property
     def kind(self) -> Literal["image", "tabular"]:
@@ -198,8 +202,10 @@ def load_my_signs_with_asl(mine_info: Described, asl_info: Described) -> Dataset
     mine = load_my_sign_landmarks(mine_info)
     asl = load_asl_landmarks(asl_info)
     x_mine, y_mine = asl_landmarks.with_mirrored_copies(mine.x_train, mine.y_train)
+    sample = np.tile(np.arange(len(mine.y_train)), 2)  # a sign and its mirror image are one sample
     repeats = max(1, min(MY_SIGNS_REPEATS, len(asl.y_train) // max(1, len(y_mine))))  # never outweigh the rest
     x_train = np.concatenate([asl.x_train, np.repeat(x_mine, repeats, axis=0)])
     y_train = np.concatenate([asl.y_train, np.repeat(y_mine, repeats)])
+    groups = np.concatenate([np.arange(len(asl.y_train)), len(asl.y_train) + np.repeat(sample, repeats)])
     x_test, y_test = np.concatenate([mine.x_test, asl.x_test]), np.concatenate([mine.y_test, asl.y_test])
-    return Dataset("my_signs_with_asl", x_train, y_train, x_test, y_test, SIGN_LETTERS)
+    return Dataset("my_signs_with_asl", x_train, y_train, x_test, y_test, SIGN_LETTERS, groups)

@@ -38,6 +38,7 @@ class _Data:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple[str, ...]
+    train_groups: np.ndarray | None  # see Dataset.train_groups
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     # A saved model already ends in a softmax, so fine-tuning a logits recipe trains on probabilities.
     loss = "sparse" if spec.init_model and recipe.loss == "sparse_logits" else recipe.loss
     model = _build_or_load_model(spec, recipe, data, loss)
-    x_fit, y_fit, validation = split_validation(data.x_train, data.y_train, spec)
+    x_fit, y_fit, validation = split_validation(data.x_train, data.y_train, spec, data.train_groups)
     fitted = _fit(model, spec, recipe, (x_fit, y_fit), validation, len(data.class_names), loss, reporter, verbose)
     final = keras.Sequential([model, keras.layers.Softmax()]) if loss == "sparse_logits" else model
     temperature = 1.0 if validation is None else _fit_temperature(final, validation, loss)
@@ -95,11 +96,12 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
 def _load_data(spec: TrainSpec) -> _Data:
     """Load the spec's dataset as model inputs, keeping a seeded random `limit` of the training samples."""
     dataset = datasets.load_dataset(spec.dataset, image_size=spec.image_size or 28)  # landmarks, tables: no size
-    x_train, y_train = as_inputs(dataset.x_train), dataset.y_train
+    x_train, y_train, groups = as_inputs(dataset.x_train), dataset.y_train, dataset.train_groups
     if spec.limit:
         order = np.random.default_rng(spec.seed).permutation(len(x_train))[: spec.limit]
         x_train, y_train = x_train[order], y_train[order]
-    return _Data(x_train, y_train, as_inputs(dataset.x_test), dataset.y_test, dataset.class_names)
+        groups = None if groups is None else groups[order]
+    return _Data(x_train, y_train, as_inputs(dataset.x_test), dataset.y_test, dataset.class_names, groups)
 
 
 def _build_or_load_model(spec: TrainSpec, recipe: recipes.Recipe, data: _Data, loss: str) -> keras.Model:

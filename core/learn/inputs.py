@@ -22,18 +22,27 @@ def as_targets(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
 
 
 def split_validation(
-    x: np.ndarray, y: np.ndarray, spec: TrainSpec
+    x: np.ndarray, y: np.ndarray, spec: TrainSpec, groups: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Hold out the last `validation_split` of a seeded shuffle; with a split of 0 there is no validation.
 
     Returns x_fit, y_fit and the (x, y) validation pair, or None. The test set is never used to validate: the
-    tutorials did, which let early stopping and the best epoch's weights see the test set.
+    tutorials did, which let early stopping and the best epoch's weights see the test set. With `groups` (an id per
+    row; copies of one sample share it) whole groups are shuffled and held out, so no copy sits on both sides.
     """
     if not spec.validation_split:
         return x, y, None
-    order = np.random.default_rng(spec.seed + 1).permutation(len(x))
+    rng = np.random.default_rng(spec.seed + 1)
     n_val = max(1, int(round(len(x) * spec.validation_split)))
-    fit, val = order[n_val:], order[:n_val]
+    if groups is None:
+        order = rng.permutation(len(x))
+        fit, val = order[n_val:], order[:n_val]
+    else:
+        _, group_of_row = np.unique(groups, return_inverse=True)
+        rank_of_row = rng.permutation(group_of_row.max() + 1)[group_of_row]
+        # Hold out the first n_val rows in the groups' shuffled order, and the rest of the group the last one is in.
+        last = np.sort(rank_of_row)[n_val - 1]
+        val, fit = np.flatnonzero(rank_of_row <= last), np.flatnonzero(rank_of_row > last)
     return x[fit], y[fit], (x[val], y[val])
 
 
