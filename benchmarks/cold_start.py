@@ -16,7 +16,6 @@ Needs Playwright (requirements-dev.txt) and a Chromium: `chromium` on PATH (Debi
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,26 +26,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a pla
 import numpy as np  # noqa: E402
 
 from tests.helpers.app_server import (  # noqa: E402
+    CANVAS,
     CHROMIUM_ARGS,
     PHASE_TIMEOUT_S,
+    draw_strokes,
     find_chromium,
     free_port,
     start_server,
+    stop_server,
     wait_for_health,
 )
 from tests.helpers.drawings import number_strokes  # noqa: E402
-
-
-def draw_digit(page, digit: str) -> None:
-    """Write a digit on the canvas with real mouse strokes."""
-    box = page.locator("canvas.upper-canvas").bounding_box()
-    for stroke in number_strokes(digit):
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for point in points[1:]:
-            page.mouse.move(*point, steps=3)
-        page.mouse.up()
 
 
 def one_cold_start(browser, digit: str, log_path: Path, shots: Path | None = None) -> dict[str, float | str]:
@@ -68,9 +58,9 @@ def one_cold_start(browser, digit: str, log_path: Path, shots: Path | None = Non
             page.goto(url)
             page.get_by_text("Draw a digit", exact=True).wait_for(state="visible")
             figures["title"] = time.monotonic() - start
-            page.locator("canvas.upper-canvas").wait_for(state="visible")
+            page.locator(CANVAS).wait_for(state="visible")
             figures["canvas"] = time.monotonic() - start
-            draw_digit(page, digit)
+            draw_strokes(page, number_strokes(digit))
             if shots:
                 page.screenshot(path=str(shots / "cold-start-canvas.png"))
             page.get_by_test_id("stMetricValue").wait_for(state="visible")
@@ -81,12 +71,7 @@ def one_cold_start(browser, digit: str, log_path: Path, shots: Path | None = Non
             context.close()
             return figures
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
 
 
 def main() -> int:

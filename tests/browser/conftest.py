@@ -215,12 +215,7 @@ def serve_app(home: Path, data_dir: Path, log_name: str) -> Iterator[str]:
         wait_for_health(f"{base_url}/_stcore/health", server, log_path, SERVER_START_TIMEOUT_S)
         yield base_url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        app_server.stop_server(server)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers.app_server import CANVAS, draw_strokes
 from helpers.drawings import number_strokes, pen_canvas, pen_photo
 from playwright.sync_api import Page, expect
 
@@ -31,25 +32,12 @@ def draw_page(app_digits_model: Path, page: Page, app_url: str, wait_for_app: Ca
 
 def canvas(page: Page):
     """The canvas that takes the pointer (Fabric.js draws on an upper canvas above the drawing)."""
-    return page.locator("canvas.upper-canvas")
+    return page.locator(CANVAS)
 
 
 def draw(page: Page, text: str) -> None:
     """Write a number on the canvas with real mouse strokes."""
     draw_strokes(page, number_strokes(text))
-
-
-def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw strokes (points in the unit square) on the canvas with the mouse."""
-    box = canvas(page).bounding_box()
-    for stroke in strokes:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for point in points[1:]:
-            page.mouse.move(*point, steps=3)
-        page.mouse.up()
-    page.mouse.move(box["x"] + box["width"] + 200, box["y"])  # out of the way, so the toolbar hides
 
 
 def toolbar_button(page: Page, name: str):

@@ -1,4 +1,4 @@
-"""What the browser tests and benchmarks share: Chromium's flags and finding it, and a fresh `streamlit run`.
+"""What the browser tests and benchmarks share: Chromium's flags and finding it, a fresh `streamlit run`, and the pen.
 
 Plain Python (no pytest), so that benchmarks/ can use it as well as tests/browser/conftest.py.
 """
@@ -24,6 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+CANVAS = "canvas.upper-canvas"  # the Draw page's canvas that takes the pointer
 PHASE_TIMEOUT_S = 120  # for each step; a cold start on a busy machine took 17 s
 
 
@@ -77,3 +78,27 @@ def wait_for_health(url: str, server: subprocess.Popen, timeout_s: float = PHASE
             pass
         time.sleep(0.05)
     raise RuntimeError(f"streamlit did not answer {url} within {timeout_s} s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop a server started by start_server: politely, then for good after 10 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def draw_strokes(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw strokes (points in the unit square) on the Draw page's canvas with real mouse strokes."""
+    # Fabric.js takes the pointer on an upper canvas above the drawing.
+    box = page.locator(CANVAS).bounding_box()
+    for stroke in strokes:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=3)
+        page.mouse.up()
+    page.mouse.move(box["x"] + box["width"] + 200, box["y"])  # out of the way, so the toolbar hides
