@@ -163,11 +163,16 @@ def test_a_stray_dot_joins_its_neighbour_instead_of_becoming_a_digit():
     assert len(digits_from_canvas(canvas(ink))) == 2
 
 
-def five_with_a_detached_bar(bar_x: tuple[int, int] = (180, 260), width: int = 280) -> np.ndarray:
-    """A 5 whose top bar was drawn apart, to the right of the stem: most of the bar overhangs the body."""
-    ink = np.zeros((280, width), np.uint8)
-    belly = [(150 + 55 * np.cos(a), 175 + 45 * np.sin(a)) for a in np.radians(np.linspace(-150, 150, 20))]
-    cv2.polylines(ink, [np.int32([(100, 70), (95, 135), *belly])], False, 255, 12, cv2.LINE_AA)
+def five_with_a_detached_bar(
+    bar_x: tuple[int, int] = (180, 260), width: int = 280, drop: int = 0, height: int = 280
+) -> np.ndarray:
+    """A 5 whose top bar was drawn apart, to the right of the stem: most of the bar overhangs the body.
+
+    With `drop`, the body is drawn that many px lower and the bar floats above it.
+    """
+    ink = np.zeros((height, width), np.uint8)
+    belly = [(150 + 55 * np.cos(a), 175 + drop + 45 * np.sin(a)) for a in np.radians(np.linspace(-150, 150, 20))]
+    cv2.polylines(ink, [np.int32([(100, 70 + drop), (95, 135 + drop), *belly])], False, 255, 12, cv2.LINE_AA)
     cv2.line(ink, (bar_x[0], 62), (bar_x[1], 60), 255, 12, cv2.LINE_AA)
     return ink
 
@@ -187,6 +192,17 @@ def test_a_long_top_bar_well_beside_a_5_may_be_its_bar():
     assert first.joined is not None  # ...but the reader may read it as one digit
     x, _, w, _ = first.joined.box_xywh
     assert x + w >= 345
+
+
+def test_a_bar_floating_half_its_height_above_a_5_may_be_its_bar():
+    # Issue #16: a 5's bar drawn apart often floats above the body (MNIST has such 5s); it was read as a "2".
+    ink = five_with_a_detached_bar((200, 290), width=360, drop=90, height=380)
+    first, second = digits_from_canvas(canvas(ink))
+    _, body_top, _, body_height = first.box_xywh
+    _, bar_y, _, bar_height = second.box_xywh
+    assert body_top - (bar_y + bar_height / 2) >= 0.45 * body_height  # well above the top, not beside it
+    assert first.joined is not None
+    assert first.joined.box_xywh[1] <= bar_y
 
 
 def test_a_flat_stroke_beside_the_middle_of_a_digit_stays_apart():

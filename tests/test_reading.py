@@ -158,6 +158,17 @@ def test_a_5_with_its_long_bar_well_to_the_right_reads_5(digits_model):
     assert result.text == "5"
 
 
+def test_a_5_with_its_bar_floating_above_it_reads_5(digits_model):
+    ink = np.zeros((380, 360), np.uint8)
+    belly = [(150 + 55 * np.cos(a), 265 + 45 * np.sin(a)) for a in np.radians(np.linspace(-150, 150, 20))]
+    cv2.polylines(ink, [np.int32([(100, 160), (95, 225), *belly])], False, 255, 12, cv2.LINE_AA)
+    cv2.line(ink, (200, 62), (290, 60), 255, 12, cv2.LINE_AA)  # half the body's height above its top
+
+    result = read_canvas(Predictor(digits_model), as_canvas_rgba(ink.astype(np.float32) / 255))
+
+    assert result.text == "5"
+
+
 @pytest.mark.parametrize(("pieces", "joined", "text"), [(0.7, 0.7, "4"), (0.99, 0.9, "44")])
 def test_the_surer_of_two_digits_or_one_is_kept(pieces, joined, text):
     class Sure:

@@ -9,6 +9,9 @@ FLAG_GAP = 0.2  # A flat stroke at a digit's top, at most this far (× the digit
 # Further out, up to this far, it may be its flag or a stroke of its own (a 5's long bar drawn well to the right):
 # the reader reads both ways and keeps the surer.
 MAYBE_FLAG_GAP = 0.5
+FLAG_ABOVE = 0.3  # A flag's middle lies at most this far (× the digit's height) above or below the digit's top...
+# ...or, to be read both ways, up to this far above it: a 5's bar drawn apart often floats over the body.
+MAYBE_FLAG_ABOVE = 0.6
 
 
 def group_components(stats: np.ndarray) -> list[list[int]]:
@@ -40,16 +43,20 @@ def maybe_one_digit(first: np.ndarray, second: np.ndarray) -> bool:
     a_xywh, b_xywh = union_box(first), union_box(second)
     if _x_overlap(a_xywh, b_xywh) >= MAYBE_ONE_OVERLAP:
         return True
-    return _is_flag(a_xywh, b_xywh, MAYBE_FLAG_GAP) or _is_flag(b_xywh, a_xywh, MAYBE_FLAG_GAP)
+    maybe = {"gap": MAYBE_FLAG_GAP, "above": MAYBE_FLAG_ABOVE}
+    return _is_flag(a_xywh, b_xywh, **maybe) or _is_flag(b_xywh, a_xywh, **maybe)
 
 
-def _is_flag(flag_xywh: tuple[int, ...], digit_xywh: tuple[int, ...], gap: float = FLAG_GAP) -> bool:
-    """Whether a piece is a flat stroke at the top of a digit, at most `gap` × the digit's height beside it in x."""
+def _is_flag(
+    flag_xywh: tuple[int, ...], digit_xywh: tuple[int, ...], gap: float = FLAG_GAP, above: float = FLAG_ABOVE
+) -> bool:
+    """Whether a piece is a flat stroke at the top of a digit: its middle at most `above` × the digit's height above
+    the digit's top (FLAG_ABOVE below it), and at most `gap` × the height beside it in x."""
     # People often draw the top bar of a 5 last, apart and to the right: half of it need not overlap the rest.
     _, flag_y, flag_w, flag_h = flag_xywh
     _, top, _, height = digit_xywh
     flat = flag_w >= 1.8 * flag_h and flag_h <= 0.4 * height
-    at_top = top - 0.3 * height <= flag_y + flag_h / 2 <= top + 0.3 * height
+    at_top = top - above * height <= flag_y + flag_h / 2 <= top + FLAG_ABOVE * height
     return flat and at_top and _x_gap(flag_xywh, digit_xywh) <= gap * height
 
 
