@@ -125,8 +125,8 @@ def dataset_note(name: str) -> tuple[bool, str | None]:
                 "Later runs reuse the landmarks and start at once."
             )
         return True, None
-    if info.saved is not None and info.saved() < MY_SAMPLES_MIN:  # Data the user makes in the app (saved samples).
-        return False, f"{info.title} is not ready yet: it needs {info.needs}; {info.saved()} saved so far."
+    if to_save := _still_to_save(info):
+        return False, f"{info.title} is not ready yet: it needs {info.needs}; {MY_SAMPLES_MIN - to_save} saved so far."
     where = f"put {info.needs} in {paths.data_dir()}"
     if info.keras_files:
         return True, f"{info.title} is not on this machine yet: training downloads it first (or {where})."
@@ -138,9 +138,14 @@ def dataset_label(name: str) -> str:
     info = datasets.get_info(name)
     if dataset_note(name)[0]:  # ready to train, possibly after a download
         return info.title
-    if info.saved is not None and info.saved() < MY_SAMPLES_MIN:
-        return f"{info.title} ({MY_SAMPLES_MIN - info.saved()} more to save)"
+    if to_save := _still_to_save(info):
+        return f"{info.title} ({to_save} more to save)"
     return f"{info.title} (needs {info.short_needs or info.needs} in {_folder_name(paths.data_dir())})"
+
+
+def _still_to_save(info: datasets.DatasetInfo) -> int:
+    """How many more samples to save on a page for a dataset the user makes in the app (0: none, or enough)."""
+    return 0 if info.saved is None else max(0, MY_SAMPLES_MIN - info.saved())
 
 
 def _folder_name(folder: Path) -> str:
