@@ -29,12 +29,8 @@ left, right = st.columns([4, 5], gap="large")
 with left:
     if source == DRAW:
         st.caption("Draw with mouse or finger:")
-        canvas_area, buttons_area = st.container(), st.container()
-        pen_width = draw_ui.pen_width_picker(key="draw_pen")
-        with canvas_area:
-            drawing = draw_ui.digit_canvas(key="draw_canvas", pen_width=pen_width)
-        with buttons_area:  # after the canvas, so that they know about its latest stroke
-            draw_ui.canvas_buttons(key="draw_canvas")
+        drawing = draw_ui.digit_canvas(key="draw_canvas")
+        draw_ui.canvas_buttons(key="draw_canvas")  # after the canvas, so that they know about its latest stroke
     else:
         photo = common.uploaded_image(
             "draw_upload",

@@ -47,25 +47,3 @@ def test_a_new_stroke_after_undo_drops_the_redo():
     history.receive({"objects": other_stroke}, np.zeros((4, 4, 4), np.uint8))
     assert not history.can_redo
     assert history.current.objects[-1]["stroke"] == "new"
-
-
-def test_a_stroke_drawn_with_a_stale_pen_is_redrawn_with_the_chosen_width_in_place():
-    history = CanvasHistory()
-    history.receive(*sent(1), pen_width=10)
-    fat = {"type": "Path", "strokeWidth": 40, "left": 100.0, "top": 50.0, "width": 4, "height": 200}
-    drawing, pixels = sent(1)
-    needs_reload = history.receive({"objects": [*drawing["objects"], fat]}, pixels, pen_width=10)
-
-    assert needs_reload
-    stroke = history.current.objects[-1]
-    assert stroke["strokeWidth"] == 10
-    assert (stroke["left"], stroke["top"]) == (115.0, 65.0)  # its centre stays where it was drawn
-    assert history.initial_drawing()["objects"][-1] == stroke  # the canvas is told to redraw it
-    assert history.current.objects[0] == drawing["objects"][0]  # earlier strokes are left alone
-
-
-def test_a_stroke_drawn_with_the_chosen_pen_needs_no_redraw():
-    history = CanvasHistory()
-    thin = {"type": "Path", "strokeWidth": 10, "left": 100.0, "top": 50.0}
-    assert not history.receive({"objects": [thin]}, np.zeros((4, 4, 4), np.uint8), pen_width=10)
-    assert history.current.objects == (thin,)

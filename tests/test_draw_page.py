@@ -179,7 +179,7 @@ def canvas_value(strokes: int, image_rgba: np.ndarray | None) -> SimpleNamespace
 
 def run_with_canvas_value(app: AppTest, value: SimpleNamespace, click: str | None = None) -> mock.MagicMock:
     """Rerun the page (after clicking a button, if given) with the canvas component holding this value."""
-    with mock.patch("core.ui.draw.st_canvas", return_value=value) as canvas:
+    with mock.patch("core.ui.draw.pen_canvas", return_value=(value, 18)) as canvas:
         (app.button(key=click).click() if click else app).run()
     assert_no_exception(app)
     return canvas
@@ -206,7 +206,7 @@ def test_undo_redo_and_clear_buttons_change_the_reading_at_once(app):
     # follows the button, and the canvas is told to show the first stroke alone.
     canvas = run_with_canvas_value(app, seventeen, click="draw_canvas_undo")
     assert prediction(app) == "1"
-    assert canvas.call_args.kwargs["initial_drawing"]["objects"] == one.json_data["objects"]
+    assert canvas.call_args.args[1]["objects"] == one.json_data["objects"]
     assert buttons_enabled(app) == {"undo": True, "redo": True, "clear": True}
 
     run_with_canvas_value(app, seventeen, click="draw_canvas_redo")
@@ -216,7 +216,7 @@ def test_undo_redo_and_clear_buttons_change_the_reading_at_once(app):
     canvas = run_with_canvas_value(app, seventeen, click="draw_canvas_clear")
     assert any("Draw a digit in the black square" in info.value for info in app.info)
     assert not app.metric
-    assert canvas.call_args.kwargs["initial_drawing"]["objects"] == []
+    assert canvas.call_args.args[1]["objects"] == []
     assert buttons_enabled(app) == {"undo": True, "redo": False, "clear": False}
 
     run_with_canvas_value(app, seventeen, click="draw_canvas_undo")  # Clear can be undone
@@ -233,6 +233,15 @@ def test_canvas_sending_back_an_undone_drawing_is_no_new_stroke(app):
     run_with_canvas_value(app, canvas_value(2, pen_canvas("14")))  # a new stroke instead
     assert prediction(app) == "14"
     assert buttons_enabled(app) == {"undo": True, "redo": False, "clear": True}
+
+
+def test_the_chosen_pen_stays_chosen_after_visiting_another_page(app):
+    assert run_with_canvas_value(app, canvas_value(0, None)).call_args.args[2] == 18  # the default pen
+    with mock.patch("core.ui.draw.pen_canvas", return_value=(canvas_value(0, None), 6)):
+        app.run()  # the user clicked the 6 px pen under the canvas
+    app.switch_page("pages/history.py").run()
+    app.switch_page("pages/draw.py")
+    assert run_with_canvas_value(app, canvas_value(0, None)).call_args.args[2] == 6
 
 
 def test_canvas_is_drawn_before_the_model_has_loaded(models_dir, app_test, monkeypatch, tmp_path):
@@ -254,7 +263,7 @@ def test_canvas_is_drawn_before_the_model_has_loaded(models_dir, app_test, monke
             raise RuntimeError("the page waited for the model before it drew the canvas")
         return Predictor(model_path)
 
-    def canvas(key: str, pen_width: int) -> np.ndarray:
+    def canvas(key: str) -> np.ndarray:
         canvas_drawn.set()
         return pen_canvas("7")
 

@@ -1,8 +1,12 @@
 """Streamlit glue of the Draw page: the drawing canvas, the reading of a number and the correction form."""
 
+import functools
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
+import streamlit_drawable_canvas
+from streamlit_drawable_canvas import CanvasResult
 
 from core.data import samples
 from core.ui.common import enlarged, percent
@@ -12,11 +16,69 @@ from core.vision.reading import SURE_FROM, NumberReading
 
 CANVAS_SIDE = 320  # px; square, and roomy enough for a four-digit number.
 NOT_SURE_BELOW = SURE_FROM  # The "not sure" threshold on the top probability (see core.vision.reading).
-# Pen widths in canvas pixels. Buttons, not a slider: a click reaches the page at once, while a slider's value
-# can trail its keys by seconds, and a stroke drawn meanwhile was drawn with a stale pen, or lost.
+# Pen widths in canvas pixels, as buttons inside the canvas's component: a click reaches the brush in the browser
+# at once, and never in the middle of a stroke (pen_canvas.js says why that matters).
 PEN_WIDTHS_PX = (6, 10, 14, 18, 24, 32, 40)
 DEFAULT_PEN_PX = 18
 PEN_STEPS_SHOWN = 4  # digits whose pen steps an upload shows, left to right
+# streamlit-drawable-canvas's component, whose JS module the pen canvas loads (its name and files, pinned 0.13).
+DRAWABLE_CANVAS = "streamlit-drawable-canvas.streamlit_drawable_canvas"
+DRAWABLE_CANVAS_BUILD = Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build"
+PEN_ROW_CSS = """
+.pen-label { font-size: 0.875rem; margin: 0.75rem 0 0.25rem; color: var(--st-text-color); }
+.pen-row { display: flex; width: fit-content; }
+.pen { font: inherit; font-size: 0.875rem; min-width: 2.6rem; padding: 0.3rem 0.6rem; cursor: pointer;
+  color: var(--st-text-color); background: var(--st-background-color);
+  border: 1px solid var(--st-border-color); margin-left: -1px; }
+.pen:first-child { border-radius: var(--st-button-radius) 0 0 var(--st-button-radius); margin-left: 0; }
+.pen:last-child { border-radius: 0 var(--st-button-radius) var(--st-button-radius) 0; }
+.pen:hover { color: var(--st-primary-color); border-color: var(--st-primary-color); position: relative; }
+.pen[aria-pressed="true"] { color: var(--st-primary-color); border-color: var(--st-primary-color); position: relative;
+  background: color-mix(in srgb, var(--st-primary-color) 10%, var(--st-background-color)); }
+"""
+
+
+@functools.cache
+def _pen_canvas_component():
+    """The pen canvas component (pen_canvas.js beside this file), registered once per server."""
+    canvas_css = next(DRAWABLE_CANVAS_BUILD.glob("index-*.css")).read_text()
+    return st.components.v2.component(
+        "handlab.pen_canvas",
+        html='<div class="canvas-root"></div><div class="pen-label">Pen width (px)</div><div class="pen-row"></div>',
+        css=canvas_css + PEN_ROW_CSS,
+        js=(Path(__file__).parent / "pen_canvas.js").read_text(),
+    )
+
+
+def pen_canvas(key: str, initial_drawing: dict, pen_width: int) -> tuple[CanvasResult, int]:
+    """The drawing canvas (white ink on black) with the pen widths under it: what the canvas holds, and the pen."""
+    module = next(DRAWABLE_CANVAS_BUILD.glob("index-*.js")).name
+    base = st.get_option("server.baseUrlPath").strip("/")
+    drawing = {**initial_drawing, "background": "#000000"}
+    canvas = {  # the data st_canvas(drawing_mode="freedraw", return_image_data=True, ...) gives its component
+        "fillColor": "#eee", "strokeWidth": pen_width, "strokeColor": "#ffffff", "backgroundColor": "#000000",
+        "backgroundImageURL": None, "realtimeUpdateStreamlit": True, "canvasWidth": CANVAS_SIDE,
+        "canvasHeight": CANVAS_SIDE, "drawingMode": "freedraw", "initialDrawing": drawing, "displayRadius": 3,
+        "returnImageData": True, "disabled": False, "backgroundImageFit": "stretch", "maxDisplayHeight": None,
+        "fontSize": 20, "label": "",
+    }  # fmt: skip
+    result = _pen_canvas_component()(
+        data={
+            "canvas": canvas,
+            "canvasModule": f"{'/' + base if base else ''}/_stcore/bidi-components/{DRAWABLE_CANVAS}/{module}",
+            "pens": PEN_WIDTHS_PX,
+            "pen": pen_width,
+        },
+        key=key,
+        default={"drawing": {"raw": drawing, "data": None}, "pen": pen_width},
+        on_drawing_change=lambda: None,
+        on_pen_change=lambda: None,
+        on_backgroundFit_change=lambda: None,
+        width="content",
+        height="content",
+    )
+    sent = result.get("drawing") or {"raw": drawing, "data": None}
+    return CanvasResult(sent.get("raw"), sent.get("data"), return_image_data=True), result.get("pen") or pen_width
 
 
 def canvas_history(key: str) -> CanvasHistory:
@@ -24,32 +86,21 @@ def canvas_history(key: str) -> CanvasHistory:
     return st.session_state.setdefault(f"{key}_history", CanvasHistory())
 
 
-def digit_canvas(key: str, pen_width: int) -> np.ndarray | None:
-    """The square drawing canvas (white ink on black); the RGBA pixels of its drawing, or None when blank.
+def digit_canvas(key: str) -> np.ndarray | None:
+    """The square drawing canvas with its pen widths; the RGBA pixels of its drawing, or None when blank.
 
     The pixels follow the Undo, Redo and Clear buttons (`canvas_buttons`) at once: they come from the page's
     own history of drawings, not from the canvas, which reloads the drawing and sends it again a moment later.
+    The chosen pen is kept in the session, so it stays chosen when the user comes back to the page.
     """
     history = canvas_history(key)
-    result = st_canvas(
-        stroke_width=pen_width,
-        stroke_color="#ffffff",
-        background_color="#000000",
-        height=CANVAS_SIDE,
-        width=CANVAS_SIDE,
-        drawing_mode="freedraw",
-        initial_drawing=history.initial_drawing(),
-        return_image_data=True,
-        key=key,
+    pen_key = f"{key}_pen"
+    result, st.session_state[pen_key] = pen_canvas(
+        key, history.initial_drawing(), st.session_state.get(pen_key, DEFAULT_PEN_PX)
     )
-    if history.receive(result.json_data, result.image_data, pen_width):
-        st.rerun()  # the canvas shows another drawing than the page reads (remounted, or a stale pen): send it
+    if history.receive(result.json_data, result.image_data):
+        st.rerun()  # the canvas was mounted afresh and shows another drawing than the page reads: send it
     return history.current.image_rgba
-
-
-def pen_width_picker(key: str) -> int:
-    """The pen width buttons under the canvas; the chosen width in canvas pixels."""
-    return st.segmented_control("Pen width (px)", PEN_WIDTHS_PX, default=DEFAULT_PEN_PX, required=True, key=key)
 
 
 def canvas_buttons(key: str) -> None:

@@ -29,20 +29,6 @@ def fingerprint(json_data: dict | None) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def with_pen_width(item: dict, pen_width: int | None) -> dict:
-    """A Fabric.js stroke redrawn with this pen width, in the same place; other objects as they are."""
-    width = item.get("strokeWidth")
-    stroke = str(item.get("type")).lower() == "path" and isinstance(width, int | float)
-    if pen_width is None or not stroke or width == pen_width:
-        return item
-    redrawn = {**item, "strokeWidth": pen_width}
-    # Fabric places a path by the corner of its box, stroke included: keep the centre where it was.
-    if item.get("originX", "left") == "left" and item.get("originY", "top") == "top":
-        shift = (width - pen_width) / 2
-        redrawn |= {"left": item.get("left", 0) + shift, "top": item.get("top", 0) + shift}
-    return redrawn
-
-
 class CanvasHistory:
     """The drawings a canvas went through, with a redo stack; plain Python, kept in the page's session state."""
 
@@ -77,14 +63,13 @@ class CanvasHistory:
         """Whether there is ink to clear."""
         return bool(self.current.objects)
 
-    def receive(self, json_data: dict | None, image_rgba: np.ndarray | None, pen_width: int | None = None) -> bool:
+    def receive(self, json_data: dict | None, image_rgba: np.ndarray | None) -> bool:
         """Take what the canvas holds this run: a new stroke (or strokes) becomes a new step.
 
         The same value seen again on a rerun is ignored. A drawing with as many objects as the current one is
         the canvas echoing what the page loaded into it: it only refreshes the current step's pixels. A canvas
         that sends no pixels was mounted afresh (the user left the page and came back): it shows what it was
-        last told to show, which may be older than the current step. New strokes drawn with another width than
-        `pen_width` were drawn before the canvas learnt the width the user had just chosen: they get that width.
+        last told to show, which may be older than the current step.
 
         Returns:
             True when the canvas must be told again what to show (rerun the page with `initial_drawing()`).
@@ -102,15 +87,9 @@ class CanvasHistory:
         if len(objects) == len(self.current.objects):
             self._steps[-1] = CanvasStep(self.current.objects, image_rgba)
             return False
-        old = len(self.current.objects) if len(objects) > len(self.current.objects) else len(objects)
-        fixed = objects[:old] + tuple(with_pen_width(item, pen_width) for item in objects[old:])
-        # The pixels stay those drawn until the canvas sends the redrawn strokes back, a moment later.
-        self._steps = [*self._steps, CanvasStep(fixed, image_rgba)][-MAX_STEPS:]
+        self._steps = [*self._steps, CanvasStep(objects, image_rgba)][-MAX_STEPS:]
         self._redo = []
-        if fixed == objects:
-            return False
-        self._show(fixed)
-        return True
+        return False
 
     def undo(self) -> None:
         """Go back to the drawing before the last stroke (or before Clear)."""

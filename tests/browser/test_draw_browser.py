@@ -1,5 +1,6 @@
 """The Draw page in a real Chromium: mouse strokes, the Undo/Redo/Clear buttons and the toolbar, an uploaded photo."""
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,29 +168,70 @@ def ink_width_px(page: Page, row_fraction: float) -> int:
     )
 
 
+def pen(page: Page, width: int):
+    """A pen-width button under the canvas."""
+    return page.locator("button.pen", has_text=str(width)).filter(has_text=re.compile(rf"^{width}$"))
+
+
 def test_a_stroke_right_after_fast_pen_width_changes_arrives_with_the_chosen_width(
     draw_page: Page, wait_for_app, screenshot
 ) -> None:
-    # Issue: after 30 fast key presses on the pen-width slider the next stroke was lost, or drawn too fat: the
-    # slider's value reached the page seconds after its keys, and the canvas only learns a width from the page.
-    pens = draw_page.get_by_test_id("stButtonGroup").last  # below the Draw / Upload choice
+    # Issue #35: after 31 quick clicks on the pen widths, a stroke drawn at once was cut to a dot, when the rerun
+    # that carried the last width reached the canvas in the middle of the stroke.
     for width in [40, 6, 32, 14, 24, 18] * 5:  # 30 fast changes
-        pens.get_by_text(str(width), exact=True).click()
-    pens.get_by_text("10", exact=True).click()
+        pen(draw_page, width).click()
+    pen(draw_page, 10).click()
     draw_strokes(draw_page, [[(0.5, 0.2), (0.5, 0.8)]])  # at once: a straight down stroke, a "1"
 
     expect(prediction(draw_page)).to_have_text("1", timeout=CATCH_UP_MS)
     wait_for_app(draw_page)
-    draw_page.wait_for_function(  # the canvas redraws a stroke drawn with a stale pen
-        "canvas => { const row = canvas.getContext('2d').getImageData(0, canvas.height / 2, canvas.width, 1).data;"
-        " let inked = 0; for (let i = 0; i < row.length; i += 4) inked += row[i] > 128; return inked <= 11; }",
-        arg=draw_page.locator("canvas.dc-canvas.lower-canvas").element_handle(),
-        polling=100,
-    )
-    wait_for_app(draw_page)
     expect(prediction(draw_page)).to_have_text("1")
+    expect(pen(draw_page, 10)).to_have_attribute("aria-pressed", "true")
     screenshot(draw_page, "draw-fast-pen-width")
     assert ink_width_px(draw_page, 0.5) in range(9, 12)  # the 10 px pen, give or take antialiasing
+    assert ink_rows(draw_page) == pytest.approx((0.2, 0.8), abs=0.05)  # the whole stroke, not a dot
+
+
+def test_a_pen_width_chosen_during_a_stroke_waits_for_the_stroke_to_end(draw_page: Page, wait_for_app) -> None:
+    # Issue #35: a width that reached the canvas while the pointer was down cut the stroke to its last points.
+    box = canvas(draw_page).bounding_box()
+    x = box["x"] + box["width"] / 2
+    draw_page.mouse.move(x, box["y"] + 0.2 * box["height"])
+    draw_page.mouse.down()
+    draw_page.mouse.move(x, box["y"] + 0.5 * box["height"], steps=3)
+    pen(draw_page, 6).dispatch_event("click")  # a click while the pointer is down (a second finger, a key)
+    expect(pen(draw_page, 6)).to_have_attribute("aria-pressed", "true")
+    wait_for_app(draw_page)  # the rerun the click caused has reached the page, with the stroke still going
+    draw_page.mouse.move(x, box["y"] + 0.8 * box["height"], steps=3)
+    draw_page.mouse.up()
+
+    expect(prediction(draw_page)).to_have_text("1")
+    wait_for_app(draw_page)
+    assert ink_rows(draw_page) == pytest.approx((0.2, 0.8), abs=0.05)  # the whole stroke
+    assert ink_width_px(draw_page, 0.5) in range(17, 20)  # drawn with the pen it began with, 18 px
+
+    draw_strokes(draw_page, [[(0.8, 0.2), (0.8, 0.8)]])  # the next stroke takes the new pen
+    expect(prediction(draw_page)).to_have_text("11")
+    assert ink_width_px(draw_page, 0.5) in range(17 + 5, 20 + 8)  # both strokes across the middle row
+
+
+def ink_rows(page: Page) -> tuple[float, float]:
+    """The first and last rows with ink on the canvas, as fractions of its height."""
+    return tuple(
+        page.locator("canvas.dc-canvas.lower-canvas").evaluate(
+            """canvas => {
+                const {width, height} = canvas, pixels = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+                let first = -1, last = -1;
+                for (let i = 0; i < pixels.length; i += 4) {
+                    if (pixels[i] <= 128) continue;
+                    const row = Math.floor(i / 4 / width);
+                    if (first < 0) first = row;
+                    last = row;
+                }
+                return [first / height, last / height];
+            }"""
+        )
+    )
 
 
 def test_uploaded_photo_is_read(draw_page: Page, wait_for_app, screenshot, tmp_path: Path) -> None:
