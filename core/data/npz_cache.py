@@ -40,15 +40,6 @@ def read_arrays(path: Path, key: str, names: Iterable[str]) -> tuple[np.ndarray,
         return None
 
 
-def read_key(path: Path) -> str | None:
-    """The key a cache was written under; None when it is missing or unreadable."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return str(archive["key"])
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return None
-
-
 def write_arrays(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
     """Write arrays under `key`, atomically and uncompressed (loading is what must be fast)."""
 
