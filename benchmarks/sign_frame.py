@@ -1,13 +1,13 @@
-"""How long the Sign page takes to find a hand in one 640×480 webcam frame: MediaPipe's models against the old path.
+"""How long the Sign page takes to find and read a hand in one 640×480 webcam frame with MediaPipe's hand models.
 
     PYTHONPATH=. .venv/bin/python benchmarks/sign_frame.py [--runs 200] [--threads 2]
 
 Times p50/p99 in ms of (a) HandTracker.find while tracking (the landmark model only), (b) a fresh find per frame
 (palm detector + landmarks, tracker.reset() between), (b', b'') on the frames where the first pass finds no hand:
-the first pass alone, then find with its retry (the difference is the retry's cost), (c) the old skin-colour path
-(hands.locate_hand + hands.letter_from_frame), and (d) a stand-in landmarks MLP (Dense 256 → 128 → 24 on 63 numbers)
-through Predictor.predict, (e) the live page's whole frame while tracking, (f) a photo read as Snapshot, Upload and
-the CLI read it (find_in_photo, five more looks at the hand, the letters model on all six readings). Frames:
+the first pass alone, then find with its retry (the difference is the retry's cost), (c) the crop an image
+model reads (hands.letter_from_frame around a box), and (d) a stand-in landmarks MLP (Dense 256 → 128 → 24 on 63
+numbers) through Predictor.predict, (e) the live page's whole frame while tracking, (f) a photo read as Snapshot,
+Upload and the CLI read it (find_in_photo, five more looks at the hand, the letters model on all six readings). Frames:
 asl_webcam frames with the signer's face in view, fitted into 640×480, when HANDLAB_DATA_DIR has them; else drawn
 hands on a cluttered room, in about half of which the models find a hand (should they find none, (a) times the crop
 and the landmark model on a fixed square: what tracking costs). Prints the load average, since other work on the
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     features = normalize_landmarks(np.random.default_rng(0).normal(size=(21, 3)) + [0, -1, 0], "right")
     size = 64  # The shipped letters model's input side.
     letters, letters_note = letters_predictor(mlp)
-    boxes = [hands.locate_hand(f) or hands.guide_box(f.shape) for f in inputs]
+    boxes = [hands.guide_box(f.shape) for f in inputs]
     rows = {
         f"(a) tracking: HandTracker.find, landmarks only [{track_note}]": track_ms,
         f"(b) detector + landmarks: fresh find per frame [{len(inputs)} frames]": timings_ms(
@@ -149,9 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         "(b'') the same frames: the first pass, then the retry (HandTracker.find)": (
             timings_ms(fresh_find(tracker), missed, warmup=0) if missed else np.array([np.nan])
         ),
-        "(c) skin colour: locate_hand + letter_from_frame": timings_ms(
-            lambda i: hands.letter_from_frame(inputs[i], hands.locate_hand(inputs[i]) or boxes[i], size=size),
-            list(range(len(inputs))),
+        "(c) the crop: letter_from_frame at 64×64": timings_ms(
+            lambda i: hands.letter_from_frame(inputs[i], boxes[i], size=size), list(range(len(inputs)))
         ),
         "(d) landmarks MLP 256-128-24 (stand-in), Predictor.predict": timings_ms(mlp.predict, [features] * len(inputs)),
         f"(e) the live page's whole frame while tracking: SignReader.read + overlay [{letters_note}]": live_frame_ms(

@@ -1,4 +1,4 @@
-"""Stand-ins for the benchmarks when the real data or model is absent: drawn hands, an untrained letters model."""
+"""Stand-ins for the benchmarks when the real data or model is absent: drawn hands, an untrained landmarks model."""
 
 from pathlib import Path
 
@@ -26,19 +26,6 @@ def hand_frame(seed: int, height: int = 480, width: int = 640) -> np.ndarray:
         cv2.line(frame_bgr, (round(cx + dx * s), round(cy - 20 * s)), tip, SKIN_BGR, max(2, round(16 * s)))
     noise = rng.normal(0, 5, frame_bgr.shape)
     return np.clip(frame_bgr + noise, 0, 255).astype(np.uint8)
-
-
-def letters_model(path: Path, side: int = 64) -> Path:
-    """Save an untrained dense letters model with the real one's input (side×side×1) and 24 outputs."""
-    import keras
-
-    from core.learn.fit import save_model
-
-    model = keras.Sequential(
-        [keras.Input(shape=(side, side, 1)), keras.layers.Flatten(), keras.layers.Dense(len(SIGN_LETTERS), "softmax")]
-    )
-    card = {"labels": list(SIGN_LETTERS), "input_shape": [side, side, 1], "recipe": "benchmark stand-in"}
-    return save_model(model, card, path)
 
 
 def landmarks_model(path: Path, widths: tuple[int, ...] = (256, 128)) -> Path:

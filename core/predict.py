@@ -59,14 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}{hint if not args.model else ''}", file=sys.stderr)
         return 2
     if args.task == "letters" and (problems := hand_model_files.problems()):
-        missing = hand_model_files.HandModelsMissing("; ".join(problems))
-        if predictor.reads_landmarks:
-            print(f"error: this letters model reads hand landmarks. {missing}", file=sys.stderr)
-            return 2
-        print(
-            f"warning: {missing} Hands are found by skin colour instead, which a face in view can fool.",
-            file=sys.stderr,
-        )
+        print(f"error: {hand_model_files.HandModelsMissing('; '.join(problems))}", file=sys.stderr)
+        return 2
     failed = 0
     for path in args.files:
         try:

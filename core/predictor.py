@@ -56,8 +56,6 @@ def load_model(model_path: Path) -> "keras.Model":
     """Load a .keras model in safe mode (no arbitrary code); ValueError says why a file is refused."""
     import keras
 
-    from core import landmark_layers  # noqa: F401 (registers the landmark layers that saved models may hold)
-
     model_path = Path(model_path)
     if not model_path.is_file():
         raise ValueError(f"There is no model file at {model_path}.")

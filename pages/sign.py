@@ -23,16 +23,17 @@ predictor = common.chosen_predictor(
     "command line: `python -m core.train --dataset asl_landmarks --recipe letters-landmarks "
     "--save-to models/letters.keras`.",
 )
-if predictor is None or not sign_ui.hand_models_notice(predictor.reads_landmarks):
+if predictor is None or sign_ui.hand_models_missing():
     sign_ui.letter_guide()
     st.stop()
 
 settings = sign_ui.spelling_settings(key="sign")
-live = sign_live.live_sign(predictor, settings, key="sign_session")
+text = sign_ui.spelled_text_state(key="sign_text")
 mode = st.segmented_control("Input", [LIVE, SNAPSHOT, UPLOAD], default=LIVE, required=True, key="sign_mode")
 video, results = st.columns([3, 2], gap="large")
 
 if mode == LIVE:
+    live = sign_live.live_sign(predictor, settings, text, key="sign_session")
     with video:
         ctx = sign_live.live_video(live, key="sign_live")
         st.caption(
@@ -40,7 +41,7 @@ if mode == LIVE:
             "use Snapshot or Upload a photo."
         )
     with results:
-        sign_live.live_results(live, ctx, key="sign_live")
+        sign_live.live_results(live, text, ctx, key="sign_live")
     kept = sign_live.kept_frame(key="sign_live")
 else:
     with video:  # the input and the photo as read on the left, what was read from it on the right
@@ -56,9 +57,9 @@ else:
     with results:
         if reading is None:
             st.info("Take a photo of your hand signing a letter." if mode == SNAPSHOT else "Upload a photo of a hand.")
-            sign_ui.spelled_text(live, key="sign_photo")
+            sign_ui.spelled_text(text, key="sign_photo")
         else:
-            sign_ui.photo_results(frame, reading, settings.threshold, live, key="sign_photo")
+            sign_ui.photo_results(frame, reading, settings.threshold, text, key="sign_photo")
     kept = None if reading is None else (frame, reading)
 
 if kept is not None and kept[1].prediction is not None:

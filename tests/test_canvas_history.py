@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from core.vision.canvas_history import CanvasHistory
+from core.ui.canvas_history import CanvasHistory
 
 
 def sent(strokes: int) -> tuple[dict, np.ndarray]:

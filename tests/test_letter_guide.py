@@ -1,7 +1,7 @@
-"""Tests for core.vision.letter_guide (the Sign page's guide; that it says why J and Z are missing is tested there)."""
+"""Tests for core.ui.letter_guide (the Sign page's guide; that it says why J and Z are missing is tested there)."""
 
 from core.labels import SIGN_LETTERS
-from core.vision.letter_guide import LETTER_GUIDE
+from core.ui.letter_guide import LETTER_GUIDE
 
 
 def test_guide_describes_exactly_the_24_static_letters():

@@ -107,7 +107,7 @@ def test_letter_from_frame_gives_a_letter_or_value_error(frame, box_xywh, size):
 def test_nonsense_sizes_are_refused(size):
     frame = np.zeros((40, 40, 3), np.uint8)
     with pytest.raises(ValueError, match="size must be an integer from 1 to 1024"):
-        hands.letter_from_frame(frame, size=size)
+        hands.letter_from_frame(frame, (0, 0, 10, 10), size=size)
     with pytest.raises(ValueError, match="size must be an integer from 1 to 1024"):
         fashion.item_from_image(frame, size=size)
 

@@ -43,7 +43,7 @@ def test_a_frame_without_a_hand_says_so(predictor):
     room = np.full((480, 640, 3), (150, 160, 170), np.uint8)
     cv2.rectangle(room, (100, 100), (300, 400), (40, 60, 120), -1)  # a bookcase
     reading = signs.read_sign(predictor, room)
-    assert not reading.hand
+    assert not reading.hand_found
     assert reading.prediction is None
     assert signs.annotate(room, reading, None, None, mirror=False).shape == room.shape
 
@@ -78,8 +78,8 @@ def test_two_hands_are_counted_and_the_larger_one_is_read(predictor, l_photo):
 def test_hard_frames_get_a_letter_or_no_hand_never_an_error(predictor, l_photo, make):
     frame = make(l_photo)
     reading = signs.read_sign(predictor, frame)
-    assert (reading.prediction is not None) == reading.hand
-    if reading.hand:
+    assert (reading.prediction is not None) == reading.hand_found
+    if reading.hand_found:
         assert reading.prediction.label in predictor.labels
         assert 0 <= reading.prediction.confidence <= 1
     assert signs.annotate(frame, reading, None, None).ndim == 3
@@ -87,7 +87,7 @@ def test_hard_frames_get_a_letter_or_no_hand_never_an_error(predictor, l_photo, 
 
 def test_a_hand_turned_sideways_is_still_found(predictor, l_photo):
     reading = signs.read_sign(predictor, cv2.rotate(l_photo, cv2.ROTATE_90_CLOCKWISE))
-    assert reading.hand  # the letter may change: which way the hand points is part of some letters (G/H, P/Q)
+    assert reading.hand_found  # the letter may change: which way the hand points is part of some letters (G/H, P/Q)
 
 
 def test_a_huge_frame_reads_like_the_photo(predictor, l_photo):

@@ -28,7 +28,7 @@ from core import paths
 from core.data import samples
 from core.vision import hand_model_files, signs
 
-SNAPSHOT, UPLOAD = "📸 Snapshot", "📁 Upload a photo"
+LIVE, SNAPSHOT, UPLOAD = "🎥 Live", "📸 Snapshot", "📁 Upload a photo"
 
 
 @pytest.fixture(scope="module")
@@ -214,21 +214,17 @@ def test_no_hand_in_the_photo_says_so_and_offers_no_saving(app_test, tmp_path, m
     assert "sign_save_save" not in [button.key for button in app.button]
 
 
-def test_without_the_hand_models_the_page_says_skin_colour_stands_in(app_test, tmp_path, monkeypatch, fake_models):
+@pytest.mark.parametrize("model", ["crop", "landmarks"])
+def test_without_the_hand_models_the_page_says_how_to_fetch_them(app_test, tmp_path, monkeypatch, fake_models, model):
+    # Issue #28: one message, written once (HandModelsMissing), for any letters model; no skin-colour stand-in.
     monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path / "no-hands")
-    monkeypatch.setattr(signs, "_photo_reader", signs.SignReader(None, "the hand models are missing"))
-    app = upload(sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"]), "hand.png", hand_png())
+    path = fake_models["sure"] if model == "crop" else make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
+    app = sign_page(app_test, tmp_path, monkeypatch, path)
     assert not app.exception
-    assert "skin colour" in texts(app)
-    assert "fetch_hand_models.py" in texts(app)
-    assert letter(app) == "B"
-
-
-def test_a_landmarks_model_without_the_hand_models_says_why(app_test, tmp_path, monkeypatch):
-    monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path / "no-hands")
-    model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
-    app = sign_page(app_test, tmp_path, monkeypatch, model)
-    assert "reads hand landmarks" in app.error[0].value
+    missing = hand_model_files.HandModelsMissing("; ".join(hand_model_files.problems()))
+    assert [error.value for error in app.error] == [str(missing)]
+    assert "fetch_hand_models.py" in app.error[0].value
+    assert "skin colour" not in texts(app)
     assert not [m for m in app.metric if m.label == "Letter"]
 
 
@@ -312,3 +308,23 @@ def test_live_results_show_the_top_letters_as_progress_bars_not_a_chart(app_test
     assert len(bars) == 3
     assert bars[0].proto.text.startswith("B · ")
     assert not app.get("vega_lite_chart")
+
+
+def test_live_video_state_is_made_only_when_live_is_chosen_and_the_text_is_shared(
+    app_test, tmp_path, monkeypatch, fake_models
+):
+    # Issue #28: a LiveSign (and its own hand models) for every tab, also in Snapshot and Upload, which used it as
+    # their text buffer. The spelled text is the page's, shared by every input.
+    models_dir(tmp_path, monkeypatch, fake_models["sure"])
+    monkeypatch.setattr("streamlit_webrtc.webrtc_streamer", playing_webcam)
+    app = app_test().run()
+    app.switch_page("pages/sign.py")
+    app.session_state["sign_mode"] = UPLOAD
+    app.run()
+    assert "sign_session" not in app.session_state
+    app.file_uploader(key="sign_upload").set_value(("hand.png", hand_png(), "image/png")).run()
+    app.button(key="sign_photo_add").click().run()
+    assert app.session_state["sign_text"].text == "B"
+    app.segmented_control(key="sign_mode").set_value(LIVE).run()
+    assert "sign_session" in app.session_state
+    assert [code.value for code in app.code] == ["B"]  # the same text under the video

@@ -1,5 +1,5 @@
-"""Tests for core.vision.signs and core.vision.live_sign: one frame read through the hand models (stand-ins here),
-the skin-colour fallback, the live overlay with the skeleton, and live results across threads.
+"""Tests for core.vision.signs and core.ui.sign_session: one frame read through the hand models (stand-ins here),
+the live overlay with the skeleton, live results across threads and the spelled text.
 
 The hand models themselves are tested in test_hand_tracker.py (synthetic tensors) and test_hand_models.py (real
 files and photos); here a FakeTracker gives a known hand so that every branch of the reader is checked exactly.
@@ -22,15 +22,14 @@ from helpers.hands import (
 from helpers.models import make_landmarks_model, make_letters_model
 
 from core.predictor import Predictor
-from core.vision import hand_model_files, hand_views, hands, live_sign, signs
+from core.ui import sign_session
+from core.ui.sign_session import LiveSign, SpelledText
+from core.vision import hand_model_files, hand_views, hands, signs
 from core.vision.landmarks import normalize_landmarks
-from core.vision.live_sign import LiveSign
 from core.vision.signs import (
     GUIDE_BGR,
     HAND_BGR,
-    HAND_MODELS,
     JOINT_BGR,
-    SKIN_COLOUR,
     SignReader,
     annotate,
     crop_bgr,
@@ -63,8 +62,7 @@ def test_a_crop_model_reads_the_square_around_the_landmarks(predictor):
     frame = cluttered_background()
     tracker = FakeTracker(LANDMARKS)
     reading = SignReader(tracker).read(predictor, frame)
-    assert reading.hand
-    assert reading.finder == HAND_MODELS
+    assert reading.hand_found
     assert reading.box_xywh == tracker.hand.box_xywh
     assert reading.crop_xywh == hands.square_box(tracker.hand.box_xywh, frame.shape)
     np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, tracker.hand.box_xywh, size=64))
@@ -126,7 +124,7 @@ def test_looks_in_which_the_landmark_model_sees_no_hand_are_left_out():
 def test_no_hand_in_view_gives_no_letter_and_the_guide_box(landmarks_predictor):
     frame = cluttered_background()
     reading = SignReader(FakeTracker(None)).read(landmarks_predictor, frame)
-    assert not reading.hand
+    assert not reading.hand_found
     assert reading.prediction is None
     assert reading.features is None
     assert reading.box_xywh == hands.guide_box(frame.shape)
@@ -150,34 +148,13 @@ def test_two_hands_in_view_are_reported(predictor):
     assert not SignReader(FakeTracker(LANDMARKS)).read(predictor, cluttered_background()).two_hands
 
 
-def test_without_the_hand_models_skin_colour_finds_the_hand(predictor):
-    frame, _ = hand_frame()
-    reading = SignReader(None, "the hand models are missing").read(predictor, frame)
-    assert reading.hand
-    assert reading.finder == SKIN_COLOUR
-    np.testing.assert_array_equal(reading.image, hands.letter_from_frame(frame, size=64))
-    assert reading.crop_xywh == hands.square_box(reading.box_xywh, frame.shape)
-    assert reading.prediction.label == "B"
-
-
-def test_without_the_hand_models_and_no_skin_the_guide_box_is_read(predictor):
-    frame = np.full((480, 640, 3), (170, 90, 40), np.uint8)  # a blue wall
-    reading = SignReader(None, "missing").read(predictor, frame)
-    assert not reading.hand
-    assert reading.prediction is not None
-    assert reading.box_xywh == hands.guide_box(frame.shape)
-
-
-def test_a_landmarks_model_without_the_hand_models_says_why(landmarks_predictor):
-    with pytest.raises(ValueError, match="reads hand landmarks, but the files are gone"):
-        SignReader(None, "the files are gone").read(landmarks_predictor, cluttered_background())
-
-
-def test_the_reader_falls_back_when_the_model_files_are_missing(monkeypatch, tmp_path):
+def test_without_the_hand_models_the_reader_says_how_to_fetch_them(monkeypatch, tmp_path):
     monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path)
-    reader = SignReader.open()
-    assert reader.tracker is None
-    assert "scripts/fetch_hand_models.py" in reader.fallback
+    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts/fetch_hand_models.py"):
+        SignReader.open()
+    monkeypatch.setattr(signs, "_photo_reader", None)
+    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts/fetch_hand_models.py"):
+        signs.read_sign(Predictor.__new__(Predictor), cluttered_background())
 
 
 def test_crop_size_follows_the_model(tmp_path):
@@ -222,7 +199,8 @@ def test_crop_bgr_is_clipped_to_the_frame():
 
 
 def test_live_results_spell_a_held_letter_and_keep_the_text_across_models(predictor, tmp_path):
-    live = LiveSign(predictor, SpellingSettings(window_s=0.2, hold_s=0.5), reader=SignReader(FakeTracker(LANDMARKS)))
+    text = SpelledText()
+    live = LiveSign(predictor, text, SpellingSettings(window_s=0.2, hold_s=0.5), SignReader(FakeTracker(LANDMARKS)))
     frame = cluttered_background()
     for i in range(10):
         out = live.process(frame, now_s=i / 10)
@@ -231,34 +209,36 @@ def test_live_results_spell_a_held_letter_and_keep_the_text_across_models(predic
     assert view.frames == 10
     assert view.fps == pytest.approx(10.0)
     assert view.state.letter == "B"
-    assert view.text == "B"
-    live.edit("add", " ")
+    assert text.text == "B"
+    text.edit("add", " ")
     live.set_predictor(Predictor(make_letters_model(tmp_path / "c.keras", "C")))
     for i in range(10):
         live.process(frame, now_s=5 + i / 10)
-    assert live.view().text == "B C"
-    live.edit("backspace")
-    assert live.view().text == "B "
-    live.edit("clear")
-    assert live.view().text == ""
+    assert text.text == "B C"
+    text.edit("backspace")
+    assert text.text == "B "
+    text.edit("clear")
+    assert text.text == ""
     with pytest.raises(ValueError, match="Unknown edit"):
-        live.edit("undo")
+        text.edit("undo")
 
 
 def test_live_video_without_a_hand_writes_nothing(landmarks_predictor):
+    text = SpelledText()
     live = LiveSign(
-        landmarks_predictor, SpellingSettings(window_s=0.2, hold_s=0.3), reader=SignReader(FakeTracker(None))
+        landmarks_predictor, text, SpellingSettings(window_s=0.2, hold_s=0.3), SignReader(FakeTracker(None))
     )
     for i in range(10):
         live.process(cluttered_background(), now_s=i / 10)
     view = live.view()
     assert view.reading.prediction is None
     assert view.state.letter is None
-    assert view.text == ""
+    assert text.text == ""
 
 
 def test_live_results_are_consistent_while_frames_arrive_from_another_thread(predictor):
-    live = LiveSign(predictor, reader=SignReader(FakeTracker(LANDMARKS)))
+    text = SpelledText()
+    live = LiveSign(predictor, text, reader=SignReader(FakeTracker(LANDMARKS)))
     frame = cluttered_background()
     errors: list[BaseException] = []
 
@@ -277,7 +257,7 @@ def test_live_results_are_consistent_while_frames_arrive_from_another_thread(pre
         seen.append(view.frames)
         if view.reading is not None:
             assert view.reading.image.shape == (64, 64)
-        live.edit("add", "x")
+        text.edit("add", "x")
     worker.join()
     assert not errors
     assert seen == sorted(seen)  # the frame count never goes backwards
@@ -301,7 +281,8 @@ def test_letter_photo_read_through_the_predict_cli_matches_the_page(landmarks_pr
 
 def test_a_new_stream_starts_with_no_leftovers_but_keeps_the_text(predictor):
     tracker = FakeTracker(LANDMARKS)
-    live = LiveSign(predictor, SpellingSettings(window_s=0.2, hold_s=0.3), reader=SignReader(tracker))
+    text = SpelledText()
+    live = LiveSign(predictor, text, SpellingSettings(window_s=0.2, hold_s=0.3), SignReader(tracker))
     frame = cluttered_background()
     for i in range(10):
         live.process(frame, now_s=i / 10)
@@ -310,7 +291,7 @@ def test_a_new_stream_starts_with_no_leftovers_but_keeps_the_text(predictor):
     assert view.reading is None
     assert view.frames == 0
     assert view.fps is None
-    assert view.text == "B"
+    assert text.text == "B"
     assert tracker.calls["reset"] == 1  # the next stream looks for the hand afresh
 
 
@@ -322,8 +303,8 @@ def test_the_overlay_and_the_page_show_one_frame_rate_that_changes_at_most_once_
         drawn.append(fps)
         return real_annotate(frame_bgr, reading, state, fps, mirror)
 
-    monkeypatch.setattr(live_sign, "annotate", recording_annotate)
-    live = LiveSign(predictor, reader=SignReader(FakeTracker(LANDMARKS)))
+    monkeypatch.setattr(sign_session, "annotate", recording_annotate)
+    live = LiveSign(predictor, SpelledText(), reader=SignReader(FakeTracker(LANDMARKS)))
     frame = cluttered_background()
     jitter_s = np.random.default_rng(0).uniform(-0.02, 0.02, 48)
     shown = []  # what the page shows after each frame

@@ -1,4 +1,4 @@
-"""Tests for core.spelling: smoothing, "not sure", held letters and the spelled text."""
+"""Tests for core.vision.spelling: smoothing, "not sure", and the held letters to write."""
 
 import numpy as np
 import pytest
@@ -21,10 +21,15 @@ def feed(speller: Speller, frames: list, start_s: float = 0.0):
     return [speller.update(frame, start_s + i / FPS) for i, frame in enumerate(frames)]
 
 
+def written(states) -> str:
+    """The letters the states wrote, in order."""
+    return "".join(state.added for state in states if state.added)
+
+
 def test_letter_held_for_the_hold_time_is_written_once():
     speller = Speller(LABELS, SpellingSettings(window_s=0.3, hold_s=1.0, threshold=0.6))
     states = feed(speller, [probs("B")] * 30)  # three seconds of a steady B
-    assert speller.text == "B"
+    assert written(states) == "B"
     assert [s.added for s in states].count("B") == 1
     first = next(i for i, s in enumerate(states) if s.added)
     assert first == 10  # written as soon as it was held for 1.0 s at 10 fps
@@ -34,22 +39,19 @@ def test_letter_held_for_the_hold_time_is_written_once():
 
 def test_two_letters_in_a_row_spell_a_word():
     speller = Speller(LABELS, SpellingSettings(window_s=0.2, hold_s=0.5))
-    feed(speller, [probs("C")] * 10 + [probs("A")] * 10 + [probs("B")] * 10)
-    assert speller.text == "CAB"
+    assert written(feed(speller, [probs("C")] * 10 + [probs("A")] * 10 + [probs("B")] * 10)) == "CAB"
 
 
 def test_a_repeated_letter_needs_the_hand_to_leave_or_change_in_between():
     speller = Speller(LABELS, SpellingSettings(window_s=0.2, hold_s=0.5))
-    feed(speller, [probs("A")] * 10 + [None] * 2 + [probs("A")] * 10)
-    assert speller.text == "AA"
-    feed(speller, [probs("A")] * 20, start_s=10.0)  # a long hold writes nothing more
-    assert speller.text == "AA"
+    assert written(feed(speller, [probs("A")] * 10 + [None] * 2 + [probs("A")] * 10)) == "AA"
+    assert written(feed(speller, [probs("A")] * 20, start_s=2.2)) == ""  # holding on writes nothing more
 
 
 def test_low_confidence_is_not_sure_and_writes_nothing():
     speller = Speller(LABELS, SpellingSettings(threshold=0.6))
     states = feed(speller, [probs("B", 0.5)] * 40)
-    assert speller.text == ""
+    assert written(states) == ""
     assert all(s.letter is None for s in states)
     assert states[-1].confidence == pytest.approx(0.5)
     assert states[-1].hand
@@ -60,39 +62,22 @@ def test_one_odd_frame_is_smoothed_away():
     frames = [probs("B")] * 8 + [probs("C", 0.95)] + [probs("B")] * 8
     states = feed(speller, frames)
     assert all(s.letter == "B" for s in states)
-    assert speller.text == "B"  # the hold was not restarted by the odd frame
+    assert written(states) == "B"  # the hold was not restarted by the odd frame
 
 
 def test_no_hand_resets_the_hold():
     speller = Speller(LABELS, SpellingSettings(window_s=0.2, hold_s=1.0))
-    feed(speller, [probs("A")] * 8 + [None] + [probs("A")] * 8)
-    assert speller.text == ""
+    assert written(feed(speller, [probs("A")] * 8 + [None] + [probs("A")] * 8)) == ""
     state = speller.update(None, 5.0)
     assert state.letter is None
     assert not state.hand
 
 
-def test_space_backspace_and_clear_edit_the_text():
-    speller = Speller(LABELS, SpellingSettings(window_s=0.2, hold_s=0.5))
-    feed(speller, [probs("A")] * 10)
-    speller.add(" ")
-    feed(speller, [probs("B")] * 10, start_s=5.0)
-    assert speller.text == "A B"
-    speller.backspace()
-    assert speller.text == "A "
-    speller.clear()
-    assert speller.text == ""
-    speller.backspace()  # nothing to remove: no error
-    assert speller.text == ""
-
-
 def test_settings_changed_midway_take_effect():
     speller = Speller(LABELS, SpellingSettings(hold_s=5.0))
-    feed(speller, [probs("A")] * 10)
-    assert speller.text == ""
+    assert written(feed(speller, [probs("A")] * 10)) == ""
     speller.settings = SpellingSettings(hold_s=0.5)
-    speller.update(probs("A"), 1.0)
-    assert speller.text == "A"
+    assert speller.update(probs("A"), 1.0).added == "A"
 
 
 def test_probabilities_of_the_wrong_length_are_refused():

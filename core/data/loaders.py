@@ -6,7 +6,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from core.data import asl_landmarks, asl_photos, pima_csv, readers, samples, sign_csv
-from core.data.hand_landmarks import COLLECTIONS
+from core.data.hand_landmarks import ASL_PHOTOS, COLLECTIONS, PIPELINE_VERSION, load_collections
 from core.labels import PIMA_CLASSES, SIGN_LABELS, SIGN_LETTERS
 from core.paths import cache_dir, data_dir
 from core.vision import hand_model_files
@@ -139,13 +139,20 @@ def load_pima(info: Described) -> Dataset:
 
 
 def load_asl_photos(info: Described, image_size: int, split: Literal["blocks", "groups"] = "blocks") -> Dataset:
-    """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size and split."""
+    """Load asl_photos/<LETTER>/<LETTER><k>.jpg through the Sign page's crop, cached per image size and split.
+
+    The crop is placed by the hand models' landmarks of each photo, extracted once and cached with asl_landmarks'.
+    """
     folder = data_dir() / "asl_photos"
     if not folder.is_dir():
         raise missing(info)
     cache = cache_dir() / f"asl_photos_{image_size}{'' if split == 'blocks' else '_' + split}.npz"
     try:
-        arrays = asl_photos.load_asl_arrays(folder, image_size, cache, split)
+        found = load_collections(data_dir(), (ASL_PHOTOS,), cache_dir())
+        hands = (found.landmarks_px, found.found, f"landmarks v{PIPELINE_VERSION}")
+        arrays = asl_photos.load_asl_arrays(folder, image_size, cache, hands, split)
+    except hand_model_files.HandModelsMissing as error:
+        raise DatasetMissing(f"{info.title} needs the hand models to find the hands: {error}") from error
     except FileNotFoundError as error:
         raise missing(info, str(error)) from error
     return Dataset("asl_photos", *arrays, SIGN_LETTERS)

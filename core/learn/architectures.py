@@ -5,8 +5,6 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
-from core import landmark_layers
-
 # The tutorials' networks.
 
 
@@ -61,28 +59,16 @@ def pima_dense(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
 # Handlab's own models.
 
 
-def landmarks_mlp(
-    widths: tuple[int, ...],
-    dropout: float,
-    noise: float = 0.0,
-    jitter: dict | None = None,
-    features: bool = False,
-    z_weight: float = 1.0,
-) -> Callable:
-    """A builder for an MLP on the 63 normalised landmark numbers: [jitter →] [noise →] [features →] Dense blocks.
+def landmarks_mlp(widths: tuple[int, ...], dropout: float, noise: float = 0.0) -> Callable:
+    """A builder for an MLP on the 63 normalised landmark numbers: [noise →] Dense blocks.
 
     `noise` is the standard deviation of Gaussian noise added to the inputs in training only (in palm sizes):
     landmarks found on a new person's photo are a little off from where the same pose put them in training.
-    `jitter` (LandmarkJitter's arguments) turns, stretches and rescales the depth of each hand in training only;
-    `features` appends LandmarkFeatures' invariants, with z weighted by `z_weight`. The model's input stays the 63
-    numbers of normalize_landmarks either way.
     """
 
     def build(input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
         stack: list[keras.Layer] = [keras.Input(shape=input_shape)]
-        stack += [landmark_layers.LandmarkJitter(**jitter)] if jitter else []
         stack += [layers.GaussianNoise(noise)] if noise else []
-        stack += [landmark_layers.LandmarkFeatures(z_weight)] if features else []
         for width in widths:
             stack += [layers.Dense(width, use_bias=False), _batch_norm(), layers.ReLU(), layers.Dropout(dropout)]
         return keras.Sequential([*stack, layers.Dense(num_classes, activation="softmax")])

@@ -66,10 +66,9 @@ class Recipe:
 
 
 _OWN = "Handlab's own recipe (see docs/models.md)"
-# letters-landmarks' LandmarkJitter arguments (None: no jitter) and whether it appends LandmarkFeatures. Tried:
-# {"rotation_deg": 15.0, "scale": 0.1, "z_scale": 0.5} with features, a tie with neither.
-LANDMARK_JITTER: dict | None = None
-LANDMARK_FEATURES = False
+# letters-landmarks' MLP (scripts/evaluate_sources.py starts its variants from it). Jitter (turns, stretches) and
+# added invariant features measured as ties in leave-one-source-out (docs/letters.md), so the MLP has neither.
+LETTERS_MLP = {"widths": (256, 128), "dropout": 0.2, "noise": 0.02}
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -225,11 +224,7 @@ RECIPES: dict[str, Recipe] = {
             "letters-landmarks",
             "MLP on the hand's 21 normalised landmarks (63 numbers), for signs from any person at any webcam.",
             _OWN,
-            # LandmarkJitter and LandmarkFeatures measured as a tie in leave-one-source-out (docs/letters.md), so
-            # the recipe stays without them; set LANDMARK_JITTER and LANDMARK_FEATURES to train with them.
-            architectures.landmarks_mlp(
-                (256, 128), dropout=0.2, noise=0.02, jitter=LANDMARK_JITTER, features=LANDMARK_FEATURES
-            ),
+            architectures.landmarks_mlp(**LETTERS_MLP),
             kind="landmarks",
             datasets=("asl_landmarks", "my_signs_with_asl", "my_sign_landmarks"),
             optimizer="adamw",

@@ -9,8 +9,8 @@ import streamlit_drawable_canvas
 from streamlit_drawable_canvas import CanvasResult
 
 from core.data import samples
+from core.ui.canvas_history import CanvasHistory
 from core.ui.common import enlarged, percent
-from core.vision.canvas_history import CanvasHistory
 from core.vision.digits import STROKE_RATIO
 from core.vision.reading import SURE_FROM, NumberReading
 

@@ -1,7 +1,8 @@
 """Streamlit glue for the Sign page: snapshot and upload inputs, the results, saving signs, the letter guide.
 
-The work happens in core.signs (reading a frame, the overlay) and core.spelling; this module only lays them out.
-Live video is in core.ui.sign_live, which shows its results with the same pieces (crops, spelled text).
+The work happens in core.vision.signs (reading a frame, the overlay) and core.vision.spelling; this module only
+lays them out. Live video is in core.ui.sign_live, which shows its results with the same pieces (crops, spelled
+text); the session's state (the spelled text, live results) is in core.ui.sign_session.
 """
 
 import cv2
@@ -13,9 +14,9 @@ from core.data import samples
 from core.labels import SIGN_LETTERS
 from core.ui import charts
 from core.ui.common import decoded_image, enlarged, percent
+from core.ui.letter_guide import LETTER_GUIDE
+from core.ui.sign_session import SpelledText
 from core.vision import hand_model_files, signs
-from core.vision.letter_guide import LETTER_GUIDE
-from core.vision.live_sign import LiveSign
 from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
@@ -43,25 +44,20 @@ def spelling_settings(key: str) -> SpellingSettings:
 def two_hands_note(reading: SignReading) -> None:
     """Say which hand is read when two are in view."""
     if reading.two_hands:
-        side = reading.landmarks.handedness  # as seen in the unmirrored frame: the signer's own side
+        side = reading.hand.handedness  # as seen in the unmirrored frame: the signer's own side
         st.caption(f"✋✋ Two hands in view: reading the larger one, your {side} hand. Lower the other to be sure.")
 
 
-def hand_models_notice(reads_landmarks: bool) -> bool:
-    """Say so when the hand models are missing (skin colour stands in, or nothing can); False when nothing can."""
-    problems = hand_model_files.problems()
-    if not problems:
-        return True
-    problem = str(hand_model_files.HandModelsMissing("; ".join(problems)))
-    if reads_landmarks:
-        st.error(f"This letters model reads hand landmarks, and {problem[0].lower()}{problem[1:]}", icon="✋")
-        return False
-    st.warning(
-        f"{problem} Until then Handlab finds the hand by its skin colour, which a face or a wooden desk in view "
-        "can fool.",
-        icon="✋",
-    )
-    return True
+def hand_models_missing() -> bool:
+    """Say how to fetch the hand models when their files are missing or damaged; True when they are."""
+    if problems := hand_model_files.problems():
+        st.error(str(hand_model_files.HandModelsMissing("; ".join(problems))), icon="✋")
+    return bool(problems)
+
+
+def spelled_text_state(key: str) -> SpelledText:
+    """The session's spelled text, shared by every input of the page."""
+    return st.session_state.setdefault(key, SpelledText())
 
 
 def snapshot(key: str) -> np.ndarray | None:
@@ -76,7 +72,7 @@ def photo_with_box(frame_bgr: np.ndarray, reading: SignReading) -> None:
     st.image(picture_bgr, channels="BGR", caption="Your photo", width="stretch")  # small photos fill the column too
 
 
-def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, live: LiveSign, key: str) -> None:
+def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, text: SpelledText, key: str) -> None:
     """The letter read from one photo: metric, crops, top-3 chart, "add to text" and the spelled text."""
     prediction = reading.prediction
     if prediction is None:
@@ -100,15 +96,13 @@ def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float,
             st.warning(
                 f"Not sure: the best guess is {prediction.label}. Try a closer photo in better light.", icon="🤔"
             )
-        if not reading.hand:
-            st.info("No hand found by its skin colour: Handlab read the middle of the picture.")
         two_hands_note(reading)
     crops(frame_bgr, reading)
     if prediction is not None:
         st.altair_chart(charts.top_bars(prediction), width="stretch")
         if prediction.confidence >= threshold and st.button(f"Add {prediction.label} to the text", key=f"{key}_add"):
-            live.edit("add", prediction.label)
-    spelled_text(live, key)
+            text.edit("add", prediction.label)
+    spelled_text(text, key)
 
 
 def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> None:
@@ -149,15 +143,14 @@ def _picture(image: np.ndarray, inline: bool, extension: str = ".jpg") -> np.nda
     return images.data_url(image, extension) if inline else image
 
 
-def spelled_text(live: LiveSign, key: str) -> None:
+def spelled_text(text: SpelledText, key: str) -> None:
     """The text spelled so far, with space, backspace and clear."""
-    text = live.view().text
     st.markdown("**Spelled text**")
-    st.code(text or " ", language=None)  # a code block shows the user's text as text, spaces included
+    st.code(text.text or " ", language=None)  # a code block shows the user's text as text, spaces included
     cells = st.columns(3)
-    cells[0].button("Space", key=f"{key}_space", on_click=live.edit, args=("add", " "), width="stretch")
-    cells[1].button("⌫", key=f"{key}_backspace", on_click=live.edit, args=("backspace",), width="stretch")
-    cells[2].button("Clear", key=f"{key}_clear", on_click=live.edit, args=("clear",), width="stretch")
+    cells[0].button("Space", key=f"{key}_space", on_click=text.edit, args=("add", " "), width="stretch")
+    cells[1].button("⌫", key=f"{key}_backspace", on_click=text.edit, args=("backspace",), width="stretch")
+    cells[2].button("Clear", key=f"{key}_clear", on_click=text.edit, args=("clear",), width="stretch")
 
 
 def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
@@ -172,12 +165,9 @@ def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
         letter = st.selectbox("The letter you signed", SIGN_LETTERS, index=index, key=f"{key}_letter", width=240)
         if not st.form_submit_button("Save to my signs", key=f"{key}_save"):
             return
-        hand = reading.landmarks
+        hand = reading.hand
         try:
-            if hand is None:
-                samples.save_sign(frame_bgr, reading.box_xywh, letter)
-            else:
-                samples.save_sign(frame_bgr, reading.box_xywh, letter, hand.landmarks_px, hand.handedness)
+            samples.save_sign(frame_bgr, reading.box_xywh, letter, hand.landmarks_px, hand.handedness)
         except ValueError as error:
             st.error(str(error))
             return

@@ -1,7 +1,7 @@
 """Streamlit glue for live video on the Sign page: the webcam with its overlay, and the results redrawn as it plays.
 
 Live video comes from streamlit-webrtc: its frame callback runs in a worker thread and writes into a `LiveSign`
-(core.signs); a fragment polls that object four times a second to redraw the results.
+(core.ui.sign_session); a fragment polls that object four times a second to redraw the results.
 """
 
 import time
@@ -19,8 +19,8 @@ from streamlit_webrtc.component import _reset_context, generate_frontend_compone
 from core.predictor import Prediction, Predictor
 from core.ui.common import percent
 from core.ui.sign import crops, spelled_text, two_hands_note
+from core.ui.sign_session import LiveSign, LiveView, SpelledText
 from core.vision import signs
-from core.vision.live_sign import LiveSign, LiveView
 from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
@@ -32,7 +32,8 @@ RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
 # VGA at up to 20 fps: the server decodes, reads and encodes again every frame the camera sends, and a 720p or
 # 30 fps camera would cost 1.5–3× the CPU for no better reading (benchmarks/live_fps.py).
 VIDEO_CONSTRAINTS = {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 20, "max": 20}}
-LAST_READING = "Last reading (stopped)"  # the letter metric's note once the video stopped
+LAST_READING = "Last reading (stopped)"
+NO_HAND_HINT = "no hand in view: hold one hand up to the camera"  # the letter metric's note once the video stopped
 USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
 CAMERA_MESSAGES = {
     "media_api_not_available": "This page cannot use the camera: browsers allow it only over HTTPS or on "
@@ -43,10 +44,13 @@ CAMERA_MESSAGES = {
 }
 
 
-def live_sign(predictor: Predictor, settings: SpellingSettings, key: str) -> LiveSign:
-    """The session's LiveSign (live results and the spelled text), updated to the current model and settings."""
+def live_sign(predictor: Predictor, settings: SpellingSettings, text: SpelledText, key: str) -> LiveSign:
+    """The session's LiveSign (live results, writing held letters into `text`), with the current model and settings.
+
+    Made on the first visit to Live (it opens its own hand models), then kept for the session.
+    """
     if key not in st.session_state:
-        st.session_state[key] = LiveSign(predictor, settings)
+        st.session_state[key] = LiveSign(predictor, text, settings)
     live = st.session_state[key]
     live.set_predictor(predictor)
     live.set_settings(settings)
@@ -105,7 +109,7 @@ def _forget_orphaned_stream(key: str) -> None:
         _reset_context(ctx)
 
 
-def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
+def live_results(live: LiveSign, text: SpelledText, ctx: WebRtcStreamerContext, key: str) -> None:
     """The live results, redrawn four times a second while the video runs."""
     running = ctx.state.playing or ctx.state.signalling
     if running and f"{key}_since" not in st.session_state:
@@ -113,10 +117,10 @@ def live_results(live: LiveSign, ctx: WebRtcStreamerContext, key: str) -> None:
         live.forget_frames()  # a new stream: show nothing from the last one
     elif not running:  # the stream ended: the next START is a new stream; the last reading stays on show
         st.session_state.pop(f"{key}_since", None)
-    st.fragment(_live_panel, run_every=LIVE_REFRESH_S if running else None)(live, running, key)
+    st.fragment(_live_panel, run_every=LIVE_REFRESH_S if running else None)(live, text, running, key)
 
 
-def _live_panel(live: LiveSign, running: bool, key: str) -> None:
+def _live_panel(live: LiveSign, text: SpelledText, running: bool, key: str) -> None:
     view = live.view()
     if view.error:
         st.error(f"Reading the video failed: {view.error}")
@@ -125,7 +129,7 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
     if view.reading is None:
         st.metric("Letter", "–", help="Press START and allow the camera.")
         st.info("Press **START** and hold a letter up to the camera, inside the box.")
-        spelled_text(live, key)
+        spelled_text(text, key)
         return
     reading = view.reading
     if running:
@@ -136,9 +140,9 @@ def _live_panel(live: LiveSign, running: bool, key: str) -> None:
     # Inline, not under /media: every redraw makes Streamlit drop the last redraw's files, often before the browser
     # has fetched them, and it logged an "Image source error" for each (404) and showed a broken image.
     crops(view.frame_bgr, reading, inline=True)
-    if reading.hand:
+    if reading.hand_found:
         top_letters(reading.prediction)
-    spelled_text(live, key)
+    spelled_text(text, key)
     if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
         st.session_state[f"{key}_kept"] = (view.frame_bgr, view.reading)
         st.rerun(scope="app")
@@ -154,13 +158,13 @@ def top_letters(prediction: Prediction, k: int = 3) -> None:
 def _letter_value(view: LiveView) -> str:
     """The steady letter, or why there is none."""
     state = view.state
-    return state.letter if state and state.letter else ("not sure" if view.reading.hand else "no hand")
+    return state.letter if state and state.letter else ("not sure" if view.reading.hand_found else "no hand")
 
 
 def _live_letter(view: LiveView) -> None:
     """The letter metric while the video plays: the steady letter, how sure, and the frame rate on the video."""
     value, state = _letter_value(view), view.state
-    caption = f"{percent(state.confidence)} confident" if state and state.hand else _no_hand_hint(view.reading)
+    caption = f"{percent(state.confidence)} confident" if state and state.hand else NO_HAND_HINT
     fps = f" · {signs.fps_text(view.fps)}" if view.fps else ""
     st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
 
@@ -169,13 +173,6 @@ def _last_letter(view: LiveView) -> None:
     """The letter metric after STOP: the last reading, marked as stopped, with no frame rate."""
     st.metric("Letter", _letter_value(view), LAST_READING, delta_color="off", delta_arrow="off")
     st.caption("⏹ The video is stopped: this is the last frame it read. Press **START** to read again.")
-
-
-def _no_hand_hint(reading: SignReading) -> str:
-    """What to do when no hand was found."""
-    if reading.finder == signs.HAND_MODELS:
-        return "no hand in view: hold one hand up to the camera"
-    return "hold your hand in the box"
 
 
 def _connection_warning(view: LiveView, running_s: float) -> None:

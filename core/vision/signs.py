@@ -1,11 +1,11 @@
-"""Read an ASL letter from a webcam frame or a photo, and draw the live overlay (live results: core.vision.live_sign).
+"""Read an ASL letter from a webcam frame or a photo, and draw the live overlay (live results: core.ui.sign_session).
 
 One path for every source (`SignReader.read`): MediaPipe's hand models find the hand and its 21 landmarks
 (`HandTracker`, tracking from frame to frame in live video), OpenCV crops the square around the landmarks and
 shrinks it, and a `Predictor` names the letter, from the normalised landmarks or from the crop, whichever the
 model reads. The webcam, snapshots, uploads, `python -m core.predict letters` and the landmark datasets all go
-through the same tracker. Without the hand model files the reader falls back to the skin-colour locator, and says
-so: skin colour takes a face in view for a hand.
+through the same tracker. Without the hand model files there is no reader: `HandModelsMissing` says how to
+fetch them.
 """
 
 import threading
@@ -16,7 +16,7 @@ import numpy as np
 
 from core import images
 from core.predictor import Prediction, Predictor
-from core.vision import hand_model_files, hand_views, hands
+from core.vision import hand_views, hands
 from core.vision.hand_tracker import Hand, HandTracker
 from core.vision.landmarks import normalize_landmarks
 from core.vision.spelling import SpellState
@@ -27,8 +27,6 @@ BONE_BGR = (255, 255, 255)  # the skeleton's lines, drawn over a dark outline
 JOINT_BGR = (60, 60, 230)  # red dots on the 21 landmarks
 TEXT_BGR = (255, 255, 255)
 CROP_SIDE = 64  # The crop shown (and saved) for a model that reads landmarks: what an image model would read.
-HAND_MODELS = "hand models"  # SignReading.finder: MediaPipe's palm detector and landmark model found the hand
-SKIN_COLOUR = "skin colour"  # SignReading.finder: the fallback locator, when the hand models are missing
 NO_HAND_TEXT = "No hand in view"
 # The skeleton: which landmarks are joined (0 wrist; 1–4 thumb; 5–8 index; 9–12 middle; 13–16 ring; 17–20 little).
 HAND_CONNECTIONS = (
@@ -44,39 +42,36 @@ HAND_CONNECTIONS = (
 class SignReading:
     """A letter read from one frame, or why none was."""
 
-    hand: bool  # whether a hand was found (by the hand models, or by skin colour in the fallback)
-    finder: str  # HAND_MODELS or SKIN_COLOUR: how the hand was looked for
-    box_xywh: tuple[int, int, int, int]  # the hand found, or the guide box (frame pixels)
+    hand: Hand | None  # the hand found: 21 landmarks, handedness, other hands in view; None when there is none
+    box_xywh: tuple[int, int, int, int]  # the hand's box, or the guide box when there is no hand (frame pixels)
     crop_xywh: tuple[int, int, int, int]  # the square around it that was cropped
     image: np.ndarray = field(repr=False)  # (side, side) float32 in [0, 1]: the crop, as an image model reads it
-    prediction: Prediction | None  # None when no hand was found by the hand models
-    landmarks: Hand | None = None  # the hand models' hand: 21 landmarks, handedness, other hands in view
+    prediction: Prediction | None  # None when no hand was found
     features: np.ndarray | None = field(default=None, repr=False)  # (63,) normalised landmarks, when found
     model_reads_landmarks: bool = False  # whether the prediction came from the landmarks, not the crop
     readings: int = 1  # how many landmark readings the prediction averages (a photo's: see core.vision.hand_views)
 
     @property
+    def hand_found(self) -> bool:
+        """Whether the hand models found a hand."""
+        return self.hand is not None
+
+    @property
     def two_hands(self) -> bool:
         """Whether another hand was in view beside the one read."""
-        return self.landmarks is not None and self.landmarks.others > 0
+        return self.hand is not None and self.hand.others > 0
 
 
 class SignReader:
-    """Reads letters from frames with one HandTracker (not thread-safe: one reader per video stream or a lock).
+    """Reads letters from frames with one HandTracker (not thread-safe: one reader per video stream or a lock)."""
 
-    `fallback` says why the hand models are not used (their files are missing or damaged), else it is None.
-    """
-
-    def __init__(self, tracker: HandTracker | None = None, fallback: str | None = None):
-        self.tracker, self.fallback = tracker, fallback
+    def __init__(self, tracker: HandTracker):
+        self.tracker = tracker
 
     @classmethod
     def open(cls) -> "SignReader":
-        """A reader with the checked hand models of models/hands/, or the skin-colour fallback when they are not."""
-        try:
-            return cls(HandTracker())
-        except hand_model_files.HandModelsMissing as error:
-            return cls(None, str(error))
+        """A reader with the checked hand models of models/hands/; HandModelsMissing says how to fetch them."""
+        return cls(HandTracker())
 
     def read(self, predictor: Predictor, frame_bgr: np.ndarray, video: bool = False) -> SignReading:
         """Find the hand and read its letter; `video` tracks the hand from the last frame (live video only).
@@ -85,10 +80,6 @@ class SignReader:
         looks at it (core.vision.hand_views: five landmark runs, ~50 ms here); live video reads each frame once.
         """
         frame_bgr = images.to_bgr(frame_bgr)
-        if self.tracker is None:
-            if predictor.reads_landmarks:
-                raise ValueError(f"This letters model reads hand landmarks, but {self.fallback}")
-            return read_by_skin(predictor, frame_bgr)
         hand = self.tracker.find(frame_bgr) if video else self.tracker.find_in_photo(frame_bgr)
         by_landmarks = predictor.reads_landmarks
         side = CROP_SIDE if by_landmarks else predictor.image_size
@@ -96,7 +87,7 @@ class SignReader:
             box = hands.guide_box(frame_bgr.shape)
             image = hands.letter_from_frame(frame_bgr, box, size=side)
             square = hands.square_box(box, frame_bgr.shape)
-            return SignReading(False, HAND_MODELS, box, square, image, None, model_reads_landmarks=by_landmarks)
+            return SignReading(None, box, square, image, None, model_reads_landmarks=by_landmarks)
         image = hands.letter_from_frame(frame_bgr, hand.box_xywh, size=side)
         features = normalize_landmarks(hand.landmarks_px, hand.handedness)
         if by_landmarks:
@@ -104,9 +95,7 @@ class SignReader:
         else:
             prediction, readings = predictor.predict(image), 1
         crop = hands.square_box(hand.box_xywh, frame_bgr.shape)
-        return SignReading(
-            True, HAND_MODELS, hand.box_xywh, crop, image, prediction, hand, features, by_landmarks, readings
-        )
+        return SignReading(hand, hand.box_xywh, crop, image, prediction, features, by_landmarks, readings)
 
     def _read_landmarks(
         self, predictor: Predictor, frame_bgr: np.ndarray, hand: Hand, features: np.ndarray, video: bool
@@ -117,24 +106,18 @@ class SignReader:
         return Prediction(predictor.labels, predictor.predict_batch(batch).mean(axis=0)), len(batch)
 
 
-def read_by_skin(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:
-    """The fallback: find the hand by skin colour (the guide box when none), crop it and predict."""
-    hand_xywh = hands.locate_hand(frame_bgr)
-    box_xywh = hand_xywh or hands.guide_box(frame_bgr.shape)
-    image = hands.letter_from_frame(frame_bgr, box_xywh, size=predictor.image_size)
-    crop_xywh = hands.square_box(box_xywh, frame_bgr.shape)
-    return SignReading(hand_xywh is not None, SKIN_COLOUR, box_xywh, crop_xywh, image, predictor.predict(image))
-
-
 _photo_reader: SignReader | None = None
 _photo_lock = threading.Lock()
 
 
 def read_sign(predictor: Predictor, frame_bgr: np.ndarray) -> SignReading:
-    """Read one photo (snapshot, upload, CLI) with a reader shared by every session, one photo at a time."""
+    """Read one photo (snapshot, upload, CLI) with a reader shared by every session, one photo at a time.
+
+    Raises HandModelsMissing, saying how to fetch them, when the hand model files are missing or damaged.
+    """
     global _photo_reader
     with _photo_lock:
-        if _photo_reader is None or _photo_reader.tracker is None:  # the models may have been fetched since
+        if _photo_reader is None:
             _photo_reader = SignReader.open()
         return _photo_reader.read(predictor, frame_bgr)
 
@@ -163,17 +146,15 @@ def annotate(
     if mirror:
         x = out.shape[1] - x - w  # the box in the mirrored frame
     scale = max(0.5, out.shape[0] / 480)
-    if reading.hand:
+    if reading.hand is not None:
         cv2.rectangle(out, (x, y), (x + w, y + h), HAND_BGR, max(2, round(2 * scale)))
-        if reading.landmarks is not None:
-            _skeleton(out, reading.landmarks.landmarks_px, mirror, scale)
+        _skeleton(out, reading.hand.landmarks_px, mirror, scale)
         _label(out, _hand_label(reading, state), (x, y), HAND_BGR, scale)
         if state is not None and state.held > 0:  # how far the letter is towards being written
             cv2.rectangle(out, (x, y + h + 4), (x + round(w * state.held), y + h + 10), HAND_BGR, -1)
     else:
         _dashed_rectangle(out, (x, y, w, h), GUIDE_BGR, max(2, round(2 * scale)))
-        text = NO_HAND_TEXT if reading.finder == HAND_MODELS else "Hold your hand in this box"
-        _label(out, text, (x, y), GUIDE_BGR, scale)
+        _label(out, NO_HAND_TEXT, (x, y), GUIDE_BGR, scale)
     if fps is not None:
         _label(out, fps_text(fps), (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
     return out

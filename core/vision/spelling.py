@@ -1,4 +1,4 @@
-"""Steady letters from a stream of predictions: smoothing, "not sure", held letters that spell text.
+"""Steady letters from a stream of predictions: smoothing, "not sure", held letters to write.
 
 A frame's prediction flickers; the average over the last fraction of a second does not. A letter is written
 when it stays on top of that average, above a confidence threshold, for a set time. Writing it again needs a
@@ -34,7 +34,6 @@ class SpellState:
     confidence: float  # its smoothed probability (of the top letter even when not sure); 0 without a hand
     probabilities: np.ndarray | None = field(repr=False)  # the smoothed probabilities, None without a hand
     held: float  # how far the current letter is towards being written, 0..1
-    text: str  # the text spelled so far
     added: str | None = None  # the letter this update wrote, if any
 
     @property
@@ -44,12 +43,11 @@ class SpellState:
 
 
 class Speller:
-    """Turns per-frame probabilities into a steady letter and spelled text. Not thread-safe: wrap it in a lock."""
+    """Turns per-frame probabilities into a steady letter and the letters to write. Not thread-safe: use a lock."""
 
     def __init__(self, labels: tuple[str, ...], settings: SpellingSettings | None = None):
         self.labels = tuple(labels)
         self.settings = settings or SpellingSettings()
-        self.text = ""
         self._history: deque[tuple[float, np.ndarray]] = deque()
         self._candidate: str | None = None  # the letter on top now, and since when
         self._since_s = 0.0
@@ -60,7 +58,7 @@ class Speller:
         if probabilities is None:
             self._history.clear()
             self._candidate = self._written = None
-            return SpellState(None, 0.0, None, 0.0, self.text)
+            return SpellState(None, 0.0, None, 0.0)
         probabilities = np.asarray(probabilities, np.float32)
         if probabilities.shape != (len(self.labels),):
             raise ValueError(f"Expected {len(self.labels)} probabilities, got shape {probabilities.shape}.")
@@ -74,7 +72,7 @@ class Speller:
         confidence = float(smooth[top])
         if confidence < self.settings.threshold:
             self._candidate = self._written = None
-            return SpellState(None, confidence, smooth, 0.0, self.text)
+            return SpellState(None, confidence, smooth, 0.0)
         return self._hold(self.labels[top], confidence, smooth, now_s)
 
     def _hold(self, letter: str, confidence: float, smooth: np.ndarray, now_s: float) -> SpellState:
@@ -84,22 +82,9 @@ class Speller:
             if letter != self._written:
                 self._written = None
         if self._written == letter:
-            return SpellState(letter, confidence, smooth, 1.0, self.text)
+            return SpellState(letter, confidence, smooth, 1.0)
         held = (now_s - self._since_s) / self.settings.hold_s
         if held < 1.0:
-            return SpellState(letter, confidence, smooth, max(0.0, held), self.text)
-        self.text += letter
+            return SpellState(letter, confidence, smooth, max(0.0, held))
         self._written = letter
-        return SpellState(letter, confidence, smooth, 1.0, self.text, added=letter)
-
-    def add(self, text: str) -> None:
-        """Append letters or a space typed by the user (snapshot mode's "add", the space button)."""
-        self.text += text
-
-    def backspace(self) -> None:
-        """Remove the last character."""
-        self.text = self.text[:-1]
-
-    def clear(self) -> None:
-        """Forget the text."""
-        self.text = ""
+        return SpellState(letter, confidence, smooth, 1.0, added=letter)

@@ -1,5 +1,8 @@
-"""Live video's results, shared between threads: the video thread reads each frame into a `LiveSign` and gets it
-back with the overlay; the page thread takes a `LiveView` copy of the latest results four times a second.
+"""The Sign page's session state: the spelled text every input adds to, and live video's results.
+
+Live video's results are shared between threads: the video thread reads each frame into a `LiveSign` and gets it
+back with the overlay; the page thread takes a `LiveView` copy of the latest results four times a second. Plain
+Python, kept in the page's session state by core.ui.sign and core.ui.sign_live.
 """
 
 import threading
@@ -20,6 +23,32 @@ FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seco
 FPS_EVERY_S = 1.0
 
 
+class SpelledText:
+    """The text spelled on the Sign page, shared by live video (its thread writes held letters) and the page."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._text = ""
+
+    @property
+    def text(self) -> str:
+        """The text so far."""
+        with self._lock:
+            return self._text
+
+    def edit(self, action: str, text: str = "") -> None:
+        """Edit the text: "add" text (a letter, a space), "backspace" or "clear"."""
+        with self._lock:
+            if action == "add":
+                self._text += text
+            elif action == "backspace":
+                self._text = self._text[:-1]
+            elif action == "clear":
+                self._text = ""
+            else:
+                raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
+
+
 @dataclass(frozen=True)
 class LiveView:
     """A copy of the live results for the page to show."""
@@ -29,19 +58,27 @@ class LiveView:
     reading: SignReading | None
     frame_bgr: np.ndarray | None = field(repr=False)  # the last frame read (not mirrored)
     state: SpellState | None
-    text: str
     seen_at_s: float | None  # time.monotonic() of the last frame
     error: str | None = None  # why the video thread failed, if it did
 
 
 class LiveSign:
-    """Reads live frames in the video thread and keeps the latest results for the page thread, behind a lock."""
+    """Reads live frames in the video thread and keeps the latest results for the page thread, behind a lock.
+
+    Held letters are written into the page's SpelledText.
+    """
 
     def __init__(
-        self, predictor: Predictor, settings: SpellingSettings | None = None, reader: SignReader | None = None
+        self,
+        predictor: Predictor,
+        text: SpelledText,
+        settings: SpellingSettings | None = None,
+        reader: SignReader | None = None,
     ):
+        """`reader` defaults to one with its own hand models (HandModelsMissing when they are not there)."""
         self._lock = threading.Lock()
         self._reader = reader or SignReader.open()  # its own tracker: only the video thread reads frames
+        self._text = text
         self._predictor = predictor
         self._speller = Speller(predictor.labels, settings)
         self._frames, self._seen_at_s = 0, None
@@ -62,8 +99,10 @@ class LiveSign:
         with self._lock:
             if predictor is not self._predictor:  # the model changed meanwhile: this reading is stale
                 return cv2.flip(frame_bgr, 1)
-            probabilities = reading.prediction.probabilities if reading.hand else None
+            probabilities = reading.prediction.probabilities if reading.hand_found else None
             self._state = self._speller.update(probabilities, now_s)
+            if self._state.added:
+                self._text.edit("add", self._state.added)
             self._recent_s.append(now_s)
             while self._recent_s[0] < now_s - FPS_WINDOW_S:
                 self._recent_s.popleft()
@@ -82,49 +121,25 @@ class LiveSign:
     def view(self) -> LiveView:
         """The latest results (page thread)."""
         with self._lock:
-            text = self._speller.text
             return LiveView(
-                self._frames,
-                self._fps,
-                self._reading,
-                self._frame_bgr,
-                self._state,
-                text,
-                self._seen_at_s,
-                self._error,
+                self._frames, self._fps, self._reading, self._frame_bgr, self._state, self._seen_at_s, self._error
             )
 
     def set_predictor(self, predictor: Predictor) -> None:
-        """Use another model from the next frame on; the spelled text is kept."""
+        """Use another model from the next frame on."""
         with self._lock:
-            if predictor is self._predictor:
-                return
-            text, settings = self._speller.text, self._speller.settings
-            self._predictor, self._speller = predictor, Speller(predictor.labels, settings)
-            self._speller.text = text
+            if predictor is not self._predictor:
+                self._predictor, self._speller = predictor, Speller(predictor.labels, self._speller.settings)
 
     def set_settings(self, settings: SpellingSettings) -> None:
         """Change how steady a letter must be."""
         with self._lock:
             self._speller.settings = settings
 
-    def edit(self, action: str, text: str = "") -> None:
-        """Edit the spelled text: "add" text, "backspace" or "clear"."""
-        with self._lock:
-            if action == "add":
-                self._speller.add(text)
-            elif action == "backspace":
-                self._speller.backspace()
-            elif action == "clear":
-                self._speller.clear()
-            else:
-                raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
-
     def forget_frames(self) -> None:
         """Drop the last reading, frame count, tracked hand and error (a new stream starts); the text stays."""
         with self._lock:
-            if self._reader.tracker is not None:
-                self._reader.tracker.reset()
+            self._reader.tracker.reset()
             self._frames, self._seen_at_s = 0, None
             self._recent_s.clear()
             self._reading = self._frame_bgr = self._state = self._error = self._fps = self._fps_at_s = None
