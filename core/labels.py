@@ -1,4 +1,4 @@
-"""The class names and tasks Handlab knows, defined once."""
+"""The class names Handlab knows, defined once (the tasks that read them are in core.tasks)."""
 
 DIGITS = tuple("0123456789")
 # Sign Language MNIST numbers the letters A..Y as 0..24; J (9) and Z (25) need motion and are left out.
@@ -17,5 +17,3 @@ FASHION_CLASSES = (
     "Ankle boot",
 )
 PIMA_CLASSES = ("no diabetes", "diabetes")
-# What the pages read, each with its shipped model models/<task>.keras.
-TASKS = ("digits", "letters", "fashion")

@@ -7,17 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core import images
-from core.labels import TASKS
+from core import images, tasks
 from core.learn import catalog
 from core.predictor import Prediction, Predictor
 from core.vision import fashion, hand_model_files, reading, signs
-
-TRAIN_HINTS = {
-    "digits": "--recipe digits-cnn",
-    "letters": "--dataset asl_landmarks --recipe letters-landmarks",
-    "fashion": "--recipe fashion-cnn",
-}
 
 
 def read_number(predictor: Predictor, image_bgr: np.ndarray) -> reading.NumberReading:
@@ -55,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         predictor = Predictor(model_path)
         predictor.check_task(args.task)
     except ValueError as error:
-        hint = f" Train one: python -m core.train {TRAIN_HINTS[args.task]} --save-to {model_path}"
+        hint = f" Train one: {tasks.get_task(args.task).train_command(model_path)}"
         print(f"error: {error}{hint if not args.model else ''}", file=sys.stderr)
         return 2
     if args.task == "letters" and (problems := hand_model_files.problems()):
@@ -76,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__)
-    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("task", choices=list(tasks.TASKS))
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")

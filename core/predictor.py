@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core import calibration
-from core.labels import DIGITS
+from core import calibration, tasks
 
 # Keras and TensorFlow take seconds to import: they are imported where a model is loaded or called, so that
 # pages (and a fresh server) can import this module, and show themselves, before any model is ready.
@@ -71,10 +70,6 @@ def load_model(model_path: Path) -> "keras.Model":
         raise ValueError(f"{refused}: {reason}") from None
 
 
-# What each task's pages feed a model: the input shape (None: any square greyscale image) and the labels
-# (None: any alphabetic names, as letter models may differ in their classes).
-TASK_INPUTS: dict[str, tuple[int, ...] | None] = {"digits": (28, 28, 1), "letters": None, "fashion": (28, 28, 1)}
-TASK_LABELS: dict[str, int | None] = {"digits": 10, "letters": None, "fashion": 10}
 LANDMARK_FEATURES = 63  # 21 hand landmarks × (x, y, z), as core.vision.landmarks.normalize_landmarks gives them.
 
 
@@ -170,23 +165,16 @@ class Predictor:
         return Prediction(self.labels, self.predict_batch(x)[0])
 
     def check_task(self, task: str) -> None:
-        """Raise ValueError when this model cannot read what the pages of `task` give it."""
-        name, shape = self.model_path.name, self.input_shape
-        wanted = TASK_INPUTS[task]
+        """Raise ValueError when this model cannot read what the pages of `task` give it (core.tasks says what)."""
+        name, shape, wanted = self.model_path.name, self.input_shape, tasks.get_task(task)
         with_channel = (*shape, 1) if len(shape) == 2 else shape  # predict_batch adds a missing channel axis
         square_grey = len(with_channel) == 3 and shape[0] == shape[1] and with_channel[2] == 1
-        landmarks = task == "letters" and self.reads_landmarks  # letters models may read landmarks instead
-        if not landmarks and ((wanted is not None and with_channel != wanted) or not square_grey):
-            needs = f"{wanted[0]}×{wanted[1]} greyscale" if wanted else "square greyscale"
+        fits_shape = wanted.input_shape is None or with_channel == wanted.input_shape
+        if not (wanted.landmarks and self.reads_landmarks) and not (fits_shape and square_grey):
+            size = wanted.input_shape
+            needs = f"{size[0]}×{size[1]} greyscale" if size else "square greyscale"
             raise ValueError(f"The model {name} reads inputs of shape {shape}, but {task} are {needs} images.")
-        count = TASK_LABELS[task]
-        if task == "digits" and self.labels != DIGITS:
-            problem = "not the digits 0–9"
-        elif count is not None and len(self.labels) != count:
-            problem = f"not the {count} {task} classes"
-        elif task == "letters" and not all(label.isalpha() for label in self.labels):
-            problem = "not letters"
-        else:
+        if wanted.fits_labels(self.labels):
             return
         shown = ", ".join(self.labels[:5]) + (", …" if len(self.labels) > 5 else "")
-        raise ValueError(f"The model {name} names {len(self.labels)} classes ({shown}), {problem}.")
+        raise ValueError(f"The model {name} names {len(self.labels)} classes ({shown}), not {wanted.classes}.")

@@ -14,12 +14,7 @@ st.title("Draw a digit")
 st.caption("Draw a digit or a whole number, like 2026. The model reads it after every stroke.")
 
 # The model loads in the background once the canvas is on the page; the results column waits for it.
-model_path = common.chosen_model(
-    "digits",
-    key="draw_model",
-    missing="There is no digits model yet. Train one on the **Train** page, or from the command line: "
-    "`python -m core.train --recipe digits-cnn --save-to models/digits.keras`.",
-)
+model_path = common.chosen_model("digits", key="draw_model")
 if model_path is None:
     st.stop()
 

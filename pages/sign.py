@@ -16,13 +16,7 @@ st.caption(
     "Hold a letter steady to write it and spell words."
 )
 
-predictor = common.chosen_predictor(
-    "letters",
-    key="sign_model",
-    missing="No letters model yet: train one on the **Train** page (dataset *ASL hand landmarks*), or from the "
-    "command line: `python -m core.train --dataset asl_landmarks --recipe letters-landmarks "
-    "--save-to models/letters.keras`.",
-)
+predictor = common.chosen_predictor("letters", key="sign_model")
 if predictor is None or sign_ui.hand_models_missing():
     sign_ui.letter_guide()
     st.stop()

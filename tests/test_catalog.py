@@ -2,8 +2,10 @@
 
 import pytest
 
+from core.data import datasets
 from core.learn import catalog
 from core.learn.runs import RunStore
+from core.tasks import TASKS
 
 
 @pytest.fixture
@@ -52,3 +54,25 @@ def test_reset_and_unknown_task(models_dir, tmp_path):
     assert catalog.active_model("digits") == models_dir / "digits.keras"
     with pytest.raises(ValueError, match="Unknown task 'colours'"):
         catalog.set_active_model("colours", None)
+
+
+@pytest.mark.parametrize("dataset", [name for name, info in datasets.DATASETS.items() if info.task])
+def test_a_finished_run_on_any_dataset_of_a_task_is_offered_for_that_task_only(models_dir, tmp_path, dataset):
+    store = RunStore()
+    run_id, model = _finished_run(store, tmp_path, dataset)
+    task = datasets.task_of(dataset)
+    assert [(c.run_id, c.path) for c in catalog.model_choices(task, store)] == [(run_id, model)]
+    for other in set(TASKS) - {task}:
+        assert catalog.model_choices(other, store) == []
+
+
+def test_a_mnist_pen_run_is_offered_as_a_digits_model(models_dir, tmp_path):
+    run_id, _ = _finished_run(RunStore(), tmp_path, "mnist_pen", accuracy=0.993)
+    assert [c.label for c in catalog.model_choices("digits")] == [f"Run {run_id}: mnist_pen run (99.3%)"]
+
+
+def test_a_run_no_page_reads_is_offered_for_no_task(models_dir, tmp_path):
+    store = RunStore()
+    _finished_run(store, tmp_path, "pima")
+    _finished_run(store, tmp_path, "a_dataset_since_removed")
+    assert all(catalog.model_choices(task, store) == [] for task in TASKS)

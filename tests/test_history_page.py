@@ -192,3 +192,13 @@ def test_a_landmarks_runs_mistakes_are_drawn_as_hands(tiny_mnist_dir, app_test, 
     assert not app.exception
     assert any("21 landmarks" in caption.value for caption in app.caption)
     assert len(app.get("image")) == 4  # one drawn hand per mistake
+
+
+def test_a_mnist_pen_run_can_become_the_draw_model(tiny_mnist_dir, app_test):
+    store = RunStore()
+    run_id = finished_run(store, paths.home_dir(), "pen digits", 0.001, dataset="mnist_pen")
+    app = pick(history(app_test), [run_id])
+    use = app.button(key=f"history_actions_{run_id}_activate")
+    assert use.label == "Use this model on the Draw page"
+    use.click().run()
+    assert catalog.active_model("digits") == run_dir(run_id) / "model.keras"

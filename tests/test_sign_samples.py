@@ -10,7 +10,6 @@ from helpers.models import make_landmarks_model
 
 from core.data import datasets, loaders, samples
 from core.labels import SIGN_LETTERS
-from core.learn.catalog import TASK_OF_DATASET
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 from core.predictor import Predictor
@@ -74,7 +73,7 @@ def test_my_signs_trains_the_letters_task_and_is_listed_for_training():
     info = datasets.get_info("my_signs")
     assert info.resizable
     assert info.kind == "image"
-    assert TASK_OF_DATASET["my_signs"] == "letters"
+    assert datasets.task_of("my_signs") == "letters"
     assert "my_signs" in datasets.DATASETS
 
 
@@ -104,7 +103,7 @@ def test_a_sign_found_by_the_hand_models_keeps_its_landmarks_for_landmark_models
     expected = np.stack([normalize_landmarks(landmarks, hand) for hand in ("left", "right")])
     for row in np.concatenate([data.x_train, data.x_test]):
         assert np.abs(expected - row).max(axis=1).min() < 1e-3
-    assert TASK_OF_DATASET["my_sign_landmarks"] == "letters"
+    assert datasets.task_of("my_sign_landmarks") == "letters"
 
 
 def test_landmarks_no_model_could_read_are_refused_before_anything_is_written(handlab_home: Path):
@@ -216,7 +215,7 @@ def test_my_signs_with_asl_needs_both_the_saved_signs_and_the_photos(monkeypatch
         sample.landmarks_path.unlink()
     assert not datasets.available("my_signs_with_asl")  # 7 signs with landmarks left
     assert run_words.dataset_label("my_signs_with_asl") == "My signs + ASL hand landmarks (3 more to save)"
-    assert TASK_OF_DATASET["my_signs_with_asl"] == "letters"
+    assert datasets.task_of("my_signs_with_asl") == "letters"
 
 
 def test_the_letters_model_fine_tunes_on_my_signs_mixed_into_the_letters_data(

@@ -8,7 +8,8 @@ import pytest
 from helpers.scale import free_port
 from streamlit.testing.v1 import AppTest
 
-from core import paths
+from core import paths, tasks
+from core.data import datasets
 from core.learn import catalog, jobs, run_files
 from core.learn.runs import RunStore
 
@@ -29,10 +30,10 @@ def charts(app: AppTest) -> list:
     return app.get("vega_lite_chart")
 
 
-def fill_run(store: RunStore, status: str = "running", epochs_done: int = 1) -> int:
-    """A digits run as a trainer would have recorded it: 3 epochs of 10 batches, `epochs_done` of them done."""
+def fill_run(store: RunStore, status: str = "running", epochs_done: int = 1, dataset: str = "mnist") -> int:
+    """A run as a trainer would have recorded it: 3 epochs of 10 batches, `epochs_done` of them done."""
     run_id = store.create_run(
-        {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 3, "batch_size": 32}, "filled"
+        {"recipe": "mnist-dense-512", "dataset": dataset, "epochs": 3, "batch_size": 32}, "filled"
     )
     store.claim_run(run_id, 4242)
     store.mark_started(run_id, 4242, total_epochs=3, steps_per_epoch=10, device="CPU (2 cores)")
@@ -224,6 +225,37 @@ def test_finished_run_is_offered_as_a_start_for_fine_tuning(page, tiny_mnist_dir
     start_button(page).click().run()
     newest = RunStore().list_runs()[0]
     assert newest.spec["init_model"] == str(tmp_path / "model.keras")
+
+
+@pytest.mark.parametrize("dataset", [name for name, info in datasets.DATASETS.items() if info.task])
+def test_a_run_on_any_dataset_of_a_task_is_a_start_model_and_can_become_its_pages_model(
+    no_data, page, tmp_path, dataset
+):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=3, dataset=dataset)
+    model_path = finish_run(store, run_id, tmp_path)
+    page.run()
+    page.selectbox(key="train_dataset").select(dataset).run()
+    (start,) = [box for box in page.selectbox if box.key.endswith("_start")]
+    assert f"Run {run_id}: filled (90.0%)" in start.options
+    task = datasets.task_of(dataset)
+    use = page.button(key=f"train_use_{run_id}")
+    assert use.label == tasks.get_task(task).use_label
+    use.click().run()
+    assert catalog.active_model(task) == model_path.resolve()
+
+
+def test_a_mnist_pen_run_fine_tunes_and_becomes_the_draw_model(no_data, page, tmp_path):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=3, dataset="mnist_pen")
+    model_path = finish_run(store, run_id, tmp_path)
+    page.run()
+    page.selectbox(key="train_dataset").select("mnist").run()
+    assert f"Run {run_id}: filled (90.0%)" in page.selectbox(key="train_mnist-dense-512_start").options
+    use = page.button(key=f"train_use_{run_id}")
+    assert use.label == "Use this model on the Draw page"
+    use.click().run()
+    assert catalog.active_model("digits") == model_path.resolve()
 
 
 def test_failed_and_interrupted_runs_say_why(page, tiny_mnist_dir):

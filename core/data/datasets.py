@@ -22,6 +22,9 @@ class DatasetInfo:
     title: str
     kind: Literal["image", "tabular", "landmarks"]  # which recipes fit it
     num_classes: int
+    # Which task's model a run on it makes (a name in core.tasks.TASKS: the page that reads such a model); None for
+    # a dataset no page reads, like Pima's tabular rows.
+    task: str | None
     needs: str  # which files to put in the data folder, as a phrase for messages
     # Alternative sets of files (or folders) in the data folder; any one complete set will do.
     sources: tuple[tuple[str, ...], ...]
@@ -40,6 +43,16 @@ def get_info(name: str) -> DatasetInfo:
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
     return DATASETS[name]
+
+
+def task_of(name: str) -> str | None:
+    """The task whose model a run on dataset `name` makes; None for a dataset no page reads, or one gone."""
+    return DATASETS[name].task if name in DATASETS else None
+
+
+def datasets_for(task: str) -> list[str]:
+    """The datasets whose runs make a model for `task`."""
+    return [name for name, info in DATASETS.items() if info.task == task]
 
 
 def available(name: str) -> bool:
@@ -71,7 +84,7 @@ def input_note(name: str, image_size: int) -> str | None:
     """What a model trained on dataset `name` reads, for model cards: landmarks, or how 28×28 maps to `image_size`."""
     if get_info(name).kind == "landmarks":
         return INPUT_CONTRACT
-    if image_size == 28 or get_info(name).num_classes != len(SIGN_LETTERS):  # only letters are resized
+    if image_size == 28 or get_info(name).task != "letters":  # only letters are resized
         return None
     return (
         f"A hand crop from core.hands.letter_from_frame(frame, size={image_size}); a 28×28 Sign MNIST "
@@ -91,6 +104,7 @@ def _letters_info(name: str, title: str, split: Literal["blocks", "groups"]) -> 
         title=title,
         kind="image",
         num_classes=24,
+        task="letters",
         needs="the asl_photos folder and Sign Language MNIST (sign_mnist.npz or the Kaggle CSVs)",
         short_needs="asl_photos/ and the Sign MNIST files",
         sources=(),
@@ -108,6 +122,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="MNIST",
             kind="image",
             num_classes=10,
+            task="digits",
             needs="mnist.npz (arrays x_train, y_train, x_test, y_test)",
             sources=(("mnist.npz",),),
             load=lambda size: loaders.load_keras_dataset(get_info("mnist"), "mnist", DIGITS),
@@ -118,6 +133,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="Fashion-MNIST",
             kind="image",
             num_classes=10,
+            task="fashion",
             needs="fashion_mnist.npz (arrays x_train, y_train, x_test, y_test)",
             sources=(("fashion_mnist.npz",),),
             load=lambda size: loaders.load_keras_dataset(get_info("fashion_mnist"), "fashion_mnist", FASHION_CLASSES),
@@ -132,6 +148,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="Sign Language MNIST",
             kind="image",
             num_classes=24,
+            task="letters",
             needs="sign_mnist_train.csv and sign_mnist_test.csv (from Kaggle datamunge/sign-language-mnist) "
             "or sign_mnist.npz",
             short_needs="the Sign MNIST files",
@@ -148,6 +165,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="ASL letter photos",
             kind="image",
             num_classes=24,
+            task="letters",
             needs="a folder asl_photos with a subfolder per letter A–Y (no J) of photos named like A/A0.jpg",
             short_needs="asl_photos/",
             sources=(("asl_photos",),),
@@ -161,6 +179,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="ASL hand landmarks",
             kind="landmarks",
             num_classes=24,
+            task="letters",
             needs="the asl_photos folder (<LETTER>/<LETTER><k>.jpg) and the asl_webcam folder "
             "(<SOURCE>/<LETTER>/*.jpg)",
             short_needs="asl_photos/ and asl_webcam/",
@@ -172,6 +191,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="Pima Indians Diabetes",
             kind="tabular",
             num_classes=2,
+            task=None,
             needs="diabetes.csv (from Kaggle uciml/pima-indians-diabetes-database)",
             short_needs="diabetes.csv",
             sources=(("diabetes.csv",),),
@@ -182,6 +202,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="MNIST + redrawn with any pen",
             kind="image",
             num_classes=10,
+            task="digits",
             needs="mnist.npz (arrays x_train, y_train, x_test, y_test); 20,000 training digits are redrawn "
             "with pens of 0.5–20% of their height and read back as uploads (a few minutes, once, then cached)",
             short_needs="mnist.npz",
@@ -194,6 +215,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="My digits",
             kind="image",
             num_classes=10,
+            task="digits",
             needs=f"at least {MY_SAMPLES_MIN} digits saved from the Draw page (“That was wrong?”)",
             sources=(),
             load=lambda size: loaders.load_my_samples(
@@ -211,6 +233,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="My signs",
             kind="image",
             num_classes=24,
+            task="letters",
             needs=f"at least {MY_SAMPLES_MIN} signs saved from the Sign page (“Save this as…”)",
             sources=(),
             load=lambda size: loaders.load_my_samples(
@@ -229,6 +252,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="My signs (hand landmarks)",
             kind="landmarks",
             num_classes=24,
+            task="letters",
             needs=f"at least {MY_SAMPLES_MIN} signs saved from the Sign page (“Save this as…”) with the hand found "
             "by the hand models",
             sources=(),
@@ -240,6 +264,7 @@ DATASETS: dict[str, DatasetInfo] = {
             title="My signs + ASL hand landmarks",
             kind="landmarks",
             num_classes=24,
+            task="letters",
             needs=f"at least {MY_SAMPLES_MIN} signs saved from the Sign page (“Save this as…”) with the hand found "
             "by the hand models, and the asl_photos and asl_webcam folders",
             short_needs="asl_photos/ and asl_webcam/",

@@ -5,24 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import paths
-from core.labels import TASKS
+from core.data import datasets
 from core.learn import run_files
 from core.learn.runs import RunStore
 from core.storage import write_text_atomically
-
-TASK_OF_DATASET = {
-    "mnist": "digits",
-    "my_digits": "digits",
-    "sign_mnist": "letters",
-    "asl_photos": "letters",
-    "letters": "letters",
-    "letters_groups": "letters",
-    "my_signs": "letters",
-    "asl_landmarks": "letters",
-    "my_sign_landmarks": "letters",
-    "my_signs_with_asl": "letters",
-    "fashion_mnist": "fashion",
-}
+from core.tasks import TASKS, get_task
 
 
 @dataclass(frozen=True)
@@ -36,18 +23,19 @@ class ModelChoice:
 
 def shipped_model(task: str) -> Path:
     """The model that ships with Handlab for a task: models/<task>.keras."""
-    return paths.MODELS_DIR / f"{task}.keras"
+    return get_task(task).shipped_model
 
 
 def model_choices(task: str, store: RunStore | None = None) -> list[ModelChoice]:
-    """The shipped model (when present) and every finished run of this task whose model file exists.
+    """The shipped model (when present) and every finished run on a dataset of this task whose model file exists.
 
     A run trained on another machine has its model in the store: it is written to this machine's run folder.
     """
+    task_datasets = datasets.datasets_for(task)
     choices = [ModelChoice("Shipped model", shipped_model(task))] if shipped_model(task).is_file() else []
     store = store or RunStore()
     for run in store.list_runs(["completed", "stopped"]):
-        if TASK_OF_DATASET.get(run.spec.get("dataset")) == task and (model := run_files.model_file(store, run)):
+        if run.spec.get("dataset") in task_datasets and (model := run_files.model_file(store, run)):
             accuracy = f" ({run.test_accuracy:.1%})" if run.test_accuracy is not None else ""
             choices.append(ModelChoice(f"Run {run.id}: {run.name}{accuracy}", model, run.id))
     return choices
@@ -68,8 +56,7 @@ def active_model(task: str) -> Path:
 
 def set_active_model(task: str, model_path: Path | None) -> None:
     """Make a model the one the pages use for a task; None goes back to the shipped model."""
-    if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}. Choose one of: {', '.join(TASKS)}.")
+    get_task(task)  # an unknown task is refused before anything is written
     try:
         active = json.loads(_active_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from core import images
+from core import images, tasks
 from core.learn import catalog
 from core.predictor import Predictor, serve_one_at_a_time
 
@@ -109,20 +109,20 @@ def load_with_fallback(task: str, model_path: Path) -> Predictor | None:
         return None
 
 
-def chosen_predictor(task: str, key: str, missing: str) -> Predictor | None:
+def chosen_predictor(task: str, key: str) -> Predictor | None:
     """The Predictor of the model picked in the sidebar; None, after a warning or an error, when there is none."""
-    model_path = chosen_model(task, key, missing)
+    model_path = chosen_model(task, key)
     return None if model_path is None else load_with_fallback(task, model_path)
 
 
-def chosen_model(task: str, key: str, missing: str) -> Path | None:
-    """The model picked in the sidebar, not loaded yet; None, after a warning, when there is none.
+def chosen_model(task: str, key: str) -> Path | None:
+    """The model picked in the sidebar, not loaded yet; None, after a warning that says how to train one.
 
     `load_with_fallback` loads it in the background and waits for it, and shows why a model cannot be used.
     """
     model_path = pick_model(task, key)
     if model_path is None:
-        st.warning(missing)
+        st.warning(tasks.get_task(task).missing_text())
     return model_path
 
 

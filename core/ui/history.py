@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import tasks
 from core.data import datasets
 from core.learn import catalog, jobs, run_analysis, run_files
 from core.learn.runs import Run, RunStore
@@ -167,8 +168,8 @@ def run_actions(run: Run, store: RunStore, key: str) -> None:
         download.download_button(
             "Download model (.keras)", model.read_bytes(), f"handlab-run-{run.id}.keras", key=f"{key}_model"
         )
-        task = catalog.TASK_OF_DATASET.get(run.spec.get("dataset"))
-        if task and activate.button(run_words.USE_MODEL_LABELS[task], key=f"{key}_activate"):
+        task = datasets.task_of(run.spec.get("dataset"))
+        if task and activate.button(tasks.get_task(task).use_label, key=f"{key}_activate"):
             catalog.set_active_model(task, model)
             st.toast(f"Run {run.id} now reads {task} on the pages that use them.")
     csv.download_button(

@@ -15,12 +15,6 @@ from core.learn.runs import Run
 
 # A living trainer that has reported nothing for this long is shown as stalled.
 STALL_AFTER_S = 60.0
-# The button that makes a run's model the one its task's page reads, in the same words on Train and History.
-USE_MODEL_LABELS = {
-    "digits": "Use this model on the Draw page",
-    "letters": "Use this model on the Sign page",
-    "fashion": "Make this the fashion model",  # no page reads fashion yet
-}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import time
 
 import streamlit as st
 
+from core import tasks
+from core.data import datasets
 from core.learn import catalog, jobs, ray_runner, run_files
 from core.learn.runs import FINISHED, Run, RunStore
 from core.ui import run_charts, run_words
@@ -159,12 +161,12 @@ def _say_outcome(run: Run) -> None:
 
 def use_model_button(run: Run, store: RunStore, key: str) -> None:
     """A button that makes a run's model the one its page uses (Draw for digits, Sign for letters)."""
-    task = catalog.TASK_OF_DATASET.get(run.spec.get("dataset"))
+    task = datasets.task_of(run.spec.get("dataset"))
     model = run_files.model_file(store, run) if task else None  # From the store when it trained on another node.
     if model is None:
         return
     if catalog.active_model(task).resolve() == model.resolve():
         st.success(f"This is the model the app uses for {task}.")
-    elif st.button(run_words.USE_MODEL_LABELS[task], key=f"{key}_use_{run.id}", type="primary"):
+    elif st.button(tasks.get_task(task).use_label, key=f"{key}_use_{run.id}", type="primary"):
         catalog.set_active_model(task, model)
         st.rerun()

@@ -82,7 +82,7 @@ def _recipe_picker(column, dataset: str, info: datasets.DatasetInfo, key: str) -
 
 def _start_picker(column, dataset: str, tuned: str) -> catalog.ModelChoice | None:
     """Fresh weights, or a trained model of the dataset's task to fine-tune."""
-    task = catalog.TASK_OF_DATASET.get(dataset)
+    task = datasets.task_of(dataset)
     starts = [None, *(catalog.model_choices(task) if task else [])]
     return column.selectbox(
         "Start from",

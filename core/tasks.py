@@ -1,0 +1,99 @@
+"""The tasks the pages read with a model (digits, letters, fashion): each one's facts, defined once.
+
+Which datasets make a task's model is not listed here: each dataset in core.data.datasets names its task.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from core import paths
+from core.labels import DIGITS, FASHION_CLASSES, SIGN_LETTERS
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a task's pages give a model and expect back, where its model ships, and what the app says about it."""
+
+    name: str
+    labels: tuple[str, ...]  # the classes of the task's datasets
+    # Which class names a model may give: exactly `labels`, as many names as `labels`, or any letters (letter
+    # models may differ in their classes).
+    accepts: Literal["labels", "count", "letters"]
+    classes: str  # what a model must name, for messages: "not the digits 0–9"
+    input_shape: tuple[int, ...] | None  # what the pages feed a model; None: any square greyscale image
+    landmarks: bool  # whether its models may read a hand's normalised landmarks instead of an image
+    train_args: str  # the `python -m core.train` arguments that make its model
+    missing: str  # what a page says when there is no model; {command} is the training command
+    use_label: str  # the button that makes a run's model the one the task's page reads
+
+    @property
+    def shipped_model(self) -> Path:
+        """The model that ships with Handlab for this task: models/<task>.keras."""
+        return paths.MODELS_DIR / f"{self.name}.keras"
+
+    def train_command(self, save_to: Path | str) -> str:
+        """The command line that trains this task's model and saves it at `save_to`."""
+        return f"python -m core.train {self.train_args} --save-to {save_to}"
+
+    def missing_text(self) -> str:
+        """What a page says when the task has no model: where and how to train one."""
+        return self.missing.format(command=self.train_command(f"models/{self.name}.keras"))
+
+    def fits_labels(self, names: tuple[str, ...]) -> bool:
+        """Whether a model naming these classes can serve this task's pages."""
+        if self.accepts == "labels":
+            return tuple(names) == self.labels
+        if self.accepts == "count":
+            return len(names) == len(self.labels)
+        return all(name.isalpha() for name in names)
+
+
+TASKS: dict[str, Task] = {
+    task.name: task
+    for task in (
+        Task(
+            name="digits",
+            labels=DIGITS,
+            accepts="labels",
+            classes="the digits 0–9",
+            input_shape=(28, 28, 1),
+            landmarks=False,
+            train_args="--recipe digits-cnn",
+            missing="There is no digits model yet. Train one on the **Train** page, or from the command line: "
+            "`{command}`.",
+            use_label="Use this model on the Draw page",
+        ),
+        Task(
+            name="letters",
+            labels=SIGN_LETTERS,
+            accepts="letters",
+            classes="letters",
+            input_shape=None,
+            landmarks=True,
+            train_args="--dataset asl_landmarks --recipe letters-landmarks",
+            missing="No letters model yet: train one on the **Train** page (dataset *ASL hand landmarks*), or from the "
+            "command line: `{command}`.",
+            use_label="Use this model on the Sign page",
+        ),
+        Task(
+            name="fashion",
+            labels=FASHION_CLASSES,
+            accepts="count",
+            classes="the 10 fashion classes",
+            input_shape=(28, 28, 1),
+            landmarks=False,
+            train_args="--recipe fashion-cnn",
+            missing="There is no fashion model yet. Train one on the **Train** page, or from the command line: "
+            "`{command}`.",
+            use_label="Make this the fashion model",  # no page reads fashion yet
+        ),
+    )
+}
+
+
+def get_task(name: str) -> Task:
+    """Look up a task; an unknown name lists the known ones."""
+    if name not in TASKS:
+        raise ValueError(f"Unknown task {name!r}. Choose one of: {', '.join(TASKS)}.")
+    return TASKS[name]
