@@ -1,6 +1,6 @@
 """ASL letter photos (asl_photos/<LETTER>/<LETTER><k>.jpg) turned into Sign-MNIST-like arrays, with a cache.
 
-Every photo goes through `core.hands.letter_from_frame`, the crop the Sign page applies to webcam
+Every photo goes through `core.vision.hands.letter_from_frame`, the crop the Sign page applies to webcam
 frames, so a model trained on these arrays sees exactly what it will see live.
 """
 

@@ -1,6 +1,7 @@
 """Streamlit glue for the Sign page: snapshot and upload inputs, the results, saving signs, the letter guide.
 
-The work happens in core.signs (reading a frame, the overlay) and core.spelling; this module only lays them out.
+The work happens in core.vision.signs (reading a frame, the overlay) and core.vision.spelling; this module only
+lays them out.
 Live video is in core.ui.sign_live, which shows its results with the same pieces (crops, spelled text).
 """
 

@@ -1,7 +1,7 @@
 """Streamlit glue for live video on the Sign page: the webcam with its overlay, and the results redrawn as it plays.
 
 Live video comes from streamlit-webrtc: its frame callback runs in a worker thread and writes into a `LiveSign`
-(core.signs); a fragment polls that object four times a second to redraw the results.
+(core.vision.live_sign); a fragment polls that object four times a second to redraw the results.
 """
 
 import time
