@@ -87,7 +87,7 @@ def input_note(name: str, image_size: int) -> str | None:
     if image_size == 28 or get_info(name).task != "letters":  # only letters are resized
         return None
     return (
-        f"A hand crop from core.hands.letter_from_frame(frame, size={image_size}); a 28×28 Sign MNIST "
+        f"A hand crop from core.vision.hands.letter_from_frame(frame, size={image_size}); a 28×28 Sign MNIST "
         f"image is upscaled to {image_size}×{image_size} with cv2.INTER_LINEAR."
     )
 
@@ -204,7 +204,7 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=10,
             task="digits",
             needs="mnist.npz (arrays x_train, y_train, x_test, y_test); 20,000 training digits are redrawn "
-            "with pens of 0.5–20% of their height and read back as uploads (a few minutes, once, then cached)",
+            "with pens of 0.8–18% of their height and read back as uploads (a few minutes, once, then cached)",
             short_needs="mnist.npz",
             sources=(("mnist.npz",),),
             load=lambda size: pen_digits.load_mnist_pen(load_dataset("mnist")),

@@ -19,7 +19,7 @@ class TrainSpec:
     """What to train. Fields left as None take the recipe's default when resolved."""
 
     recipe: str = "digits-cnn"
-    dataset: str | None = None  # a name from core.datasets.DATASETS; None: the recipe's first dataset
+    dataset: str | None = None  # a name from core.data.datasets.DATASETS; None: the recipe's first dataset
     epochs: int | None = None  # 1–1000
     batch_size: int | None = None  # 1–4096
     optimizer: str | None = None  # one of OPTIMIZERS
