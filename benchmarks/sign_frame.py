@@ -86,7 +86,7 @@ def tracking_ms(tracker: HandTracker, inputs: list[np.ndarray]) -> tuple[np.ndar
     if out:
         return np.array(out), f"{len(out)} frames with a hand"
     square = HandRect((320.0, 240.0), 200.0, 0.0)  # What tracking runs: a crop of last frame's square, landmarks.
-    steps = timings_ms(lambda f: tracker.landmark_model.read(crop_hand(f, square)), inputs)
+    steps = timings_ms(lambda f: tracker.landmark_model.landmarks_in(crop_hand(f, square)), inputs)
     return steps, "crop + landmark model on a fixed square (no hand found in these frames)"
 
 

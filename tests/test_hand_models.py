@@ -207,7 +207,7 @@ class FakeLandmarkModel:
     def __init__(self, presences: list[float]):
         self.presences = list(presences)
 
-    def read(self, crop_rgb):
+    def landmarks_in(self, crop_rgb):
         assert crop_rgb.shape == (224, 224, 3)
         landmarks = UPRIGHT_HAND - UPRIGHT_HAND.mean(axis=0) + np.array([112, 112, 0], np.float32)
         return LandmarkReading(landmarks, self.presences.pop(0), right_score=0.8)

@@ -90,7 +90,7 @@ def test_frames_without_a_hand_give_none(tracker: HandTracker):
 
 def test_the_landmark_model_sees_no_hand_in_noise(tracker: HandTracker):
     noise = np.random.default_rng(0).random((224, 224, 3), dtype=np.float32)
-    reading = tracker.landmark_model.read(noise)
+    reading = tracker.landmark_model.landmarks_in(noise)
     assert reading.presence < 0.5
     assert reading.landmarks_crop.shape == (21, 3)
 

@@ -200,7 +200,7 @@ class HandTracker:
         self, frame_bgr: np.ndarray, rect: HandRect, score: float, others: int, min_presence: float | None = None
     ) -> Hand | None:
         """Run the landmark model on a rect of the frame; None when it sees no hand there (presence under the bar)."""
-        reading = self.landmark_model.read(crop_hand(frame_bgr, rect))
+        reading = self.landmark_model.landmarks_in(crop_hand(frame_bgr, rect))
         if reading.presence < (self.min_presence if min_presence is None else min_presence):
             return None
         landmarks = crop_to_frame(reading.landmarks_crop, rect)

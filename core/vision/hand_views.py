@@ -7,8 +7,7 @@ the fingers up in one, folded in another), so a letters model that averages its 
 readings misreads fewer photos: leave one source out, see docs/letters.md. Live video needs none of this: it
 tracks the hand with the landmarks' square already and averages over frames.
 
-This module is not part of the landmark caches' pipeline (hand_landmarks.PIPELINE_FILES): the cached first
-readings do not depend on it.
+The landmark caches hold first readings only (core.data.hand_landmarks): a change here does not touch them.
 """
 
 import math
@@ -18,11 +17,10 @@ import numpy as np
 
 from core.vision.hand_rois import HandRect, crop_hand, crop_to_frame, rect_from_landmarks
 from core.vision.hand_tracker import Hand
-from core.vision.landmarks import LandmarkModel
+from core.vision.landmarks import MIN_PRESENCE, LandmarkModel
 
 TURN_RAD = math.radians(15)  # The tracking square turned this much either way.
 WIDEN = 1.25  # The tracking square this much wider.
-MIN_PRESENCE = 0.5  # A look in which the landmark model is less sure of the hand than this is left out.
 
 
 def more_readings(landmark_model: LandmarkModel, frame_bgr: np.ndarray, hand: Hand) -> list[np.ndarray]:
@@ -50,5 +48,5 @@ def more_readings(landmark_model: LandmarkModel, frame_bgr: np.ndarray, hand: Ha
 
 def _read(landmark_model: LandmarkModel, frame_bgr: np.ndarray, rect: HandRect) -> np.ndarray | None:
     """The landmarks the model reads in a square of the frame (frame pixels), or None when it sees no hand there."""
-    reading = landmark_model.read(crop_hand(frame_bgr, rect))
+    reading = landmark_model.landmarks_in(crop_hand(frame_bgr, rect))
     return crop_to_frame(reading.landmarks_crop, rect) if reading.presence >= MIN_PRESENCE else None

@@ -41,8 +41,8 @@ class LandmarkModel:
         by_name = {d["name"]: d["index"] for d in interpreter.get_output_details()}
         self._landmarks, self._presence, self._handedness = (by_name[f"Identity{s}"] for s in ("", "_1", "_2"))
 
-    def read(self, crop_rgb: np.ndarray) -> LandmarkReading:
-        """Read a 224×224×3 RGB float32 crop in [0, 1] in which the hand points up."""
+    def landmarks_in(self, crop_rgb: np.ndarray) -> LandmarkReading:
+        """The landmarks, presence and handedness in a 224×224×3 RGB float32 crop in [0, 1], the hand pointing up."""
         self._interpreter.set_tensor(self._input, crop_rgb[None].astype(np.float32, copy=False))
         self._interpreter.invoke()
         landmarks = self._interpreter.get_tensor(self._landmarks).reshape(LANDMARKS, 3)

@@ -74,7 +74,7 @@ class FakeLandmarkModel:
         self.landmarks_crop = np.zeros((21, 3), np.float32) if landmarks_crop is None else landmarks_crop
         self.presence, self.reads = presence, 0
 
-    def read(self, crop_rgb: np.ndarray):
+    def landmarks_in(self, crop_rgb: np.ndarray):
         from core.vision.landmarks import LandmarkReading
 
         self.reads += 1
