@@ -51,8 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" Train one: {tasks.get_task(args.task).train_command(model_path)}"
         print(f"error: {error}{hint if not args.model else ''}", file=sys.stderr)
         return 2
-    if args.task == "letters" and (problems := hand_model_files.problems()):
-        print(f"error: {hand_model_files.HandModelsMissing('; '.join(problems))}", file=sys.stderr)
+    try:
+        if args.task == "letters":
+            hand_model_files.require()
+    except hand_model_files.HandModelsMissing as missing:
+        print(f"error: {missing}", file=sys.stderr)
         return 2
     failed = 0
     for path in args.files:

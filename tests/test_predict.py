@@ -182,3 +182,16 @@ def test_a_landmarks_model_serves_letters_only(tmp_path):
     assert predictor.predict(np.zeros(63, np.float32)).label == "Y"
     with pytest.raises(ValueError, match="expects inputs of shape"):
         predictor.predict(np.zeros((28, 28), np.float32))
+
+
+def test_letters_without_the_hand_models_say_how_to_fetch_them(tmp_path, monkeypatch, capsys):
+    from core.vision import hand_model_files
+
+    monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path / "no-hands")
+    model_path = make_landmarks_model(tmp_path / "letters.keras", "L")
+    photo = tmp_path / "hand.png"
+    cv2.imwrite(str(photo), np.zeros((64, 64, 3), np.uint8))
+    assert predict.main(["letters", str(photo), "--model", str(model_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: The hand models are not ready")
+    assert "scripts/fetch_hand_models.py" in error

@@ -137,8 +137,7 @@ def extract_landmarks(
 ) -> LandmarkSet:
     """Run HandTracker.find_in_photo on every photo in a pool of processes, each with its own tracker."""
     log = log or _log_stderr
-    if missing := hand_model_files.problems():
-        raise hand_model_files.HandModelsMissing("; ".join(missing))
+    hand_model_files.require()
     rows: list[tuple[np.ndarray, str, bool]] = []
     started = time.monotonic()
     # Spawned, not forked: the caller may have TensorFlow loaded, whose threads do not survive a fork.

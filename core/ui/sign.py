@@ -50,9 +50,12 @@ def two_hands_note(reading: SignReading) -> None:
 
 def hand_models_missing() -> bool:
     """Say how to fetch the hand models when their files are missing or damaged; True when they are."""
-    if problems := hand_model_files.problems():
-        st.error(str(hand_model_files.HandModelsMissing("; ".join(problems))), icon="✋")
-    return bool(problems)
+    try:
+        hand_model_files.require()
+    except hand_model_files.HandModelsMissing as missing:
+        st.error(str(missing), icon="✋")
+        return True
+    return False
 
 
 def spelled_text_state(key: str) -> SpelledText:

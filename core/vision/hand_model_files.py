@@ -71,6 +71,12 @@ def problems(folder: Path | None = None) -> list[str]:
     return found
 
 
+def require(folder: Path | None = None) -> None:
+    """Raise HandModelsMissing, saying what is wrong and how to fetch the files, unless they are all there and sound."""
+    if found := problems(folder):
+        raise HandModelsMissing("; ".join(found))
+
+
 def model_path(name: str, folder: Path | None = None) -> Path:
     """The path of one checked model file; raises HandModelsMissing when it is absent or damaged."""
     path = (folder or HAND_MODELS_DIR) / name
