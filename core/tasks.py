@@ -10,6 +10,8 @@ from typing import Literal
 from core import paths
 from core.labels import DIGITS, FASHION_CLASSES, SIGN_LETTERS
 
+NO_MODEL_YET = "There is no {name} model yet. Train one on the **Train** page, or from the command line: `{command}`."
+
 
 @dataclass(frozen=True)
 class Task:
@@ -21,11 +23,12 @@ class Task:
     # models may differ in their classes).
     accepts: Literal["labels", "count", "letters"]
     classes: str  # what a model must name, for messages: "not the digits 0–9"
-    input_shape: tuple[int, ...] | None  # what the pages feed a model; None: any square greyscale image
-    landmarks: bool  # whether its models may read a hand's normalised landmarks instead of an image
     train_args: str  # the `python -m core.train` arguments that make its model
-    missing: str  # what a page says when there is no model; {command} is the training command
     use_label: str  # the button that makes a run's model the one the task's page reads
+    input_shape: tuple[int, ...] | None = (28, 28, 1)  # what the pages feed a model; None: any square greyscale image
+    landmarks: bool = False  # whether its models may read a hand's normalised landmarks instead of an image
+    # What a page says when there is no model; {name} is the task, {command} the training command.
+    missing: str = NO_MODEL_YET
 
     @property
     def shipped_model(self) -> Path:
@@ -38,7 +41,7 @@ class Task:
 
     def missing_text(self) -> str:
         """What a page says when the task has no model: where and how to train one."""
-        return self.missing.format(command=self.train_command(f"models/{self.name}.keras"))
+        return self.missing.format(name=self.name, command=self.train_command(f"models/{self.name}.keras"))
 
     def fits_labels(self, names: tuple[str, ...]) -> bool:
         """Whether a model naming these classes can serve this task's pages."""
@@ -57,11 +60,7 @@ TASKS: dict[str, Task] = {
             labels=DIGITS,
             accepts="labels",
             classes="the digits 0–9",
-            input_shape=(28, 28, 1),
-            landmarks=False,
             train_args="--recipe digits-cnn",
-            missing="There is no digits model yet. Train one on the **Train** page, or from the command line: "
-            "`{command}`.",
             use_label="Use this model on the Draw page",
         ),
         Task(
@@ -69,23 +68,19 @@ TASKS: dict[str, Task] = {
             labels=SIGN_LETTERS,
             accepts="letters",
             classes="letters",
+            train_args="--dataset asl_landmarks --recipe letters-landmarks",
+            use_label="Use this model on the Sign page",
             input_shape=None,
             landmarks=True,
-            train_args="--dataset asl_landmarks --recipe letters-landmarks",
             missing="No letters model yet: train one on the **Train** page (dataset *ASL hand landmarks*), or from the "
             "command line: `{command}`.",
-            use_label="Use this model on the Sign page",
         ),
         Task(
             name="fashion",
             labels=FASHION_CLASSES,
             accepts="count",
             classes="the 10 fashion classes",
-            input_shape=(28, 28, 1),
-            landmarks=False,
             train_args="--recipe fashion-cnn",
-            missing="There is no fashion model yet. Train one on the **Train** page, or from the command line: "
-            "`{command}`.",
             use_label="Make this the fashion model",  # no page reads fashion yet
         ),
     )
