@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from benchmarks import stand_ins  # noqa: E402
 from benchmarks.timing import timings_ms  # noqa: E402
 from core import paths  # noqa: E402
-from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES  # noqa: E402
+from core.data.asl_landmarks import face_in_view  # noqa: E402
 from core.learn import catalog  # noqa: E402
 from core.predictor import Predictor  # noqa: E402
 from core.vision import hands, signs  # noqa: E402
@@ -58,7 +58,8 @@ def fit_frame(image_bgr: np.ndarray) -> np.ndarray:
 def frames(count: int) -> tuple[list[np.ndarray], str]:
     """640×480 BGR frames, and where they came from."""
     folder = paths.data_dir() / "asl_webcam"
-    files = sorted(p for source in FACE_IN_VIEW_SOURCES for p in (folder / source).glob("*/*.jpg"))
+    faces = [source for source, seen in face_in_view(paths.data_dir()).items() if seen]
+    files = sorted(p for source in faces for p in (folder / source).glob("*/*.jpg"))
     if files:
         picks = np.random.default_rng(0).choice(len(files), min(count, len(files)), replace=False)
         return [fit_frame(cv2.imread(str(files[i]))) for i in sorted(picks)], "asl_webcam face-in-view frames"

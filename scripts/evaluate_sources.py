@@ -186,9 +186,9 @@ def source_weights(sources: np.ndarray, power: float) -> np.ndarray:
     return (weights / weights.mean()).astype(np.float32)
 
 
-def summary(folds: list[Fold]) -> str:
+def summary(folds: list[Fold], faces: dict[str, bool]) -> str:
     """Mean, worst and face-in-view mean accuracy over the folds, of all photos and of those with a hand found."""
-    face = [f for f in folds if f.source in asl_landmarks.FACE_IN_VIEW_SOURCES]
+    face = [f for f in folds if faces.get(f.source)]
     worst = min(folds, key=lambda f: f.acc_all)
 
     def mean(values) -> str:
@@ -206,6 +206,7 @@ def main() -> None:
     """Evaluate every source in turn and print the table and the summary."""
     args = parse_args()
     landmarks = hand_landmarks.load_collections(data_dir(), tuple(args.collections), cache_dir())
+    faces = asl_landmarks.face_in_view(data_dir())
     sources = args.sources or sorted(set(landmarks.sources.tolist()) - {hand_landmarks.ASL_PHOTOS})
     photos_fold = not args.sources and hand_landmarks.ASL_PHOTOS in landmarks.sources
     sources += ["asl_photos"] if photos_fold else []
@@ -219,13 +220,13 @@ def main() -> None:
     for source in sources:
         fold = evaluate(args, landmarks, x, source, looks)
         folds.append(fold)
-        face = "yes" if source in asl_landmarks.FACE_IN_VIEW_SOURCES else "no"
+        face = "yes" if faces.get(source) else "no"
         print(
             f"{source:<22} {face:>4} {fold.photos:>6} {fold.found:>6} {fold.acc_all:>8.1%} {fold.acc_found:>9.1%} "
             f"{fold.train_s:>7.0f}",
             flush=True,
         )
-    print("summary: " + summary(folds))
+    print("summary: " + summary(folds, faces))
 
 
 if __name__ == "__main__":

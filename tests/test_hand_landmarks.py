@@ -145,6 +145,17 @@ def test_extraction_without_hand_models_says_how_to_fetch_them(tmp_path: Path, m
 # --- features and split ------------------------------------------------------------------------------------------
 
 
+def test_face_in_view_is_read_from_the_datasets_readme(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(
+        "## asl_photos/ — photos\n| `notasource` | yes | 1 |\n\n"
+        "## asl_webcam/<SOURCE>/<LETTER>/ — people\n\n| source | face in view | images |\n|---|---|---|\n"
+        "| `anna` | yes | 288 |\n| `bo` | no | 12 |\n\nMore people:\n\n| `cy` | partly | 192 |\n\n"
+        "## asl_motion/ — clips\n| `dee` | yes | 3 |\n"
+    )
+    assert asl_landmarks.face_in_view(tmp_path) == {"anna": True, "bo": False, "cy": True}
+    assert asl_landmarks.face_in_view(tmp_path / "elsewhere") == {}
+
+
 def test_mirrored_copies_double_the_data_with_x_flipped() -> None:
     x = np.random.default_rng(0).normal(size=(5, 63)).astype(np.float32)
     y = np.arange(5)
@@ -235,6 +246,21 @@ def test_landmarks_recipe_learns_separable_random_features() -> None:
 
 
 # --- real photos -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.data
+def test_every_asl_webcam_source_says_whether_the_face_is_in_view() -> None:
+    # Issue #29: 35 people, 24 with the face in view (two of them partly), as the datasets README says.
+    folder = data_dir() / "asl_webcam"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    sources = {photo.source for photo in hand_landmarks.list_webcam_photos(folder)}
+    faces = asl_landmarks.face_in_view(data_dir())
+    assert len(sources) == 35
+    assert set(faces) == sources
+    assert sum(faces.values()) == 24
+    assert faces["mariia00"]
+    assert not faces["sanarashid"]
 
 
 @pytest.mark.data

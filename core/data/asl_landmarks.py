@@ -5,6 +5,7 @@ live), and whole sources (people) are held out for testing, never single photos:
 near-copies of each other, and a split that shares a person overstates accuracy by tens of points.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,8 @@ from core.vision.landmarks import LANDMARKS, normalize_landmarks
 FEATURES = LANDMARKS * 3  # 21 × (x, y, z)
 # The asl_webcam sources the registry's dataset tests on: two with the face in view, one hand only.
 TEST_SOURCES = ("kingdavidko", "mariia00", "sanarashid")
-# The asl_webcam sources whose photos show the signer's face too (datasets README, section "asl_webcam").
-FACE_IN_VIEW_SOURCES = ("6omega9", "aslexplorer", "beyundbirthday", "carbonara21", "hawkcodesz", "insaneleone")
-FACE_IN_VIEW_SOURCES += ("kingdavidko", "lifunn", "mariia00", "suprajapatoju")
+# A row of the datasets README's asl_webcam tables: | `source` | face in view (yes, no, partly) | ...
+SOURCE_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(yes|no|partly)\s*\|", re.MULTILINE)
 # Training keeps every 4th asl_photos photo: its 24,000 are runs of near-identical shots, and all of them would
 # outweigh the 16 people of asl_webcam five to one (and take five times as long to train on).
 PHOTOS_STRIDE = 4
@@ -26,6 +26,18 @@ INPUT_CONTRACT = (
     "normalised by core.vision.landmarks.normalize_landmarks: wrist at the origin, divided by the palm size "
     "(wrist to middle-finger base in x, y), orientation kept, left hands mirrored in x"
 )
+
+
+def face_in_view(data_folder: Path) -> dict[str, bool]:
+    """Each asl_webcam source's "face in view" from the datasets README's tables ("partly" counts as in view).
+
+    The README beside the data is the one place that says which people sign with their face in the picture; a
+    data folder without it gives an empty dict.
+    """
+    readme = data_folder / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    section = text.partition("## asl_webcam/")[2].partition("\n## ")[0]
+    return {source: seen != "no" for source, seen in SOURCE_ROW.findall(section)}
 
 
 def load_all_landmarks(data_folder: Path, cache_folder: Path) -> LandmarkSet:

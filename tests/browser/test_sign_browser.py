@@ -17,7 +17,7 @@ from helpers.webcam import LIVE_TIMEOUT_MS, WEBRTC_IFRAME, wait_until_playing, w
 from playwright.sync_api import Browser, Page, expect
 
 from core import paths
-from core.data.asl_landmarks import FACE_IN_VIEW_SOURCES, TEST_SOURCES
+from core.data.asl_landmarks import TEST_SOURCES, face_in_view
 from core.learn import catalog
 from core.predictor import Predictor
 from core.ui.sign_live import LAST_READING
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.data
 LETTERS_TO_TRY = "LBYVAWCI"  # Letters whose handshapes differ most; the first one the model reads surely is used.
 PHOTOS_PER_LETTER = 20
 # People with the face in view whom the shipped model never trained on (the asl_landmarks dataset's test sources).
-CLIP_SOURCES = [source for source in TEST_SOURCES if source in FACE_IN_VIEW_SOURCES]
+CLIP_SOURCES = [source for source in TEST_SOURCES if face_in_view(paths.data_dir()).get(source)]
 JOINT_RGB = signs.JOINT_BGR[::-1]
 SURE = 0.9  # The clip's letter must be this clear to the model, so the test checks the page, not the model.
 STAY_UP_S = 8  # After connecting, the stream must keep running this long (streamlit-webrtc may stop it early).
