@@ -24,15 +24,17 @@ def read_number(predictor: Predictor, image_bgr: np.ndarray) -> reading.NumberRe
 
 
 def predict_file(predictor: Predictor, task: str, path: Path) -> Prediction | reading.NumberReading:
-    """Read one image file: a number for digits, else one prediction; ValueError for a file with nothing to read.
+    """Read one image file the way its task reads a photo; ValueError for a file with nothing to read.
 
-    Digits take the Draw page's upload reader (several digits, the same checks); letters take the Sign page's path
-    for a photo: the hand models find the hand, then the model reads it.
+    A number (digits) takes the Draw page's upload reader (several digits, the same checks); a hand (letters) the
+    Sign page's path for a photo: the hand models find the hand, then the model reads it; an item (fashion) fills
+    the picture.
     """
     image_bgr = images.read_image(path)
-    if task == "digits":
+    reads = tasks.get_task(task).reads
+    if reads == "number":
         return read_number(predictor, image_bgr)
-    if task == "fashion":
+    if reads == "item":
         return predictor.predict(fashion.item_from_image(image_bgr, size=predictor.image_size))
     sign = signs.read_sign(predictor, image_bgr)
     if sign.prediction is None:
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}{hint if not args.model else ''}", file=sys.stderr)
         return 2
     try:
-        if args.task == "letters":
+        if tasks.get_task(args.task).reads == "hand":
             hand_model_files.require()
     except hand_model_files.HandModelsMissing as missing:
         print(f"error: {missing}", file=sys.stderr)

@@ -27,6 +27,9 @@ class Task:
     use_label: str  # the button that makes a run's model the one the task's page reads
     input_shape: tuple[int, ...] | None = (28, 28, 1)  # what the pages feed a model; None: any square greyscale image
     landmarks: bool = False  # whether its models may read a hand's normalised landmarks instead of an image
+    # How a photo is read (`python -m core.predict`): a handwritten number, as the Draw page reads an upload; a hand,
+    # found by the hand models as the Sign page finds it; or one item filling the picture (Fashion-MNIST's form).
+    reads: Literal["number", "hand", "item"] = "item"
     # What a page says when there is no model; {name} is the task, {command} the training command.
     missing: str = NO_MODEL_YET
 
@@ -62,6 +65,7 @@ TASKS: dict[str, Task] = {
             classes="the digits 0–9",
             train_args="--recipe digits-cnn",
             use_label="Use this model on the Draw page",
+            reads="number",
         ),
         Task(
             name="letters",
@@ -72,6 +76,7 @@ TASKS: dict[str, Task] = {
             use_label="Use this model on the Sign page",
             input_shape=None,
             landmarks=True,
+            reads="hand",
             missing="No letters model yet: train one on the **Train** page (dataset *ASL hand landmarks*), or from the "
             "command line: `{command}`.",
         ),

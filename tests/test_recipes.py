@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from core.data import datasets
 from core.learn import recipes
 
 
@@ -31,6 +32,15 @@ def test_every_recipe_says_what_it_is_and_where_it_comes_from():
         assert recipe.provenance
         assert recipe.loss in recipes.LOSSES
         assert recipe.kind in ("image", "tabular", "landmarks")
+
+
+@pytest.mark.parametrize("name", list(recipes.RECIPES))
+def test_a_recipe_names_only_registered_datasets_of_its_own_kind(name):
+    # Found by following docs/extending.md: a misspelt dataset only showed when a run started.
+    recipe = recipes.get_recipe(name)
+    for dataset in recipe.datasets:
+        assert dataset in datasets.DATASETS, f"{name} names {dataset!r}, which is not in the dataset registry"
+        assert datasets.get_info(dataset).kind == recipe.kind
 
 
 def test_unknown_recipe_lists_the_valid_names():
