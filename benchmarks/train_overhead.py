@@ -23,8 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 
 def _build(recipe_name: str, limit: int, epochs: int):
     """A plain Keras setup of the recipe: the compiled trainer and model.fit's data arguments."""
