@@ -23,9 +23,8 @@ from helpers.runs import finished_run
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import train
 from core.data import datasets, pima_csv
-from core.learn import catalog, jobs
+from core.learn import catalog, jobs, trainer
 from core.learn.fit import save_model
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
@@ -244,7 +243,7 @@ def test_bad_dataset_csv_names_file_and_line_and_the_run_fails_with_it(
     store = RunStore()
     recipe = "asl-dense-512" if dataset == "sign_mnist" else "pima-dense"
     run_id = store.create_run(TrainSpec(recipe, dataset).resolved().to_dict(), "bad data")
-    assert train.execute_run(store, run_id) != 0
+    assert trainer.execute_run(store, run_id) != 0
     run = store.get_run(run_id)
     assert (run.status, run.error, run.model_path) == ("failed", message, None)
     assert {p.name for p in data.iterdir()} <= {file_name, "sign_mnist_test.csv"}

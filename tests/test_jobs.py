@@ -16,7 +16,7 @@ import pytest
 from helpers.trainer import SLOW_TRAINER, wait_for
 
 from core import train
-from core.learn import jobs
+from core.learn import jobs, trainer
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 from core.ui import run_words
@@ -211,12 +211,12 @@ def test_cancelled_queued_run_never_starts(monkeypatch):
 def test_fine_tune_starts_from_a_past_runs_model(tiny_mnist_dir):
     store = RunStore()
     first = store.create_run(TINY.resolved().to_dict(), "first")
-    assert train.execute_run(store, first) == 0
+    assert trainer.execute_run(store, first) == 0
     start = store.get_run(first).model_path
     # A logits recipe on top of a saved (softmax) model must not apply a second softmax.
     spec = replace(TINY, recipe="mnist-tf-beginner", init_model=start).resolved()
     second = store.create_run(spec.to_dict(), "fine-tuned")
-    assert train.execute_run(store, second) == 0
+    assert trainer.execute_run(store, second) == 0
     run = store.get_run(second)
     assert run.card["spec"]["init_model"] == start
     assert run.card["parameters"] == store.get_run(first).card["parameters"]  # the dense-512 net, not the recipe's
@@ -251,15 +251,15 @@ def test_start_model_that_does_not_fit_is_refused_before_start(tmp_path, card, m
 def test_stopped_run_keeps_the_weights_of_its_best_validated_epoch(tiny_mnist_dir, monkeypatch):
     store = RunStore()
     run_id = store.create_run(replace(TINY, epochs=6, validation_split=0.25).resolved().to_dict(), "stop late")
-    report_batch = train.StoreReporter.on_batch
+    report_batch = trainer.StoreReporter.on_batch
 
     def on_batch(self, epoch, batch, logs):
         report_batch(self, epoch, batch, logs)
         if (epoch, batch) == (4, 2):
             store.request_stop(run_id)
 
-    monkeypatch.setattr(train.StoreReporter, "on_batch", on_batch)
-    assert train.execute_run(store, run_id) == 0
+    monkeypatch.setattr(trainer.StoreReporter, "on_batch", on_batch)
+    assert trainer.execute_run(store, run_id) == 0
     run = store.get_run(run_id)
     val_losses = [row["val_loss"] for row in store.epoch_metrics(run_id)]
     assert run.status == "stopped"
