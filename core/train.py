@@ -65,13 +65,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train_queued(store: RunStore, run_id: int, verbose: int) -> int:
     """Train a run the page queued (exit 2 if it is not waiting), then start the next queued one."""
-    if not store.claim_run(run_id, os.getpid()):
-        print(f"error: run {run_id} is {store.get_run(run_id).status}, not waiting to train", file=sys.stderr)
-        return 2
     try:
-        return execute_run(store, run_id, verbose)
-    finally:
-        _start_next_queued(store)
+        with jobs.hold_trainer_lock(run_id):
+            if not store.claim_run(run_id, os.getpid()):
+                print(f"error: run {run_id} is {store.get_run(run_id).status}, not waiting to train", file=sys.stderr)
+                return 2
+            try:
+                return execute_run(store, run_id, verbose)
+            finally:
+                _start_next_queued(store)
+    except BlockingIOError as error:  # Another process trains this run.
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def _train_new(store: RunStore, args: argparse.Namespace, verbose: int) -> int:
@@ -85,14 +90,15 @@ def _train_new(store: RunStore, args: argparse.Namespace, verbose: int) -> int:
     others = [run.id for run in store.list_runs(["running"])]
     # Created as running, so the page's queue never hands this run to a second trainer.
     run_id = store.create_run(spec.to_dict(), args.name or f"{spec.recipe} on {spec.dataset}", status="running")
-    store.claim_run(run_id, os.getpid())
-    print(f"Run {run_id}: {spec.command()}")
-    if others:
-        print(f"Note: run {', '.join(map(str, others))} is training too; they share the machine.")
-    try:
-        code = execute_run(store, run_id, verbose)
-    finally:
-        _start_next_queued(store)
+    with jobs.hold_trainer_lock(run_id):  # So the pages see this process as the run's trainer.
+        store.claim_run(run_id, os.getpid())
+        print(f"Run {run_id}: {spec.command()}")
+        if others:
+            print(f"Note: run {', '.join(map(str, others))} is training too; they share the machine.")
+        try:
+            code = execute_run(store, run_id, verbose)
+        finally:
+            _start_next_queued(store)
     _print_outcome(store.get_run(run_id), args.save_to)
     return code
 

@@ -402,7 +402,7 @@ def test_run_name_is_shown_as_text_on_history_and_train(app_test, tiny_mnist_dir
     assert history.subheader[0].value == f"Run {done}: {ESCAPED}"
     assert history.dataframe[0].value["name"].tolist() == [NASTY]  # table cells are text already
 
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda run_id: True)
     running = store.create_run({"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 3}, NASTY)
     store.claim_run(running, 4242)
     store.mark_started(running, 4242, total_epochs=3, steps_per_epoch=10)

@@ -100,7 +100,7 @@ def test_killed_child_is_marked_interrupted_on_the_next_check_with_its_metrics(t
     run_id = jobs.start_run(replace(TINY, epochs=20))
     wait_for(lambda: store.batch_metrics(run_id))
     os.kill(store.get_run(run_id).pid, signal.SIGKILL)
-    wait_for(lambda: not jobs.trainer_alive(store.get_run(run_id).pid), timeout_s=10)
+    wait_for(lambda: not jobs.trainer_alive(run_id), timeout_s=10)
     assert jobs.refresh(store) == [run_id]
     run = store.get_run(run_id)
     assert run.status == "interrupted"
@@ -128,7 +128,7 @@ def test_two_callers_at_once_start_only_one_trainer(monkeypatch):
         store.create_run(TINY.to_dict(), name)
     spawned = []
     monkeypatch.setattr(jobs, "_spawn", lambda run_id: spawned.append(run_id) or 4242)
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda run_id: True)
     barrier = threading.Barrier(8)
 
     def start() -> None:
@@ -159,6 +159,36 @@ def test_run_of_a_dead_or_foreign_process_is_interrupted_but_a_finished_one_is_l
     assert store.get_run(gone).status == "interrupted"
 
 
+def test_a_process_that_merely_names_core_train_is_not_taken_for_a_trainer():
+    # Its command line names the trainer's module, but it never took the run's lock: only a trainer holds that.
+    store = RunStore()
+    impostor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m", "core.train", "--run", "1"])
+    try:
+        run_id = store.create_run({}, "impostor")
+        store.claim_run(run_id, impostor.pid)
+        assert not jobs.trainer_alive(run_id)
+        assert jobs.reconcile(store) == [run_id]
+    finally:
+        impostor.kill()
+        impostor.wait()
+
+
+def test_a_trainer_that_jobs_started_is_known_by_the_lock_it_holds_until_it_dies(monkeypatch):
+    # This "trainer" only sleeps: its command line never names core.train, yet it holds the lock jobs gave it.
+    monkeypatch.setattr(jobs, "TRAINER_ARGS", ("-c", "import time; time.sleep(60)"))
+    store = RunStore()
+    run_id = jobs.start_run(TINY, store=store)
+    pid = store.get_run(run_id).pid
+    try:
+        assert jobs.trainer_alive(run_id)  # The process that started it let go of its own copy of the lock.
+        assert jobs.reconcile(store) == []
+    finally:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not jobs.trainer_alive(run_id), timeout_s=10)
+    assert jobs.reconcile(store) == [run_id]
+    assert store.get_run(run_id).status == "interrupted"
+
+
 def test_claimed_run_whose_trainer_never_reported_is_interrupted_after_a_timeout():
     store = RunStore()
     run_id = store.create_run({}, "never started")
@@ -173,15 +203,16 @@ def test_cli_run_is_never_handed_to_a_second_trainer(tiny_mnist_dir, monkeypatch
 
     def fake_execute(store, run_id, verbose=0):
         seen["run"] = store.get_run(run_id)
+        seen["alive"] = jobs.trainer_alive(run_id)  # The command line holds the run's lock, as any trainer does.
         seen["started"] = jobs.start_next(store)
         store.mark_finished(run_id, "completed")
         return 0
 
     monkeypatch.setattr(train, "execute_run", fake_execute)
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)  # In-process, the "trainer" is pytest.
     monkeypatch.setattr(jobs, "_spawn", lambda run_id: pytest.fail("a second trainer was started"))
     assert train.main(["--recipe", "mnist-dense-512", "--epochs", "1"]) == 0
-    assert (seen["run"].status, seen["run"].pid, seen["started"]) == ("running", os.getpid(), None)
+    assert (seen["run"].status, seen["run"].pid, seen["alive"], seen["started"]) == ("running", os.getpid(), True, None)
+    assert not jobs.trainer_alive(seen["run"].id)  # Let go when the run ended.
 
 
 def test_trainer_refuses_a_run_that_is_not_waiting(capsys):
@@ -197,7 +228,7 @@ def test_cancelled_queued_run_never_starts(monkeypatch):
     store = RunStore()
     blocker = store.create_run({}, "training")
     store.claim_run(blocker, 4242)
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda run_id: True)
     waiting = jobs.start_run(TINY, store=store)
     jobs.stop_run(waiting, store)
     store.mark_finished(blocker, "completed")

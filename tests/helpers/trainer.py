@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 # A trainer that is `python -m core.train` with two knobs for tests: a pause after each batch (so a test can
-# act while it trains) and an exception at a chosen step. Its command line names core.train, like the real one.
+# act while it trains) and an exception at a chosen step. Started by jobs, it holds its run's lock like the real one.
 SLOW_TRAINER = """
 import os, sys, time
 import core.train
