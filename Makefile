@@ -1,7 +1,8 @@
 # Handlab: `make run` to use the app, `make test` to check it. Both set up .venv on first use.
 #
-# The virtual environment is (re)installed only when a requirements file changes: each install leaves a
-# stamp named after a hash of the files it installed, so a no-op `make` costs well under a second.
+# The virtual environment is (re)installed only when a requirements file or pyproject.toml changes: each install
+# leaves a stamp named after a hash of the files it installed, so a no-op `make` costs well under a second.
+# Both installs also install the project itself (`pip install -e .`), so `core` imports from anywhere.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,8 +15,8 @@ PYTEST_ARGS ?=
 ARGS ?=
 
 hash_of = $(shell cat $(1) | sha256sum | cut -c1-16)
-RUN_STAMP := $(VENV)/.installed-run-$(call hash_of,requirements.txt)
-DEV_STAMP := $(VENV)/.installed-dev-$(call hash_of,requirements.txt requirements-dev.txt requirements-scale.txt)
+RUN_STAMP := $(VENV)/.installed-run-$(call hash_of,requirements.txt pyproject.toml)
+DEV_STAMP := $(VENV)/.installed-dev-$(call hash_of,requirements.txt requirements-dev.txt requirements-scale.txt pyproject.toml)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet
 # MediaPipe's hand models, fetched (hash-checked) from the mediapipe wheel on first use; see the script.
 HAND_MODELS := models/hands/palm_detection_full.tflite models/hands/hand_landmark_full.tflite models/hands/LICENSE
@@ -28,7 +29,7 @@ help:
 	@echo "make test       set up .venv (+ test tools, Ray, psycopg, Chromium, PostgreSQL) and run lint and all tests"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make format     ruff format + ruff check --fix"
-	@echo "make bench      run every benchmarks/*.py"
+	@echo "make bench      run every benchmarks/*.py (as python -m benchmarks.NAME)"
 	@echo "make clean      remove caches and test artifacts (keeps .venv, data/ and .handlab/)"
 	@echo "make distclean  clean, and remove .venv too"
 
@@ -53,28 +54,29 @@ format: $(DEV_STAMP)
 bench: $(RUN_STAMP) $(HAND_MODELS)
 	@set -e; for script in benchmarks/*.py; do \
 		[ -e "$$script" ] || { echo "no benchmarks/*.py yet"; break; }; \
-		echo "== $$script"; PYTHONPATH="$(CURDIR)" $(BIN)/python "$$script"; \
+		echo "== $$script"; $(BIN)/python -m "benchmarks.$$(basename "$$script" .py)"; \
 	done
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): | $(BIN)/python
-	$(PIP) -r requirements.txt
+	$(PIP) -r requirements.txt --editable .
 	rm -f $(VENV)/.installed-run-*
 	touch $@
 
 # requirements-dev.txt includes requirements.txt (and requirements-scale.txt: Ray, psycopg), so a dev install
 # also satisfies `make run`, which needs neither.
 $(DEV_STAMP): | $(BIN)/python
-	$(PIP) -r requirements-dev.txt
+	$(PIP) -r requirements-dev.txt --editable .
 	rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
 	touch $@ $(RUN_STAMP)
 
 # One download brings all three files: a grouped target, so make runs the script once, and only when one is missing.
-# The script needs only Python and pip, and itself does nothing when the files are there with the right hashes.
+# The script needs only Python and pip (run as a module from the project folder, it finds `core` before any install),
+# and itself does nothing when the files are there with the right hashes.
 $(HAND_MODELS) &: | $(BIN)/python
-	$(BIN)/python scripts/fetch_hand_models.py
+	$(BIN)/python -m scripts.fetch_hand_models
 
 # Browser tests drive a real Chromium: Debian's package when root, else Playwright's build (see the script).
 chromium: $(DEV_STAMP)

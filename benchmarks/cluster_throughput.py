@@ -14,12 +14,8 @@ import argparse
 import os
 import socket
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def submit_and_watch(runs: int, limit: int, poll_s: float = 0.2) -> dict[int, tuple[float, float]]:

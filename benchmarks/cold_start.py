@@ -1,6 +1,6 @@
 """Cold start of the Draw page: seconds from starting a fresh server to a usable canvas, and to the first reading.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/cold_start.py [--repeats 3] [--digit 7] [--shots folder]
+    .venv/bin/python -m benchmarks.cold_start [--repeats 3] [--digit 7] [--shots folder]
 
 Each repeat starts `streamlit run streamlit_app.py` on a free port with a fresh HANDLAB_HOME (so no cache of
 an earlier run helps), opens the Draw page in headless Chromium (started before the server, so its own start
@@ -21,11 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from tests.helpers.app_server import (  # noqa: E402
+from tests.helpers.app_server import (
     CANVAS,
     CHROMIUM_ARGS,
     PHASE_TIMEOUT_S,
@@ -36,7 +34,7 @@ from tests.helpers.app_server import (  # noqa: E402
     stop_server,
     wait_for_health,
 )
-from tests.helpers.drawings import number_strokes  # noqa: E402
+from tests.helpers.drawings import number_strokes
 
 
 def one_cold_start(browser, digit: str, log_path: Path, shots: Path | None = None) -> dict[str, float | str]:

@@ -1,6 +1,6 @@
 """How well uploads of handwritten digits are read at any image size and pen width, dark on light and light on dark.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/digit_robustness.py [--per-cell 200] [--quick] [--seed S]
+    .venv/bin/python -m benchmarks.digit_robustness [--per-cell 200] [--quick] [--seed S]
     # a quick subset while tuning, each miss with its reason:
     ... --sizes 64,512,2000 --widths 1,4,15 --polarity "dark on light" --grid-only --misses
 
@@ -20,19 +20,16 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from core.data import datasets  # noqa: E402
-from core.learn import catalog  # noqa: E402
-from core.predictor import Predictor  # noqa: E402
-from core.vision import reading  # noqa: E402
-from core.vision.pen_strokes import mnist_as_pen, mnist_skeleton  # noqa: E402
-from tests.helpers.drawings import mnist_as_canvas  # noqa: E402
+from core.data import datasets
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import reading
+from core.vision.pen_strokes import mnist_as_pen, mnist_skeleton
+from tests.helpers.drawings import mnist_as_canvas
 
 SIZES = (28, 64, 128, 256, 512, 1000, 2000)  # px, the square image's side
 WIDTHS = (0.5, 1, 2, 4, 8, 15, 20)  # pen width, % of the digit's height

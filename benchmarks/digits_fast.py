@@ -8,12 +8,9 @@ each epoch, the whole fit time (tracing included; data loading excluded) and the
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET = 0.99
 BUDGET_S = 60.0

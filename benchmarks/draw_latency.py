@@ -1,6 +1,6 @@
 """How long the Draw page takes to read one drawing: preprocessing + prediction, against Keras' model.predict.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/draw_latency.py [--model path/to/digits.keras] [--runs 500]
+    .venv/bin/python -m benchmarks.draw_latency [--model path/to/digits.keras] [--runs 500]
 
 Drawings are MNIST test digits re-drawn as 320×320 canvas images (random size, place and pen width) when
 mnist.npz is in HANDLAB_DATA_DIR, else pen-stroke digits. Prints p50/p99 per stage, and how many times
@@ -11,18 +11,16 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from benchmarks.timing import timings_ms  # noqa: E402
-from core import paths  # noqa: E402
-from core.learn import catalog  # noqa: E402
-from core.predictor import Predictor  # noqa: E402
-from core.vision import digits as digit_prep  # noqa: E402
-from core.vision import reading  # noqa: E402
-from tests.helpers.drawings import mnist_as_canvas, pen_canvas, place_side_by_side  # noqa: E402
+from benchmarks.timing import timings_ms
+from core import paths
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import digits as digit_prep
+from core.vision import reading
+from tests.helpers.drawings import mnist_as_canvas, pen_canvas, place_side_by_side
 
 CANVAS_SIDE = 320  # px, as on the Draw page.
 

@@ -1,6 +1,6 @@
 """How fast the Sign page's live video runs: a real server and Chromium whose webcam plays a 640×480 clip.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/live_fps.py [--seconds 20] [--fps 30] [--profile [RAW.txt]]
+    .venv/bin/python -m benchmarks.live_fps [--seconds 20] [--fps 30] [--profile [RAW.txt]]
 
 Starts `streamlit run` on a free port (a fresh HANDLAB_HOME), opens the Sign page in headless Chromium with a
 Y4M clip as its webcam, presses START and, once video comes back, counts for --seconds: the frames the page's
@@ -23,15 +23,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from benchmarks import stand_ins  # noqa: E402
-from core import paths  # noqa: E402
-from tests.helpers.app_server import CHROMIUM_ARGS, free_port, start_server, wait_for_health  # noqa: E402
-from tests.helpers.webcam import write_y4m  # noqa: E402
+from benchmarks import stand_ins
+from core import paths
+from tests.helpers.app_server import CHROMIUM_ARGS, free_port, start_server, wait_for_health
+from tests.helpers.webcam import write_y4m
 
 FRAME_WH = (640, 480)
 TARGET_FPS, TARGET_UPDATES_PER_S = 15.0, 4.0

@@ -1,6 +1,6 @@
 """Load on the Draw page's prediction path: N sessions reading drawings at once through one shared Predictor.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/load_predict.py [--sessions 1 10 50] [--seconds 3] [--think-ms 100]
+    .venv/bin/python -m benchmarks.load_predict [--sessions 1 10 50] [--seconds 3] [--think-ms 100]
 
 Each session is a thread that does what a Draw page session does after every stroke: the real canvas
 pipeline (`reading.read_canvas`: `preprocess.digits_from_canvas`, then one batch through the Predictor), on
@@ -16,14 +16,12 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from core.learn import catalog  # noqa: E402
-from core.predictor import Predictor  # noqa: E402
-from core.vision import reading  # noqa: E402
-from tests.helpers.drawings import pen_canvas  # noqa: E402
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import reading
+from tests.helpers.drawings import pen_canvas
 
 NUMBERS = ["7", "1", "0", "4", "2", "5", "42", "70", "2025", "147"]
 

@@ -1,6 +1,6 @@
 """How long the Sign page takes to find and read a hand in one 640×480 webcam frame with MediaPipe's hand models.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/sign_frame.py [--runs 200] [--threads 2]
+    .venv/bin/python -m benchmarks.sign_frame [--runs 200] [--threads 2]
 
 Times p50/p99 in ms of (a) HandTracker.find while tracking (the landmark model only), (b) a fresh find per frame
 (palm detector + landmarks, tracker.reset() between), (b', b'') on the frames where the first pass finds no hand:
@@ -22,21 +22,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs as a plain script too
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from benchmarks import stand_ins  # noqa: E402
-from benchmarks.timing import timings_ms  # noqa: E402
-from core import paths  # noqa: E402
-from core.data.asl_landmarks import face_in_view  # noqa: E402
-from core.learn import catalog  # noqa: E402
-from core.predictor import Predictor  # noqa: E402
-from core.vision import hands, signs  # noqa: E402
-from core.vision.hand_rois import HandRect, crop_hand  # noqa: E402
-from core.vision.hand_tracker import HandTracker  # noqa: E402
-from core.vision.landmarks import normalize_landmarks  # noqa: E402
+from benchmarks import stand_ins
+from benchmarks.timing import timings_ms
+from core import paths
+from core.data.asl_landmarks import face_in_view
+from core.learn import catalog
+from core.predictor import Predictor
+from core.vision import hands, signs
+from core.vision.hand_rois import HandRect, crop_hand
+from core.vision.hand_tracker import HandTracker
+from core.vision.landmarks import normalize_landmarks
 
 FRAME_WH = (640, 480)
 TARGETS_P50_MS = {"tracking": 20.0, "detector": 45.0}

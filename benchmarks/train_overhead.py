@@ -23,8 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 
 def _build(recipe_name: str, limit: int, epochs: int):
     """A plain Keras setup of the recipe: the compiled trainer and model.fit's data arguments."""
@@ -80,7 +78,7 @@ def paired_overhead(recipe_name: str, limit: int, pairs: int) -> list[float]:
     """In one process, alternate 1-epoch fits with and without the page's callbacks; returns with/without ratios."""
     from core.learn.callbacks import BestWeights, ReportingCallback
     from core.learn.runs import RunStore
-    from core.train import StoreReporter
+    from core.learn.trainer import StoreReporter
 
     trainer, fit, steps = _build(recipe_name, limit, 2 * pairs + 1)
     store = RunStore(Path(tempfile.mkdtemp(prefix="handlab-bench-")) / "runs.db")
@@ -142,7 +140,7 @@ def stop_latency(recipe_name: str, limit: int) -> dict:
 def reporter_cost_s(calls: int = 2000) -> float:
     """Seconds the live reporting adds per batch (a row buffered, flushed every 0.5 s, the stop flag read)."""
     from core.learn.runs import RunStore
-    from core.train import StoreReporter
+    from core.learn.trainer import StoreReporter
 
     store = RunStore(Path(tempfile.mkdtemp(prefix="handlab-bench-")) / "runs.db")
     reporter = StoreReporter(store, store.create_run({}, "bench"))

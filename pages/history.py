@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from core.learn import jobs
 from core.learn.runs import RunStore
 from core.ui import history as history_ui
 from core.ui import routing
@@ -11,8 +10,7 @@ routing.ensure_router()
 
 st.title("Run history")
 store = RunStore()
-jobs.reconcile(store)  # a trainer that died since the last look shows as interrupted, not running
-runs = store.list_runs()
+runs = history_ui.current_runs(store)
 history_ui.show_deleted_note()
 if not runs:
     st.info("No runs yet. Train a model and its run appears here, with its curves, mistakes and model.")

@@ -16,14 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core import calibration  # noqa: E402
-from core.data import datasets  # noqa: E402
-from core.learn.inputs import as_inputs, split_validation  # noqa: E402
-from core.learn.spec import TrainSpec  # noqa: E402
-from core.predictor import Predictor  # noqa: E402
-from core.storage import write_text_atomically  # noqa: E402
+from core import calibration
+from core.data import datasets
+from core.learn.inputs import as_inputs, split_validation
+from core.learn.spec import TrainSpec
+from core.predictor import Predictor
+from core.storage import write_text_atomically
 
 
 def calibrate(model_path: Path) -> dict:

@@ -17,11 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.data import datasets  # noqa: E402
-from core.data.datasets import DatasetMissing  # noqa: E402
-from core.predictor import Predictor  # noqa: E402
+from core.data import datasets
+from core.data.datasets import DatasetMissing
+from core.predictor import Predictor
 
 SETS = {
     "ASL photos, block split": ("asl_photos", "blocks"),

@@ -14,17 +14,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from core.data import asl_landmarks, hand_landmarks  # noqa: E402
-from core.labels import SIGN_LETTERS  # noqa: E402
-from core.learn import architectures, recipes  # noqa: E402
-from core.paths import cache_dir, data_dir  # noqa: E402
-from core.vision.landmarks import normalize_landmarks  # noqa: E402
+from core.data import asl_landmarks, hand_landmarks
+from core.labels import SIGN_LETTERS
+from core.learn import architectures, recipes
+from core.paths import cache_dir, data_dir
+from core.vision.landmarks import normalize_landmarks
 
 RECIPE = recipes.get_recipe("letters-landmarks")
 

@@ -7,14 +7,10 @@ HANDLAB_HOME/cache and are reused while the photos and the hand pipeline stay th
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.data import hand_landmarks  # noqa: E402
-from core.paths import cache_dir, data_dir  # noqa: E402
+from core.data import hand_landmarks
+from core.paths import cache_dir, data_dir
 
 
 def detection_table(landmarks: hand_landmarks.LandmarkSet) -> list[str]:

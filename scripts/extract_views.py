@@ -9,7 +9,6 @@ where a look saw no hand. About 40 min on 2 busy cores for the 10,873 photos.
 """
 
 import argparse
-import sys
 import time
 from multiprocessing import get_context
 from pathlib import Path
@@ -17,13 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.data import asl_landmarks, hand_landmarks  # noqa: E402
-from core.paths import cache_dir, data_dir  # noqa: E402
-from core.vision import hand_views  # noqa: E402
-from core.vision.hand_tracker import Hand  # noqa: E402
-from core.vision.landmarks import LandmarkModel  # noqa: E402
+from core.data import asl_landmarks, hand_landmarks
+from core.paths import cache_dir, data_dir
+from core.vision import hand_views
+from core.vision.hand_tracker import Hand
+from core.vision.landmarks import LandmarkModel
 
 LOOKS = 5  # hand_views.more_readings gives at most this many.
 _model: LandmarkModel | None = None

@@ -11,9 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.vision import hand_model_files  # noqa: E402
+from core.vision import hand_model_files
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# Before anything loads TensorFlow: aiortc's SRTP binding segfaults when loaded after it (see streamlit_app.py).
+# Before anything loads TensorFlow: aiortc's SRTP binding segfaults when loaded after it (see core/ui/__init__.py).
 with contextlib.suppress(ImportError):
     import pylibsrtp  # noqa: F401
 

@@ -23,9 +23,8 @@ from helpers.runs import finished_run
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import train
 from core.data import datasets, pima_csv
-from core.learn import catalog, jobs
+from core.learn import catalog, jobs, trainer
 from core.learn.fit import save_model
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
@@ -244,7 +243,7 @@ def test_bad_dataset_csv_names_file_and_line_and_the_run_fails_with_it(
     store = RunStore()
     recipe = "asl-dense-512" if dataset == "sign_mnist" else "pima-dense"
     run_id = store.create_run(TrainSpec(recipe, dataset).resolved().to_dict(), "bad data")
-    assert train.execute_run(store, run_id) != 0
+    assert trainer.execute_run(store, run_id) != 0
     run = store.get_run(run_id)
     assert (run.status, run.error, run.model_path) == ("failed", message, None)
     assert {p.name for p in data.iterdir()} <= {file_name, "sign_mnist_test.csv"}
@@ -403,7 +402,7 @@ def test_run_name_is_shown_as_text_on_history_and_train(app_test, tiny_mnist_dir
     assert history.subheader[0].value == f"Run {done}: {ESCAPED}"
     assert history.dataframe[0].value["name"].tolist() == [NASTY]  # table cells are text already
 
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda run_id: True)
     running = store.create_run({"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 3}, NASTY)
     store.claim_run(running, 4242)
     store.mark_started(running, 4242, total_epochs=3, steps_per_epoch=10)

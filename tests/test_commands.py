@@ -1,4 +1,4 @@
-"""The Makefile's commands for users: the app serves without a file watcher, benchmarks run as plain scripts."""
+"""The Makefile's commands for users: the app serves without a file watcher; scripts and benchmarks find `core`."""
 
 import os
 import shutil
@@ -29,11 +29,46 @@ def test_make_run_serves_without_watching_files_and_make_dev_with():
     assert "--server.fileWatcherType auto" in developed[-1]
 
 
+def test_no_script_or_benchmark_puts_the_project_on_sys_path_by_hand():
+    # `core` is an installed package (`pip install -e .`, which make runs): no file needs sys.path.insert.
+    offenders = [
+        path.relative_to(PROJECT_DIR).as_posix()
+        for folder in ("scripts", "benchmarks")
+        for path in sorted((PROJECT_DIR / folder).glob("*.py"))
+        if "sys.path" in path.read_text(encoding="utf-8")
+    ]
+    assert not offenders
+
+
 @pytest.mark.slow
-def test_every_benchmark_imports_as_a_plain_script_without_the_test_tools(tmp_path):
-    # Issue #17: `python benchmarks/draw_latency.py` failed with "No module named 'benchmarks'" outside `make bench`,
-    # and `make bench` runs after `make run`, which installs no pytest, Hypothesis or Playwright.
-    benchmarks = sorted(str(path) for path in (PROJECT_DIR / "benchmarks").glob("*.py"))
+def test_every_script_imports_core_from_any_folder_without_pythonpath(tmp_path):
+    scripts = sorted(str(path) for path in (PROJECT_DIR / "scripts").glob("*.py"))
+    script = f"""
+import runpy
+for path in {scripts!r}:
+    runpy.run_path(path, run_name="imported")  # its top level, not main(); like `python scripts/NAME.py`
+import core
+print("core from", core.__file__)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env_without_pythonpath(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + "\n(is the project installed? `make` runs pip install -e .)"
+    assert f"core from {PROJECT_DIR / 'core' / '__init__.py'}" in result.stdout
+
+
+@pytest.mark.slow
+def test_every_benchmark_imports_as_a_module_without_the_test_tools():
+    # Issue #17: a benchmark failed with "No module named 'benchmarks'" outside `make bench`; they run as
+    # `python -m benchmarks.NAME` from the project folder, as `make bench` does, and `make bench` runs after
+    # `make run`, which installs no pytest, Hypothesis or Playwright.
+    benchmarks = sorted(f"benchmarks.{path.stem}" for path in (PROJECT_DIR / "benchmarks").glob("*.py"))
     script = f"""
 import importlib.abc, runpy, sys
 
@@ -44,16 +79,25 @@ class NoTestTools(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, NoTestTools())
-for path in {benchmarks!r}:
-    runpy.run_path(path, run_name="imported")  # its top level, not main()
+for name in {benchmarks!r}:
+    runpy.run_module(name, run_name="imported")  # its top level, not main()
 print("imported", len({benchmarks!r}))
 """
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR,
+        env=env_without_pythonpath(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"imported {len(benchmarks)}" in result.stdout
+
+
+def env_without_pythonpath() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
 
 
 @pytest.mark.slow

@@ -59,7 +59,7 @@ def test_run_outlives_its_server_a_fresh_page_picks_it_up_and_a_sigkill_keeps_it
     # The server that started the run is gone; the trainer, in its own session, trains on.
     wait_for(lambda: len(store.batch_metrics(run_id)) >= 3)
     pid = store.get_run(run_id).pid
-    assert jobs.trainer_alive(pid)
+    assert jobs.trainer_alive(run_id)
 
     page = train_page(app_test)  # a new server process would start with a fresh session just like this
     assert not page.exception, [e.value for e in page.exception]
@@ -70,7 +70,7 @@ def test_run_outlives_its_server_a_fresh_page_picks_it_up_and_a_sigkill_keeps_it
 
     seen = len(wait_for(lambda: len(store.batch_metrics(run_id)) >= 6 and store.batch_metrics(run_id)))
     os.kill(pid, signal.SIGKILL)  # killed mid-epoch: 50 epochs of 8 batches take 80 s
-    wait_for(lambda: not jobs.trainer_alive(pid), timeout_s=10)
+    wait_for(lambda: not jobs.trainer_alive(run_id), timeout_s=10)
     page.run()
     assert not page.exception, [e.value for e in page.exception]
     run = store.get_run(run_id)

@@ -32,8 +32,8 @@ def test_hand_models_run_beside_tensorflow(order: str):
             pytest.fail(message)
         pytest.skip(message)
     steps = [RUN_HANDS, RUN_TENSORFLOW] if order == "hands first" else [RUN_TENSORFLOW, RUN_HANDS]
-    # core first, as every page does: it loads the live video's SRTP binding before anything loads TensorFlow.
-    script = "import core\n" + "\n".join(steps) + "\nimport streamlit_webrtc, aiortc\nprint('ok')\n"
+    # core.ui first, as every page does: it loads the live video's SRTP binding before anything loads TensorFlow.
+    script = "import core.ui\n" + "\n".join(steps) + "\nimport streamlit_webrtc, aiortc\nprint('ok')\n"
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300
     )

@@ -16,7 +16,7 @@ import pytest
 from helpers.trainer import SLOW_TRAINER, wait_for
 
 from core import train
-from core.learn import jobs
+from core.learn import jobs, trainer
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 from core.ui import run_words
@@ -100,7 +100,7 @@ def test_killed_child_is_marked_interrupted_on_the_next_check_with_its_metrics(t
     run_id = jobs.start_run(replace(TINY, epochs=20))
     wait_for(lambda: store.batch_metrics(run_id))
     os.kill(store.get_run(run_id).pid, signal.SIGKILL)
-    wait_for(lambda: not jobs.trainer_alive(store.get_run(run_id).pid), timeout_s=10)
+    wait_for(lambda: not jobs.trainer_alive(run_id), timeout_s=10)
     assert jobs.refresh(store) == [run_id]
     run = store.get_run(run_id)
     assert run.status == "interrupted"
@@ -128,7 +128,7 @@ def test_two_callers_at_once_start_only_one_trainer(monkeypatch):
         store.create_run(TINY.to_dict(), name)
     spawned = []
     monkeypatch.setattr(jobs, "_spawn", lambda run_id: spawned.append(run_id) or 4242)
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda run_id: True)
     barrier = threading.Barrier(8)
 
     def start() -> None:
@@ -159,6 +159,36 @@ def test_run_of_a_dead_or_foreign_process_is_interrupted_but_a_finished_one_is_l
     assert store.get_run(gone).status == "interrupted"
 
 
+def test_a_process_that_merely_names_core_train_is_not_taken_for_a_trainer():
+    # Its command line names the trainer's module, but it never took the run's lock: only a trainer holds that.
+    store = RunStore()
+    impostor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m", "core.train", "--run", "1"])
+    try:
+        run_id = store.create_run({}, "impostor")
+        store.claim_run(run_id, impostor.pid)
+        assert not jobs.trainer_alive(run_id)
+        assert jobs.reconcile(store) == [run_id]
+    finally:
+        impostor.kill()
+        impostor.wait()
+
+
+def test_a_trainer_that_jobs_started_is_known_by_the_lock_it_holds_until_it_dies(monkeypatch):
+    # This "trainer" only sleeps: its command line never names core.train, yet it holds the lock jobs gave it.
+    monkeypatch.setattr(jobs, "TRAINER_ARGS", ("-c", "import time; time.sleep(60)"))
+    store = RunStore()
+    run_id = jobs.start_run(TINY, store=store)
+    pid = store.get_run(run_id).pid
+    try:
+        assert jobs.trainer_alive(run_id)  # The process that started it let go of its own copy of the lock.
+        assert jobs.reconcile(store) == []
+    finally:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not jobs.trainer_alive(run_id), timeout_s=10)
+    assert jobs.reconcile(store) == [run_id]
+    assert store.get_run(run_id).status == "interrupted"
+
+
 def test_claimed_run_whose_trainer_never_reported_is_interrupted_after_a_timeout():
     store = RunStore()
     run_id = store.create_run({}, "never started")
@@ -173,15 +203,16 @@ def test_cli_run_is_never_handed_to_a_second_trainer(tiny_mnist_dir, monkeypatch
 
     def fake_execute(store, run_id, verbose=0):
         seen["run"] = store.get_run(run_id)
+        seen["alive"] = jobs.trainer_alive(run_id)  # The command line holds the run's lock, as any trainer does.
         seen["started"] = jobs.start_next(store)
         store.mark_finished(run_id, "completed")
         return 0
 
     monkeypatch.setattr(train, "execute_run", fake_execute)
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)  # In-process, the "trainer" is pytest.
     monkeypatch.setattr(jobs, "_spawn", lambda run_id: pytest.fail("a second trainer was started"))
     assert train.main(["--recipe", "mnist-dense-512", "--epochs", "1"]) == 0
-    assert (seen["run"].status, seen["run"].pid, seen["started"]) == ("running", os.getpid(), None)
+    assert (seen["run"].status, seen["run"].pid, seen["alive"], seen["started"]) == ("running", os.getpid(), True, None)
+    assert not jobs.trainer_alive(seen["run"].id)  # Let go when the run ended.
 
 
 def test_trainer_refuses_a_run_that_is_not_waiting(capsys):
@@ -197,7 +228,7 @@ def test_cancelled_queued_run_never_starts(monkeypatch):
     store = RunStore()
     blocker = store.create_run({}, "training")
     store.claim_run(blocker, 4242)
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda run_id: True)
     waiting = jobs.start_run(TINY, store=store)
     jobs.stop_run(waiting, store)
     store.mark_finished(blocker, "completed")
@@ -211,12 +242,12 @@ def test_cancelled_queued_run_never_starts(monkeypatch):
 def test_fine_tune_starts_from_a_past_runs_model(tiny_mnist_dir):
     store = RunStore()
     first = store.create_run(TINY.resolved().to_dict(), "first")
-    assert train.execute_run(store, first) == 0
+    assert trainer.execute_run(store, first) == 0
     start = store.get_run(first).model_path
     # A logits recipe on top of a saved (softmax) model must not apply a second softmax.
     spec = replace(TINY, recipe="mnist-tf-beginner", init_model=start).resolved()
     second = store.create_run(spec.to_dict(), "fine-tuned")
-    assert train.execute_run(store, second) == 0
+    assert trainer.execute_run(store, second) == 0
     run = store.get_run(second)
     assert run.card["spec"]["init_model"] == start
     assert run.card["parameters"] == store.get_run(first).card["parameters"]  # the dense-512 net, not the recipe's
@@ -251,15 +282,15 @@ def test_start_model_that_does_not_fit_is_refused_before_start(tmp_path, card, m
 def test_stopped_run_keeps_the_weights_of_its_best_validated_epoch(tiny_mnist_dir, monkeypatch):
     store = RunStore()
     run_id = store.create_run(replace(TINY, epochs=6, validation_split=0.25).resolved().to_dict(), "stop late")
-    report_batch = train.StoreReporter.on_batch
+    report_batch = trainer.StoreReporter.on_batch
 
     def on_batch(self, epoch, batch, logs):
         report_batch(self, epoch, batch, logs)
         if (epoch, batch) == (4, 2):
             store.request_stop(run_id)
 
-    monkeypatch.setattr(train.StoreReporter, "on_batch", on_batch)
-    assert train.execute_run(store, run_id) == 0
+    monkeypatch.setattr(trainer.StoreReporter, "on_batch", on_batch)
+    assert trainer.execute_run(store, run_id) == 0
     run = store.get_run(run_id)
     val_losses = [row["val_loss"] for row in store.epoch_metrics(run_id)]
     assert run.status == "stopped"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers.scale import INSTALL_SCALE_PACKAGES, free_port, missing
-from helpers.trainer import wait_for
+from helpers.trainer import slow_execute_run, wait_for
 
 from core.learn import jobs, ray_runner, run_files
 from core.learn.runs import RunStore
@@ -54,7 +54,7 @@ def on_ray(ray_cluster, postgres_url, tiny_mnist_dir, monkeypatch):
     """HANDLAB_RUNNER=ray with the store in PostgreSQL and a trainer that pauses TEST_BATCH_DELAY_S a batch."""
     monkeypatch.setenv("HANDLAB_RUNNER", "ray")
     monkeypatch.setenv("HANDLAB_STORE", postgres_url)
-    monkeypatch.setattr(ray_runner, "TRAINER_ENTRY", "helpers.trainer:slow_execute_run")
+    monkeypatch.setattr(ray_runner, "TRAIN_RUN", slow_execute_run)
     monkeypatch.setattr(ray_runner, "FORWARDED_ENV", [*ray_runner.FORWARDED_ENV, "TEST_BATCH_DELAY_S"])
     monkeypatch.setenv("TEST_BATCH_DELAY_S", "0.3")
     return ray_cluster

@@ -12,8 +12,8 @@ from core.data import datasets, loaders, samples
 from core.labels import SIGN_LETTERS
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
+from core.learn.trainer import execute_run
 from core.predictor import Predictor
-from core.train import execute_run
 from core.ui import run_words
 from core.vision import hands
 from core.vision.landmarks import normalize_landmarks

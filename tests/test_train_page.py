@@ -18,7 +18,7 @@ from core.learn.runs import RunStore
 def page(app_test: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The Train page after its first run; no trainer process is ever started."""
     monkeypatch.setattr(jobs, "_spawn", lambda run_id: 4242)
-    monkeypatch.setattr(jobs, "trainer_alive", lambda pid: True)
+    monkeypatch.setattr(jobs, "trainer_alive", lambda run_id: True)
     return app_test().run().switch_page("pages/train.py").run()
 
 

@@ -10,8 +10,8 @@ from core.learn.fit import confusion_matrix
 from core.learn.inputs import batches, split_validation
 from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
+from core.learn.trainer import StoreReporter, execute_run
 from core.paths import run_dir
-from core.train import StoreReporter, execute_run
 
 TINY = {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 1, "batch_size": 16}
 

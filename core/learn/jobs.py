@@ -4,17 +4,23 @@ The queue lives in the run store. `start_run` records a run as queued and calls 
 the oldest queued run inside a SQLite write transaction (so two pages clicking at once cannot start two
 trainers) and launches `python -m core.train --run ID` in its own session, so it outlives the Streamlit
 server. A trainer that finishes calls `start_next` itself, so the queue moves on with no page open.
-`reconcile` marks runs whose trainer died (killed, machine rebooted) as interrupted, keeping their metrics.
+A run's trainer holds the run's lock file (runs/ID/trainer.lock) for as long as it lives: `_spawn` takes it and
+hands it to the child, a command-line run takes it itself, and the system releases it when the trainer ends,
+however it ends. `reconcile` marks runs whose lock nobody holds (trainer killed, machine rebooted) as
+interrupted, keeping their metrics; the trainer's process id or command line decides nothing.
 How a run's progress and ending read on the pages is in core.ui.run_words; this module only controls processes.
 With HANDLAB_RUNNER=ray, starting, stopping and reconciling go to core.learn.ray_runner instead.
 """
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from core import paths
@@ -27,6 +33,9 @@ TRAINER_ARGS: tuple[str, ...] = ("-m", "core.train")
 # A claimed run whose trainer never reported its process id within this time is taken as never started.
 CLAIM_TIMEOUT_S = 60.0
 LOG_NAME = "train.log"
+LOCK_NAME = "trainer.lock"
+# The marker `_spawn` puts in a trainer's environment: the id of the run whose lock it handed the trainer.
+TRAINER_OF_RUN = "HANDLAB_TRAINER_OF_RUN"
 
 
 def start_run(spec: TrainSpec, name: str | None = None, store: RunStore | None = None) -> int:
@@ -84,31 +93,60 @@ def reconcile(store: RunStore | None = None, now: float | None = None) -> list[i
             gone = now - (run.heartbeat_at or run.created_at) > CLAIM_TIMEOUT_S
             reason = f"Its trainer did not start within {CLAIM_TIMEOUT_S:.0f} s."
         else:
-            gone = not trainer_alive(run.pid)
+            gone = not trainer_alive(run.id)
             reason = f"Its trainer (process {run.pid}) ended without finishing it; the metrics so far are kept."
         if gone and store.interrupt_run(run.id, run.pid, reason):
             lost.append(run.id)
     return lost
 
 
-def trainer_alive(pid: int) -> bool:
-    """Whether process `pid` exists, is not a zombie and, where /proc tells, is a Handlab trainer."""
+def trainer_alive(run_id: int) -> bool:
+    """Whether a live process trains this run: one holds the run's trainer lock (`hold_trainer_lock`)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with _lock_path(run_id).open("rb") as lock:
+            if not _try_lock(lock):
+                return True
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
         return False
-    except PermissionError:
-        pass  # It exists but belongs to another user.
-    proc = Path(f"/proc/{pid}")
-    if not proc.is_dir():
-        return True  # No /proc (macOS): the signal test is all there is.
+
+
+@contextlib.contextmanager
+def hold_trainer_lock(run_id: int) -> Iterator[None]:
+    """Mark this process as the run's trainer while the block runs: take the run's lock before claiming the run.
+
+    A trainer that `_spawn` started holds the lock from its start: its environment names the run.
+    """
+    if os.environ.get(TRAINER_OF_RUN) == str(run_id):
+        yield
+        return
+    with _open_lock(run_id):
+        yield
+
+
+@contextlib.contextmanager
+def _open_lock(run_id: int) -> Iterator[int]:
+    """Take the run's trainer lock (OSError when a trainer holds it); yields the lock file's descriptor."""
+    path = _lock_path(run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as lock:
+        if not _try_lock(lock):
+            raise BlockingIOError(f"Run {run_id} has a trainer already (it holds {path}).")
+        yield lock.fileno()
+
+
+def _try_lock(lock) -> bool:
+    """Take an exclusive lock on an open file without waiting; False when another open file holds it."""
     try:
-        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        cmdline = (proc / "cmdline").read_bytes()
-    except (OSError, IndexError):
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    # A recycled process id belongs to some other program: its command line does not name the trainer.
-    return state not in ("Z", "X") and b"core.train" in cmdline
+    return True
+
+
+def _lock_path(run_id: int) -> Path:
+    return paths.run_dir(run_id) / LOCK_NAME
 
 
 def delete_run(run_id: int, store: RunStore | None = None) -> None:
@@ -137,11 +175,13 @@ def queued_runs(store: RunStore | None = None) -> list[Run]:
 
 
 def _spawn(run_id: int) -> int:
-    """Start the trainer for a claimed run in its own session, output to its log; returns the process id."""
+    """Start the trainer for a claimed run in its own session, holding the run's lock, output to its log; returns
+    the process id."""
     log = log_path(run_id)
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = {"TF_CPP_MIN_LOG_LEVEL": "2"} | dict(os.environ) | {"PYTHONUNBUFFERED": "1"}
-    with log.open("ab") as out:
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2"} | dict(os.environ) | {"PYTHONUNBUFFERED": "1", TRAINER_OF_RUN: str(run_id)}
+    # The child inherits the locked file and holds it for its whole life; this process lets go of it at once.
+    with log.open("ab") as out, _open_lock(run_id) as lock:
         process = subprocess.Popen(
             [sys.executable, *TRAINER_ARGS, "--run", str(run_id)],
             cwd=paths.PROJECT_DIR,
@@ -149,8 +189,9 @@ def _spawn(run_id: int) -> int:
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            pass_fds=(lock,),
             start_new_session=True,  # The trainer survives a restart of the Streamlit server.
         )
-    # Reap the child when it exits, so it never lingers as a zombie that still answers os.kill.
+    # Reap the child when it exits, so it never lingers as a zombie.
     threading.Thread(target=process.wait, name=f"reap-trainer-{run_id}", daemon=True).start()
     return process.pid

@@ -2,7 +2,7 @@
 
 Ray does the scheduling: a run is a task asking for CPUs (and GPUs, HANDLAB_RAY_GPUS), and starts on any node
 with room; several train at once across nodes, the rest wait in Ray's queue. The task runs the same
-`core.train.execute_run` as a local trainer, writing its metrics straight to the shared run store
+`core.learn.trainer.execute_run` as a local trainer, writing its metrics straight to the shared run store
 (HANDLAB_STORE, PostgreSQL on a real cluster), and reads its stop flag there after every batch. Its model,
 card and test predictions are saved into the store too, so every app server can serve them.
 
@@ -12,22 +12,24 @@ reports dead, or whose trainer fell silent while no task of its own trains them 
 it, so a restarted app server's runs end). Ray is imported only here, and only when this runner is chosen.
 """
 
-import importlib
 import os
 import shutil
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from core import paths
 from core.learn.runs import Run, RunStore
+from core.learn.trainer import execute_run
 
 # Extra options for each run's Ray task (tests pin a run to a node with a scheduling strategy).
 TASK_OPTIONS: dict[str, Any] = {}
-# What a task calls to train a claimed run, as "module:function"; tests swap in a slowed-down trainer.
-TRAINER_ENTRY = "core.train:execute_run"
+# What a task calls to train a claimed run; Ray sends it to the worker by reference (its module and name), so it
+# must be importable there. Tests swap in a slowed-down trainer.
+TRAIN_RUN: Callable[..., int] = execute_run
 # A running run that no task of this process trains and whose trainer has not written for this long is lost.
 # Trainers write every 0.5 s while they train; loading a big dataset or testing the model can take minutes.
 SILENT_AFTER_S = 600.0
@@ -105,7 +107,7 @@ def submit(store: RunStore, run_id: int) -> None:
         options = task_options(store.get_run(run_id).spec) | TASK_OPTIONS
         remote = ray.remote(max_retries=0)(train_on_node).options(**options)
         env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
-        ref = remote.remote(store.location, run_id, env, TRAINER_ENTRY)
+        ref = remote.remote(store.location, run_id, env, TRAIN_RUN)
     except Exception as error:  # noqa: BLE001 - whatever stops the hand-over, the run must not wait forever
         address = os.environ.get("RAY_ADDRESS") or "auto"
         store.mark_finished(run_id, "failed", error=f"The Ray cluster at {address} did not take the run: {error}")
@@ -121,8 +123,8 @@ def task_options(spec: dict) -> dict[str, float]:
     return {"num_cpus": 1.0, "num_gpus": gpus}
 
 
-def train_on_node(location: str, run_id: int, env: dict[str, str], entry: str) -> int:
-    """In a Ray worker: claim the run, train it with `entry`, keep its files in the store; returns an exit code."""
+def train_on_node(location: str, run_id: int, env: dict[str, str], train_run: Callable[..., int]) -> int:
+    """In a Ray worker: claim the run, train it with `train_run`, keep its files in the store; returns an exit code."""
     import ray
 
     os.environ.update(env)
@@ -132,8 +134,7 @@ def train_on_node(location: str, run_id: int, env: dict[str, str], entry: str) -
         store = RunStore(location)
         if not store.claim_run(run_id, os.getpid(), ray.get_runtime_context().get_node_id()):
             return 2  # Stopped (or deleted) while it waited for a node.
-        module, function = entry.split(":")
-        return getattr(importlib.import_module(module), function)(store, run_id, files_to_store=True)
+        return train_run(store, run_id, files_to_store=True)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

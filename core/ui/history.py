@@ -19,6 +19,12 @@ SHOWN_KEY = "history_shown"  # ids of the table's rows at the last rerun, to tel
 DELETED_KEY = "history_deleted"  # what the last "Delete for good" removed, said once on the next rerun
 
 
+def current_runs(store: RunStore) -> list[Run]:
+    """Every run in the store; a run whose trainer died since the last look shows as interrupted, not running."""
+    jobs.reconcile(store)
+    return store.list_runs()
+
+
 def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
     """Filters and the runs table, whose clicked rows are the runs the user opened; returns those runs."""
     shown = run_analysis.filter_runs(runs, **_filters(runs, key))

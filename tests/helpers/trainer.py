@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 # A trainer that is `python -m core.train` with two knobs for tests: a pause after each batch (so a test can
-# act while it trains) and an exception at a chosen step. Its command line names core.train, like the real one.
+# act while it trains) and an exception at a chosen step. Started by jobs, it holds its run's lock like the real one.
 SLOW_TRAINER = """
 import os, sys, time
-import core.train as train
+import core.train
+from core.learn import trainer
 
-report_batch = train.StoreReporter.on_batch
+report_batch = trainer.StoreReporter.on_batch
 
 def on_batch(self, epoch, batch, logs):
     if epoch * self.steps_per_epoch + batch == int(os.environ.get("TEST_FAIL_AT_STEP", -1)):
@@ -21,26 +22,26 @@ def on_batch(self, epoch, batch, logs):
     time.sleep(float(os.environ.get("TEST_BATCH_DELAY_S", 0)))
     report_batch(self, epoch, batch, logs)
 
-train.StoreReporter.on_batch = on_batch
-sys.exit(train.main(sys.argv[1:]))
+trainer.StoreReporter.on_batch = on_batch
+sys.exit(core.train.main(sys.argv[1:]))
 """
 
 
 def slow_execute_run(store, run_id: int, **options) -> int:
-    """core.train.execute_run with a pause of TEST_BATCH_DELAY_S after each batch: the Ray tests' trainer."""
-    import core.train as train
+    """core.learn.trainer.execute_run with a pause of TEST_BATCH_DELAY_S after each batch: the Ray tests' trainer."""
+    from core.learn import trainer
 
-    report_batch = train.StoreReporter.on_batch
+    report_batch = trainer.StoreReporter.on_batch
 
     def on_batch(self, epoch, batch, logs):
         time.sleep(float(os.environ.get("TEST_BATCH_DELAY_S", 0)))
         report_batch(self, epoch, batch, logs)
 
-    train.StoreReporter.on_batch = on_batch
+    trainer.StoreReporter.on_batch = on_batch
     try:
-        return train.execute_run(store, run_id, **options)
+        return trainer.execute_run(store, run_id, **options)
     finally:
-        train.StoreReporter.on_batch = report_batch
+        trainer.StoreReporter.on_batch = report_batch
 
 
 # Starting a trainer imports TensorFlow: seconds on an idle machine, far more on a busy one.
