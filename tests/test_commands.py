@@ -98,20 +98,3 @@ print("imported", len({benchmarks!r}))
 
 def env_without_pythonpath() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-
-
-@pytest.mark.slow
-def test_evaluate_letters_refuses_the_shipped_landmarks_model_by_name():
-    # The script scores crop models on image test sets; it took the shipped model by default, which reads landmarks.
-    model = PROJECT_DIR / "models" / "letters.keras"
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "scripts" / "evaluate_letters.py"), str(model)],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "reads hand landmarks" in result.stderr
-    assert "evaluate_sources.py" in result.stderr
