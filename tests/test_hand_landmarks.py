@@ -178,19 +178,32 @@ def test_features_put_the_wrist_at_the_origin_at_palm_scale() -> None:
 
 def test_split_tests_on_whole_sources_without_mirrors_and_drops_missed_hands() -> None:
     rows = landmark_set(["a", "a", "b", "c", "c"], [0, 1, 2, 3, 4], found=[True, True, True, True, False])
-    x_train, y_train, x_test, y_test = asl_landmarks.source_split(rows, ("c",))
+    x_train, y_train, x_test, y_test, groups = asl_landmarks.source_split(rows, ("c",))
     assert y_test.tolist() == [3]
     assert sorted(y_train.tolist()) == [0, 0, 1, 1, 2, 2]
     assert x_test.shape == (1, 63)
-    _, y_plain, _, _ = asl_landmarks.source_split(rows, ("c",), mirror=False)
+    _, y_plain, _, _, plain_groups = asl_landmarks.source_split(rows, ("c",), mirror=False)
     assert y_plain.tolist() == [0, 1, 2]
+    # Issue #29: the validation split holds out whole people, so each row (and its mirror image) is named by its
+    # source.
+    assert groups.tolist() == ["a", "a", "b"] * 2
+    assert plain_groups.tolist() == ["a", "a", "b"]
+
+
+def test_asl_photos_rows_are_grouped_in_runs_of_a_hundred() -> None:
+    groups = asl_landmarks.source_groups(np.array(["asl_photos"] * 250 + ["anna"] * 3))
+    assert (
+        groups[[0, 99, 100, 199, 200, 249]].tolist()
+        == ["asl_photos/0"] * 2 + ["asl_photos/1"] * 2 + ["asl_photos/2"] * 2
+    )
+    assert groups[250:].tolist() == ["anna"] * 3
 
 
 def test_training_keeps_every_nth_asl_photo_and_tests_on_all() -> None:
     rows = landmark_set(["asl_photos"] * 8 + ["a"] * 2, list(range(10)))
-    _, y_train, _, _ = asl_landmarks.source_split(rows, ("x",), mirror=False, photos_stride=4)
+    _, y_train, _, _, _ = asl_landmarks.source_split(rows, ("x",), mirror=False, photos_stride=4)
     assert y_train.tolist() == [0, 4, 8, 9]
-    _, _, _, y_test = asl_landmarks.source_split(rows, ("asl_photos",), mirror=False, photos_stride=4)
+    _, _, _, y_test, _ = asl_landmarks.source_split(rows, ("asl_photos",), mirror=False, photos_stride=4)
     assert y_test.tolist() == list(range(8))
 
 

@@ -164,7 +164,9 @@ def asl_landmarks_stand_in(monkeypatch: pytest.MonkeyPatch, rows: int) -> loader
     """A small asl_landmarks in place of the real one (which needs the photos and their landmarks): all B."""
     features = np.tile(normalize_landmarks(hand_landmarks_px(), "right"), (rows, 1))
     b = SIGN_LETTERS.index("B")
-    asl = loaders.Dataset("asl_landmarks", features, np.full(rows, b), features[:5], np.full(5, b), SIGN_LETTERS)
+    people = np.char.add("person ", (np.arange(rows) % 10).astype(str))  # as asl_landmarks names its rows' people
+    y_train, y_test = np.full(rows, b), np.full(5, b)
+    asl = loaders.Dataset("asl_landmarks", features, y_train, features[:5], y_test, SIGN_LETTERS, people)
     monkeypatch.setattr(loaders, "load_asl_landmarks", lambda info: asl)
     return asl
 
@@ -181,9 +183,10 @@ def test_my_signs_with_asl_mixes_the_saved_signs_into_the_letters_data(monkeypat
     assert sorted(added.tolist()) == sorted(
         np.repeat(np.concatenate([mine.y_train] * 2), loaders.MY_SIGNS_REPEATS).tolist()
     )
-    # A sign's repeats and its mirror image's are one sample to the validation split; each letters row its own.
+    # A sign's repeats and its mirror image's are one sample to the validation split; the letters rows keep their
+    # people.
     groups = mixed.train_groups
-    assert len(np.unique(groups[: len(asl.y_train)])) == len(asl.y_train)
+    np.testing.assert_array_equal(groups[: len(asl.y_train)], asl.train_groups)
     added_groups = groups[len(asl.y_train) :]
     assert len(np.unique(added_groups)) == len(mine.y_train)
     assert all(len(set(added[added_groups == group])) == 1 for group in np.unique(added_groups))

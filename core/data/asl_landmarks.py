@@ -21,6 +21,7 @@ SOURCE_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(yes|no|partly)\s*\|", re.MULTI
 # Training keeps every 4th asl_photos photo: its 24,000 are runs of near-identical shots, and all of them would
 # outweigh the 16 people of asl_webcam five to one (and take five times as long to train on).
 PHOTOS_STRIDE = 4
+PHOTOS_BLOCK = 100  # asl_photos' photos of one letter come in runs of about a hundred near-copies (its test blocks).
 INPUT_CONTRACT = (
     "hand landmarks, 63 = 21×(x, y, z) from core.vision.hand_tracker.HandTracker (find or find_in_photo), "
     "normalised by core.vision.landmarks.normalize_landmarks: wrist at the origin, divided by the palm size "
@@ -70,17 +71,30 @@ def with_mirrored_copies(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
 def source_split(
     landmarks: LandmarkSet, test_sources: tuple[str, ...], mirror: bool = True, photos_stride: int = PHOTOS_STRIDE
 ) -> tuple[np.ndarray, ...]:
-    """x_train, y_train, x_test, y_test of the rows with a hand found, testing on whole sources.
+    """x_train, y_train, x_test, y_test of the rows with a hand found, testing on whole sources; and train_groups.
 
     Training keeps every `photos_stride`-th asl_photos row, and gets mirrored copies when `mirror` is set; the test
-    rows are all kept, never mirrored.
+    rows are all kept, never mirrored. `train_groups` names each training row's group (source_groups), so that a
+    validation split holds out whole people, as the test does.
     """
     found = landmarks.subset(landmarks.found)
     is_test = np.isin(found.sources, test_sources)
     is_train = ~is_test & thinned_photos(found.sources, photos_stride)
-    x, y = landmark_features(found), found.labels
+    x, y, groups = landmark_features(found), found.labels, source_groups(found.sources)
     x_train, y_train = (with_mirrored_copies if mirror else _unchanged)(x[is_train], y[is_train])
-    return x_train, y_train, x[is_test], y[is_test]
+    train_groups = np.concatenate([groups[is_train]] * (2 if mirror else 1))
+    return x_train, y_train, x[is_test], y[is_test], train_groups
+
+
+def source_groups(sources: np.ndarray) -> np.ndarray:
+    """A group name per row: its source (one person), or for asl_photos its run of PHOTOS_BLOCK photos in a row.
+
+    asl_photos holds several people in runs of near-identical shots; a run is the nearest thing it has to a person.
+    """
+    groups = sources.astype(str).astype(object)
+    photos = np.flatnonzero(sources == ASL_PHOTOS)
+    groups[photos] = [f"{ASL_PHOTOS}/{index // PHOTOS_BLOCK}" for index in range(len(photos))]
+    return groups.astype(str)
 
 
 def thinned_photos(sources: np.ndarray, stride: int) -> np.ndarray:

@@ -170,8 +170,8 @@ def load_asl_landmarks(info: Described) -> Dataset:
         raise DatasetMissing(f"{info.title} needs the hand models to find the landmarks: {error}") from error
     except FileNotFoundError as error:
         raise missing(info, str(error)) from error
-    arrays = asl_landmarks.source_split(landmarks, asl_landmarks.TEST_SOURCES)
-    return Dataset("asl_landmarks", *arrays, SIGN_LETTERS)
+    *arrays, groups = asl_landmarks.source_split(landmarks, asl_landmarks.TEST_SOURCES)
+    return Dataset("asl_landmarks", *arrays, SIGN_LETTERS, groups)
 
 
 def load_my_samples(
@@ -213,6 +213,7 @@ def load_my_signs_with_asl(mine_info: Described, asl_info: Described) -> Dataset
     repeats = max(1, min(MY_SIGNS_REPEATS, len(asl.y_train) // max(1, len(y_mine))))  # never outweigh the rest
     x_train = np.concatenate([asl.x_train, np.repeat(x_mine, repeats, axis=0)])
     y_train = np.concatenate([asl.y_train, np.repeat(y_mine, repeats)])
-    groups = np.concatenate([np.arange(len(asl.y_train)), len(asl.y_train) + np.repeat(sample, repeats)])
+    mine_groups = np.char.add("my sign ", np.repeat(sample, repeats).astype(str))
+    groups = np.concatenate([asl.train_groups, mine_groups])
     x_test, y_test = np.concatenate([mine.x_test, asl.x_test]), np.concatenate([mine.y_test, asl.y_test])
     return Dataset("my_signs_with_asl", x_train, y_train, x_test, y_test, SIGN_LETTERS, groups)
