@@ -63,6 +63,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--smoothing", type=float, default=RECIPE.label_smoothing, help="label smoothing")
     parser.add_argument("--learning-rate", type=float, default=RECIPE.learning_rate)
     parser.add_argument("--seeds", type=int, default=1, help="average the softmax of this many models")
+    parser.add_argument("--mixup", type=float, default=0.0, help="mixup's Beta(a, a) for each batch (0: none)")
     parser.add_argument(
         "--tta-mirror", action="store_true", help="average each test hand's softmax with its mirror image's"
     )
@@ -131,8 +132,20 @@ def train_one(args, train_inputs, y_train, w_train, seed: int) -> keras.Model:
     # All epochs in one pass over a repeated, reshuffled dataset: Keras' per-epoch overhead (about a second on this
     # busy machine) costs more than the epoch itself for a model this small.
     data = tf.data.Dataset.from_tensor_slices((train_inputs, targets, w_train)).shuffle(len(y_train), seed=seed)
-    model.fit(data.repeat(args.epochs).batch(args.batch_size), epochs=1, verbose=0)
+    batches = data.repeat(args.epochs).batch(args.batch_size)
+    model.fit(batches.map(mixup(args.mixup, seed)) if args.mixup else batches, epochs=1, verbose=0)
     return model
+
+
+def mixup(alpha: float, seed: int):
+    """A tf.data map that blends each batch with itself reversed, by one Beta(alpha, alpha) weight a batch."""
+
+    def blend(x, y, w):
+        gammas = tf.random.gamma([2], alpha, seed=seed)  # Beta(a, a) is A / (A + B) with A, B ~ Gamma(a)
+        share = gammas[0] / (gammas[0] + gammas[1])
+        return share * x + (1 - share) * x[::-1], share * y + (1 - share) * y[::-1], w
+
+    return blend
 
 
 def evaluate(args, landmarks: hand_landmarks.LandmarkSet, x: np.ndarray, source: str, looks: np.ndarray | None) -> Fold:
