@@ -128,7 +128,7 @@ def train_one(args, train_inputs, y_train, w_train, seed: int) -> keras.Model:
         optimizer=keras.optimizers.AdamW(rate),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.smoothing),
     )
-    targets = keras.utils.to_categorical(y_train, len(SIGN_LETTERS))
+    targets = keras.utils.to_categorical(y_train, len(SIGN_LETTERS)).astype(np.float32)
     # All epochs in one pass over a repeated, reshuffled dataset: Keras' per-epoch overhead (about a second on this
     # busy machine) costs more than the epoch itself for a model this small.
     data = tf.data.Dataset.from_tensor_slices((train_inputs, targets, w_train)).shuffle(len(y_train), seed=seed)
