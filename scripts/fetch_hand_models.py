@@ -1,6 +1,6 @@
 """Fetch MediaPipe's hand models (Apache-2.0) into models/hands/: a no-op when they are there with the right hashes.
 
-Usage: python scripts/fetch_hand_models.py [--dir FOLDER]
+Usage: python -m scripts.fetch_hand_models [--dir FOLDER]   (from the project folder)
 
 Needs only the standard library and pip: it downloads the mediapipe 0.10.21 wheel without installing it (mediapipe
 cannot be installed beside TensorFlow 2.21), checks its pinned sha256, and extracts the two .tflite files and the

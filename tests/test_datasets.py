@@ -522,7 +522,7 @@ def test_asl_photos_without_hand_models_say_how_to_fetch_them(
 ) -> None:
     make_photos(data, numbers=(1,))
     monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path / "no-models")
-    with pytest.raises(DatasetMissing, match=r"ASL letter photos needs the hand models.*fetch_hand_models.py"):
+    with pytest.raises(DatasetMissing, match=r"ASL letter photos needs the hand models.*fetch_hand_models"):
         load_dataset("asl_photos")
 
 

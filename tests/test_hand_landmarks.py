@@ -138,7 +138,7 @@ def test_landmarks_are_extracted_once_then_read_from_the_cache(tmp_path: Path, m
 def test_extraction_without_hand_models_says_how_to_fetch_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path / "no-models")
     photos = hand_landmarks.list_webcam_photos(write_webcam_folder(tmp_path, ("anna",)))
-    with pytest.raises(hand_model_files.HandModelsMissing, match="fetch_hand_models.py"):
+    with pytest.raises(hand_model_files.HandModelsMissing, match="fetch_hand_models"):
         hand_landmarks.extract_landmarks(photos)
 
 
@@ -227,7 +227,7 @@ def test_dataset_without_hand_models_says_how_to_fetch_them(tmp_path: Path, monk
     for letter in SIGN_LETTERS:
         (tmp_path / "asl_photos" / letter).mkdir(parents=True)
         cv2.imwrite(str(tmp_path / "asl_photos" / letter / f"{letter}0.jpg"), np.zeros((8, 8, 3), np.uint8))
-    with pytest.raises(DatasetMissing, match=r"ASL hand landmarks needs the hand models.*fetch_hand_models.py"):
+    with pytest.raises(DatasetMissing, match=r"ASL hand landmarks needs the hand models.*fetch_hand_models"):
         load_dataset("asl_landmarks")
 
 

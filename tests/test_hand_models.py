@@ -375,7 +375,7 @@ def test_landmarks_box_is_clipped_to_the_frame():
 
 
 def test_missing_model_files_say_how_to_fetch_them(tmp_path: Path):
-    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts/fetch_hand_models.py") as caught:
+    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts.fetch_hand_models") as caught:
         hand_model_files.open_model(hand_model_files.PALM_MODEL, folder=tmp_path)
     assert "missing" in str(caught.value)
     assert "make run" in str(caught.value)

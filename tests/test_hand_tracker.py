@@ -1,6 +1,6 @@
 """MediaPipe's real hand models through LiteRT: skipped without the files on a developer's machine, failing in CI.
 
-`make test` fetches the files (scripts/fetch_hand_models.py); the data tests also need HANDLAB_DATA_DIR.
+`make test` fetches the files (scripts.fetch_hand_models); the data tests also need HANDLAB_DATA_DIR.
 """
 
 import os

@@ -194,4 +194,4 @@ def test_letters_without_the_hand_models_say_how_to_fetch_them(tmp_path, monkeyp
     assert predict.main(["letters", str(photo), "--model", str(model_path)]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: The hand models are not ready")
-    assert "scripts/fetch_hand_models.py" in error
+    assert "scripts.fetch_hand_models" in error

@@ -224,7 +224,7 @@ def test_without_the_hand_models_the_page_says_how_to_fetch_them(app_test, tmp_p
     with pytest.raises(hand_model_files.HandModelsMissing) as missing:
         hand_model_files.require()
     assert [error.value for error in app.error] == [str(missing.value)]
-    assert "fetch_hand_models.py" in app.error[0].value
+    assert "fetch_hand_models" in app.error[0].value
     assert "skin colour" not in texts(app)
     assert not [m for m in app.metric if m.label == "Letter"]
 

@@ -150,10 +150,10 @@ def test_two_hands_in_view_are_reported(predictor):
 
 def test_without_the_hand_models_the_reader_says_how_to_fetch_them(monkeypatch, tmp_path):
     monkeypatch.setattr(hand_model_files, "HAND_MODELS_DIR", tmp_path)
-    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts/fetch_hand_models.py"):
+    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts.fetch_hand_models"):
         SignReader.open()
     monkeypatch.setattr(signs, "_photo_reader", None)
-    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts/fetch_hand_models.py"):
+    with pytest.raises(hand_model_files.HandModelsMissing, match="scripts.fetch_hand_models"):
         signs.read_sign(Predictor.__new__(Predictor), cluttered_background())
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from core import paths
 
 HAND_MODELS_DIR = paths.MODELS_DIR / "hands"
-FETCH_COMMAND = "python scripts/fetch_hand_models.py"
+FETCH_COMMAND = "python -m scripts.fetch_hand_models"
 
 # The last mediapipe wheel that carries the hand models. Its binary parts are never used: only these data files
 # are taken out of it, so one manylinux wheel serves every platform. sha256 of the wheel as PyPI serves it.
