@@ -18,7 +18,7 @@ st.caption(
 
 predictor = common.chosen_predictor("letters", key="sign_model")
 if predictor is None or sign_ui.hand_models_missing():
-    sign_ui.letter_guide()
+    sign_ui.letter_guide(None if predictor is None else predictor.card)
     st.stop()
 
 settings = sign_ui.spelling_settings(key="sign")
@@ -58,4 +58,4 @@ else:
 
 if kept is not None and kept[1].prediction is not None:
     sign_ui.save_form(*kept, key="sign_save")
-sign_ui.letter_guide()
+sign_ui.letter_guide(predictor.card)

@@ -190,6 +190,15 @@ def test_split_tests_on_whole_sources_without_mirrors_and_drops_missed_hands() -
     assert plain_groups.tolist() == ["a", "a", "b"]
 
 
+def test_the_people_a_model_learns_from_are_counted_with_their_faces() -> None:
+    rows = landmark_set(["asl_photos", "anna", "bo", "cy", "dee"], [0, 1, 2, 3, 4])
+    about = asl_landmarks.describe_people(rows, ("dee", "zed"), {"anna": True, "bo": False, "dee": True})
+    assert about == (
+        "3 people of asl_webcam, each in their own room (1 with the face in view), and the asl_photos collection; "
+        "tested on 1 person it never trained on: dee"
+    )
+
+
 def test_asl_photos_rows_are_grouped_in_runs_of_a_hundred() -> None:
     groups = asl_landmarks.source_groups(np.array(["asl_photos"] * 250 + ["anna"] * 3))
     assert (

@@ -4,6 +4,7 @@ AppTest cannot drive streamlit-webrtc or the camera; live video is tested in a r
 (tests/browser/test_sign_browser.py) and its logic in core (tests/test_signs.py, tests/test_spelling.py).
 """
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
@@ -329,3 +330,18 @@ def test_live_video_state_is_made_only_when_live_is_chosen_and_the_text_is_share
     app.segmented_control(key="sign_mode").set_value(LIVE).run()
     assert "sign_session" in app.session_state
     assert [code.value for code in app.code] == ["B"]  # the same text under the video
+
+
+def test_the_letter_guide_says_whom_the_model_learnt_from(app_test, tmp_path, monkeypatch):
+    # Issue #29: the people and rooms behind the letters model, and how to fit it to your own hands.
+    model = make_letters_model(tmp_path / "with-data" / "letters.keras", "B")
+    card_path = model.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps({**card, "data": "32 people of asl_webcam, each in their own room"}))
+    app = sign_page(app_test, tmp_path, monkeypatch, model)
+    guide = [caption.value for caption in app.caption if "learnt them from" in caption.value]
+    assert guide == [
+        "This letters model learnt them from 32 people of asl_webcam, each in their own room. To fit it to your own "
+        "hands, save a few of your signs with **Save this as…**, then train *My signs + ASL hand landmarks* from "
+        "this model on the **Train** page."
+    ]

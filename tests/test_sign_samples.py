@@ -166,7 +166,8 @@ def asl_landmarks_stand_in(monkeypatch: pytest.MonkeyPatch, rows: int) -> loader
     b = SIGN_LETTERS.index("B")
     people = np.char.add("person ", (np.arange(rows) % 10).astype(str))  # as asl_landmarks names its rows' people
     y_train, y_test = np.full(rows, b), np.full(5, b)
-    asl = loaders.Dataset("asl_landmarks", features, y_train, features[:5], y_test, SIGN_LETTERS, people)
+    about = "10 people of asl_webcam (4 with the face in view), and the asl_photos collection; tested on 1 person"
+    asl = loaders.Dataset("asl_landmarks", features, y_train, features[:5], y_test, SIGN_LETTERS, people, about)
     monkeypatch.setattr(loaders, "load_asl_landmarks", lambda info: asl)
     return asl
 
@@ -228,4 +229,6 @@ def test_the_letters_model_fine_tunes_on_my_signs_mixed_into_the_letters_data(
     asl = asl_landmarks_stand_in(monkeypatch, rows=300)
     tuned = fine_tune_a_landmarks_model("my_signs_with_asl", tmp_path)
     assert tuned.card["dataset"] == "my_signs_with_asl"
+    # Issue #29: the card says whom the model learnt from (the Sign page's letter guide shows it).
+    assert tuned.card["data"] == f"Your 12 saved signs, and {asl.about}"
     assert tuned.card["test"]["samples"] == len(datasets.load_dataset("my_sign_landmarks").y_test) + len(asl.y_test)

@@ -41,6 +41,23 @@ def face_in_view(data_folder: Path) -> dict[str, bool]:
     return {source: seen != "no" for source, seen in SOURCE_ROW.findall(section)}
 
 
+def describe_people(landmarks: LandmarkSet, test_sources: tuple[str, ...], faces: dict[str, bool]) -> str:
+    """Whom a model trained on the source split learns from, and whom it is tested on, in one sentence."""
+    webcam = sorted(set(landmarks.sources.tolist()) - {ASL_PHOTOS})
+    trained = [source for source in webcam if source not in test_sources]
+    with_face = sum(bool(faces.get(source)) for source in trained)
+    tested = [source for source in test_sources if source in webcam]
+    return (
+        f"{_people(len(trained))} of asl_webcam, each in their own room ({with_face} with the face in view), and the "
+        f"asl_photos collection; tested on {_people(len(tested))} it never trained on: {', '.join(tested)}"
+    )
+
+
+def _people(count: int) -> str:
+    """'1 person', '3 people'."""
+    return f"{count} {'person' if count == 1 else 'people'}"
+
+
 def load_all_landmarks(data_folder: Path, cache_folder: Path) -> LandmarkSet:
     """The LandmarkSet of asl_photos and asl_webcam together, each collection from its own cache."""
     return load_collections(data_folder, COLLECTIONS, cache_folder)

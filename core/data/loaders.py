@@ -40,6 +40,7 @@ class Dataset:
     # One id per training row where some rows are copies of one sample (repeats, mirror images): the validation
     # split keeps each id's rows on one side, so validation never scores a copy of what it trained on.
     train_groups: np.ndarray | None = None
+    about: str = ""  # whom the data comes from, for the model card ("32 people, 21 with the face in view; ...")
 
     def __post_init__(self) -> None:
         # Loaded datasets are shared through caches, so nobody may change them in place.
@@ -171,7 +172,8 @@ def load_asl_landmarks(info: Described) -> Dataset:
     except FileNotFoundError as error:
         raise missing(info, str(error)) from error
     *arrays, groups = asl_landmarks.source_split(landmarks, asl_landmarks.TEST_SOURCES)
-    return Dataset("asl_landmarks", *arrays, SIGN_LETTERS, groups)
+    about = asl_landmarks.describe_people(landmarks, asl_landmarks.TEST_SOURCES, asl_landmarks.face_in_view(folder))
+    return Dataset("asl_landmarks", *arrays, SIGN_LETTERS, groups, about)
 
 
 def load_my_samples(
@@ -216,4 +218,5 @@ def load_my_signs_with_asl(mine_info: Described, asl_info: Described) -> Dataset
     mine_groups = np.char.add("my sign ", np.repeat(sample, repeats).astype(str))
     groups = np.concatenate([asl.train_groups, mine_groups])
     x_test, y_test = np.concatenate([mine.x_test, asl.x_test]), np.concatenate([mine.y_test, asl.y_test])
-    return Dataset("my_signs_with_asl", x_train, y_train, x_test, y_test, SIGN_LETTERS, groups)
+    about = f"Your {len(mine.y_train) + len(mine.y_test)} saved signs, and {asl.about}"
+    return Dataset("my_signs_with_asl", x_train, y_train, x_test, y_test, SIGN_LETTERS, groups, about)

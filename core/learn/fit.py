@@ -39,6 +39,7 @@ class _Data:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     train_groups: np.ndarray | None  # see Dataset.train_groups
+    about: str  # see Dataset.about
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def _load_data(spec: TrainSpec) -> _Data:
         order = np.random.default_rng(spec.seed).permutation(len(x_train))[: spec.limit]
         x_train, y_train = x_train[order], y_train[order]
         groups = None if groups is None else groups[order]
-    return _Data(x_train, y_train, as_inputs(dataset.x_test), dataset.y_test, dataset.class_names, groups)
+    x_test = as_inputs(dataset.x_test)
+    return _Data(x_train, y_train, x_test, dataset.y_test, dataset.class_names, groups, dataset.about)
 
 
 def _build_or_load_model(spec: TrainSpec, recipe: recipes.Recipe, data: _Data, loss: str) -> keras.Model:
@@ -220,6 +222,7 @@ def _card(
         "labels": list(data.class_names),
         "input_shape": list(data.x_train.shape[1:]),
         **({"input": note} if note else {}),
+        **({"data": data.about} if data.about else {}),
         "output": "sigmoid probability of the second label" if loss == "binary" else "class probabilities",
         # Trained on mirrored images too, so readers may average an image's and its mirror's probabilities.
         "test_time_mirror": bool(spec.augment and recipe.kind == "image" and recipe.augmentation.flip),

@@ -178,10 +178,16 @@ def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
         st.success(f"Saved as {letter}. My signs now has {total}.")
 
 
-def letter_guide() -> None:
-    """The 24 static letters with a short description of each handshape."""
+def letter_guide(card: dict | None = None) -> None:
+    """The 24 static letters with a short description of each handshape; whom the model learnt them from."""
     with st.expander("Letter guide: the 24 letters Handlab reads"):
         st.caption("J and Z are left out: they are drawn in the air, and one frame cannot show motion.")
+        if card and card.get("data"):
+            st.caption(
+                f"This letters model learnt them from {card['data']}. To fit it to your own hands, save a few of "
+                "your signs with **Save this as…**, then train *My signs + ASL hand landmarks* from this model on "
+                "the **Train** page."
+            )
         columns = st.columns(2)
         half = (len(LETTER_GUIDE) + 1) // 2
         for index, (letter, description) in enumerate(LETTER_GUIDE.items()):
