@@ -39,7 +39,8 @@ def _looks(job: tuple[str, np.ndarray, str]) -> np.ndarray:
     hand = Hand(landmarks_px, (0, 0, 0, 0), 1.0, handedness, 1.0)
     looks = np.full((LOOKS, 21, 3), np.nan, np.float32)
     readings = hand_views.more_readings(_model, frame, hand)
-    looks[: len(readings)] = readings
+    if readings:  # a hand none of whose looks sees it keeps its NaN rows
+        looks[: len(readings)] = readings
     return looks
 
 
