@@ -221,21 +221,23 @@ def a_palm(centre_x: float, side: float, score: float) -> palms.Palm:
     return palms.Palm(box, keypoints, score)
 
 
-def test_tracker_reuses_the_landmarks_until_the_hand_is_lost():
-    detector = FakePalmDetector([a_palm(320, 60, 0.9)])
-    tracker = HandTracker(detector, FakeLandmarkModel([0.95, 0.9, 0.2, 0.9]))
-    frame = np.zeros((480, 640, 3), np.uint8)
+def test_video_runs_the_detector_on_every_frame_and_tracks_only_where_it_misses():
+    # Issue #29: the tracked square's landmarks read 3.5 points worse than the detector's on people left out.
+    detector = ThresholdPalmDetector([a_palm(320, 60, 0.9)], shows=lambda frame_bgr: frame_bgr.mean() < 100)
+    tracker = HandTracker(detector, FakeLandmarkModel([0.95, 0.9, 0.9, 0.2]), video_retry=None)
+    frame, blurred = np.zeros((480, 640, 3), np.uint8), np.full((480, 640, 3), 200, np.uint8)
     first = tracker.find(frame)
     assert first is not None
-    assert detector.calls == 1
     assert first.handedness == "right"
     assert first.score == pytest.approx(0.9)
-    assert tracker.find(frame) is not None  # tracked: no detector
-    assert detector.calls == 1
-    assert tracker.find(frame) is None  # presence 0.2: lost
-    assert detector.calls == 1
-    assert tracker.find(frame) is not None  # lost last time: the detector runs again
-    assert detector.calls == 2
+    assert len(detector.log) == 1
+    assert tracker.find(frame) is not None  # the detector again, not the tracked square
+    assert len(detector.log) == 2
+    tracked = tracker.find(blurred)  # the detector sees no palm: the last landmarks place the square
+    assert tracked is not None
+    assert len(detector.log) == 2 + len(VIDEO_MARGINS)
+    assert tracked.score == pytest.approx(0.9)  # the palm it was first found from
+    assert tracker.find(blurred) is None  # presence 0.2 in the tracked square: lost
 
 
 def test_tracker_without_palms_finds_nothing_and_keeps_looking():
@@ -324,8 +326,8 @@ def test_video_retries_on_the_frame_where_no_hand_is_found_then_tracks():
     tracker = HandTracker(detector, FakeLandmarkModel([0.9, 0.9]))
     assert tracker.find(frame) is not None
     assert detector.log == [(m, palms.MIN_SCORE) for m in VIDEO_MARGINS] + [(VIDEO_RETRY.margins[0], 0.1)]
-    assert tracker.find(frame) is not None  # tracked: neither the detector nor the retry runs
-    assert len(detector.log) == len(VIDEO_MARGINS) + 1
+    assert tracker.find(frame) is not None  # the first pass misses the faint palm again; the tracked square holds it
+    assert len(detector.log) == 2 * len(VIDEO_MARGINS) + 1  # and the retry did not run
     off = HandTracker(ThresholdPalmDetector([a_palm(320, 60, 0.3)]), FakeLandmarkModel([]), video_retry=None)
     assert off.find(frame) is None
 

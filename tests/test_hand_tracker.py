@@ -128,17 +128,16 @@ def test_the_retry_finds_hands_the_first_pass_missed_and_not_the_face(tracker: H
 
 
 @pytest.mark.data
-def test_tracking_follows_a_moving_hand_without_the_detector(tracker: HandTracker, monkeypatch: pytest.MonkeyPatch):
+def test_tracking_follows_a_moving_hand_the_detector_misses(tracker: HandTracker, monkeypatch: pytest.MonkeyPatch):
     frame = webcam_frame("mariia00/B/0.jpg")
     moved = cv2.warpAffine(frame, np.float32([[1, 0, 9], [0, 1, -6]]), (frame.shape[1], frame.shape[0]))
     tracker.reset()
     first = tracker.find(frame)
     assert first is not None
     detections = []
-    original = tracker.palm_detector.detect
-    monkeypatch.setattr(tracker.palm_detector, "detect", lambda *a, **k: detections.append(1) or original(*a, **k))
+    monkeypatch.setattr(tracker.palm_detector, "detect", lambda *a, **k: detections.append(1) or [])  # blurred
     second = tracker.find(moved)
-    assert detections == []  # the landmarks of the first frame placed the second crop
+    assert detections  # the detector looked, found nothing, and the landmarks of the first frame placed the crop
     assert second is not None
     shift = (second.landmarks_px[:, :2] - first.landmarks_px[:, :2]).mean(axis=0)
     np.testing.assert_allclose(shift, [9, -6], atol=2.5)

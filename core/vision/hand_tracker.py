@@ -1,9 +1,9 @@
-"""Find the signing hand in BGR frames with MediaPipe's models, tracking it from frame to frame in live video.
+"""Find the signing hand in BGR frames with MediaPipe's models; in live video, track it where the detector misses.
 
-A frame with no tracked hand runs the palm detector, then the landmark model on the palms' squares, largest first,
-until one holds a hand; when none does, a retry takes a second, wider look (see Retry). A tracked hand runs only
-the landmark model, on the square its last landmarks give. The hand is lost (and the detector runs again on the
-next frame) when the landmark model's presence score drops.
+A frame runs the palm detector, then the landmark model on the palms' squares, largest first, until one holds a
+hand. In live video, a frame where that finds none reads the square the last frame's landmarks give (the hand is
+tracked through motion blur); when that fails too, a retry takes a second, wider look (see Retry). Photos try
+harder at once (find_in_photo).
 """
 
 from dataclasses import dataclass, replace
@@ -110,7 +110,8 @@ def signing_order(palms: list[Palm]) -> list[Palm]:
 
 
 class HandTracker:
-    """Finds one hand per frame: find(frame_bgr) -> Hand | None, tracking it between calls."""
+    """Finds one hand per frame: find(frame_bgr) -> Hand | None (video, tracked where the detector misses) or
+    find_in_photo(frame_bgr)."""
 
     def __init__(
         self,
@@ -132,14 +133,20 @@ class HandTracker:
         self._misses = 0  # Frames in a row without a hand (video).
 
     def find(self, frame_bgr: np.ndarray) -> Hand | None:
-        """The signing hand in a video frame (BGR, uint8), or None; the next call starts from what this one found."""
-        if self._tracked is None:
-            hand = self._detect(frame_bgr, VIDEO_MARGINS)
-            if hand is None and self._misses % VIDEO_RETRY_EVERY == 0:
-                hand = self._retry(frame_bgr, self.video_retry)
-        else:
+        """The signing hand in a video frame (BGR, uint8), or None; a hand the detector misses is tracked.
+
+        The palm detector looks at every frame: its square leads to the landmarks the letters model learnt (every
+        training photo goes through find_in_photo), while the square the last frame's landmarks place led to
+        landmarks that read 3.5 points worse on people left out (benchmarks/live_vs_photo.py; the detector costs
+        ~6 ms more a frame). Where the detector finds no hand (motion blur, a fist at the frame's edge) the last
+        frame's landmarks place the square, so a moving hand is kept; then the retry, on the first frame without a
+        hand and every VIDEO_RETRY_EVERY-th after that.
+        """
+        hand = self._detect(frame_bgr, VIDEO_MARGINS)
+        if hand is None and self._tracked is not None:
             hand = self._read(frame_bgr, *self._tracked)
-        # A lost hand is not searched for again in the same frame: the detector runs on the next one.
+        if hand is None and self._misses % VIDEO_RETRY_EVERY == 0:
+            hand = self._retry(frame_bgr, self.video_retry)
         self._tracked = None if hand is None else (rect_from_landmarks(hand.landmarks_px), hand.score, hand.others)
         self._misses = 0 if hand is not None else self._misses + 1
         return hand
