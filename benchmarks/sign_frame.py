@@ -159,9 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda i: hands.letter_from_frame(inputs[i], boxes[i], size=size), list(range(len(inputs)))
         ),
         "(d) landmarks MLP 256-128-24 (stand-in), Predictor.predict": timings_ms(mlp.predict, [features] * len(inputs)),
-        f"(e) the live page's whole frame: SignReader.read + overlay [{letters_note}]": live_frame_ms(
-            letters, inputs
-        ),
+        f"(e) the live page's whole frame: SignReader.read + overlay [{letters_note}]": live_frame_ms(letters, inputs),
         f"(f) a photo: SignReader.read, find_in_photo + 5 more looks + the letters model [{letters_note}]": photo_ms(
             letters, inputs, tracker
         ),
