@@ -50,15 +50,7 @@ for path in {scripts!r}:
 import core
 print("core from", core.__file__)
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=env_without_pythonpath(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python(script, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:] + "\n(is the project installed? `make` runs pip install -e .)"
     assert f"core from {PROJECT_DIR / 'core' / '__init__.py'}" in result.stdout
 
@@ -83,18 +75,14 @@ for name in {benchmarks!r}:
     runpy.run_module(name, run_name="imported")  # its top level, not main()
 print("imported", len({benchmarks!r}))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_DIR,
-        env=env_without_pythonpath(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python(script, cwd=PROJECT_DIR)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"imported {len(benchmarks)}" in result.stdout
 
 
-def env_without_pythonpath() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+def run_python(script: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a Python snippet in a fresh interpreter in `cwd`, without PYTHONPATH, as a user's shell would."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )

@@ -19,7 +19,7 @@ TEST_SOURCES = ("kingdavidko", "mariia00", "sanarashid")
 # A row of the datasets README's asl_webcam tables: | `source` | face in view (yes, no, partly) | ...
 SOURCE_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(yes|no|partly)\s*\|", re.MULTILINE)
 # Training keeps every 4th asl_photos photo: its 24,000 are runs of near-identical shots, and all of them would
-# outweigh the 16 people of asl_webcam five to one (and take five times as long to train on).
+# outweigh the people of asl_webcam (and take several times as long to train on).
 PHOTOS_STRIDE = 4
 PHOTOS_BLOCK = 100  # asl_photos' photos of one letter come in runs of about a hundred near-copies (its test blocks).
 INPUT_CONTRACT = (

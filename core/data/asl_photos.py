@@ -71,18 +71,18 @@ def load_asl_arrays(
     folder: Path,
     image_size: int,
     cache: Path,
-    hands: tuple[np.ndarray, np.ndarray, str],
+    found_hands: tuple[np.ndarray, np.ndarray, str],
     split: Literal["blocks", "groups"] = "blocks",
 ) -> tuple[np.ndarray, ...]:
     """Return x_train, y_train, x_test, y_test (uint8 (N, S, S), int64), from `cache` when it is current.
 
-    `hands`: every photo's landmarks_px (N, 21, 3) and found (N,), in list_asl_photos' order, and the version of
+    `found_hands`: every photo's landmarks_px (N, 21, 3) and found (N,), in list_asl_photos' order, and the version of
     the pipeline that found them (core.data.hand_landmarks.load_collections gives them, cached).
     `split`: "blocks" holds out every fifth hundred of each letter's photo numbers (asl_split); "groups" holds
     out whole clusters of look-alike photos (look_alike_test_mask).
     """
     photos = list_asl_photos(folder)
-    landmarks_px, found, hands_version = hands
+    landmarks_px, found, hands_version = found_hands
     if len(found) != len(photos):
         raise ValueError(f"{len(found)} rows of landmarks for {len(photos)} photos in {folder}")
     key = f"{cache_key(photos, image_size)}, {hands_version}" + ("" if split == "blocks" else f", {split}")

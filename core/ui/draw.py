@@ -40,20 +40,23 @@ PEN_ROW_CSS = """
 
 @functools.cache
 def _pen_canvas_component():
-    """The pen canvas component (pen_canvas.js beside this file), registered once per server."""
+    """The pen canvas component (pen_canvas.js beside this file), registered once per server, and the path the
+    browser loads the drawable canvas's own module from (read once: the page reruns after every stroke)."""
     canvas_css = next(DRAWABLE_CANVAS_BUILD.glob("index-*.css")).read_text()
-    return st.components.v2.component(
+    component = st.components.v2.component(
         "handlab.pen_canvas",
         html='<div class="canvas-root"></div><div class="pen-label">Pen width (px)</div><div class="pen-row"></div>',
         css=canvas_css + PEN_ROW_CSS,
         js=(Path(__file__).parent / "pen_canvas.js").read_text(),
     )
+    base = st.get_option("server.baseUrlPath").strip("/")
+    module = next(DRAWABLE_CANVAS_BUILD.glob("index-*.js")).name
+    return component, f"{'/' + base if base else ''}/_stcore/bidi-components/{DRAWABLE_CANVAS}/{module}"
 
 
 def pen_canvas(key: str, initial_drawing: dict, pen_width: int) -> tuple[CanvasResult, int]:
     """The drawing canvas (white ink on black) with the pen widths under it: what the canvas holds, and the pen."""
-    module = next(DRAWABLE_CANVAS_BUILD.glob("index-*.js")).name
-    base = st.get_option("server.baseUrlPath").strip("/")
+    component, canvas_module = _pen_canvas_component()
     drawing = {**initial_drawing, "background": "#000000"}
     canvas = {  # the data st_canvas(drawing_mode="freedraw", return_image_data=True, ...) gives its component
         "fillColor": "#eee", "strokeWidth": pen_width, "strokeColor": "#ffffff", "backgroundColor": "#000000",
@@ -62,10 +65,10 @@ def pen_canvas(key: str, initial_drawing: dict, pen_width: int) -> tuple[CanvasR
         "returnImageData": True, "disabled": False, "backgroundImageFit": "stretch", "maxDisplayHeight": None,
         "fontSize": 20, "label": "",
     }  # fmt: skip
-    result = _pen_canvas_component()(
+    result = component(
         data={
             "canvas": canvas,
-            "canvasModule": f"{'/' + base if base else ''}/_stcore/bidi-components/{DRAWABLE_CANVAS}/{module}",
+            "canvasModule": canvas_module,
             "pens": PEN_WIDTHS_PX,
             "pen": pen_width,
         },

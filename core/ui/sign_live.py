@@ -32,8 +32,8 @@ RTC_CONFIGURATION = {"iceServers": [{"urls": ["stun:stun.l.google.com:19302"]}]}
 # VGA at up to 20 fps: the server decodes, reads and encodes again every frame the camera sends, and a 720p or
 # 30 fps camera would cost 1.5–3× the CPU for no better reading (benchmarks/live_fps.py).
 VIDEO_CONSTRAINTS = {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 20, "max": 20}}
-LAST_READING = "Last reading (stopped)"
-NO_HAND_HINT = "no hand in view: hold one hand up to the camera"  # the letter metric's note once the video stopped
+LAST_READING = "Last reading (stopped)"  # the letter metric's note once the video stopped
+NO_HAND_HINT = "no hand in view: hold one hand up to the camera"  # its note while no hand is in view
 USE_SNAPSHOT = "Use **📸 Snapshot** or **📁 Upload a photo** above instead."
 CAMERA_MESSAGES = {
     "media_api_not_available": "This page cannot use the camera: browsers allow it only over HTTPS or on "
