@@ -36,6 +36,7 @@ from core.vision.signs import (
     landmarks_picture,
 )
 from core.vision.spelling import SpellingSettings
+from core.vision.words import WordGuess
 
 LANDMARKS = hand_landmarks_px()
 
@@ -200,19 +201,20 @@ def test_crop_bgr_is_clipped_to_the_frame():
 
 def test_live_results_spell_a_held_letter_and_keep_the_text_across_models(predictor, tmp_path):
     text = SpelledText()
-    live = LiveSign(predictor, text, SpellingSettings(window_s=0.2, hold_s=0.5), SignReader(FakeTracker(LANDMARKS)))
+    live = LiveSign(predictor, text, SpellingSettings(), SignReader(FakeTracker(LANDMARKS)))
     frame = cluttered_background()
-    for i in range(10):
+    for i in range(12):  # 1.1 s of a still B: written without waiting for the hand to move on
         out = live.process(frame, now_s=i / 10)
     assert out.shape == frame.shape
     view = live.view()
-    assert view.frames == 10
+    assert view.frames == 12
     assert view.fps == pytest.approx(10.0)
     assert view.state.letter == "B"
+    assert view.state.word == "B"
     assert text.text == "B"
     text.edit("add", " ")
     live.set_predictor(Predictor(make_letters_model(tmp_path / "c.keras", "C")))
-    for i in range(10):
+    for i in range(12):
         live.process(frame, now_s=5 + i / 10)
     assert text.text == "B C"
     text.edit("backspace")
@@ -223,11 +225,55 @@ def test_live_results_spell_a_held_letter_and_keep_the_text_across_models(predic
         text.edit("undo")
 
 
+def test_live_video_ends_the_word_when_the_hand_leaves(predictor):
+    tracker = FakeTracker(LANDMARKS)
+    text = SpelledText()
+    live = LiveSign(predictor, text, SpellingSettings(), SignReader(tracker))
+    frame = cluttered_background()
+    for i in range(8):  # a B held 0.7 s: not written while it is held...
+        live.process(frame, now_s=i / 10)
+    assert text.text == ""
+    hand, tracker.hand = tracker.hand, None
+    for i in range(8):  # ...but when the hand leaves; gone for 0.5 s, the word ends with a space
+        live.process(frame, now_s=0.8 + i / 10)
+    assert text.text == "B "
+    assert live.view().state.word == ""
+    tracker.hand = hand
+    for i in range(12):
+        live.process(frame, now_s=2 + i / 10)
+    assert text.text == "B B"
+
+
+def test_spelled_text_writes_the_chosen_reading_and_offers_the_other():
+    text = SpelledText()
+    text.edit("add", "HI ")
+    text.edit("add", "HELO")
+    text.end_word(WordGuess(raw="HELO", word="HELLO", chosen="HELLO"))
+    assert text.text == "HI HELLO "
+    assert text.last_word.other == "HELO"
+    text.edit("add", "A")  # the next word is being spelled: the last one can still be swapped
+    text.take_other()
+    assert text.text == "HI HELO A"
+    assert text.last_word.chosen == "HELO"
+    assert text.last_word.other == "HELLO"
+    text.edit("clear")
+    assert text.last_word is None
+    text.take_other()  # nothing to swap: nothing happens
+    assert text.text == ""
+
+
+def test_a_word_ended_after_the_user_edited_it_keeps_the_edit():
+    text = SpelledText()
+    text.edit("add", "CA")
+    text.edit("backspace")
+    text.end_word(WordGuess(raw="CA", word="CAB", chosen="CAB"))
+    assert text.text == "C "
+    assert text.last_word is None
+
+
 def test_live_video_without_a_hand_writes_nothing(landmarks_predictor):
     text = SpelledText()
-    live = LiveSign(
-        landmarks_predictor, text, SpellingSettings(window_s=0.2, hold_s=0.3), SignReader(FakeTracker(None))
-    )
+    live = LiveSign(landmarks_predictor, text, SpellingSettings(), SignReader(FakeTracker(None)))
     for i in range(10):
         live.process(cluttered_background(), now_s=i / 10)
     view = live.view()
@@ -282,9 +328,9 @@ def test_letter_photo_read_through_the_predict_cli_matches_the_page(landmarks_pr
 def test_a_new_stream_starts_with_no_leftovers_but_keeps_the_text(predictor):
     tracker = FakeTracker(LANDMARKS)
     text = SpelledText()
-    live = LiveSign(predictor, text, SpellingSettings(window_s=0.2, hold_s=0.3), SignReader(tracker))
+    live = LiveSign(predictor, text, SpellingSettings(), SignReader(tracker))
     frame = cluttered_background()
-    for i in range(10):
+    for i in range(12):
         live.process(frame, now_s=i / 10)
     live.forget_frames()
     view = live.view()

@@ -26,19 +26,23 @@ CROP_PREVIEW_PX = 320
 
 
 def spelling_settings(key: str) -> SpellingSettings:
-    """Sidebar sliders for how steady a letter must be."""
-    sidebar = st.sidebar
-    sidebar.subheader("Steadiness")
+    """Sidebar sliders for what counts as a held letter (the defaults: benchmarks/fingerspelling.py's best)."""
+    sidebar, default = st.sidebar, SpellingSettings()
+    sidebar.subheader("Spelling")
+    min_hold_s = sidebar.slider(
+        "Min hold (s)", 0.1, 1.0, default.min_hold_s, 0.05, key=f"{key}_min_hold",
+        help="A letter held still this long is written. Shorter suits fast spelling; longer ignores passing shapes.",
+    )  # fmt: skip
+    sensitivity = sidebar.slider(
+        "Motion sensitivity", 0.5, 5.0, default.sensitivity, 0.25, key=f"{key}_sensitivity",
+        help="How fast the hand may move (palm lengths a second) and still hold a letter. Lower: a smaller move "
+        "(the bounce of a double letter) separates two letters; higher: a shaky hand still holds one.",
+    )  # fmt: skip
     threshold = sidebar.slider(
-        "Confidence needed", 0.3, 0.95, 0.6, 0.05, key=f"{key}_threshold", help="Below it the answer is “not sure”."
-    )
-    hold_s = sidebar.slider(
-        "Hold time (s)", 0.3, 3.0, 1.0, 0.1, key=f"{key}_hold", help="How long a letter must stay to be written."
-    )
-    window_s = sidebar.slider(
-        "Smoothing (s)", 0.1, 2.0, 0.5, 0.1, key=f"{key}_window", help="Predictions are averaged over this time."
-    )
-    return SpellingSettings(window_s=window_s, hold_s=hold_s, threshold=threshold)
+        "Confidence needed", 0.3, 0.95, default.threshold, 0.05, key=f"{key}_threshold",
+        help="A letter read with less is “not sure” and not written.",
+    )  # fmt: skip
+    return SpellingSettings(min_hold_s=min_hold_s, sensitivity=sensitivity, threshold=threshold)
 
 
 def two_hands_note(reading: SignReading) -> None:
@@ -147,9 +151,18 @@ def _picture(image: np.ndarray, inline: bool, extension: str = ".jpg") -> np.nda
 
 
 def spelled_text(text: SpelledText, key: str) -> None:
-    """The text spelled so far, with space, backspace and clear."""
+    """The text spelled so far, the last word's other reading, and space, backspace and clear."""
     st.markdown("**Spelled text**")
     st.code(text.text or " ", language=None)  # a code block shows the user's text as text, spaces included
+    last = text.last_word
+    if last is not None and last.other:
+        raw = last.chosen == last.raw
+        note = (
+            "as you spelled it, not a word Handlab knows" if raw else f"the likeliest word for the letters {last.raw}"
+        )
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.caption(f"Last word: {last.chosen}, {note}.")
+        right.button(f"Use {last.other}", key=f"{key}_other", on_click=text.take_other, width="stretch")
     cells = st.columns(3)
     cells[0].button("Space", key=f"{key}_space", on_click=text.edit, args=("add", " "), width="stretch")
     cells[1].button("⌫", key=f"{key}_backspace", on_click=text.edit, args=("backspace",), width="stretch")

@@ -156,17 +156,29 @@ def top_letters(prediction: Prediction, k: int = 3) -> None:
 
 
 def _letter_value(view: LiveView) -> str:
-    """The steady letter, or why there is none."""
+    """The letter being held, or why there is none."""
     state = view.state
-    return state.letter if state and state.letter else ("not sure" if view.reading.hand_found else "no hand")
+    if state and state.letter:
+        return state.letter
+    if not view.reading.hand_found:
+        return "no hand"
+    return "moving" if state and state.moving else "not sure"
 
 
 def _live_letter(view: LiveView) -> None:
-    """The letter metric while the video plays: the steady letter, how sure, and the frame rate on the video."""
+    """The letter metric while the video plays (the letter held, how sure, the frame rate) and the word so far."""
     value, state = _letter_value(view), view.state
     caption = f"{percent(state.confidence)} confident" if state and state.hand else NO_HAND_HINT
     fps = f" · {signs.fps_text(view.fps)}" if view.fps else ""
     st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
+    if state is not None:
+        if not state.letter:
+            hold = "hold a letter still to write it"
+        elif state.held >= 1:
+            hold = f"{state.letter} counts: move on to the next letter"
+        else:
+            hold = f"holding {state.letter}…"
+        st.caption(f"Word so far: **{state.word or '–'}** · {hold}")
 
 
 def _last_letter(view: LiveView) -> None:

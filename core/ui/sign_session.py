@@ -8,7 +8,7 @@ Python, kept in the page's session state by core.ui.sign and core.ui.sign_live.
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -16,6 +16,7 @@ import numpy as np
 from core.predictor import Predictor
 from core.vision.signs import SignReader, SignReading, annotate
 from core.vision.spelling import Speller, SpellingSettings, SpellState
+from core.vision.words import WordGuess
 
 FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
 # The frame rate is measured at most this often and then held, so the video's overlay (new every frame) and the page
@@ -24,17 +25,28 @@ FPS_EVERY_S = 1.0
 
 
 class SpelledText:
-    """The text spelled on the Sign page, shared by live video (its thread writes held letters) and the page."""
+    """The text spelled on the Sign page, shared by live video (its thread writes letters and ends words) and the page.
+
+    A word that live video ended is written as its likeliest reading (core.vision.words); the other reading, raw
+    letters or word, stays on offer (`last_word`, `take_other`) until that part of the text is edited.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._text = ""
+        self._last: tuple[int, WordGuess] | None = None  # where the last ended word starts, and its readings
 
     @property
     def text(self) -> str:
         """The text so far."""
         with self._lock:
             return self._text
+
+    @property
+    def last_word(self) -> WordGuess | None:
+        """The last word live video ended, while it is still in the text as written."""
+        with self._lock:
+            return self._last[1] if self._last_in_text() else None
 
     def edit(self, action: str, text: str = "") -> None:
         """Edit the text: "add" text (a letter, a space), "backspace" or "clear"."""
@@ -47,6 +59,33 @@ class SpelledText:
                 self._text = ""
             else:
                 raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
+
+    def end_word(self, guess: WordGuess) -> None:
+        """End the word being spelled: its raw letters, written as they were held, become the chosen reading."""
+        with self._lock:
+            if not self._text.endswith(guess.raw):  # edited meanwhile: the letters as they now are end the word
+                self._text += "" if self._text.endswith(" ") or not self._text else " "
+                self._last = None
+                return
+            start = len(self._text) - len(guess.raw)
+            self._text = self._text[:start] + guess.chosen + " "
+            self._last = (start, guess)
+
+    def take_other(self) -> None:
+        """Swap the last ended word for its other reading (raw letters for the word, or the word for them)."""
+        with self._lock:
+            if not self._last_in_text() or self._last[1].other is None:
+                return
+            start, guess = self._last
+            end = start + len(guess.chosen)
+            self._text = self._text[:start] + guess.other + self._text[end:]
+            self._last = (start, replace(guess, chosen=guess.other))
+
+    def _last_in_text(self) -> bool:
+        if self._last is None:
+            return False
+        start, guess = self._last
+        return self._text[start : start + len(guess.chosen) + 1] == guess.chosen + " "
 
 
 @dataclass(frozen=True)
@@ -65,7 +104,7 @@ class LiveView:
 class LiveSign:
     """Reads live frames in the video thread and keeps the latest results for the page thread, behind a lock.
 
-    Held letters are written into the page's SpelledText.
+    Held letters are written into the page's SpelledText, and each word ended there (core.vision.spelling).
     """
 
     def __init__(
@@ -99,10 +138,13 @@ class LiveSign:
         with self._lock:
             if predictor is not self._predictor:  # the model changed meanwhile: this reading is stale
                 return cv2.flip(frame_bgr, 1)
-            probabilities = reading.prediction.probabilities if reading.hand_found else None
-            self._state = self._speller.update(probabilities, now_s)
+            found = reading.hand_found
+            probabilities = reading.prediction.probabilities if found else None
+            self._state = self._speller.update(probabilities, reading.hand.landmarks_px if found else None, now_s)
             if self._state.added:
                 self._text.edit("add", self._state.added)
+            if self._state.ended:
+                self._text.end_word(self._state.ended)
             self._recent_s.append(now_s)
             while self._recent_s[0] < now_s - FPS_WINDOW_S:
                 self._recent_s.popleft()
@@ -132,14 +174,16 @@ class LiveSign:
                 self._predictor, self._speller = predictor, Speller(predictor.labels, self._speller.settings)
 
     def set_settings(self, settings: SpellingSettings) -> None:
-        """Change how steady a letter must be."""
+        """Change what counts as a held letter."""
         with self._lock:
             self._speller.settings = settings
 
     def forget_frames(self) -> None:
-        """Drop the last reading, frame count, tracked hand and error (a new stream starts); the text stays."""
+        """Drop the last reading, frame count, tracked hand, word in progress and error (a new stream starts); the
+        text stays."""
         with self._lock:
             self._reader.tracker.reset()
+            self._speller = Speller(self._predictor.labels, self._speller.settings)  # the letters written stay
             self._frames, self._seen_at_s = 0, None
             self._recent_s.clear()
             self._reading = self._frame_bgr = self._state = self._error = self._fps = self._fps_at_s = None

@@ -199,10 +199,12 @@ def landmarks_picture(features: np.ndarray, side: int = 160) -> np.ndarray:
 
 
 def _hand_label(reading: SignReading, state: SpellState | None) -> str:
-    """The text on the hand's box: the steady letter, "not sure", or a single photo's own prediction."""
+    """The text on the hand's box: the letter held, "moving", "not sure", or a single photo's own prediction."""
     if state is None:
         return f"{reading.prediction.label} {int(reading.prediction.confidence * 100)}%"
-    return "not sure" if state.letter is None else f"{state.letter} {int(state.confidence * 100)}%"
+    if state.letter is None:
+        return "moving" if state.moving else "not sure"
+    return f"{state.letter} {int(state.confidence * 100)}%"
 
 
 def _label(frame: np.ndarray, text: str, corner_xy: tuple[int, int], color_bgr, scale: float) -> None:

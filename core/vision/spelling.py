@@ -1,8 +1,13 @@
-"""Steady letters from a stream of predictions: smoothing, "not sure", held letters to write.
+"""Fingerspelled letters from a stream of frames: holds and moves, each hold read as one letter, words ended.
 
-A frame's prediction flickers; the average over the last fraction of a second does not. A letter is written
-when it stays on top of that average, above a confidence threshold, for a set time. Writing it again needs a
-change first (another letter, "not sure", or the hand leaving the frame), so holding a sign writes it once.
+A signer holds each letter for a moment and moves to the next; a double letter is the same letter held twice with a
+small bounce between. So the stream is split by the hand's motion, not by the top letter of the moment: a frame is
+*steady* when the hand's landmarks move slower than `sensitivity` palm lengths a second (translation and change of
+shape alike, measured over the last ~0.15 s), and a run of steady frames lasting `min_hold_s` is a hold. A hold is
+read from all of its frames (the mean log-probability, so one flickering frame cannot restart it) and written once:
+when the hand moves on or leaves, or once it has lasted WRITE_AFTER_S for a signer who waits for the letter. A
+short frame without a hand (a detector miss) changes nothing; the hand out of view for `leave_s`, or no hold for
+PAUSE_S, ends the word, and core.vision.words proposes the likeliest word beside the raw letters.
 """
 
 from collections import deque
@@ -10,31 +15,57 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.vision.words import WordGuess, guess_word
+
+WRITE_AFTER_S = 1.0  # A hold this long is written without waiting for the hand to move on.
+PAUSE_S = 2.0  # The hand in view this long with no letter held ends the word.
+SPEED_SPAN_S = 0.15  # The hand's speed is its displacement over this much time (steadier than frame to frame).
+MIN_LOG_P = np.log(1e-6)  # Log-probabilities are clipped here: one frame's near-zero cannot veto a whole hold.
+
 
 @dataclass(frozen=True)
 class SpellingSettings:
-    """How steady a letter must be to count."""
+    """What counts as a held letter; the defaults are benchmarks/fingerspelling.py's best on left-out people."""
 
-    window_s: float = 0.5  # Predictions are averaged over this many recent seconds.
-    hold_s: float = 1.0  # A letter is written once it has stayed on top this long...
-    threshold: float = 0.6  # ...with a smoothed probability of at least this; below it the answer is "not sure".
+    min_hold_s: float = 0.25  # A steady run this long is a letter.
+    sensitivity: float = 1.5  # Palm lengths a second: a hand moving faster is between letters.
+    threshold: float = 0.5  # A hold read with less confidence is "not sure" and writes nothing.
+    leave_s: float = 0.5  # The hand out of view this long ends the word.
 
     def __post_init__(self) -> None:
-        if not 0 < self.window_s <= 10 or not 0 < self.hold_s <= 10:
-            raise ValueError("window_s and hold_s must be between 0 and 10 seconds.")
+        if not 0 < self.min_hold_s <= 5 or not 0 < self.leave_s <= 10:
+            raise ValueError("min_hold_s must be in (0, 5] and leave_s in (0, 10] seconds.")
+        if not 0 < self.sensitivity <= 100:
+            raise ValueError(f"sensitivity must be a speed in (0, 100] palm lengths a second, got {self.sensitivity}.")
         if not 0 < self.threshold <= 1:
             raise ValueError(f"threshold must be a probability in (0, 1], got {self.threshold}.")
 
 
 @dataclass(frozen=True)
-class SpellState:
-    """What the speller makes of the stream so far."""
+class Hold:
+    """A letter held: when, and its letters' log-probabilities averaged over the hold's frames."""
 
-    letter: str | None  # the steady letter, or None when not sure or when there is no hand
-    confidence: float  # its smoothed probability (of the top letter even when not sure); 0 without a hand
-    probabilities: np.ndarray | None = field(repr=False)  # the smoothed probabilities, None without a hand
-    held: float  # how far the current letter is towards being written, 0..1
-    added: str | None = None  # the letter this update wrote, if any
+    start_s: float
+    end_s: float
+    log_probabilities: np.ndarray = field(repr=False)  # (labels,) mean log-probability of each letter
+    letter: str
+    confidence: float  # the letter's probability, the hold's frames' geometric mean (renormalised)
+
+
+@dataclass(frozen=True)
+class SpellState:
+    """What the speller makes of the stream so far (after one frame)."""
+
+    letter: str | None  # the letter being held now; None while moving, not sure, or without a hand
+    confidence: float  # its probability (of the top letter even when not sure); 0 without a hand
+    probabilities: np.ndarray | None = field(
+        repr=False
+    )  # the hold's probabilities (a move's: the frame's); None: no hand
+    held: float  # how far the current hold is towards counting as a letter, 0..1
+    moving: bool = False  # the hand is moving between letters
+    added: str | None = None  # the letter this frame wrote, if any
+    word: str = ""  # the letters of the word being spelled, written so far
+    ended: WordGuess | None = None  # the word this frame ended, with the likeliest word beside its raw letters
 
     @property
     def hand(self) -> bool:
@@ -43,48 +74,125 @@ class SpellState:
 
 
 class Speller:
-    """Turns per-frame probabilities into a steady letter and the letters to write. Not thread-safe: use a lock."""
+    """Turns frames (probabilities and landmarks) into letters and words. Not thread-safe: use a lock."""
 
     def __init__(self, labels: tuple[str, ...], settings: SpellingSettings | None = None):
         self.labels = tuple(labels)
         self.settings = settings or SpellingSettings()
-        self._history: deque[tuple[float, np.ndarray]] = deque()
-        self._candidate: str | None = None  # the letter on top now, and since when
-        self._since_s = 0.0
-        self._written: str | None = None  # the letter written last, until something else comes along
+        self._recent: deque[tuple[float, np.ndarray]] = deque()  # (time, landmarks' x, y) of the last ~SPEED_SPAN_S
+        self._hold_log_p: list[np.ndarray] = []  # the current steady run's frames
+        self._hold_start_s = self._hold_end_s = 0.0
+        self._last_frame_s: float | None = None  # the time of the last frame, with or without a hand
+        self._hold_written = False
+        self._holds: list[Hold] = []  # the word's letters so far
+        self._hand_seen_s: float | None = None  # the last frame with a hand
+        self._last_hold_s = 0.0  # when the last hold was written
 
-    def update(self, probabilities: np.ndarray | None, now_s: float) -> SpellState:
-        """Add one frame's probabilities (None: no hand in the frame) seen at time now_s (seconds)."""
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        """The letters written in the word so far."""
+        return tuple(self._holds)
+
+    def update(self, probabilities: np.ndarray | None, landmarks_px: np.ndarray | None, now_s: float) -> SpellState:
+        """Add one frame seen at now_s (seconds): its probabilities and the hand's (21, 2+) landmarks, or None twice."""
         if probabilities is None:
-            self._history.clear()
-            self._candidate = self._written = None
-            return SpellState(None, 0.0, None, 0.0)
+            return self._no_hand(now_s)
         probabilities = np.asarray(probabilities, np.float32)
         if probabilities.shape != (len(self.labels),):
             raise ValueError(f"Expected {len(self.labels)} probabilities, got shape {probabilities.shape}.")
-        self._history.append((now_s, probabilities))
-        while self._history and self._history[0][0] < now_s - self.settings.window_s:
-            self._history.popleft()
-        if not self._history:  # a clock that went backwards: keep the newest frame
-            self._history.append((now_s, probabilities))
-        smooth = np.mean([p for _, p in self._history], axis=0)
-        top = int(np.argmax(smooth))
-        confidence = float(smooth[top])
-        if confidence < self.settings.threshold:
-            self._candidate = self._written = None
-            return SpellState(None, confidence, smooth, 0.0)
-        return self._hold(self.labels[top], confidence, smooth, now_s)
+        self._hand_seen_s = now_s
+        previous_s, self._last_frame_s = self._last_frame_s, now_s
+        log_p = np.maximum(np.log(np.maximum(probabilities, 1e-30)), MIN_LOG_P)
+        if self._speed(landmarks_px, now_s) > self.settings.sensitivity:
+            added = self._end_hold()
+            ended = self._paused(now_s)
+            return SpellState(None, float(probabilities.max()), probabilities, 0.0, True, added, self._word(), ended)
+        if not self._hold_log_p:  # a hold starts: it has lasted since the frame before (moving, or the hand away)
+            self._hold_start_s = now_s if previous_s is None else previous_s
+        self._hold_log_p.append(log_p)
+        self._hold_end_s = now_s
+        return self._holding(now_s)
 
-    def _hold(self, letter: str, confidence: float, smooth: np.ndarray, now_s: float) -> SpellState:
-        """Track how long `letter` has been the steady answer and write it once it was held long enough."""
-        if letter != self._candidate:
-            self._candidate, self._since_s = letter, now_s
-            if letter != self._written:
-                self._written = None
-        if self._written == letter:
-            return SpellState(letter, confidence, smooth, 1.0)
-        held = (now_s - self._since_s) / self.settings.hold_s
-        if held < 1.0:
-            return SpellState(letter, confidence, smooth, max(0.0, held))
-        self._written = letter
-        return SpellState(letter, confidence, smooth, 1.0, added=letter)
+    def _holding(self, now_s: float) -> SpellState:
+        """The state within a steady run: its letter so far, and the letter written once it was held long enough."""
+        hold = self._read_hold()
+        duration_s = hold.end_s - hold.start_s
+        sure = hold.confidence >= self.settings.threshold
+        added = None
+        if sure and duration_s >= WRITE_AFTER_S and not self._hold_written:
+            added = self._write(hold)
+        ended = self._paused(now_s)
+        held = 1.0 if self._hold_written else min(1.0, duration_s / self.settings.min_hold_s)
+        probabilities = _normalised(hold.log_probabilities)
+        return SpellState(hold.letter if sure else None, hold.confidence, probabilities, held, False, added,
+                          self._word(), ended)  # fmt: skip
+
+    def _paused(self, now_s: float) -> WordGuess | None:
+        """End the word when no letter was written for PAUSE_S with the hand in view."""
+        return self._end_word() if self._holds and now_s - self._last_hold_s > PAUSE_S else None
+
+    def _no_hand(self, now_s: float) -> SpellState:
+        """A frame without a hand: nothing, unless the hand has been gone long enough to end the word."""
+        self._recent.clear()
+        self._last_frame_s = now_s
+        added = ended = None
+        if self._hand_seen_s is not None and now_s - self._hand_seen_s >= self.settings.leave_s:
+            added = self._end_hold()
+            ended = self._end_word()
+            self._hand_seen_s = None
+        return SpellState(None, 0.0, None, 0.0, False, added, self._word(), ended)
+
+    def _speed(self, landmarks_px: np.ndarray | None, now_s: float) -> float:
+        """The hand's landmarks' mean speed in palm lengths a second over the last SPEED_SPAN_S; 0 for a first frame."""
+        if landmarks_px is None:
+            return 0.0
+        points = np.asarray(landmarks_px, np.float32)[:, :2]
+        palm_px = max(float(np.linalg.norm(points[9] - points[0])), 1.0)  # wrist to the middle finger's base
+        while self._recent and self._recent[0][0] < now_s - SPEED_SPAN_S:
+            self._recent.popleft()
+        speed = 0.0
+        if self._recent:
+            then_s, then = self._recent[0]
+            shift_px = float(np.linalg.norm(points - then, axis=1).mean())
+            speed = shift_px / palm_px / max(now_s - then_s, 1e-3)
+        self._recent.append((now_s, points))
+        return speed
+
+    def _read_hold(self) -> Hold:
+        """The current steady run read as one letter."""
+        mean = np.mean(self._hold_log_p, axis=0)
+        probabilities = _normalised(mean)
+        top = int(np.argmax(mean))
+        return Hold(self._hold_start_s, self._hold_end_s, mean, self.labels[top], float(probabilities[top]))
+
+    def _end_hold(self) -> str | None:
+        """End the steady run; write its letter when it was long and sure enough and not written yet."""
+        added = None
+        if self._hold_log_p and not self._hold_written:
+            hold = self._read_hold()
+            if hold.end_s - hold.start_s >= self.settings.min_hold_s and hold.confidence >= self.settings.threshold:
+                added = self._write(hold)
+        self._hold_log_p, self._hold_written = [], False
+        return added
+
+    def _write(self, hold: Hold) -> str:
+        self._holds.append(hold)
+        self._hold_written = True
+        self._last_hold_s = hold.end_s
+        return hold.letter
+
+    def _end_word(self) -> WordGuess | None:
+        """The word of the letters written since the last word ended, if any; the next letter starts a new word."""
+        holds, self._holds = self._holds, []
+        if not holds:
+            return None
+        return guess_word(np.stack([hold.log_probabilities for hold in holds]), self.labels)
+
+    def _word(self) -> str:
+        return "".join(hold.letter for hold in self._holds)
+
+
+def _normalised(log_p: np.ndarray) -> np.ndarray:
+    """Probabilities proportional to exp(log_p)."""
+    p = np.exp(log_p - log_p.max())
+    return (p / p.sum()).astype(np.float32)
