@@ -1,4 +1,7 @@
-"""`python -m core.predict`: read image files with a model, one line (or JSON object) per file."""
+"""`python -m core.predict`: read image files with a model, one line (or JSON object) per file.
+
+`--video clip.mp4` (letters) spells a fingerspelling video instead: the letters held, with their times, and the words.
+"""
 
 import argparse
 import json
@@ -10,7 +13,7 @@ import numpy as np
 from core import images, tasks
 from core.learn import catalog
 from core.predictor import Prediction, Predictor
-from core.vision import fashion, hand_model_files, reading, signs
+from core.vision import fashion, hand_model_files, reading, signs, video
 
 
 def read_number(predictor: Predictor, image_bgr: np.ndarray) -> reading.NumberReading:
@@ -44,7 +47,12 @@ def predict_file(predictor: Predictor, task: str, path: Path) -> Prediction | re
 
 def main(argv: list[str] | None = None) -> int:
     """Predict each file and print a line per file (JSON with --json); exit 1 if any file failed."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.files and not args.video:
+        parser.error("give image files, or a video with --video")
+    if args.video and tasks.get_task(args.task).reads != "hand":
+        parser.error(f"--video spells fingerspelling: it reads letters, not {args.task}")
     model_path = args.model or catalog.shipped_model(args.task)
     try:
         predictor = Predictor(model_path)
@@ -60,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {missing}", file=sys.stderr)
         return 2
     failed = 0
+    for path in args.video or []:
+        try:
+            spelled = video.spell_video(predictor, video.video_frames(path))
+        except ValueError as error:
+            failed += 1
+            print(json.dumps({"path": str(path), "error": str(error)}) if args.json else f"{path}: error: {error}")
+            continue
+        print(json.dumps(_video_fields(path, spelled)) if args.json else _video_lines(path, spelled), flush=True)
     for path in args.files:
         try:
             result = predict_file(predictor, args.task, path)
@@ -75,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__)
     parser.add_argument("task", choices=list(tasks.TASKS))
-    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument(
+        "--video", type=Path, action="append", help="a fingerspelling video to spell (letters; may be repeated)"
+    )
     parser.add_argument("--model", type=Path, help="a .keras model (default: the shipped one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
     parser.add_argument("--top", type=int, default=3, help="how many labels to list")
@@ -105,6 +124,40 @@ def _result_line(path: Path, result: Prediction | reading.NumberReading, top: in
             for digit in result.digits
         ]
     return {**line, "sure": result.sure, "verdict": result.verdict()}
+
+
+def _video_lines(path: Path, spelled: video.SpelledVideo) -> str:
+    """A video's spelling as text: a summary line, a line per letter held, a line per word."""
+    lines = [f"{path}: {spelled.frames} frames, {spelled.seconds:.1f} s, a hand in {spelled.hand_frames}"]
+    lines += [
+        f"  {hold.letter}  {hold.start_s:5.2f}–{hold.end_s:5.2f} s  {hold.confidence:.0%}" for hold in spelled.holds
+    ]
+    for word in spelled.words:
+        other = f" (or {word.other})" if word.other else ""
+        lines.append(f"  word: {word.chosen}{other}, letters {word.raw}")
+    lines.append(f"  text: {spelled.text}" if spelled.words else "  no letters held")
+    return "\n".join(lines)
+
+
+def _video_fields(path: Path, spelled: video.SpelledVideo) -> dict:
+    """A video's spelling for JSON."""
+    return {
+        "path": str(path),
+        "frames": spelled.frames,
+        "seconds": round(spelled.seconds, 3),
+        "hand_frames": spelled.hand_frames,
+        "holds": [
+            {
+                "letter": h.letter,
+                "start_s": round(h.start_s, 3),
+                "end_s": round(h.end_s, 3),
+                "confidence": round(h.confidence, 4),
+            }
+            for h in spelled.holds
+        ],
+        "words": [{"raw": w.raw, "word": w.word, "chosen": w.chosen} for w in spelled.words],
+        "text": spelled.text,
+    }
 
 
 def _prediction_fields(prediction: Prediction, top: int) -> dict:

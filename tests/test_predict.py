@@ -195,3 +195,54 @@ def test_letters_without_the_hand_models_say_how_to_fetch_them(tmp_path, monkeyp
     error = capsys.readouterr().err
     assert error.startswith("error: The hand models are not ready")
     assert "scripts.fetch_hand_models" in error
+
+
+class DarkFramesTracker(FakeTracker):
+    """A stand-in tracker that finds the hand in every frame but the black ones (the hand out of view)."""
+
+    def find(self, frame_bgr: np.ndarray):
+        self.calls["find"] += 1
+        return None if frame_bgr.mean() < 5 else self.hand
+
+
+def write_video(path, frames: list[np.ndarray], fps: int = 15):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, frames[0].shape[1::-1])
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_cli_spells_a_video_into_held_letters_with_times_and_words(tmp_path, monkeypatch, capsys):
+    tracker = DarkFramesTracker(hand_landmarks_px((160, 120), 60))
+    monkeypatch.setattr(signs.SignReader, "open", classmethod(lambda cls: cls(tracker)))
+    model_path = make_landmarks_model(tmp_path / "letters.keras", "L")
+    hand, away = np.full((240, 320, 3), 120, np.uint8), np.zeros((240, 320, 3), np.uint8)
+    # L held 0.8 s, the hand away 0.8 s, L held 0.8 s: two words of one letter, the second ended by the file's end
+    clip = write_video(tmp_path / "clip.avi", [hand] * 12 + [away] * 12 + [hand] * 12)
+    assert predict.main(["letters", "--video", str(clip), "--model", str(model_path), "--json"]) == 0
+    (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (line["frames"], line["hand_frames"]) == (36, 24)
+    assert [hold["letter"] for hold in line["holds"]] == ["L", "L"]
+    assert line["holds"][0]["start_s"] == pytest.approx(0.0)
+    assert line["holds"][1]["start_s"] == pytest.approx(23 / 15, abs=0.01)  # from the frame before the hand came back
+    assert [word["raw"] for word in line["words"]] == ["L", "L"]
+    assert line["text"] == "L L"
+    assert predict.main(["letters", "--video", str(clip), "--model", str(model_path)]) == 0
+    text = capsys.readouterr().out
+    assert "36 frames, 2.3 s, a hand in 24" in text
+    assert "text: L L" in text
+
+
+def test_cli_video_refuses_a_file_that_is_not_a_video_and_a_task_without_hands(tmp_path, capsys):
+    model_path = make_landmarks_model(tmp_path / "letters.keras", "L")
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    assert predict.main(["letters", "--video", str(bad), "--model", str(model_path)]) == 1
+    assert "is not a video OpenCV can read" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        predict.main(["digits", "--video", str(bad)])
+    assert "--video spells fingerspelling" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        predict.main(["letters"])
+    assert "give image files, or a video with --video" in capsys.readouterr().err

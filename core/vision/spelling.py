@@ -85,6 +85,7 @@ class Speller:
         self._last_frame_s: float | None = None  # the time of the last frame, with or without a hand
         self._hold_written = False
         self._holds: list[Hold] = []  # the word's letters so far
+        self.last_hold: Hold | None = None  # the last letter written
         self._hand_seen_s: float | None = None  # the last frame with a hand
         self._last_hold_s = 0.0  # when the last hold was written
 
@@ -175,7 +176,13 @@ class Speller:
         self._hold_log_p, self._hold_written = [], False
         return added
 
+    def finish(self) -> tuple[str | None, WordGuess | None]:
+        """The stream ended (a video file's last frame): the letter still held, if it counts, and the word."""
+        added = self._end_hold()
+        return added, self._end_word()
+
     def _write(self, hold: Hold) -> str:
+        self.last_hold = hold
         self._holds.append(hold)
         self._hold_written = True
         self._last_hold_s = hold.end_s
