@@ -13,7 +13,8 @@ LIVE, SNAPSHOT, UPLOAD = "🎥 Live", "📸 Snapshot", "📁 Upload a photo"
 st.title("Sign a letter")
 st.caption(
     "Hold up an American Sign Language letter: Handlab finds your hand, crops it and names the letter. "
-    "Hold a letter steady to write it and spell words."
+    "To spell a word, hold each letter still for a moment and move on to the next (bounce for a double letter); "
+    "lower your hand to end the word."
 )
 
 predictor = common.chosen_predictor("letters", key="sign_model")

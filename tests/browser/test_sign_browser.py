@@ -13,7 +13,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers.webcam import LIVE_TIMEOUT_MS, WEBRTC_IFRAME, wait_until_playing, wait_until_settled, write_y4m
+from helpers.webcam import (
+    LIVE_TIMEOUT_MS,
+    WEBRTC_IFRAME,
+    wait_until_playing,
+    wait_until_settled,
+    write_y4m,
+    write_y4m_frames,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from core import paths
@@ -100,6 +107,28 @@ def app_letters_model(offer_model: Callable[..., Path], letter_clip: tuple[str, 
     return offer_model("letters", letter_clip[2], {"dataset": "asl_landmarks", "recipe": "letters-landmarks"}, 0.9)
 
 
+def open_sign_page(launch_browser: Callable[..., Browser], clip: Path, app_url: str, wait_for_app) -> Page:
+    """The Sign page in a Chromium whose webcam plays the clip."""
+    browser = launch_browser(fake_webcam=clip)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Sign").click()
+    expect(page.get_by_role("heading", name="Sign a letter", level=1)).to_be_visible()
+    wait_for_app(page)
+    return page
+
+
+def close_sign_page(page: Page, request: pytest.FixtureRequest, screenshot) -> None:
+    """Close the page's browser context; a failing test leaves a screenshot first."""
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(page, f"failed-{request.node.name}", full_page=True)
+    page.context.close()
+
+
 @pytest.fixture
 def sign_page(
     app_letters_model: Path,
@@ -111,20 +140,9 @@ def sign_page(
     request: pytest.FixtureRequest,
 ) -> Iterator[Page]:
     """The Sign page in a Chromium whose webcam plays the letter clip; a failing test leaves a screenshot."""
-    browser = launch_browser(fake_webcam=letter_clip[1])
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"])
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app_url)
-    wait_for_app(page)
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Sign").click()
-    expect(page.get_by_role("heading", name="Sign a letter", level=1)).to_be_visible()
-    wait_for_app(page)
+    page = open_sign_page(launch_browser, letter_clip[1], app_url, wait_for_app)
     yield page
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        screenshot(page, f"failed-{request.node.name}", full_page=True)
-    context.close()
+    close_sign_page(page, request, screenshot)
 
 
 def assert_video_plays(video) -> None:
@@ -247,3 +265,67 @@ def test_live_video_starts_again_after_visiting_another_page(sign_page: Page, le
     for _ in range(STAY_UP_S // 2):
         assert_video_plays(video)
     expect(letter_metric(sign_page)).to_have_text(letter)
+
+
+WORDS_TO_TRY = ("CAB", "BAY", "WAY", "LAW", "CLAW", "BAWL", "WILL", "BILL", "ILL", "AWL")  # of LETTERS_TO_TRY
+HOLD_FRAMES, MOVE_FRAMES, AWAY_FRAMES = 15, 4, 12  # at 15 fps: each letter held 1 s, 0.27 s moves, 0.8 s away
+
+
+def word_frames(frames: dict[str, np.ndarray], word: str) -> list[np.ndarray]:
+    """A word spelled as a signer would: each letter held, the next one sliding in, the hand away at the end."""
+    spelled = []
+    for i, letter in enumerate(word):
+        if i:  # a move: the next letter's frame slides in from 40 px aside (down and back up for a double letter)
+            for step in range(MOVE_FRAMES, 0, -1):
+                shift = 40 * step / MOVE_FRAMES
+                dx, dy = (0, shift) if letter == word[i - 1] else (shift, 0)
+                matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+                spelled.append(cv2.warpAffine(frames[letter], matrix, (640, 480), borderMode=cv2.BORDER_REPLICATE))
+        spelled += [frames[letter]] * HOLD_FRAMES
+    away = np.full_like(frames[word[0]], frames[word[0]].mean(axis=(0, 1)).astype(np.uint8))  # the room, no hand
+    return spelled + [away] * AWAY_FRAMES
+
+
+@pytest.fixture(scope="module")
+def word_clip(tmp_path_factory: pytest.TempPathFactory, letter_clip) -> tuple[str, Path]:
+    """(word, clip.y4m): a word spelled with frames of one person the model never trained on, each read surely."""
+    folder, predictor = paths.data_dir() / "asl_webcam", Predictor(letter_clip[2])
+    for source in CLIP_SOURCES:
+        sure: dict[str, np.ndarray] = {}
+        for letter in LETTERS_TO_TRY:
+            for photo in sorted((folder / source / letter).glob("*.jpg"))[:PHOTOS_PER_LETTER]:
+                frame = clip_frame(cv2.imread(str(photo)))
+                if read_surely(predictor, frame, letter):
+                    sure[letter] = frame
+                    break
+        for word in WORDS_TO_TRY:
+            if set(word) <= set(sure):
+                return word, write_y4m_frames(word_frames(sure, word), tmp_path_factory.mktemp("clip") / "word.y4m")
+    pytest.fail(f"no person of {CLIP_SOURCES} has every letter of one of {WORDS_TO_TRY} read surely")
+
+
+def test_live_video_spells_a_word(
+    app_letters_model: Path,
+    word_clip,
+    launch_browser: Callable[..., Browser],
+    app_url: str,
+    wait_for_app,
+    screenshot,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A clip spelling a short word, looped by Chromium: the word is written, then a space when the hand leaves."""
+    word, clip = word_clip
+    page = open_sign_page(launch_browser, clip, app_url, wait_for_app)
+    try:
+        video = page.frame_locator(WEBRTC_IFRAME)
+        wait_until_settled(page)
+        video.get_by_role("button", name="START").click()
+        wait_until_playing(video)
+        # The clip may start mid-word: the first whole word comes within two loops of the clip.
+        text = page.get_by_test_id("stCode").first
+        expect(text).to_contain_text(f"{word} ", timeout=LIVE_TIMEOUT_MS + 15_000)
+        expect(page.get_by_text("Word so far")).to_be_visible()
+        screenshot(page, "sign-live-word", full_page=True)
+        video.get_by_role("button", name="STOP").click()
+    finally:
+        close_sign_page(page, request, screenshot)

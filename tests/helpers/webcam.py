@@ -25,12 +25,17 @@ def playing_webcam(**kwargs) -> SimpleNamespace:
 
 def write_y4m(frame_bgr: np.ndarray, path: Path, frames: int = CLIP_FRAMES, fps: int = 15) -> Path:
     """A Y4M clip (C420) Chromium can play (and loop) as a webcam: the frame with a little sensor noise."""
+    return write_y4m_frames([frame_bgr] * frames, path, fps)
+
+
+def write_y4m_frames(frames: list[np.ndarray], path: Path, fps: int = 15) -> Path:
+    """A Y4M clip (C420) of these frames, each with a little sensor noise."""
     rng = np.random.default_rng(0)
-    height, width = frame_bgr.shape[:2]
+    height, width = frames[0].shape[:2]
     with path.open("wb") as clip:
         clip.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420\n".encode())
-        for _ in range(frames):
-            noisy = np.clip(frame_bgr + rng.normal(0, 2, frame_bgr.shape), 0, 255).astype(np.uint8)
+        for frame in frames:
+            noisy = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
             clip.write(b"FRAME\n" + cv2.cvtColor(noisy, cv2.COLOR_BGR2YUV_I420).tobytes())
     return path
 
