@@ -6,8 +6,8 @@ small bounce between. So the stream is split by the hand's motion, not by the to
 shape alike, measured over the last ~0.15 s), and a run of steady frames lasting `min_hold_s` is a hold. A hold is
 read from all of its frames (the mean log-probability, so one flickering frame cannot restart it) and written once:
 when the hand moves on or leaves, or once it has lasted WRITE_AFTER_S for a signer who waits for the letter. A
-short frame without a hand (a detector miss) changes nothing; the hand out of view for `leave_s`, or no hold for
-PAUSE_S, ends the word, and core.vision.words proposes the likeliest word beside the raw letters.
+short frame without a hand (a detector miss) changes nothing; the hand out of view for `leave_s`, or in view but
+never still for PAUSE_S, ends the word, and core.vision.words proposes the likeliest word beside the raw letters.
 """
 
 from collections import deque
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.vision.words import WordGuess, guess_word
+from core.vision.words import DEFAULT_COSTS, WordCosts, WordGuess, guess_word
 
 WRITE_AFTER_S = 1.0  # A hold this long is written without waiting for the hand to move on.
-PAUSE_S = 2.0  # The hand in view this long with no letter held ends the word.
+PAUSE_S = 2.0  # The hand in view this long without holding still ends the word.
 SPEED_SPAN_S = 0.15  # The hand's speed is its displacement over this much time (steadier than frame to frame).
 MIN_LOG_P = np.log(1e-6)  # Log-probabilities are clipped here: one frame's near-zero cannot veto a whole hold.
 
@@ -76,9 +76,12 @@ class SpellState:
 class Speller:
     """Turns frames (probabilities and landmarks) into letters and words. Not thread-safe: use a lock."""
 
-    def __init__(self, labels: tuple[str, ...], settings: SpellingSettings | None = None):
+    def __init__(
+        self, labels: tuple[str, ...], settings: SpellingSettings | None = None, costs: WordCosts = DEFAULT_COSTS
+    ):
         self.labels = tuple(labels)
         self.settings = settings or SpellingSettings()
+        self.costs = costs  # how a word may differ from its holds (core.vision.words)
         self._recent: deque[tuple[float, np.ndarray]] = deque()  # (time, landmarks' x, y) of the last ~SPEED_SPAN_S
         self._hold_log_p: list[np.ndarray] = []  # the current steady run's frames
         self._hold_start_s = self._hold_end_s = 0.0
@@ -87,7 +90,6 @@ class Speller:
         self._holds: list[Hold] = []  # the word's letters so far
         self.last_hold: Hold | None = None  # the last letter written
         self._hand_seen_s: float | None = None  # the last frame with a hand
-        self._last_hold_s = 0.0  # when the last hold was written
 
     @property
     def holds(self) -> tuple[Hold, ...]:
@@ -129,8 +131,8 @@ class Speller:
                           self._word(), ended)  # fmt: skip
 
     def _paused(self, now_s: float) -> WordGuess | None:
-        """End the word when no letter was written for PAUSE_S with the hand in view."""
-        return self._end_word() if self._holds and now_s - self._last_hold_s > PAUSE_S else None
+        """End the word when the hand, in view, held nothing still for PAUSE_S."""
+        return self._end_word() if self._holds and now_s - self._hold_end_s > PAUSE_S else None
 
     def _no_hand(self, now_s: float) -> SpellState:
         """A frame without a hand: nothing, unless the hand has been gone long enough to end the word."""
@@ -185,7 +187,6 @@ class Speller:
         self.last_hold = hold
         self._holds.append(hold)
         self._hold_written = True
-        self._last_hold_s = hold.end_s
         return hold.letter
 
     def _end_word(self) -> WordGuess | None:
@@ -193,7 +194,7 @@ class Speller:
         holds, self._holds = self._holds, []
         if not holds:
             return None
-        return guess_word(np.stack([hold.log_probabilities for hold in holds]), self.labels)
+        return guess_word(np.stack([hold.log_probabilities for hold in holds]), self.labels, self.costs)
 
     def _word(self) -> str:
         return "".join(hold.letter for hold in self._holds)

@@ -3,10 +3,11 @@
 Each hold of a word comes with every letter's log-probability (core.vision.spelling). A word of the list scores the
 best alignment of its letters with the holds (dynamic programming, run for all words of a length at once with
 numpy): a hold read as the word's letter scores that letter's log-probability, a hold left out (a stray hold in a
-move) costs STRAY_HOLD, a letter with no hold costs MISSED_LETTER, or MISSED_DOUBLE when it repeats the letter before
+move) costs stray_hold, a letter with no hold costs missed_letter, or missed_double when it repeats the letter before
 (a double letter signed without a clear bounce). Its frequency in English (wordfreq's list, shipped in its wheel)
-adds PRIOR_WEIGHT × log(frequency). The raw letters, one per hold, score as a word of frequency UNLISTED: so names
-and rare words stay as spelled when the model was sure of their letters, and a near miss becomes the word.
+adds prior_weight × log(frequency). The raw letters, one per hold, score as a word of frequency `unlisted`: so names
+and rare words stay as spelled when the model was sure of their letters, and a near miss becomes the word. The
+costs (WordCosts) are benchmarks/fingerspelling.py's best on left-out people.
 """
 
 import functools
@@ -15,13 +16,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STRAY_HOLD = np.log(0.05)
-MISSED_LETTER = np.log(0.03)
-MISSED_DOUBLE = np.log(0.3)
-PRIOR_WEIGHT = 0.5
-UNLISTED = 1e-8  # The frequency a word outside the list is given (wordfreq's rarest listed words are ~1e-8).
 LIST_SIZE = 80_000  # The most frequent words kept (of the ones made of the model's letters).
 MAX_LENGTH_CHANGE = 2  # Words up to this many letters longer or shorter than the holds are considered.
+
+
+@dataclass(frozen=True)
+class WordCosts:
+    """How a word's letters may differ from the holds, and how much its frequency counts (log scale)."""
+
+    stray_hold: float = float(np.log(0.01))  # a hold that is not one of the word's letters
+    missed_letter: float = float(np.log(0.03))  # a letter of the word with no hold
+    missed_double: float = float(np.log(0.3))  # the second of a double letter with no hold of its own
+    prior_weight: float = 0.5  # times log(frequency)
+    unlisted: float = 1e-8  # the frequency of a word outside the list (wordfreq's rarest listed words: ~1e-8)
+
+
+DEFAULT_COSTS = WordCosts()
 
 
 @dataclass(frozen=True)
@@ -72,11 +82,11 @@ def word_list(labels: tuple[str, ...]) -> dict[int, _Words]:
     }
 
 
-def guess_word(log_probabilities: np.ndarray, labels: tuple[str, ...]) -> WordGuess:
+def guess_word(log_probabilities: np.ndarray, labels: tuple[str, ...], costs: WordCosts = DEFAULT_COSTS) -> WordGuess:
     """The raw letters and the likeliest listed word for holds' (n, labels) log-probabilities."""
     log_probabilities = np.asarray(log_probabilities, np.float64)
     raw = "".join(labels[i] for i in log_probabilities.argmax(axis=1))
-    raw_score = float(log_probabilities.max(axis=1).sum()) + PRIOR_WEIGHT * np.log(UNLISTED)
+    raw_score = float(log_probabilities.max(axis=1).sum()) + costs.prior_weight * np.log(costs.unlisted)
     best_word, best_score = None, -np.inf
     lists = word_list(tuple(labels))
     n = len(log_probabilities)
@@ -84,26 +94,27 @@ def guess_word(log_probabilities: np.ndarray, labels: tuple[str, ...]) -> WordGu
         if length not in lists:
             continue
         words = lists[length]
-        scores = alignment_scores(log_probabilities, words.letters) + PRIOR_WEIGHT * words.log_frequency
+        scores = alignment_scores(log_probabilities, words.letters, costs) + costs.prior_weight * words.log_frequency
         top = int(np.argmax(scores))
         if scores[top] > best_score:
             best_word, best_score = str(words.words[top]), float(scores[top])
     return WordGuess(raw, best_word, best_word if best_word is not None and best_score > raw_score else raw)
 
 
-def alignment_scores(log_probabilities: np.ndarray, letters: np.ndarray) -> np.ndarray:
+def alignment_scores(log_probabilities: np.ndarray, letters: np.ndarray, costs: WordCosts) -> np.ndarray:
     """Each word's best alignment score with the holds: (n, labels) log-probabilities, (W, m) words' letters."""
     words, m = letters.shape
-    missed = np.where(letters[:, 1:] == letters[:, :-1], MISSED_DOUBLE, MISSED_LETTER)  # (W, m-1), for letters 2..m
-    missed = np.concatenate([np.full((words, 1), MISSED_LETTER), missed], axis=1)  # (W, m)
+    double = letters[:, 1:] == letters[:, :-1]
+    missed = np.where(double, costs.missed_double, costs.missed_letter)  # (W, m-1), for letters 2..m
+    missed = np.concatenate([np.full((words, 1), costs.missed_letter), missed], axis=1)  # (W, m)
     previous = np.concatenate([np.zeros((words, 1)), np.cumsum(missed, axis=1)], axis=1)  # no hold yet: all missed
     for hold in log_probabilities:
         reads = hold[letters]  # (W, m): this hold read as each letter of each word
         row = np.empty_like(previous)
-        row[:, 0] = previous[:, 0] + STRAY_HOLD
+        row[:, 0] = previous[:, 0] + costs.stray_hold
         for j in range(1, m + 1):
             row[:, j] = np.maximum(
-                np.maximum(previous[:, j - 1] + reads[:, j - 1], previous[:, j] + STRAY_HOLD),
+                np.maximum(previous[:, j - 1] + reads[:, j - 1], previous[:, j] + costs.stray_hold),
                 row[:, j - 1] + missed[:, j - 1],
             )
         previous = row
