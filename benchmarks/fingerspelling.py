@@ -93,6 +93,12 @@ def replay(stream: Stream, settings: SpellingSettings, costs: WordCosts = DEFAUL
             holds.append(new.last_hold.log_probabilities)
         if state.ended:
             words.append((state.ended.chosen, np.stack(holds[-len(state.ended.raw) :])))
+    added, ended = new.finish()  # the stream's end: the hand stays away
+    if added:
+        raw.append(added)
+        holds.append(new.last_hold.log_probabilities)
+    if ended:
+        words.append((ended.chosen, np.stack(holds[-len(ended.raw) :])))
     texts = {"old": "".join(old_text), "raw": "".join(raw), "word": " ".join(chosen for chosen, _ in words)}
     return Spelled(stream, texts, [word_holds for _, word_holds in words], elapsed)
 
@@ -169,10 +175,10 @@ def grid(streams: list[Stream]) -> None:
         return " | ".join(cells), words_right
 
     tried = []
-    for min_hold_s, sensitivity, threshold in itertools.product(
-        (0.15, 0.2, 0.25, 0.3), (0.75, 1.0, 1.5, 2.0, 3.0), (0.3, 0.5)
+    for min_hold_s, sensitivity, threshold, leave_s in itertools.product(
+        (0.15, 0.2, 0.3), (1.0, 1.5, 2.5), (0.3, 0.5), (0.5, 0.8)
     ):
-        settings = SpellingSettings(min_hold_s=min_hold_s, sensitivity=sensitivity, threshold=threshold)
+        settings = SpellingSettings(min_hold_s, sensitivity, threshold, leave_s)
         spelled = [replay(stream, settings) for stream in streams]
         line, right = summary(spelled)
         tried.append((right, settings, spelled))

@@ -54,7 +54,7 @@ else:
             st.info("Take a photo of your hand signing a letter." if mode == SNAPSHOT else "Upload a photo of a hand.")
             sign_ui.spelled_text(text, key="sign_photo")
         else:
-            sign_ui.photo_results(frame, reading, settings.threshold, text, key="sign_photo")
+            sign_ui.photo_results(frame, reading, text, key="sign_photo")
     kept = None if reading is None else (frame, reading)
 
 if kept is not None and kept[1].prediction is not None:

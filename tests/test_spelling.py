@@ -61,7 +61,7 @@ class Stream:
         self.offset = start if back else offset
         return self
 
-    def leave(self, seconds: float = 0.8) -> "Stream":
+    def leave(self, seconds: float = 1.0) -> "Stream":
         self.frames += [(None, None)] * round(seconds * FPS)
         return self
 

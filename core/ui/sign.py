@@ -20,6 +20,7 @@ from core.vision import hand_model_files, signs
 from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
+PHOTO_THRESHOLD = 0.6  # A photo's letter read with less confidence is "not sure".
 PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).
 # The crop is sent at most this big: a half column is ~300 px wide, and live video sends it four times a second.
 CROP_PREVIEW_PX = 320
@@ -39,8 +40,8 @@ def spelling_settings(key: str) -> SpellingSettings:
         "(the bounce of a double letter) separates two letters; higher: a shaky hand still holds one.",
     )  # fmt: skip
     threshold = sidebar.slider(
-        "Confidence needed", 0.3, 0.95, default.threshold, 0.05, key=f"{key}_threshold",
-        help="A letter read with less is “not sure” and not written.",
+        "Confidence needed", 0.1, 0.95, default.threshold, 0.05, key=f"{key}_threshold",
+        help="A held letter read with less (its frames together) is “not sure” and not written.",
     )  # fmt: skip
     return SpellingSettings(min_hold_s=min_hold_s, sensitivity=sensitivity, threshold=threshold)
 
@@ -79,9 +80,9 @@ def photo_with_box(frame_bgr: np.ndarray, reading: SignReading) -> None:
     st.image(picture_bgr, channels="BGR", caption="Your photo", width="stretch")  # small photos fill the column too
 
 
-def photo_results(frame_bgr: np.ndarray, reading: SignReading, threshold: float, text: SpelledText, key: str) -> None:
+def photo_results(frame_bgr: np.ndarray, reading: SignReading, text: SpelledText, key: str) -> None:
     """The letter read from one photo: metric, crops, top-3 chart, "add to text" and the spelled text."""
-    prediction = reading.prediction
+    prediction, threshold = reading.prediction, PHOTO_THRESHOLD
     if prediction is None:
         st.metric("Letter", "no hand", "no hand in view", delta_color="off", delta_arrow="off")
         st.warning(

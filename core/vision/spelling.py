@@ -27,10 +27,10 @@ MIN_LOG_P = np.log(1e-6)  # Log-probabilities are clipped here: one frame's near
 class SpellingSettings:
     """What counts as a held letter; the defaults are benchmarks/fingerspelling.py's best on left-out people."""
 
-    min_hold_s: float = 0.25  # A steady run this long is a letter.
+    min_hold_s: float = 0.2  # A steady run this long is a letter.
     sensitivity: float = 1.5  # Palm lengths a second: a hand moving faster is between letters.
-    threshold: float = 0.5  # A hold read with less confidence is "not sure" and writes nothing.
-    leave_s: float = 0.5  # The hand out of view this long ends the word.
+    threshold: float = 0.3  # A hold read with less confidence is "not sure" and writes nothing.
+    leave_s: float = 0.8  # The hand out of view this long ends the word.
 
     def __post_init__(self) -> None:
         if not 0 < self.min_hold_s <= 5 or not 0 < self.leave_s <= 10:

@@ -268,7 +268,7 @@ def test_live_video_starts_again_after_visiting_another_page(sign_page: Page, le
 
 
 WORDS_TO_TRY = ("CAB", "BAY", "WAY", "LAW", "CLAW", "BAWL", "WILL", "BILL", "ILL", "AWL")  # of LETTERS_TO_TRY
-HOLD_FRAMES, MOVE_FRAMES, AWAY_FRAMES = 15, 4, 12  # at 15 fps: each letter held 1 s, 0.27 s moves, 0.8 s away
+HOLD_FRAMES, MOVE_FRAMES, AWAY_FRAMES = 15, 4, 18  # at 15 fps: each letter held 1 s, 0.27 s moves, 1.2 s away
 
 
 def word_frames(frames: dict[str, np.ndarray], word: str) -> list[np.ndarray]:
