@@ -10,7 +10,9 @@ replayed through three spellers:
 
 - old: the speller before holds and moves (top letter of a 0.5 s average held 1 s; kept here as the baseline);
 - raw: core.vision.spelling's holds and moves, the letters as held;
-- word: the same holds through core.vision.words' decoder (the likeliest listed word, or the raw letters).
+- word: the same holds through core.vision.words' decoder (the likeliest listed word, or the raw letters);
+- ceiling raw and ceiling word: holds cut where the stream's truth says each letter is held (a perfect split into
+  holds and moves), read and decoded the same way: what the letters model allows at best, whatever the speller.
 
 Prints words right and the character error rate (edit distance / word length) per source and pace, and per kind
 (common, double letter, name) by length; then the speller's cost per frame. --grid tries settings around the
@@ -27,10 +29,10 @@ import numpy as np
 
 from benchmarks.spelling_streams import PACES_S, Stream, load_streams
 from core.labels import SIGN_LETTERS
-from core.vision.spelling import Speller, SpellingSettings
+from core.vision.spelling import MIN_LOG_P, Speller, SpellingSettings
 from core.vision.words import DEFAULT_COSTS, WordCosts, guess_word
 
-SPELLERS = ("old", "raw", "word")
+SPELLERS = ("old", "raw", "word", "ceiling raw", "ceiling word")
 
 
 class OldSpeller:
@@ -100,7 +102,20 @@ def replay(stream: Stream, settings: SpellingSettings, costs: WordCosts = DEFAUL
     if ended:
         words.append((ended.chosen, np.stack(holds[-len(ended.raw) :])))
     texts = {"old": "".join(old_text), "raw": "".join(raw), "word": " ".join(chosen for chosen, _ in words)}
+    ceiling = true_holds(stream)
+    texts["ceiling raw"] = "".join(SIGN_LETTERS[i] for i in ceiling.argmax(axis=1))
+    texts["ceiling word"] = guess_word(ceiling, SIGN_LETTERS, costs).chosen
     return Spelled(stream, texts, [word_holds for _, word_holds in words], elapsed)
+
+
+def true_holds(stream: Stream) -> np.ndarray:
+    """(letters, labels) mean log-probabilities over each letter's hold frames as the truth marks them."""
+    log_p = np.maximum(np.log(np.maximum(stream.probabilities, 1e-30)), MIN_LOG_P)
+    holds = []
+    for index in range(len(stream.word)):
+        frames = log_p[(stream.truth == index) & ~np.isnan(stream.probabilities[:, 0])]
+        holds.append(frames.mean(axis=0) if len(frames) else np.full(len(SIGN_LETTERS), MIN_LOG_P))
+    return np.stack(holds)
 
 
 def decoded(spelled: Spelled, costs: WordCosts) -> Spelled:
@@ -127,14 +142,14 @@ def scores(spelled: list[Spelled], speller: str) -> tuple[float, float, int]:
 
 
 def table(title: str, groups: dict[str, list[Spelled]]) -> None:
-    """One row per group: words right and character errors for each speller."""
-    print(f"\n{title:<24} {'words':>5} " + " ".join(f"{name + ' right':>10} {name + ' CER':>9}" for name in SPELLERS))
+    """One row per group: words right / character error rate for each speller."""
+    print(f"\n{title:<24} {'words':>5} " + " ".join(f"{name:>14}" for name in SPELLERS) + "   (words right / CER)")
     for name, spelled in groups.items():
         cells = []
         for speller in SPELLERS:
             right, cer, _ = scores(spelled, speller)
-            cells.append(f"{right:>10.1%} {cer:>9.1%}")
-        print(f"{name:<24} {len(spelled):>5} " + " ".join(cells))
+            cells.append(f"{right:>6.1%} /{cer:>6.1%}")
+        print(f"{name:<24} {len(spelled):>5} " + " ".join(f"{cell:>14}" for cell in cells))
 
 
 def report(spelled: list[Spelled]) -> None:

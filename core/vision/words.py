@@ -24,11 +24,11 @@ MAX_LENGTH_CHANGE = 2  # Words up to this many letters longer or shorter than th
 class WordCosts:
     """How a word's letters may differ from the holds, and how much its frequency counts (log scale)."""
 
-    stray_hold: float = float(np.log(0.01))  # a hold that is not one of the word's letters
+    stray_hold: float = float(np.log(0.001))  # a hold that is not one of the word's letters
     missed_letter: float = float(np.log(0.03))  # a letter of the word with no hold
     missed_double: float = float(np.log(0.3))  # the second of a double letter with no hold of its own
-    prior_weight: float = 0.5  # times log(frequency)
-    unlisted: float = 1e-8  # the frequency of a word outside the list (wordfreq's rarest listed words: ~1e-8)
+    prior_weight: float = 1.0  # times log(frequency)
+    unlisted: float = 1e-9  # the frequency of a word outside the list (wordfreq's rarest listed words: ~1e-8)
 
 
 DEFAULT_COSTS = WordCosts()
