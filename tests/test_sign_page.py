@@ -345,3 +345,26 @@ def test_the_letter_guide_says_whom_the_model_learnt_from(app_test, tmp_path, mo
         "hands, save a few of your signs with **Save this as…**, then train *My signs + ASL hand landmarks* from "
         "this model on the **Train** page."
     ]
+
+
+def test_live_results_show_the_letter_held_and_the_word_so_far(app_test, tmp_path, monkeypatch, fake_models):
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    play_hand(app)  # 0.2 s of a still B: it counts, written when the hand moves on
+    app.run()
+    assert letter(app) == "B"
+    assert "Word so far: **–** · B counts: move on to the next letter" in texts(app)
+
+
+def test_the_last_word_offers_its_other_reading(app_test, tmp_path, monkeypatch, fake_models):
+    from core.vision.words import WordGuess
+
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"])
+    text = app.session_state["sign_text"]
+    text.edit("add", "HELO")
+    text.end_word(WordGuess(raw="HELO", word="HELLO", chosen="HELLO"))
+    app.run()
+    assert "Last word: HELLO, the likeliest word for the letters HELO." in texts(app)
+    app.button(key="sign_live_other").click().run()
+    assert app.code[0].value == "HELO "
+    assert "Last word: HELO, as you spelled it, not a word Handlab knows." in texts(app)
+    assert app.button(key="sign_live_other").label == "Use HELLO"
