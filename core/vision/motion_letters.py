@@ -1,0 +1,131 @@
+"""J and Z from the hand's motion: the letter's handshape held while its fingertip travels a curved path.
+
+J is the I handshape (little finger up, the others closed) whose little fingertip draws a J: down, then hooking
+aside and up. Z is the index finger alone (a D- or X-like hand) drawing a Z: across, diagonally back and down,
+across again. `read_motion` takes a stretch of frames (landmarks in frame pixels), reads the handshape from the
+landmarks frame by frame (which fingers are extended: `handshape`), and follows the letter's fingertip, smoothed and
+in palm lengths. The letter is read when its handshape fills most frames while the fingertip travels at least
+`min_path` palm lengths along a path that is not a straight line: a held or swaying I, D or X stays what it is, and
+a hand carried straight into place is not a letter. The path's exact shape is not matched: the only real clips here
+(asl_motion, bursts saved for still-image classifiers) show parts of the motion, not whole letters
+(benchmarks/motion_letters.py).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TIPS = {"J": 20, "Z": 8}  # the fingertip that draws each letter: little finger, index finger
+FINGERS = {"index": (6, 8), "middle": (10, 12), "ring": (14, 16), "little": (18, 20)}  # (PIP joint, tip)
+SHAPES = {"J": ("little",), "Z": ("index",)}  # the only extended fingers (of FINGERS) of each letter's handshape
+POINTS = 24  # A path is resampled to this many points, evenly spaced along its length, to measure its bend.
+
+
+@dataclass(frozen=True)
+class MotionSettings:
+    """When a fingertip's path counts as J or Z."""
+
+    min_path: float = 1.0  # palm lengths the fingertip must travel
+    min_bend: float = 0.1  # how far the path strays from a straight line (mean distance, the path scaled to unit size)
+    shape_share: float = 0.5  # of the frames with a hand, how many must show the letter's handshape
+    smoothing: int = 5  # frames in the moving average that takes the landmarks' jitter off the path
+    max_gap: int = 2  # frames whose handshape reads otherwise (a flicker) inside a run of the letter's handshape
+
+
+@dataclass(frozen=True)
+class MotionReading:
+    """What a stretch of frames shows: a motion letter or None, and why."""
+
+    letter: str | None
+    shape: str | None  # the handshape of most frames: "J", "Z" or None (neither)
+    path: float  # how far the shape's fingertip travelled, in palm lengths (0 without a shape)
+    bend: float  # how far the path strays from a straight line (0 without a shape)
+
+    @property
+    def too_small(self) -> bool:
+        """The handshape was there but the fingertip hardly moved."""
+        return self.shape is not None and self.letter is None and self.bend == 0
+
+
+def handshape(landmarks_px: np.ndarray) -> str | None:
+    """ "J" when only the little finger is extended, "Z" when only the index finger is, else None (one frame)."""
+    points = np.asarray(landmarks_px, np.float64)[:, :2]
+    wrist = points[0]
+    extended = {
+        finger: np.linalg.norm(points[tip] - wrist) > 1.1 * np.linalg.norm(points[pip] - wrist)
+        for finger, (pip, tip) in FINGERS.items()
+    }
+    for letter, fingers in SHAPES.items():
+        if all(extended[finger] == (finger in fingers) for finger in FINGERS):
+            return letter
+    return None
+
+
+def read_motion(landmarks_px: np.ndarray, settings: MotionSettings | None = None) -> MotionReading:
+    """J, Z or None from a stretch of frames: (n, 21, 2+) landmarks (NaN rows where no hand was found)."""
+    settings = settings or MotionSettings()
+    landmarks_px = np.asarray(landmarks_px, np.float64)
+    found = ~np.isnan(landmarks_px[:, 0, 0])
+    shapes = [handshape(hand) if seen else None for hand, seen in zip(landmarks_px, found, strict=True)]
+    shape = max(SHAPES, key=shapes.count)
+    if found.sum() < 3 or shapes.count(shape) < settings.shape_share * found.sum():
+        return MotionReading(None, None, 0.0, 0.0)
+    palm = float(np.median(np.linalg.norm(landmarks_px[found, 9, :2] - landmarks_px[found, 0, :2], axis=1)))
+    tip = landmarks_px[:, TIPS[shape], :2] / max(palm, 1.0)
+    # The path is followed only through frames that show the handshape: the jump to another letter's hand is not it.
+    in_shape = _bridged(np.array(shapes) == shape, found, settings.max_gap)
+    runs = [_smoothed(tip[run], settings.smoothing) for run in _runs(in_shape) if len(run) >= 3]
+    drawn = max(runs, key=_length, default=tip[:0])
+    path = _length(drawn)
+    if path < settings.min_path:
+        return MotionReading(None, shape, path, 0.0)
+    unit = _unit(_resampled(drawn))
+    bend = float(np.linalg.norm(unit - _unit(_resampled(drawn[[0, -1]])), axis=1).mean())
+    return MotionReading(shape if bend >= settings.min_bend else None, shape, path, bend)
+
+
+def _bridged(mask: np.ndarray, found: np.ndarray, max_gap: int) -> np.ndarray:
+    """The mask with gaps of up to max_gap frames (with a hand) between two True runs filled."""
+    bridged = mask.copy()
+    for gap in _runs(~mask):
+        start, end = gap[0], gap[-1] + 1
+        if len(gap) <= max_gap and start > 0 and end < len(mask) and found[gap].all():
+            bridged[gap] = True
+    return bridged
+
+
+def _runs(mask: np.ndarray) -> list[np.ndarray]:
+    """The indices of each run of consecutive True values."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return [np.arange(start, end) for start, end in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _length(points: np.ndarray) -> float:
+    """The length of the polyline through the points."""
+    return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum()) if len(points) > 1 else 0.0
+
+
+def _smoothed(points: np.ndarray, frames: int) -> np.ndarray:
+    """A moving average over `frames` frames (fewer at the ends), so the landmarks' jitter does not draw the path."""
+    if frames <= 1 or len(points) < frames:
+        return points
+    kernel = np.ones(frames) / frames
+    padded = np.pad(points, ((frames // 2, frames - 1 - frames // 2), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, axis], kernel, mode="valid") for axis in range(2)], axis=1)
+
+
+def _resampled(points: np.ndarray, count: int = POINTS) -> np.ndarray:
+    """The polyline through `points`, resampled to `count` points evenly spaced along its length."""
+    steps = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    along = np.concatenate([[0.0], np.cumsum(steps)])
+    if along[-1] == 0:
+        return np.repeat(points[:1], count, axis=0)
+    targets = np.linspace(0, along[-1], count)
+    return np.stack([np.interp(targets, along, points[:, axis]) for axis in range(2)], axis=1)
+
+
+def _unit(points: np.ndarray) -> np.ndarray:
+    """The points centred and scaled to a root-mean-square radius of 1."""
+    centred = points - points.mean(axis=0)
+    radius = float(np.sqrt((centred**2).sum(axis=1).mean()))
+    return centred / radius if radius > 0 else centred
