@@ -32,6 +32,7 @@ from core.labels import SIGN_LETTERS
 from core.vision.spelling import MIN_LOG_P, Speller, SpellingSettings
 from core.vision.words import DEFAULT_COSTS, WordCosts, guess_word
 
+LETTERS = Speller(SIGN_LETTERS).letters  # the still letters, then J and Z (read from motion)
 SPELLERS = ("old", "raw", "word", "ceiling raw", "ceiling word")
 
 
@@ -90,12 +91,18 @@ def replay(stream: Stream, settings: SpellingSettings, costs: WordCosts = DEFAUL
         started = time.perf_counter()
         state = new.update(p if found else None, points if found else None, now_s)
         elapsed += time.perf_counter() - started
+        if state.removed:  # a J or Z replaced the still letter it began from
+            raw.pop()
+            holds.pop()
         if state.added:
             raw.append(state.added)
             holds.append(new.last_hold.log_probabilities)
         if state.ended:
             words.append((state.ended.chosen, np.stack(holds[-len(state.ended.raw) :])))
-    added, ended = new.finish()  # the stream's end: the hand stays away
+    added, removed, ended = new.finish()  # the stream's end: the hand stays away
+    if removed:
+        raw.pop()
+        holds.pop()
     if added:
         raw.append(added)
         holds.append(new.last_hold.log_probabilities)
@@ -104,7 +111,7 @@ def replay(stream: Stream, settings: SpellingSettings, costs: WordCosts = DEFAUL
     texts = {"old": "".join(old_text), "raw": "".join(raw), "word": " ".join(chosen for chosen, _ in words)}
     ceiling = true_holds(stream)
     texts["ceiling raw"] = "".join(SIGN_LETTERS[i] for i in ceiling.argmax(axis=1))
-    texts["ceiling word"] = guess_word(ceiling, SIGN_LETTERS, costs).chosen
+    texts["ceiling word"] = guess_word(ceiling, SIGN_LETTERS, costs).chosen  # still holds only: no J or Z
     return Spelled(stream, texts, [word_holds for _, word_holds in words], elapsed)
 
 
@@ -120,7 +127,7 @@ def true_holds(stream: Stream) -> np.ndarray:
 
 def decoded(spelled: Spelled, costs: WordCosts) -> Spelled:
     """The same holds decoded with other word costs."""
-    text = " ".join(guess_word(holds, SIGN_LETTERS, costs).chosen for holds in spelled.words)
+    text = " ".join(guess_word(holds, LETTERS, costs).chosen for holds in spelled.words)
     return replace(spelled, texts={**spelled.texts, "word": text})
 
 

@@ -2,55 +2,18 @@
 
 import numpy as np
 import pytest
+from helpers.hands import along, j_path, shaped_hand, z_path
 
 from core.vision.motion_letters import MotionSettings, handshape, read_motion
 
-PALM_PX = 50.0
 RNG = np.random.default_rng(0)
-FINGER_X = {"index": -15, "middle": -5, "ring": 5, "little": 15}  # each finger's base, px from the palm's centre
-FINGER_LANDMARKS = {"thumb": (1, 2, 3, 4), "index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 14, 15, 16)}
-FINGER_LANDMARKS["little"] = (17, 18, 19, 20)
-
-
-def hand(extended: tuple[str, ...], at_xy=(300.0, 300.0), jitter_px: float = 0.5) -> np.ndarray:
-    """21 landmarks of an upright hand whose `extended` fingers point up and the others fold into the palm."""
-    points = np.zeros((21, 3))
-    points[0, :2] = at_xy
-    for finger, (base, pip, dip, tip) in FINGER_LANDMARKS.items():
-        x = at_xy[0] + FINGER_X.get(finger, -30)
-        reaches = (1.0, 1.4, 1.7, 2.0) if finger in extended else (1.0, 1.25, 1.0, 0.8)  # in palm lengths
-        for landmark, reach in zip((base, pip, dip, tip), reaches, strict=True):
-            points[landmark, :2] = (x, at_xy[1] - reach * PALM_PX)
-    points[9, :2] = (at_xy[0], at_xy[1] - PALM_PX)  # the middle finger's base: one palm length above the wrist
-    points[:, :2] += RNG.normal(0, jitter_px, (21, 2))
-    return points
-
-
-def along(extended: tuple[str, ...], path_palms: np.ndarray) -> np.ndarray:
-    """Frames of the hand carried along a path given in palm lengths (its wrist follows the path)."""
-    return np.stack([hand(extended, (300 + x * PALM_PX, 300 + y * PALM_PX)) for x, y in path_palms])
-
-
-def j_path(frames: int = 24) -> np.ndarray:
-    """Down 1.2 palm lengths, then hooking aside and up: a J."""
-    down = np.stack([np.zeros(frames // 2), np.linspace(0, 1.2, frames // 2)], axis=1)
-    angle = np.linspace(0, np.pi, frames - frames // 2)
-    hook = np.stack([-0.4 + 0.4 * np.cos(angle), 1.2 + 0.4 * np.sin(angle)], axis=1)
-    return np.vstack([down, hook])
-
-
-def z_path(frames: int = 24) -> np.ndarray:
-    """Across, diagonally back and down, across again."""
-    corners = np.array([[0, 0], [1.2, 0], [0, 1.0], [1.2, 1.0]])
-    t = np.linspace(0, 3, frames)
-    return np.stack([np.interp(t, range(4), corners[:, axis]) for axis in range(2)], axis=1)
 
 
 def test_handshapes_are_read_from_which_fingers_are_extended():
-    assert handshape(hand(("little",))) == "J"
-    assert handshape(hand(("index",))) == "Z"
-    assert handshape(hand(("index", "middle"))) is None  # V, U, H...
-    assert handshape(hand(())) is None  # a fist: A, S, E...
+    assert handshape(shaped_hand(("little",))) == "J"
+    assert handshape(shaped_hand(("index",))) == "Z"
+    assert handshape(shaped_hand(("index", "middle"))) is None  # V, U, H...
+    assert handshape(shaped_hand(())) is None  # a fist: A, S, E...
 
 
 def test_a_j_and_a_z_are_read_from_their_motion():
@@ -60,7 +23,7 @@ def test_a_j_and_a_z_are_read_from_their_motion():
 
 @pytest.mark.parametrize("extended", [("little",), ("index",)])
 def test_a_held_or_wobbling_i_or_d_stays_still(extended):
-    held = read_motion(np.stack([hand(extended) for _ in range(20)]))
+    held = read_motion(np.stack([shaped_hand(extended) for _ in range(20)]))
     assert held.letter is None
     assert held.too_small
     wobble = RNG.normal(0, 0.08, (20, 2))  # a shaky hand: a tenth of a palm either way, every frame
@@ -77,7 +40,7 @@ def test_a_hand_carried_straight_into_place_is_not_a_letter():
 
 def test_the_path_is_followed_only_while_the_handshape_holds():
     # An I, then the hand changes to a fist and moves along a J: no J, the I's handshape never moved.
-    frames = np.vstack([np.stack([hand(("little",)) for _ in range(10)]), along((), j_path())])
+    frames = np.vstack([np.stack([shaped_hand(("little",)) for _ in range(10)]), along((), j_path())])
     assert read_motion(frames).letter is None
     # Frames without a hand (NaN) in the middle of a J: still a J.
     j = along(("little",), j_path())

@@ -103,7 +103,7 @@ def test_live_mode_waits_for_start(app_test, tmp_path, monkeypatch, fake_models)
     app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"])
     assert letter(app) == "–"
     assert "Press **START**" in texts(app)
-    assert "J and Z are left out" in texts(app)
+    assert "J and Z are drawn in the air, so only live video" in texts(app)
 
 
 def test_reruns_while_the_video_plays_keep_the_reading_and_the_start_time(app_test, tmp_path, monkeypatch, fake_models):

@@ -177,3 +177,39 @@ def test_speller_checks_its_input():
 def test_invalid_settings_are_refused(kwargs):
     with pytest.raises(ValueError, match="must be"):
         SpellingSettings(**kwargs)
+
+
+def motion_frames(extended: tuple[str, ...], path, still_letter: str, hold_s: float = 0.6):
+    """A still hold of `still_letter`'s handshape, then that hand drawing the path (frames at FPS)."""
+    from helpers.hands import along, shaped_hand
+
+    hold = [(probs(still_letter), shaped_hand(extended)) for _ in range(round(hold_s * FPS))]
+    drawn = along(extended, path)
+    return hold + [(probs(still_letter, 0.6), points) for points in drawn]
+
+
+def test_a_j_drawn_from_an_i_replaces_the_i_and_a_held_i_stays():
+    from helpers.hands import j_path, shaped_hand, z_path
+
+    stream = Stream()
+    stream.frames = motion_frames(("little",), j_path(), "I")  # I, then the little finger draws a J
+    stream.frames += [(probs("A"), shaped_hand(()) + (20, 60, 0)) for _ in range(12)]  # then an A, held
+    states = stream.leave().feed(Speller(LABELS))
+    written_states = [(s.added, s.removed) for s in states if s.added]
+    assert written_states == [("I", None), ("J", "I"), ("A", None)]
+    (word,) = ended(states)
+    assert word.raw == "JA"
+    held_i = Stream()
+    held_i.frames = [(probs("I"), shaped_hand(("little",))) for _ in range(15)]
+    assert written(held_i.leave().feed(Speller(LABELS))) == "I"
+    z = Stream()
+    z.frames = motion_frames(("index",), z_path(), "D")
+    assert [word.raw for word in ended(z.leave().feed(Speller(LABELS)))] == ["Z"]
+
+
+def test_without_motion_letters_a_drawn_j_is_an_i():
+    from helpers.hands import j_path
+
+    stream = Stream()
+    stream.frames = motion_frames(("little",), j_path(), "I")
+    assert written(stream.leave().feed(Speller(LABELS, motion=None))) == "I"

@@ -1,7 +1,7 @@
 """The ASL fingerspelling guide: a short description of the handshape of each static letter.
 
-J and Z are left out: they are drawn in the air, and a single frame cannot show motion. Descriptions are for
-the right hand, palm facing the camera unless said otherwise.
+J and Z are drawn in the air: a single frame cannot show them (live video reads them: core.vision.motion_letters).
+Descriptions are for the right hand, palm facing the camera unless said otherwise.
 """
 
 from core.labels import SIGN_LETTERS

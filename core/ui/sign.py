@@ -195,7 +195,10 @@ def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
 def letter_guide(card: dict | None = None) -> None:
     """The 24 static letters with a short description of each handshape; whom the model learnt them from."""
     with st.expander("Letter guide: the 24 letters Handlab reads"):
-        st.caption("J and Z are left out: they are drawn in the air, and one frame cannot show motion.")
+        st.caption(
+            "J and Z are drawn in the air, so only live video (and `--video`) reads them: make an I and draw a J "
+            "with your little finger, or point your index finger and draw a Z. A photo cannot show them."
+        )
         if card and card.get("data"):
             st.caption(
                 f"This letters model learnt them from {card['data']}. To fit it to your own hands, save a few of "

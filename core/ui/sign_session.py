@@ -60,6 +60,11 @@ class SpelledText:
             else:
                 raise ValueError(f"Unknown edit {action!r}: use add, backspace or clear.")
 
+    def replace_last(self, old: str, new: str) -> None:
+        """Replace the text's last letter with `new` when it is still `old`; else add `new`."""
+        with self._lock:
+            self._text = (self._text[: -len(old)] if self._text.endswith(old) else self._text) + new
+
     def end_word(self, guess: WordGuess) -> None:
         """End the word being spelled: its raw letters, written as they were held, become the chosen reading."""
         with self._lock:
@@ -141,7 +146,9 @@ class LiveSign:
             found = reading.hand_found
             probabilities = reading.prediction.probabilities if found else None
             self._state = self._speller.update(probabilities, reading.hand.landmarks_px if found else None, now_s)
-            if self._state.added:
+            if self._state.removed:  # a J or Z replaces the still letter it began from
+                self._text.replace_last(self._state.removed, self._state.added)
+            elif self._state.added:
                 self._text.edit("add", self._state.added)
             if self._state.ended:
                 self._text.end_word(self._state.ended)

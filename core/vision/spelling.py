@@ -15,12 +15,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.vision.motion_letters import MotionSettings, read_motion
 from core.vision.words import DEFAULT_COSTS, WordCosts, WordGuess, guess_word
 
 WRITE_AFTER_S = 1.0  # A hold this long is written without waiting for the hand to move on.
 PAUSE_S = 2.0  # The hand in view this long without holding still ends the word.
 SPEED_SPAN_S = 0.15  # The hand's speed is its displacement over this much time (steadier than frame to frame).
 MIN_LOG_P = np.log(1e-6)  # Log-probabilities are clipped here: one frame's near-zero cannot veto a whole hold.
+# J and Z are read from a move's motion (core.vision.motion_letters). A move is read from MOTION_LEAD_S before it
+# began (the handshape the letter starts from) to its end; the still letter it began from, written as the move
+# started, is replaced when it ended at most MOTION_LEAD_S before the move.
+MOTION_STARTS = {"J": ("I", "Y"), "Z": ("D", "X", "G", "L", "P")}
+MOTION_LEAD_S = 0.3
+MOTION_CONFIDENCE = 0.9  # the probability a motion letter's hold gives its letter, for the word decoder
+MAX_MOVE_S = 3.0  # frames kept for reading a move
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,11 @@ class SpellState:
 
     letter: str | None  # the letter being held now; None while moving, not sure, or without a hand
     confidence: float  # its probability (of the top letter even when not sure); 0 without a hand
-    probabilities: np.ndarray | None = field(
-        repr=False
-    )  # the hold's probabilities (a move's: the frame's); None: no hand
+    probabilities: np.ndarray | None = field(repr=False)  # the hold's (a move's: the frame's); None: no hand
     held: float  # how far the current hold is towards counting as a letter, 0..1
     moving: bool = False  # the hand is moving between letters
     added: str | None = None  # the letter this frame wrote, if any
+    removed: str | None = None  # the letter written last that `added` replaces (the I a J began from), if any
     word: str = ""  # the letters of the word being spelled, written so far
     ended: WordGuess | None = None  # the word this frame ended, with the likeliest word beside its raw letters
 
@@ -77,11 +84,20 @@ class Speller:
     """Turns frames (probabilities and landmarks) into letters and words. Not thread-safe: use a lock."""
 
     def __init__(
-        self, labels: tuple[str, ...], settings: SpellingSettings | None = None, costs: WordCosts = DEFAULT_COSTS
+        self,
+        labels: tuple[str, ...],
+        settings: SpellingSettings | None = None,
+        costs: WordCosts = DEFAULT_COSTS,
+        motion: MotionSettings | None = MotionSettings(),  # noqa: B008 - frozen settings; None: no J and Z
     ):
-        self.labels = tuple(labels)
+        self.labels = tuple(labels)  # the still-letter model's
         self.settings = settings or SpellingSettings()
         self.costs = costs  # how a word may differ from its holds (core.vision.words)
+        self.motion = motion
+        extra = tuple(letter for letter in MOTION_STARTS if motion is not None and letter not in self.labels)
+        self.letters = self.labels + extra  # what a hold can be: the model's letters, then J and Z
+        self._track: deque[tuple[float, np.ndarray]] = deque()  # (time, landmarks or NaN) of the last MAX_MOVE_S
+        self._move_start_s: float | None = None  # when the current move began; None while holding
         self._recent: deque[tuple[float, np.ndarray]] = deque()  # (time, landmarks' x, y) of the last ~SPEED_SPAN_S
         self._hold_log_p: list[np.ndarray] = []  # the current steady run's frames
         self._hold_start_s = self._hold_end_s = 0.0
@@ -105,29 +121,36 @@ class Speller:
             raise ValueError(f"Expected {len(self.labels)} probabilities, got shape {probabilities.shape}.")
         self._hand_seen_s = now_s
         previous_s, self._last_frame_s = self._last_frame_s, now_s
+        self._keep_track(now_s, landmarks_px)
         log_p = np.maximum(np.log(np.maximum(probabilities, 1e-30)), MIN_LOG_P)
         if self._speed(landmarks_px, now_s) > self.settings.sensitivity:
             added = self._end_hold()
+            if self._move_start_s is None:
+                self._move_start_s = previous_s if previous_s is not None else now_s
             ended = self._paused(now_s)
-            return SpellState(None, float(probabilities.max()), probabilities, 0.0, True, added, self._word(), ended)
+            return SpellState(None, float(probabilities.max()), probabilities, 0.0, True, added, None, self._word(),
+                              ended)  # fmt: skip
         if not self._hold_log_p:  # a hold starts: it has lasted since the frame before (moving, or the hand away)
             self._hold_start_s = now_s if previous_s is None else previous_s
         self._hold_log_p.append(log_p)
         self._hold_end_s = now_s
-        return self._holding(now_s)
+        added = removed = None
+        if self._hold_end_s - self._hold_start_s >= self.settings.min_hold_s:  # a pause shorter does not end a move
+            added, removed = self._end_move(now_s)
+        return self._holding(now_s, added, removed)
 
-    def _holding(self, now_s: float) -> SpellState:
-        """The state within a steady run: its letter so far, and the letter written once it was held long enough."""
+    def _holding(self, now_s: float, added: str | None, removed: str | None) -> SpellState:
+        """The state within a steady run: its letter so far, and the letter written once it was held long enough
+        (`added` and `removed`: a motion letter the move that ended at this frame wrote)."""
         hold = self._read_hold()
         duration_s = hold.end_s - hold.start_s
         sure = hold.confidence >= self.settings.threshold
-        added = None
         if sure and duration_s >= WRITE_AFTER_S and not self._hold_written:
             added = self._write(hold)
         ended = self._paused(now_s)
         held = 1.0 if self._hold_written else min(1.0, duration_s / self.settings.min_hold_s)
         probabilities = _normalised(hold.log_probabilities)
-        return SpellState(hold.letter if sure else None, hold.confidence, probabilities, held, False, added,
+        return SpellState(hold.letter if sure else None, hold.confidence, probabilities, held, False, added, removed,
                           self._word(), ended)  # fmt: skip
 
     def _paused(self, now_s: float) -> WordGuess | None:
@@ -138,12 +161,42 @@ class Speller:
         """A frame without a hand: nothing, unless the hand has been gone long enough to end the word."""
         self._recent.clear()
         self._last_frame_s = now_s
-        added = ended = None
+        self._keep_track(now_s, None)
+        added = removed = ended = None
         if self._hand_seen_s is not None and now_s - self._hand_seen_s >= self.settings.leave_s:
-            added = self._end_hold()
+            added, removed = self._end_move(now_s)
+            added = self._end_hold() or added
             ended = self._end_word()
             self._hand_seen_s = None
-        return SpellState(None, 0.0, None, 0.0, False, added, self._word(), ended)
+        return SpellState(None, 0.0, None, 0.0, False, added, removed, self._word(), ended)
+
+    def _keep_track(self, now_s: float, landmarks_px: np.ndarray | None) -> None:
+        """Remember the frame's landmarks (NaN without a hand) for reading moves."""
+        if self.motion is None:
+            return
+        points = np.full((21, 3), np.nan) if landmarks_px is None else np.asarray(landmarks_px, np.float64)
+        self._track.append((now_s, points))
+        while self._track[0][0] < now_s - MAX_MOVE_S:
+            self._track.popleft()
+
+    def _end_move(self, now_s: float) -> tuple[str | None, str | None]:
+        """A move ended: J or Z when its motion draws one (written, replacing the still letter it began from)."""
+        start_s, self._move_start_s = self._move_start_s, None
+        if start_s is None or self.motion is None:
+            return None, None
+        frames = np.stack([points for t, points in self._track if start_s - MOTION_LEAD_S <= t <= now_s])
+        letter = read_motion(frames, self.motion).letter
+        if letter is None:
+            return None, None
+        removed = None
+        last = self._holds[-1] if self._holds else None
+        if last is not None and last.letter in MOTION_STARTS[letter] and last.end_s >= start_s - MOTION_LEAD_S:
+            removed = self._holds.pop().letter
+        log_p = np.full(len(self.letters), MIN_LOG_P)
+        log_p[self.letters.index(letter)] = np.log(MOTION_CONFIDENCE)
+        self._write(Hold(start_s, now_s, log_p, letter, MOTION_CONFIDENCE))
+        self._hold_written = False  # the steady run that begins now is a letter of its own
+        return letter, removed
 
     def _speed(self, landmarks_px: np.ndarray | None, now_s: float) -> float:
         """The hand's landmarks' mean speed in palm lengths a second over the last SPEED_SPAN_S; 0 for a first frame."""
@@ -164,9 +217,10 @@ class Speller:
     def _read_hold(self) -> Hold:
         """The current steady run read as one letter."""
         mean = np.mean(self._hold_log_p, axis=0)
+        mean = np.concatenate([mean, np.full(len(self.letters) - len(mean), MIN_LOG_P)])  # never J or Z
         probabilities = _normalised(mean)
         top = int(np.argmax(mean))
-        return Hold(self._hold_start_s, self._hold_end_s, mean, self.labels[top], float(probabilities[top]))
+        return Hold(self._hold_start_s, self._hold_end_s, mean, self.letters[top], float(probabilities[top]))
 
     def _end_hold(self) -> str | None:
         """End the steady run; write its letter when it was long and sure enough and not written yet."""
@@ -178,10 +232,12 @@ class Speller:
         self._hold_log_p, self._hold_written = [], False
         return added
 
-    def finish(self) -> tuple[str | None, WordGuess | None]:
-        """The stream ended (a video file's last frame): the letter still held, if it counts, and the word."""
-        added = self._end_hold()
-        return added, self._end_word()
+    def finish(self) -> tuple[str | None, str | None, WordGuess | None]:
+        """The stream ended (a video file's last frame): the letter written (a move's J or Z, or the letter still
+        held, if it counts), the letter that J or Z replaced, and the word."""
+        added, removed = self._end_move(self._last_frame_s or 0.0)
+        added = self._end_hold() or added
+        return added, removed, self._end_word()
 
     def _write(self, hold: Hold) -> str:
         self.last_hold = hold
@@ -194,7 +250,7 @@ class Speller:
         holds, self._holds = self._holds, []
         if not holds:
             return None
-        return guess_word(np.stack([hold.log_probabilities for hold in holds]), self.labels, self.costs)
+        return guess_word(np.stack([hold.log_probabilities for hold in holds]), self.letters, self.costs)
 
     def _word(self) -> str:
         return "".join(hold.letter for hold in self._holds)

@@ -71,7 +71,9 @@ def spell_video(
     count = hand_frames = 0
     now_s = 0.0
 
-    def keep(added: str | None, ended: WordGuess | None) -> None:
+    def keep(added: str | None, ended: WordGuess | None, removed: str | None = None) -> None:
+        if removed:  # a J or Z replaces the still letter it began from
+            holds.pop()
         if added:
             holds.append(speller.last_hold)
         if ended:
@@ -83,6 +85,7 @@ def spell_video(
         count, hand_frames = count + 1, hand_frames + found
         probabilities = reading.prediction.probabilities if found else None
         state = speller.update(probabilities, reading.hand.landmarks_px if found else None, now_s)
-        keep(state.added, state.ended)
-    keep(*speller.finish())
+        keep(state.added, state.ended, state.removed)
+    added, removed, ended = speller.finish()
+    keep(added, ended, removed)
     return SpelledVideo(count, now_s, hand_frames, tuple(holds), tuple(words))

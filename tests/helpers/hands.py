@@ -110,3 +110,44 @@ class FakeTracker:
 
     def reset(self) -> None:
         self.calls["reset"] += 1
+
+
+# Hands of a given handshape, carried along a path: for J and Z (core.vision.motion_letters).
+PALM_PX = 50.0
+FINGER_X = {"index": -15, "middle": -5, "ring": 5, "little": 15}  # each finger's base, px from the palm's centre
+FINGER_LANDMARKS = {"thumb": (1, 2, 3, 4), "index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 14, 15, 16)}
+FINGER_LANDMARKS["little"] = (17, 18, 19, 20)
+
+
+def shaped_hand(extended: tuple[str, ...], at_xy=(300.0, 300.0), jitter_px: float = 0.5) -> np.ndarray:
+    """21 landmarks of an upright hand whose `extended` fingers point up and the others fold into the palm."""
+    points = np.zeros((21, 3))
+    points[0, :2] = at_xy
+    for finger, (base, pip, dip, tip) in FINGER_LANDMARKS.items():
+        x = at_xy[0] + FINGER_X.get(finger, -30)
+        reaches = (1.0, 1.4, 1.7, 2.0) if finger in extended else (1.0, 1.25, 1.0, 0.8)  # in palm lengths
+        for landmark, reach in zip((base, pip, dip, tip), reaches, strict=True):
+            points[landmark, :2] = (x, at_xy[1] - reach * PALM_PX)
+    points[9, :2] = (at_xy[0], at_xy[1] - PALM_PX)  # the middle finger's base: one palm length above the wrist
+    points[:, :2] += np.random.default_rng(round(at_xy[0] * 7 + at_xy[1])).normal(0, jitter_px, (21, 2))
+    return points
+
+
+def along(extended: tuple[str, ...], path_palms: np.ndarray) -> np.ndarray:
+    """Frames of the hand carried along a path given in palm lengths (its wrist follows the path)."""
+    return np.stack([shaped_hand(extended, (300 + x * PALM_PX, 300 + y * PALM_PX)) for x, y in path_palms])
+
+
+def j_path(frames: int = 24) -> np.ndarray:
+    """Down 1.2 palm lengths, then hooking aside and up: a J."""
+    down = np.stack([np.zeros(frames // 2), np.linspace(0, 1.2, frames // 2)], axis=1)
+    angle = np.linspace(0, np.pi, frames - frames // 2)
+    hook = np.stack([-0.4 + 0.4 * np.cos(angle), 1.2 + 0.4 * np.sin(angle)], axis=1)
+    return np.vstack([down, hook])
+
+
+def z_path(frames: int = 24) -> np.ndarray:
+    """Across, diagonally back and down, across again."""
+    corners = np.array([[0, 0], [1.2, 0], [0, 1.0], [1.2, 1.0]])
+    t = np.linspace(0, 3, frames)
+    return np.stack([np.interp(t, range(4), corners[:, axis]) for axis in range(2)], axis=1)
