@@ -1,5 +1,7 @@
 """Tests for core.vision.spelling and core.vision.words: holds and moves, double letters, words ended and guessed."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -213,3 +215,24 @@ def test_without_motion_letters_a_drawn_j_is_an_i():
     stream = Stream()
     stream.frames = motion_frames(("little",), j_path(), "I")
     assert written(stream.leave().feed(Speller(LABELS, motion=None))) == "I"
+
+
+def test_the_fingertip_path_of_a_j_being_drawn_is_kept_for_the_overlay():
+    from helpers.hands import FakeTracker, j_path, shaped_hand
+
+    from core.vision import signs
+    from core.vision.signs import SignReading
+
+    stream = Stream()
+    stream.frames = motion_frames(("little",), j_path(), "I")
+    states = stream.feed(Speller(LABELS))
+    trails = [state.trail_px for state in states if state.trail_px is not None]
+    assert trails, "no trail while the little finger drew a J"
+    assert max(len(trail) for trail in trails) >= 5
+    assert not [state for state in states if not state.moving and state.trail_px is not None]  # only while moving
+    frame = np.zeros((480, 640, 3), np.uint8)
+    hand_seen = FakeTracker(shaped_hand(("little",))).hand
+    reading = SignReading(hand_seen, (260, 180, 80, 130), (250, 170, 100, 150), np.zeros((64, 64), np.float32), None)
+    drawn = signs.annotate(frame, reading, replace(states[-1], trail_px=max(trails, key=len)), None)
+    blue = np.all(np.abs(drawn.astype(int) - signs.TRAIL_BGR) < 40, axis=2)
+    assert blue.sum() > 50

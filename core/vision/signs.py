@@ -26,6 +26,7 @@ GUIDE_BGR = (0, 200, 255)  # amber: the guide box where the hand should go
 BONE_BGR = (255, 255, 255)  # the skeleton's lines, drawn over a dark outline
 JOINT_BGR = (60, 60, 230)  # red dots on the 21 landmarks
 TEXT_BGR = (255, 255, 255)
+TRAIL_BGR = (255, 120, 0)  # blue: the path a J or Z fingertip draws
 CROP_SIDE = 64  # The crop shown (and saved) for a model that reads landmarks: what an image model would read.
 NO_HAND_TEXT = "No hand in view"
 # The skeleton: which landmarks are joined (0 wrist; 1–4 thumb; 5–8 index; 9–12 middle; 13–16 ring; 17–20 little).
@@ -150,6 +151,8 @@ def annotate(
         cv2.rectangle(out, (x, y), (x + w, y + h), HAND_BGR, max(2, round(2 * scale)))
         _skeleton(out, reading.hand.landmarks_px, mirror, scale)
         _label(out, _hand_label(reading, state), (x, y), HAND_BGR, scale)
+        if state is not None and state.trail_px is not None:  # a J or Z being drawn: its fingertip's path
+            _trail(out, state.trail_px, mirror, scale)
         if state is not None and state.held > 0:  # how far the letter is towards being written
             cv2.rectangle(out, (x, y + h + 4), (x + round(w * state.held), y + h + 10), HAND_BGR, -1)
     else:
@@ -158,6 +161,17 @@ def annotate(
     if fps is not None:
         _label(out, fps_text(fps), (4, round(28 * scale)), (40, 40, 40), scale * 0.8)
     return out
+
+
+def _trail(frame: np.ndarray, trail_px: np.ndarray, mirror: bool, scale: float) -> None:
+    """Draw a fingertip's recent path, thicker towards its newest point."""
+    points = trail_px.astype(np.float64).copy()
+    if mirror:
+        points[:, 0] = frame.shape[1] - 1 - points[:, 0]
+    points = np.round(points).astype(np.int32)
+    for i in range(1, len(points)):
+        thickness = max(1, round(scale * (1 + 4 * i / len(points))))
+        cv2.line(frame, tuple(map(int, points[i - 1])), tuple(map(int, points[i])), TRAIL_BGR, thickness, cv2.LINE_AA)
 
 
 def fps_text(fps: float) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.vision.motion_letters import MotionSettings, read_motion
+from core.vision.motion_letters import TIPS, MotionSettings, handshape, read_motion
 from core.vision.words import DEFAULT_COSTS, WordCosts, WordGuess, guess_word
 
 WRITE_AFTER_S = 1.0  # A hold this long is written without waiting for the hand to move on.
@@ -29,6 +29,7 @@ MOTION_STARTS = {"J": ("I", "Y"), "Z": ("D", "X", "G", "L", "P")}
 MOTION_LEAD_S = 0.3
 MOTION_CONFIDENCE = 0.9  # the probability a motion letter's hold gives its letter, for the word decoder
 MAX_MOVE_S = 3.0  # frames kept for reading a move
+TRAIL_S = 1.0  # While a J or Z handshape moves, its fingertip's path over this long is drawn on the video.
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class SpellState:
     removed: str | None = None  # the letter written last that `added` replaces (the I a J began from), if any
     word: str = ""  # the letters of the word being spelled, written so far
     ended: WordGuess | None = None  # the word this frame ended, with the likeliest word beside its raw letters
+    trail_px: np.ndarray | None = field(default=None, repr=False)  # (n, 2) the J or Z fingertip's last TRAIL_S
 
     @property
     def hand(self) -> bool:
@@ -129,7 +131,7 @@ class Speller:
                 self._move_start_s = previous_s if previous_s is not None else now_s
             ended = self._paused(now_s)
             return SpellState(None, float(probabilities.max()), probabilities, 0.0, True, added, None, self._word(),
-                              ended)  # fmt: skip
+                              ended, self._trail(landmarks_px, now_s))  # fmt: skip
         if not self._hold_log_p:  # a hold starts: it has lasted since the frame before (moving, or the hand away)
             self._hold_start_s = now_s if previous_s is None else previous_s
         self._hold_log_p.append(log_p)
@@ -178,6 +180,14 @@ class Speller:
         self._track.append((now_s, points))
         while self._track[0][0] < now_s - MAX_MOVE_S:
             self._track.popleft()
+
+    def _trail(self, landmarks_px: np.ndarray | None, now_s: float) -> np.ndarray | None:
+        """The fingertip's path over the last TRAIL_S while the hand makes J's or Z's handshape, for the overlay."""
+        shape = None if self.motion is None or landmarks_px is None else handshape(landmarks_px)
+        if shape is None:
+            return None
+        points = [p[TIPS[shape], :2] for t, p in self._track if t >= now_s - TRAIL_S and not np.isnan(p[0, 0])]
+        return np.array(points) if len(points) > 1 else None
 
     def _end_move(self, now_s: float) -> tuple[str | None, str | None]:
         """A move ended: J or Z when its motion draws one (written, replacing the still letter it began from)."""
