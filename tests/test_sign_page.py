@@ -104,6 +104,8 @@ def test_live_mode_waits_for_start(app_test, tmp_path, monkeypatch, fake_models)
     assert letter(app) == "–"
     assert "Press **START**" in texts(app)
     assert "J and Z are drawn in the air, so only live video" in texts(app)
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert {"J, as you see yourself", "Z, as you see yourself"} <= set(captions)  # the letter guide's animations
 
 
 def test_reruns_while_the_video_plays_keep_the_reading_and_the_start_time(app_test, tmp_path, monkeypatch, fake_models):
@@ -267,7 +269,10 @@ def test_live_crops_are_sent_inside_the_page_not_as_media_files(app_test, tmp_pa
         for element in app.get("image")
         for image, caption in zip(element.proto.imgs, element.captions, strict=True)
     }
-    assert set(urls) == {"The crop", "What the model sees (64×64)"}
+    assert set(urls) - {"J, as you see yourself", "Z, as you see yourself"} == {
+        "The crop",
+        "What the model sees (64×64)",
+    }
     assert urls["The crop"].startswith("data:image/jpeg;base64,")
     assert urls["What the model sees (64×64)"].startswith("data:image/png;base64,")
 

@@ -11,10 +11,10 @@ import streamlit as st
 
 from core import images
 from core.data import samples
-from core.labels import SIGN_LETTERS
+from core.labels import MOTION_LETTERS, SIGN_LETTERS
 from core.ui import charts
 from core.ui.common import decoded_image, enlarged, percent
-from core.ui.letter_guide import LETTER_GUIDE
+from core.ui.letter_guide import LETTER_GUIDE, PICTURE_PX, motion_picture
 from core.ui.sign_session import SpelledText
 from core.vision import hand_model_files, signs
 from core.vision.signs import SignReading
@@ -193,8 +193,9 @@ def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
 
 
 def letter_guide(card: dict | None = None) -> None:
-    """The 24 static letters with a short description of each handshape; whom the model learnt them from."""
-    with st.expander("Letter guide: the 24 letters Handlab reads"):
+    """The 26 letters with a short description of each handshape (J and Z drawn moving); whom the model learnt the
+    24 still ones from."""
+    with st.expander("Letter guide: the 26 letters Handlab reads"):
         st.caption(
             "J and Z are drawn in the air, so only live video (and `--video`) reads them: make an I and draw a J "
             "with your little finger, or point your index finger and draw a Z. A photo cannot show them."
@@ -209,3 +210,6 @@ def letter_guide(card: dict | None = None) -> None:
         half = (len(LETTER_GUIDE) + 1) // 2
         for index, (letter, description) in enumerate(LETTER_GUIDE.items()):
             columns[index // half].markdown(f"**{letter}**: {description}")
+        pictures = st.columns(4)
+        for column, letter in zip(pictures, MOTION_LETTERS, strict=False):
+            column.image(motion_picture(letter), caption=f"{letter}, as you see yourself", width=PICTURE_PX)
