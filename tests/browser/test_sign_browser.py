@@ -329,3 +329,36 @@ def test_live_video_spells_a_word(
         video.get_by_role("button", name="STOP").click()
     finally:
         close_sign_page(page, request, screenshot)
+
+
+@pytest.fixture(scope="module")
+def j_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 30 fps Y4M clip: a person the model never trained on holds I, draws a J (asl_motion), lowers the hand."""
+    folder = paths.data_dir() / "asl_motion" / "mariia00" / "J"  # one of the clips whose J is clear (its README)
+    if not folder.is_dir():
+        pytest.skip(f"needs the asl_motion clips in {folder.parent.parent}")
+    frames = [clip_frame(cv2.imread(str(path))) for path in sorted(folder.glob("*.jpg"))]
+    away = np.full_like(frames[0], frames[0].mean(axis=(0, 1)).astype(np.uint8))  # the room's colour, no hand
+    return write_y4m_frames([frames[0]] * 18 + frames + [away] * 45, tmp_path_factory.mktemp("clip") / "j.y4m", fps=30)
+
+
+def test_live_video_writes_a_j_drawn_in_the_air(
+    app_letters_model: Path,
+    j_clip: Path,
+    launch_browser: Callable[..., Browser],
+    app_url: str,
+    wait_for_app,
+    screenshot,
+    request: pytest.FixtureRequest,
+) -> None:
+    page = open_sign_page(launch_browser, j_clip, app_url, wait_for_app)
+    try:
+        video = page.frame_locator(WEBRTC_IFRAME)
+        wait_until_settled(page)
+        video.get_by_role("button", name="START").click()
+        wait_until_playing(video)
+        expect(page.get_by_test_id("stCode").first).to_contain_text("J", timeout=LIVE_TIMEOUT_MS + 15_000)
+        screenshot(page, "sign-live-j", full_page=True)
+        video.get_by_role("button", name="STOP").click()
+    finally:
+        close_sign_page(page, request, screenshot)
