@@ -30,6 +30,7 @@ class MotionSettings:
     shape_share: float = 0.5  # of the frames with a hand, how many must show the letter's handshape
     smoothing: int = 5  # frames in the moving average that takes the landmarks' jitter off the path
     max_gap: int = 2  # frames whose handshape reads otherwise (a flicker) inside a run of the letter's handshape
+    max_jump: float = 0.4  # the largest step between two frames, as a share of the whole path
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,19 @@ def read_motion(landmarks_px: np.ndarray, settings: MotionSettings | None = None
     tip = landmarks_px[:, TIPS[shape], :2] / max(palm, 1.0)
     # The path is followed only through frames that show the handshape: the jump to another letter's hand is not it.
     in_shape = _bridged(np.array(shapes) == shape, found, settings.max_gap)
-    runs = [_smoothed(tip[run], settings.smoothing) for run in _runs(in_shape) if len(run) >= 3]
-    drawn = max(runs, key=_length, default=tip[:0])
+    runs = [tip[run][~np.isnan(tip[run, 0])] for run in _runs(in_shape) if len(run) >= 3]
+    raw = max(runs, key=lambda run: _length(_smoothed(run, settings.smoothing)), default=tip[:0])
+    drawn = _smoothed(raw, settings.smoothing)
     path = _length(drawn)
     if path < settings.min_path:
         return MotionReading(None, shape, path, 0.0)
     unit = _unit(_resampled(drawn))
     bend = float(np.linalg.norm(unit - _unit(_resampled(drawn[[0, -1]])), axis=1).mean())
-    return MotionReading(shape if bend >= settings.min_bend else None, shape, path, bend)
+    # A letter is drawn over several frames; a path made mostly of one jump is the hand switching to another letter
+    # (or the tracker jumping), not a J or Z.
+    jump = float(np.linalg.norm(np.diff(raw, axis=0), axis=1).max()) / max(_length(raw), 1e-9)
+    drawn_letter = bend >= settings.min_bend and jump <= settings.max_jump
+    return MotionReading(shape if drawn_letter else None, shape, path, bend)
 
 
 def _bridged(mask: np.ndarray, found: np.ndarray, max_gap: int) -> np.ndarray:
