@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from benchmarks.spelling_streams import PACES_S, Stream, load_streams
-from core.labels import SIGN_LETTERS
+from benchmarks.spelling_streams import PACES_S, Stream, load_motion_streams, load_streams
+from core.labels import MOTION_LETTERS, SIGN_LETTERS
 from core.vision.spelling import MIN_LOG_P, Speller, SpellingSettings
 from core.vision.words import DEFAULT_COSTS, WordCosts, guess_word
 
@@ -148,12 +148,12 @@ def scores(spelled: list[Spelled], speller: str) -> tuple[float, float, int]:
     return right / len(spelled), errors / sum(len(s.stream.word) for s in spelled), len(spelled)
 
 
-def table(title: str, groups: dict[str, list[Spelled]]) -> None:
+def table(title: str, groups: dict[str, list[Spelled]], spellers: tuple[str, ...] = SPELLERS) -> None:
     """One row per group: words right / character error rate for each speller."""
-    print(f"\n{title:<24} {'words':>5} " + " ".join(f"{name:>14}" for name in SPELLERS) + "   (words right / CER)")
+    print(f"\n{title:<24} {'words':>5} " + " ".join(f"{name:>14}" for name in spellers) + "   (words right / CER)")
     for name, spelled in groups.items():
         cells = []
-        for speller in SPELLERS:
+        for speller in spellers:
             right, cer, _ = scores(spelled, speller)
             cells.append(f"{right:>6.1%} /{cer:>6.1%}")
         print(f"{name:<24} {len(spelled):>5} " + " ".join(f"{cell:>14}" for cell in cells))
@@ -182,6 +182,20 @@ def report(spelled: list[Spelled]) -> None:
     frames = sum(len(s.stream.t_s) for s in spelled)
     cost_ms = 1000 * sum(s.seconds for s in spelled) / frames
     print(f"\nspeller (holds, moves and the word decoder): {cost_ms:.3f} ms a frame")
+
+
+def motion_report(spelled: list[Spelled]) -> None:
+    """Words with J or Z: words right and character errors per pace, and how many of their J and Z were written."""
+    by_pace = {f"{pace:.1f} s a letter": [s for s in spelled if s.stream.pace_s == pace] for pace in PACES_S}
+    people = len({s.stream.source for s in spelled})
+    table(f"J or Z ({people} people)", by_pace, ("old", "raw", "word"))  # no ceiling: the truth's holds are still
+    for pace, group in by_pace.items():
+        wanted = sum(sum(c in MOTION_LETTERS for c in s.stream.word) for s in group)
+        found = sum(min(s.stream.word.count(c), s.texts["raw"].count(c)) for s in group for c in MOTION_LETTERS)
+        print(f"  {pace}: J and Z written {found} of {wanted} ({found / max(wanted, 1):.0%})")
+    wrong = [s for s in spelled if s.texts["word"] != s.stream.word]
+    print("  wrong with the decoder, first 12: " + ", ".join(f"{s.stream.word}->{s.texts['raw']}/{s.texts['word']}"
+                                                        for s in wrong[:12]))  # fmt: skip
 
 
 def grid(streams: list[Stream]) -> None:
@@ -230,6 +244,7 @@ def main() -> None:
         grid(streams)
         return
     report([replay(stream, SpellingSettings()) for stream in streams])
+    motion_report([replay(stream, SpellingSettings()) for stream in load_motion_streams(model=args.model)])
 
 
 if __name__ == "__main__":

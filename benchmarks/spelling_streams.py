@@ -27,7 +27,7 @@ import numpy as np
 
 from core import calibration, paths
 from core.data import asl_landmarks, hand_landmarks, npz_cache
-from core.labels import SIGN_LETTERS
+from core.labels import MOTION_LETTERS, SIGN_LETTERS
 from core.predictor import Predictor
 from core.vision import hand_model_files
 from core.vision.hand_tracker import HandTracker
@@ -63,6 +63,11 @@ WORD_LISTS = {
     ),
 }
 WORDS = {kind: text.split() for kind, text in WORD_LISTS.items()}
+# Words with J or Z, spelled by the people with an asl_motion clip of the letter (their J and Z drawn by that clip).
+MOTION_WORDS = ("JUNE", "JOKE", "JUMP", "JUST", "ENJOY", "MAJOR", "JOB", "ZERO", "ZONE", "LAZY", "SIZE", "PRIZE",
+                "QUIZ", "ZOO", "JAZZ", "PIZZA")  # fmt: skip
+MOTION_WORDS_PER_PERSON = 3
+CLIP_STEP = 2  # every other frame of an asl_motion clip (~30 fps) at 15 fps
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,11 @@ def words_for(source: str, letters: set[str]) -> list[tuple[str, str]]:
             for word in rng.permutation([word for word in WORDS[kind] if set(word) <= letters])[:count]]  # fmt: skip
 
 
-def plan_frames(word: str, pace_s: float, synthesis: Synthesis) -> list[tuple[int, str, float]]:
-    """Per frame: the letter position shown (-1: none), its role (hold, move, bounce, gone) and the role's progress."""
+def plan_frames(
+    word: str, pace_s: float, synthesis: Synthesis, drawn: dict[str, int] | None = None
+) -> list[tuple[int, str, float]]:
+    """Per frame: the letter position shown (-1: none), its role (hold, draw, move, bounce, gone) and the role's
+    progress. A letter in `drawn` (J, Z) is drawn over its clip's frames (progress: the frame) instead of held."""
     per_letter = round(pace_s * FPS)
     plan = []
     for index in range(len(word)):
@@ -126,7 +134,10 @@ def plan_frames(word: str, pace_s: float, synthesis: Synthesis) -> list[tuple[in
         double = not last and word[index + 1] == word[index]
         if double:
             between = max(between, round(synthesis.bounce_s * FPS))
-        plan += [(index, "hold", 0.0)] * (per_letter - between)
+        if drawn and word[index] in drawn:
+            plan += [(index, "draw", float(frame)) for frame in range(drawn[word[index]])]
+        else:
+            plan += [(index, "hold", 0.0)] * (per_letter - between)
         # A move starts at its full shift; a dip is never at rest (0 at both of its ends, outside it).
         plan += [
             (index + 1, "bounce", (step + 1) / (between + 1)) if double else (index + 1, "move", step / between)
@@ -171,17 +182,26 @@ def synthesise(job: Job, photos: dict[str, list[np.ndarray]], synthesis=SYNTHESI
     # One photo per letter, held as one continuous pose (a double letter's two holds are the same hand): cycling
     # through a letter's burst photos would move the hand 3-15 palm lengths a second within a hold, faster than the
     # moves between letters, which no signer does.
-    chosen = {letter: photos[letter][int(rng.integers(len(photos[letter])))] for letter in job.word}
+    still = [letter for letter in job.word if letter not in MOTION_LETTERS]
+    chosen = {letter: photos[letter][int(rng.integers(len(photos[letter])))] for letter in still}
+    # J and Z: the person's asl_motion clip (~30 fps) at 15 fps, at the size of their webcam photos.
+    size_wh = photos[still[0]][0].shape[1::-1]
+    clips = {letter: [cv2.resize(frame, size_wh) for frame in photos[letter][::CLIP_STEP]]
+             for letter in job.word if letter in MOTION_LETTERS}  # fmt: skip
     angles = rng.uniform(0, 2 * np.pi, len(job.word))
     directions = np.vstack([np.stack([np.cos(angles), np.sin(angles)], axis=1), np.zeros(2)])  # [-1]: no hand
-    empty = without_hand(photos[job.word[0]][0])
-    plan = plan_frames(job.word, job.pace_s, synthesis)
+    empty = without_hand(photos[still[0]][0])
+    plan = plan_frames(job.word, job.pace_s, synthesis, {letter: len(clip) for letter, clip in clips.items()})
     drift = sway(len(plan), rng, synthesis)
     frames, truth = [], []
     for (index, role, progress), sway_xy in zip(plan, drift, strict=True):
-        photo = chosen[job.word[index]] if index >= 0 else empty  # after the word (index -1): the room alone
+        letter = job.word[index] if index >= 0 else None
+        if letter in clips:
+            photo = clips[letter][int(progress) if role == "draw" else 0]  # a move into a J or Z: its first frame
+        else:
+            photo = chosen[letter] if letter else empty  # after the word (index -1): the room alone
         frames.append(render(photo, role, progress, directions[index], sway_xy, rng, synthesis))
-        truth.append(index if role == "hold" else -1)
+        truth.append(index if role in ("hold", "draw") else -1)
     return frames, np.array(truth, np.int64)
 
 
@@ -319,6 +339,50 @@ def load_recording(paces: tuple[float, ...], refresh: bool, model: str) -> tuple
         npz_cache.write_arrays(cache, key, fields)
     timing = {"cache": cache, "wall_s": float(fields["wall_s"]), "tracker_s": float(fields["tracker_s"])}
     return unpack(fields), timing
+
+
+def load_motion_streams(model: str = "folds", refresh: bool = False) -> list[Stream]:
+    """Words with J or Z (MOTION_WORDS, kind "motion") at every pace of PACES_S, by each person with an asl_motion
+    clip of the word's J or Z: the clip draws the letter (at 15 fps), the other letters are held as in load_streams."""
+    photo_paths, photos_key = _webcam_photos(model)
+    models, models_key = letter_models(model, list(photo_paths), photos_key)
+    clips = {source: letters for source, letters in _motion_clips().items() if source in photo_paths}
+    for source, letters in clips.items():
+        photo_paths[source].update(letters)
+    key = json.dumps(
+        {"version": STREAMS_VERSION, "paces": list(PACES_S), "fps": FPS, "seed": SEED, "synthesis": asdict(SYNTHESIS),
+         "words": MOTION_WORDS, "per_person": MOTION_WORDS_PER_PERSON, "clip_step": CLIP_STEP, "clips": clips,
+         "photos": photos_key, "model": model, "models": models_key},
+        sort_keys=True,
+    )  # fmt: skip
+    cache = paths.cache_dir() / f"fingerspelling_motion_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
+    arrays = None if refresh else npz_cache.read_arrays(cache, key, CACHE_FIELDS)
+    fields = None if arrays is None else dict(zip(CACHE_FIELDS, arrays, strict=True))
+    if fields is None:
+        jobs = [Job(source, word, "motion", pace) for source in sorted(clips)
+                for word in motion_words_for(source, set(photo_paths[source])) for pace in PACES_S]  # fmt: skip
+        tracks, wall_s = record(jobs, photo_paths)
+        fields = pack(jobs, tracks, letter_probabilities(jobs, tracks, models), wall_s)
+        npz_cache.write_arrays(cache, key, fields)
+    return unpack(fields)
+
+
+def motion_words_for(source: str, letters: set[str]) -> list[str]:
+    """The person's words with J or Z: a seeded draw of those made of letters they have (J and Z: a clip)."""
+    rng = np.random.default_rng([SEED, zlib.crc32(source.encode())])
+    return [str(word) for word in rng.permutation([w for w in MOTION_WORDS if set(w) <= letters])][
+        :MOTION_WORDS_PER_PERSON
+    ]
+
+
+def _motion_clips() -> dict[str, dict[str, list[str]]]:
+    """Each person's asl_motion clips: source -> {"J": frame paths in order, "Z": ...}."""
+    folder = paths.data_dir() / "asl_motion"
+    clips: dict[str, dict[str, list[str]]] = {}
+    for clip in sorted(folder.glob("*/*")):
+        if clip.is_dir() and clip.name in MOTION_LETTERS:
+            clips.setdefault(clip.parent.name, {})[clip.name] = [str(f) for f in sorted(clip.glob("*.jpg"))]
+    return clips
 
 
 CACHE_FIELDS = ("sources", "words", "kinds", "paces", "offsets", "probabilities", "landmarks_px", "handedness",

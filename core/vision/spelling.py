@@ -148,7 +148,7 @@ class Speller:
         duration_s = hold.end_s - hold.start_s
         sure = hold.confidence >= self.settings.threshold
         if sure and duration_s >= WRITE_AFTER_S and not self._hold_written:
-            added = self._write(hold)
+            added = self._write(self._drawn_in(hold))
         ended = self._paused(now_s)
         held = 1.0 if self._hold_written else min(1.0, duration_s / self.settings.min_hold_s)
         probabilities = _normalised(hold.log_probabilities)
@@ -202,9 +202,7 @@ class Speller:
         last = self._holds[-1] if self._holds else None
         if last is not None and last.letter in MOTION_STARTS[letter] and last.end_s >= start_s - MOTION_LEAD_S:
             removed = self._holds.pop().letter
-        log_p = np.full(len(self.letters), MIN_LOG_P)
-        log_p[self.letters.index(letter)] = np.log(MOTION_CONFIDENCE)
-        self._write(Hold(start_s, now_s, log_p, letter, MOTION_CONFIDENCE))
+        self._write(self._motion_hold(letter, start_s, now_s))
         self._hold_written = False  # the steady run that begins now is a letter of its own
         return letter, removed
 
@@ -238,9 +236,25 @@ class Speller:
         if self._hold_log_p and not self._hold_written:
             hold = self._read_hold()
             if hold.end_s - hold.start_s >= self.settings.min_hold_s and hold.confidence >= self.settings.threshold:
-                added = self._write(hold)
+                added = self._write(self._drawn_in(hold))
         self._hold_log_p, self._hold_written = [], False
         return added
+
+    def _drawn_in(self, hold: Hold) -> Hold:
+        """The hold, or the J or Z drawn within it: a letter drawn slowly never moves fast enough to be a move."""
+        if self.motion is None or not any(hold.letter in starts for starts in MOTION_STARTS.values()):
+            return hold
+        frames = [points for t, points in self._track if hold.start_s - MOTION_LEAD_S <= t <= hold.end_s]
+        letter = read_motion(np.stack(frames), self.motion).letter if frames else None
+        if letter is None or hold.letter not in MOTION_STARTS[letter]:
+            return hold
+        return self._motion_hold(letter, hold.start_s, hold.end_s)
+
+    def _motion_hold(self, letter: str, start_s: float, end_s: float) -> Hold:
+        """A J or Z as a hold, for the word decoder: MOTION_CONFIDENCE on its letter."""
+        log_p = np.full(len(self.letters), MIN_LOG_P)
+        log_p[self.letters.index(letter)] = np.log(MOTION_CONFIDENCE)
+        return Hold(start_s, end_s, log_p, letter, MOTION_CONFIDENCE)
 
     def finish(self) -> tuple[str | None, str | None, WordGuess | None]:
         """The stream ended (a video file's last frame): the letter written (a move's J or Z, or the letter still
