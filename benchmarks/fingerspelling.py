@@ -15,7 +15,9 @@ replayed through three spellers:
   holds and moves), read and decoded the same way: what the letters model allows at best, whatever the speller.
 
 Prints words right and the character error rate (edit distance / word length) per source and pace, and per kind
-(common, double letter, name) by length; then the speller's cost per frame. --grid tries settings around the
+(common, double letter, name) by length; then the speller's cost per frame. Then words with J or Z, two ways: each J
+or Z the person's own asl_motion clip (pieces of the motion, as recorded), or their I or D photo carried along the
+whole letter's path (`load_drawn_streams`). --grid tries settings around the
 defaults and prints the best few (the defaults of SpellingSettings were chosen with it).
 """
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from benchmarks.spelling_streams import PACES_S, Stream, load_motion_streams, load_streams
+from benchmarks.spelling_streams import PACES_S, Stream, load_drawn_streams, load_motion_streams, load_streams
 from core.labels import MOTION_LETTERS, SIGN_LETTERS
 from core.vision.spelling import MIN_LOG_P, Speller, SpellingSettings
 from core.vision.words import DEFAULT_COSTS, WordCosts, guess_word
@@ -184,11 +186,11 @@ def report(spelled: list[Spelled]) -> None:
     print(f"\nspeller (holds, moves and the word decoder): {cost_ms:.3f} ms a frame")
 
 
-def motion_report(spelled: list[Spelled]) -> None:
+def motion_report(spelled: list[Spelled], title: str) -> None:
     """Words with J or Z: words right and character errors per pace, and how many of their J and Z were written."""
     by_pace = {f"{pace:.1f} s a letter": [s for s in spelled if s.stream.pace_s == pace] for pace in PACES_S}
     people = len({s.stream.source for s in spelled})
-    table(f"J or Z ({people} people)", by_pace, ("old", "raw", "word"))  # no ceiling: the truth's holds are still
+    table(f"{title} ({people} people)", by_pace, ("old", "raw", "word"))  # no ceiling: the truth's holds are still
     for pace, group in by_pace.items():
         wanted = sum(sum(c in MOTION_LETTERS for c in s.stream.word) for s in group)
         found = sum(min(s.stream.word.count(c), s.texts["raw"].count(c)) for s in group for c in MOTION_LETTERS)
@@ -244,7 +246,8 @@ def main() -> None:
         grid(streams)
         return
     report([replay(stream, SpellingSettings()) for stream in streams])
-    motion_report([replay(stream, SpellingSettings()) for stream in load_motion_streams(model=args.model)])
+    for title, load in (("J or Z, clips", load_motion_streams), ("J or Z, drawn", load_drawn_streams)):
+        motion_report([replay(stream, SpellingSettings()) for stream in load(model=args.model)], title)
 
 
 if __name__ == "__main__":

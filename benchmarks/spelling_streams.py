@@ -68,6 +68,15 @@ MOTION_WORDS = ("JUNE", "JOKE", "JUMP", "JUST", "ENJOY", "MAJOR", "JOB", "ZERO",
                 "QUIZ", "ZOO", "JAZZ", "PIZZA")  # fmt: skip
 MOTION_WORDS_PER_PERSON = 3
 CLIP_STEP = 2  # every other frame of an asl_motion clip (~30 fps) at 15 fps
+# Drawn J and Z (kind "drawn"): the person's own I or D photo carried along the letter's path, as a whole motion,
+# where the asl_motion clips mostly show pieces of one. The path is in units of DRAW_SIZE of the frame's height.
+DRAWN_FROM = {"J": "I", "Z": "D"}
+DRAW_FRAMES = 10  # 0.67 s at 15 fps
+DRAW_SIZE = 0.25
+DRAW_PATHS = {
+    "J": np.array([[0, 0], [0, 0.7], [0.08, 0.95], [0.3, 1.05], [0.55, 0.95], [0.65, 0.75]]),  # the camera's view
+    "Z": np.array([[1, 0], [0, 0], [1, 1], [0, 1]]) * [1.2, 1.0],
+}
 
 
 @dataclass(frozen=True)
@@ -186,8 +195,12 @@ def synthesise(job: Job, photos: dict[str, list[np.ndarray]], synthesis=SYNTHESI
     chosen = {letter: photos[letter][int(rng.integers(len(photos[letter])))] for letter in still}
     # J and Z: the person's asl_motion clip (~30 fps) at 15 fps, at the size of their webcam photos.
     size_wh = photos[still[0]][0].shape[1::-1]
-    clips = {letter: [cv2.resize(frame, size_wh) for frame in photos[letter][::CLIP_STEP]]
-             for letter in job.word if letter in MOTION_LETTERS}  # fmt: skip
+    if job.kind == "drawn":  # photos[J] and photos[Z] hold the person's I and D photos
+        clips = {letter: drawn(photos[letter][int(rng.integers(len(photos[letter])))], letter)
+                 for letter in job.word if letter in MOTION_LETTERS}  # fmt: skip
+    else:
+        clips = {letter: [cv2.resize(frame, size_wh) for frame in photos[letter][::CLIP_STEP]]
+                 for letter in job.word if letter in MOTION_LETTERS}  # fmt: skip
     angles = rng.uniform(0, 2 * np.pi, len(job.word))
     directions = np.vstack([np.stack([np.cos(angles), np.sin(angles)], axis=1), np.zeros(2)])  # [-1]: no hand
     empty = without_hand(photos[still[0]][0])
@@ -373,6 +386,44 @@ def motion_words_for(source: str, letters: set[str]) -> list[str]:
     return [str(word) for word in rng.permutation([w for w in MOTION_WORDS if set(w) <= letters])][
         :MOTION_WORDS_PER_PERSON
     ]
+
+
+def drawn(photo_bgr: np.ndarray, letter: str) -> list[np.ndarray]:
+    """DRAW_FRAMES frames of the photo carried along the letter's path (evenly along its length)."""
+    path = DRAW_PATHS[letter]
+    along = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    targets = np.linspace(0, along[-1], DRAW_FRAMES)
+    points = np.stack([np.interp(targets, along, path[:, axis]) for axis in range(2)], axis=1)
+    height, width = photo_bgr.shape[:2]
+    shifts = (points - points.mean(axis=0)) * DRAW_SIZE * height
+    return [cv2.warpAffine(photo_bgr, np.float64([[1, 0, dx], [0, 1, dy]]), (width, height),
+                           borderMode=cv2.BORDER_REPLICATE) for dx, dy in shifts]  # fmt: skip
+
+
+def load_drawn_streams(model: str = "folds", refresh: bool = False) -> list[Stream]:
+    """Words with J or Z (MOTION_WORDS, kind "drawn") at every pace of PACES_S, by every person: each J or Z their
+    own I or D photo carried along the letter's path (`drawn`), the other letters held as in load_streams."""
+    photo_paths, photos_key = _webcam_photos(model)
+    models, models_key = letter_models(model, list(photo_paths), photos_key)
+    for letters in photo_paths.values():
+        letters.update({motion: letters[still] for motion, still in DRAWN_FROM.items() if still in letters})
+    key = json.dumps(
+        {"version": STREAMS_VERSION, "paces": list(PACES_S), "fps": FPS, "seed": SEED, "synthesis": asdict(SYNTHESIS),
+         "words": MOTION_WORDS, "per_person": MOTION_WORDS_PER_PERSON, "drawn": [DRAW_FRAMES, DRAW_SIZE],
+         "paths": {k: v.tolist() for k, v in DRAW_PATHS.items()}, "photos": photos_key, "model": model,
+         "models": models_key},
+        sort_keys=True,
+    )  # fmt: skip
+    cache = paths.cache_dir() / f"fingerspelling_drawn_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
+    arrays = None if refresh else npz_cache.read_arrays(cache, key, CACHE_FIELDS)
+    fields = None if arrays is None else dict(zip(CACHE_FIELDS, arrays, strict=True))
+    if fields is None:
+        jobs = [Job(source, word, "drawn", pace) for source in sorted(photo_paths)
+                for word in motion_words_for(source, set(photo_paths[source])) for pace in PACES_S]  # fmt: skip
+        tracks, wall_s = record(jobs, photo_paths)
+        fields = pack(jobs, tracks, letter_probabilities(jobs, tracks, models), wall_s)
+        npz_cache.write_arrays(cache, key, fields)
+    return unpack(fields)
 
 
 def _motion_clips() -> dict[str, dict[str, list[str]]]:
