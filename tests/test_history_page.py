@@ -114,6 +114,7 @@ def test_one_run_shows_detail_mistakes_and_downloads(filled, app_test):
     assert any("Mistakes" in md.value for md in app.markdown)
     captions = [caption for image in app.get("image") for caption in image.captions]
     assert captions == ["0 → 1 (80%)", "1 → 2 (80%)", "2 → 3 (80%)", "3 → 4 (80%)"]  # the mistakes gallery
+    assert not any("J and Z" in caption.value for caption in app.caption)  # a digits run: no word of letters
     labels = {button.proto.label for button in app.get("download_button")}
     assert labels == {"Download model (.keras)", "Download metrics (.csv)"}
 
@@ -192,6 +193,7 @@ def test_a_landmarks_runs_mistakes_are_drawn_as_hands(tiny_mnist_dir, app_test, 
     assert not app.exception
     assert any("21 landmarks" in caption.value for caption in app.caption)
     assert len(app.get("image")) == 4  # one drawn hand per mistake
+    assert any(caption.value.startswith("J and Z are not in this matrix") for caption in app.caption)
 
 
 def test_a_mnist_pen_run_can_become_the_draw_model(tiny_mnist_dir, app_test):

@@ -115,6 +115,11 @@ def show_run(run: Run, store: RunStore, key: str) -> None:
         labels = run.card["labels"]
         matrix, per_class = st.columns([3, 2])
         matrix.altair_chart(run_charts.confusion_chart(run.confusion, labels))
+        if datasets.task_of(run.spec.get("dataset")) == "letters" and "J" not in labels:
+            matrix.caption(
+                "J and Z are not in this matrix: they are drawn in the air, and the Sign page's live video reads "
+                "them from the hand's motion, not with this model."
+            )
         per_class.dataframe(_per_class_table(run.confusion, labels), hide_index=True)
         show_mistakes(run, store)
 
