@@ -17,6 +17,7 @@ import multiprocessing
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -335,23 +336,37 @@ def load_recording(paces: tuple[float, ...], refresh: bool, model: str) -> tuple
     """The streams and how they were recorded (cache path, wall and tracker seconds), recording them if needed."""
     photo_paths, photos_key = _webcam_photos(model)
     models, models_key = letter_models(model, list(photo_paths), photos_key)
-    # The photos' key holds the landmark pipeline's version and the hand models' hashes (hand_landmarks.cache_key).
-    key = json.dumps(
-        {"version": STREAMS_VERSION, "paces": list(paces), "fps": FPS, "seed": SEED, "synthesis": asdict(SYNTHESIS),
-         "words": WORDS, "per_person": WORDS_PER_PERSON, "photos": photos_key, "model": model, "models": models_key},
-        sort_keys=True,
-    )  # fmt: skip
-    cache = paths.cache_dir() / f"fingerspelling_streams_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
-    arrays = None if refresh else npz_cache.read_arrays(cache, key, CACHE_FIELDS)
-    fields = None if arrays is None else dict(zip(CACHE_FIELDS, arrays, strict=True))
-    if fields is None:
-        jobs = [Job(source, word, kind, float(pace)) for source in sorted(photo_paths)
-                for word, kind in words_for(source, set(photo_paths[source])) for pace in paces]  # fmt: skip
-        tracks, wall_s = record(jobs, photo_paths)
-        fields = pack(jobs, tracks, letter_probabilities(jobs, tracks, models), wall_s)
-        npz_cache.write_arrays(cache, key, fields)
+    key = _key(paces, model, photos_key, models_key, words=WORDS, per_person=WORDS_PER_PERSON)
+    fields, cache = _recording("fingerspelling_streams", key, photo_paths, models, lambda: [
+        Job(source, word, kind, float(pace)) for source in sorted(photo_paths)
+        for word, kind in words_for(source, set(photo_paths[source])) for pace in paces], refresh)  # fmt: skip
     timing = {"cache": cache, "wall_s": float(fields["wall_s"]), "tracker_s": float(fields["tracker_s"])}
     return unpack(fields), timing
+
+
+def _key(paces: tuple[float, ...], model: str, photos_key: str, models_key: str, **words) -> dict:
+    """A recording's cache key: how streams are made and read, which photos and models, and its words.
+
+    The photos' key holds the landmark pipeline's version and the hand models' hashes (hand_landmarks.cache_key).
+    """
+    return {"version": STREAMS_VERSION, "paces": list(paces), "fps": FPS, "seed": SEED, "synthesis": asdict(SYNTHESIS),
+            "photos": photos_key, "model": model, "models": models_key, **words}  # fmt: skip
+
+
+def _recording(
+    name: str, key: dict, photo_paths: dict, models: dict[str, Path], jobs: Callable[[], list[Job]], refresh: bool
+) -> tuple[dict[str, np.ndarray], Path]:
+    """The cached recording of HANDLAB_HOME/cache/<name>_<key hash>.npz, or the jobs recorded and read now."""
+    text = json.dumps(key, sort_keys=True)
+    cache = paths.cache_dir() / f"{name}_{hashlib.sha256(text.encode()).hexdigest()[:12]}.npz"
+    arrays = None if refresh else npz_cache.read_arrays(cache, text, CACHE_FIELDS)
+    if arrays is not None:
+        return dict(zip(CACHE_FIELDS, arrays, strict=True)), cache
+    todo = jobs()
+    tracks, wall_s = record(todo, photo_paths)
+    fields = pack(todo, tracks, letter_probabilities(todo, tracks, models), wall_s)
+    npz_cache.write_arrays(cache, text, fields)
+    return fields, cache
 
 
 def load_motion_streams(model: str = "folds", refresh: bool = False) -> list[Stream]:
@@ -362,21 +377,11 @@ def load_motion_streams(model: str = "folds", refresh: bool = False) -> list[Str
     clips = {source: letters for source, letters in _motion_clips().items() if source in photo_paths}
     for source, letters in clips.items():
         photo_paths[source].update(letters)
-    key = json.dumps(
-        {"version": STREAMS_VERSION, "paces": list(PACES_S), "fps": FPS, "seed": SEED, "synthesis": asdict(SYNTHESIS),
-         "words": MOTION_WORDS, "per_person": MOTION_WORDS_PER_PERSON, "clip_step": CLIP_STEP, "clips": clips,
-         "photos": photos_key, "model": model, "models": models_key},
-        sort_keys=True,
-    )  # fmt: skip
-    cache = paths.cache_dir() / f"fingerspelling_motion_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
-    arrays = None if refresh else npz_cache.read_arrays(cache, key, CACHE_FIELDS)
-    fields = None if arrays is None else dict(zip(CACHE_FIELDS, arrays, strict=True))
-    if fields is None:
-        jobs = [Job(source, word, "motion", pace) for source in sorted(clips)
-                for word in motion_words_for(source, set(photo_paths[source])) for pace in PACES_S]  # fmt: skip
-        tracks, wall_s = record(jobs, photo_paths)
-        fields = pack(jobs, tracks, letter_probabilities(jobs, tracks, models), wall_s)
-        npz_cache.write_arrays(cache, key, fields)
+    key = _key(PACES_S, model, photos_key, models_key, words=MOTION_WORDS, per_person=MOTION_WORDS_PER_PERSON,
+               clip_step=CLIP_STEP, clips=clips)  # fmt: skip
+    fields, _ = _recording("fingerspelling_motion", key, photo_paths, models, lambda: [
+        Job(source, word, "motion", pace) for source in sorted(clips)
+        for word in motion_words_for(source, set(photo_paths[source])) for pace in PACES_S], refresh)  # fmt: skip
     return unpack(fields)
 
 
@@ -407,22 +412,11 @@ def load_drawn_streams(model: str = "folds", refresh: bool = False) -> list[Stre
     models, models_key = letter_models(model, list(photo_paths), photos_key)
     for letters in photo_paths.values():
         letters.update({motion: letters[still] for motion, still in DRAWN_FROM.items() if still in letters})
-    key = json.dumps(
-        {"version": STREAMS_VERSION, "paces": list(PACES_S), "fps": FPS, "seed": SEED, "synthesis": asdict(SYNTHESIS),
-         "words": MOTION_WORDS, "per_person": MOTION_WORDS_PER_PERSON, "drawn": [DRAW_FRAMES, DRAW_SIZE],
-         "paths": {k: v.tolist() for k, v in DRAW_PATHS.items()}, "photos": photos_key, "model": model,
-         "models": models_key},
-        sort_keys=True,
-    )  # fmt: skip
-    cache = paths.cache_dir() / f"fingerspelling_drawn_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
-    arrays = None if refresh else npz_cache.read_arrays(cache, key, CACHE_FIELDS)
-    fields = None if arrays is None else dict(zip(CACHE_FIELDS, arrays, strict=True))
-    if fields is None:
-        jobs = [Job(source, word, "drawn", pace) for source in sorted(photo_paths)
-                for word in motion_words_for(source, set(photo_paths[source])) for pace in PACES_S]  # fmt: skip
-        tracks, wall_s = record(jobs, photo_paths)
-        fields = pack(jobs, tracks, letter_probabilities(jobs, tracks, models), wall_s)
-        npz_cache.write_arrays(cache, key, fields)
+    key = _key(PACES_S, model, photos_key, models_key, words=MOTION_WORDS, per_person=MOTION_WORDS_PER_PERSON,
+               drawn=[DRAW_FRAMES, DRAW_SIZE], paths={k: v.tolist() for k, v in DRAW_PATHS.items()})  # fmt: skip
+    fields, _ = _recording("fingerspelling_drawn", key, photo_paths, models, lambda: [
+        Job(source, word, "drawn", pace) for source in sorted(photo_paths)
+        for word in motion_words_for(source, set(photo_paths[source])) for pace in PACES_S], refresh)  # fmt: skip
     return unpack(fields)
 
 
