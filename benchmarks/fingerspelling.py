@@ -31,7 +31,7 @@ import numpy as np
 
 from benchmarks.spelling_streams import PACES_S, Stream, load_drawn_streams, load_motion_streams, load_streams
 from core.labels import MOTION_LETTERS, SIGN_LETTERS
-from core.vision.spelling import MIN_LOG_P, Speller, SpellingSettings
+from core.vision.spelling import MIN_LOG_P, Speller, SpellingSettings, SpellState
 from core.vision.words import DEFAULT_COSTS, WordCosts, guess_word
 
 LETTERS = Speller(SIGN_LETTERS).letters  # the still letters, then J and Z (read from motion)
@@ -87,12 +87,8 @@ def replay(stream: Stream, settings: SpellingSettings, costs: WordCosts = DEFAUL
     old, new = OldSpeller(), Speller(SIGN_LETTERS, settings, costs)
     old_text, raw, words, holds = [], [], [], []
     elapsed = 0.0
-    for now_s, p, points in zip(stream.t_s, stream.probabilities, stream.landmarks_px, strict=True):
-        found = not np.isnan(p[0])
-        old_text.append(old.update(p if found else None, now_s) or "")
-        started = time.perf_counter()
-        state = new.update(p if found else None, points if found else None, now_s)
-        elapsed += time.perf_counter() - started
+
+    def keep(state: SpellState) -> None:
         if state.removed:  # a J or Z replaced the still letter it began from
             raw.pop()
             holds.pop()
@@ -101,15 +97,15 @@ def replay(stream: Stream, settings: SpellingSettings, costs: WordCosts = DEFAUL
             holds.append(new.last_hold.log_probabilities)
         if state.ended:
             words.append((state.ended.chosen, np.stack(holds[-len(state.ended.raw) :])))
-    added, removed, ended = new.finish()  # the stream's end: the hand stays away
-    if removed:
-        raw.pop()
-        holds.pop()
-    if added:
-        raw.append(added)
-        holds.append(new.last_hold.log_probabilities)
-    if ended:
-        words.append((ended.chosen, np.stack(holds[-len(ended.raw) :])))
+
+    for now_s, p, points in zip(stream.t_s, stream.probabilities, stream.landmarks_px, strict=True):
+        found = not np.isnan(p[0])
+        old_text.append(old.update(p if found else None, now_s) or "")
+        started = time.perf_counter()
+        state = new.update(p if found else None, points if found else None, now_s)
+        elapsed += time.perf_counter() - started
+        keep(state)
+    keep(new.finish())  # the stream's end: the hand stays away
     texts = {"old": "".join(old_text), "raw": "".join(raw), "word": " ".join(chosen for chosen, _ in words)}
     ceiling = true_holds(stream)
     texts["ceiling raw"] = "".join(SIGN_LETTERS[i] for i in ceiling.argmax(axis=1))

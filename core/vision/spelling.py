@@ -109,11 +109,6 @@ class Speller:
         self.last_hold: Hold | None = None  # the last letter written
         self._hand_seen_s: float | None = None  # the last frame with a hand
 
-    @property
-    def holds(self) -> tuple[Hold, ...]:
-        """The letters written in the word so far."""
-        return tuple(self._holds)
-
     def update(self, probabilities: np.ndarray | None, landmarks_px: np.ndarray | None, now_s: float) -> SpellState:
         """Add one frame seen at now_s (seconds): its probabilities and the hand's (21, 2+) landmarks, or None twice."""
         if probabilities is None:
@@ -194,8 +189,7 @@ class Speller:
         start_s, self._move_start_s = self._move_start_s, None
         if start_s is None or self.motion is None:
             return None, None
-        frames = np.stack([points for t, points in self._track if start_s - MOTION_LEAD_S <= t <= now_s])
-        letter = read_motion(frames, self.motion).letter
+        letter = self._drawn_letter(start_s, now_s)
         if letter is None:
             return None, None
         removed = None
@@ -244,11 +238,15 @@ class Speller:
         """The hold, or the J or Z drawn within it: a letter drawn slowly never moves fast enough to be a move."""
         if self.motion is None or not any(hold.letter in starts for starts in MOTION_STARTS.values()):
             return hold
-        frames = [points for t, points in self._track if hold.start_s - MOTION_LEAD_S <= t <= hold.end_s]
-        letter = read_motion(np.stack(frames), self.motion).letter if frames else None
+        letter = self._drawn_letter(hold.start_s, hold.end_s)
         if letter is None or hold.letter not in MOTION_STARTS[letter]:
             return hold
         return self._motion_hold(letter, hold.start_s, hold.end_s)
+
+    def _drawn_letter(self, start_s: float, end_s: float) -> str | None:
+        """J, Z or None: what the hand drew from MOTION_LEAD_S before start_s to end_s."""
+        frames = [points for t, points in self._track if start_s - MOTION_LEAD_S <= t <= end_s]
+        return read_motion(np.stack(frames), self.motion).letter if frames else None
 
     def _motion_hold(self, letter: str, start_s: float, end_s: float) -> Hold:
         """A J or Z as a hold, for the word decoder: MOTION_CONFIDENCE on its letter."""
@@ -256,12 +254,12 @@ class Speller:
         log_p[self.letters.index(letter)] = np.log(MOTION_CONFIDENCE)
         return Hold(start_s, end_s, log_p, letter, MOTION_CONFIDENCE)
 
-    def finish(self) -> tuple[str | None, str | None, WordGuess | None]:
-        """The stream ended (a video file's last frame): the letter written (a move's J or Z, or the letter still
-        held, if it counts), the letter that J or Z replaced, and the word."""
+    def finish(self) -> SpellState:
+        """The stream ended (a video file's last frame): the state after it, with the letter written (a move's J or
+        Z, or the letter still held, if it counts), the letter that J or Z replaced, and the word ended."""
         added, removed = self._end_move(self._last_frame_s or 0.0)
         added = self._end_hold() or added
-        return added, removed, self._end_word()
+        return SpellState(None, 0.0, None, 0.0, False, added, removed, "", self._end_word())
 
     def _write(self, hold: Hold) -> str:
         self.last_hold = hold

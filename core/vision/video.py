@@ -14,7 +14,7 @@ import numpy as np
 
 from core.predictor import Predictor
 from core.vision.signs import SignReader
-from core.vision.spelling import Hold, Speller, SpellingSettings
+from core.vision.spelling import Hold, Speller, SpellingSettings, SpellState
 from core.vision.words import WordGuess
 
 MAX_SECONDS = 600  # Longer files are refused: ten minutes of video is ~2 minutes of reading here.
@@ -71,13 +71,13 @@ def spell_video(
     count = hand_frames = 0
     now_s = 0.0
 
-    def keep(added: str | None, ended: WordGuess | None, removed: str | None = None) -> None:
-        if removed:  # a J or Z replaces the still letter it began from
+    def keep(state: SpellState) -> None:
+        if state.removed:  # a J or Z replaces the still letter it began from
             holds.pop()
-        if added:
+        if state.added:
             holds.append(speller.last_hold)
-        if ended:
-            words.append(ended)
+        if state.ended:
+            words.append(state.ended)
 
     for now_s, frame in frames:
         reading = reader.read(predictor, frame, video=True)
@@ -85,7 +85,6 @@ def spell_video(
         count, hand_frames = count + 1, hand_frames + found
         probabilities = reading.prediction.probabilities if found else None
         state = speller.update(probabilities, reading.hand.landmarks_px if found else None, now_s)
-        keep(state.added, state.ended, state.removed)
-    added, removed, ended = speller.finish()
-    keep(added, ended, removed)
+        keep(state)
+    keep(speller.finish())
     return SpelledVideo(count, now_s, hand_frames, tuple(holds), tuple(words))
