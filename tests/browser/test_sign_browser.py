@@ -121,6 +121,20 @@ def open_sign_page(launch_browser: Callable[..., Browser], clip: Path, app_url: 
     return page
 
 
+def start_live_video(page: Page):
+    """Press START once the page has settled, and wait until the video plays; the player's frame."""
+    video = page.frame_locator(WEBRTC_IFRAME)
+    wait_until_settled(page)  # START while the page still reruns can hang streamlit-webrtc's connection
+    video.get_by_role("button", name="START").click()
+    wait_until_playing(video)
+    return video
+
+
+def empty_room(frame: np.ndarray) -> np.ndarray:
+    """A frame of the room's mean colour: the hand (and everything else) out of view."""
+    return np.full_like(frame, frame.mean(axis=(0, 1)).astype(np.uint8))
+
+
 def close_sign_page(page: Page, request: pytest.FixtureRequest, screenshot) -> None:
     """Close the page's browser context; a failing test leaves a screenshot first."""
     report = getattr(request.node, "report_call", None)
@@ -282,8 +296,7 @@ def word_frames(frames: dict[str, np.ndarray], word: str) -> list[np.ndarray]:
                 matrix = np.float32([[1, 0, dx], [0, 1, dy]])
                 spelled.append(cv2.warpAffine(frames[letter], matrix, (640, 480), borderMode=cv2.BORDER_REPLICATE))
         spelled += [frames[letter]] * HOLD_FRAMES
-    away = np.full_like(frames[word[0]], frames[word[0]].mean(axis=(0, 1)).astype(np.uint8))  # the room, no hand
-    return spelled + [away] * AWAY_FRAMES
+    return spelled + [empty_room(frames[word[0]])] * AWAY_FRAMES
 
 
 @pytest.fixture(scope="module")
@@ -317,10 +330,7 @@ def test_live_video_spells_a_word(
     word, clip = word_clip
     page = open_sign_page(launch_browser, clip, app_url, wait_for_app)
     try:
-        video = page.frame_locator(WEBRTC_IFRAME)
-        wait_until_settled(page)
-        video.get_by_role("button", name="START").click()
-        wait_until_playing(video)
+        video = start_live_video(page)
         # The clip may start mid-word: the first whole word comes within two loops of the clip.
         text = page.get_by_test_id("stCode").first
         expect(text).to_contain_text(f"{word} ", timeout=LIVE_TIMEOUT_MS + 15_000)
@@ -338,8 +348,8 @@ def j_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not folder.is_dir():
         pytest.skip(f"needs the asl_motion clips in {folder.parent.parent}")
     frames = [clip_frame(cv2.imread(str(path))) for path in sorted(folder.glob("*.jpg"))]
-    away = np.full_like(frames[0], frames[0].mean(axis=(0, 1)).astype(np.uint8))  # the room's colour, no hand
-    return write_y4m_frames([frames[0]] * 18 + frames + [away] * 45, tmp_path_factory.mktemp("clip") / "j.y4m", fps=30)
+    clip = [frames[0]] * 18 + frames + [empty_room(frames[0])] * 45
+    return write_y4m_frames(clip, tmp_path_factory.mktemp("clip") / "j.y4m", fps=30)
 
 
 def test_live_video_writes_a_j_drawn_in_the_air(
@@ -353,10 +363,7 @@ def test_live_video_writes_a_j_drawn_in_the_air(
 ) -> None:
     page = open_sign_page(launch_browser, j_clip, app_url, wait_for_app)
     try:
-        video = page.frame_locator(WEBRTC_IFRAME)
-        wait_until_settled(page)
-        video.get_by_role("button", name="START").click()
-        wait_until_playing(video)
+        video = start_live_video(page)
         expect(page.get_by_test_id("stCode").first).to_contain_text("J", timeout=LIVE_TIMEOUT_MS + 15_000)
         screenshot(page, "sign-live-j", full_page=True)
         video.get_by_role("button", name="STOP").click()
