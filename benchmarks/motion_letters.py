@@ -4,7 +4,8 @@
 
 1. asl_motion: every clip (40 consecutive webcam frames of one person's J or Z) through the live tracker
    (`HandTracker.find`, the landmarks cached in HANDLAB_HOME/cache), then `read_motion` over the whole clip. Clips
-   whose fingertip hardly moves (under `min_path` palm lengths) are counted apart as "too small to see", not dropped.
+   whose fingertip hardly moves (under `min_path` palm lengths) are counted apart as "too small to see", and clips
+   whose handshape is not J's or Z's in most frames apart again, not dropped.
 2. Still letters: every I, D and X hold of benchmarks/spelling_streams.py's words (35 people, 1.2 s and 0.6 s a
    letter), with 0.3 s of the moves either side, and every 1 s window of the spelled words: how often J or Z is
    read where there is none.
@@ -60,24 +61,26 @@ def motion_clips() -> dict[str, np.ndarray]:
 
 
 def clips_table(clips: dict[str, np.ndarray], settings: MotionSettings) -> None:
-    """Each clip's reading, then the moving clips read right and the ones too small to see."""
+    """Each clip's reading, then the moving clips read right, the ones too small to see and those without the
+    handshape."""
     counts = Counter()
     print(f"{'clip':<24} {'read':>5} {'shape':>5} {'path':>6} {'bend':>5}")
     for name, landmarks in clips.items():
         reading = read_motion(landmarks, settings)
         letter = name[-1]
         outcome = "right" if reading.letter == letter else "wrong" if reading.letter else "none"
-        kind = "too small" if reading.letter is None and reading.bend == 0 else "moving"
+        kind = "no handshape" if reading.shape is None else "too small" if reading.too_small else "moving"
         counts[kind, outcome] += 1
         print(
             f"{name:<24} {reading.letter or '-':>5} {reading.shape or '-':>5} {reading.path:6.2f} {reading.bend:5.2f}"
         )
     moving = sum(n for (kind, _), n in counts.items() if kind == "moving")
-    small = sum(n for (kind, _), n in counts.items() if kind == "too small")
+    small, shapeless = (sum(n for (k, _), n in counts.items() if k == kind) for kind in ("too small", "no handshape"))
     print(
         f"\nmoving clips read right: {counts['moving', 'right']} of {moving}"
         f" ({counts['moving', 'right'] / max(moving, 1):.0%}; wrong letter {counts['moving', 'wrong']}, "
-        f"none {counts['moving', 'none']}); too small to see: {small}"
+        f"none {counts['moving', 'none']}); too small to see: {small}; J's or Z's handshape in under half the frames"
+        f" with a hand: {shapeless}"
     )
 
 
