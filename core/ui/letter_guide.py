@@ -5,6 +5,7 @@ so the guide shows each as a short animation (`motion_picture`). Descriptions ar
 the camera unless said otherwise.
 """
 
+import functools
 import io
 
 import cv2
@@ -53,8 +54,11 @@ MOTION_PATHS = {
 PICTURE_PX, PICTURE_FRAMES, FRAME_MS = 160, 24, 70
 
 
+@functools.cache
 def motion_picture(letter: str) -> bytes:
-    """An animated GIF of the letter being drawn: the hand's fingertip travelling along the path it leaves."""
+    """An animated GIF of the letter being drawn: the hand's fingertip travelling along the path it leaves.
+
+    Made once per server: the two took ~180 ms here, and the Sign page draws the guide on every run."""
     corners = MOTION_PATHS[letter]
     steps = np.linalg.norm(np.diff(corners, axis=0), axis=1)
     along = np.concatenate([[0], np.cumsum(steps)]) / steps.sum()
