@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from helpers.hands import along, j_path, shaped_hand, z_path
 
-from core.vision.motion_letters import MotionSettings, handshape, read_motion
+from core.vision.motion_letters import PERSONAL_MIN_PATH, MotionSettings, fitted_settings, handshape, read_motion
 
 RNG = np.random.default_rng(0)
 
@@ -68,3 +68,19 @@ def test_real_clips_of_a_j_and_a_z_through_the_live_tracker(clip, letter):
     hands = [tracker.find(cv2.imread(str(frame), cv2.IMREAD_COLOR)) for frame in sorted(folder.glob("*.jpg"))]
     landmarks = np.stack([h.landmarks_px if h else np.full((21, 3), np.nan, np.float32) for h in hands])
     assert read_motion(landmarks).letter == letter
+
+
+def test_a_user_who_draws_j_small_gets_a_reader_fitted_to_it():
+    small = along(("little",), j_path() * 0.35)  # about 0.8 palm lengths of path: too small for the defaults
+    assert read_motion(small).letter is None
+    fitted = fitted_settings([("J", small)])
+    assert PERSONAL_MIN_PATH <= fitted.min_path < read_motion(small).path
+    assert read_motion(small, fitted).letter == "J"
+    assert read_motion(np.stack([shaped_hand(("little",)) for _ in range(20)]), fitted).letter is None  # held I
+
+
+def test_clips_without_their_letters_handshape_or_tiny_ones_cannot_loosen_the_reader_much():
+    assert fitted_settings([("J", along(("index",), j_path()))]) == MotionSettings()  # Z's hand saved as J
+    tiny = along(("little",), j_path() * 0.1)
+    assert fitted_settings([("J", tiny)]).min_path == PERSONAL_MIN_PATH
+    assert fitted_settings([]) == MotionSettings()

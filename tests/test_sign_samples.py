@@ -5,7 +5,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers.hands import SKIN_TONES_BGR, cluttered_background, draw_hand, hand_landmarks_px
+from helpers.hands import SKIN_TONES_BGR, along, cluttered_background, draw_hand, hand_landmarks_px, j_path, z_path
 from helpers.models import make_landmarks_model
 
 from core.data import datasets, loaders, samples
@@ -37,12 +37,51 @@ def test_sign_is_saved_as_a_large_crop_with_its_colour_original(handlab_home: Pa
     assert original.shape[0] >= box[3]
 
 
-@pytest.mark.parametrize("label", ["J", "Z", "1", "", "AB"])
-def test_only_the_24_static_letters_can_be_saved(label):
+@pytest.mark.parametrize("label", ["1", "", "AB"])
+def test_only_letters_can_be_saved(label):
     frame, box = hand_frame()
     with pytest.raises(ValueError, match="must be one of"):
         samples.save_sign(frame, box, label)
     assert samples.list_samples(samples.MY_SIGNS) == []
+
+
+@pytest.mark.parametrize("letter", ["J", "Z"])
+def test_a_j_or_z_without_its_motion_says_to_save_it_from_live_video(letter):
+    frame, box = hand_frame()
+    with pytest.raises(ValueError, match="drawn in the air.*Live"):
+        samples.save_sign(frame, box, letter)
+    assert samples.list_samples(samples.MY_SIGNS) == []
+
+
+def test_a_j_whose_motion_shows_another_handshape_is_refused():
+    frame, box = hand_frame()
+    pointing = along(("index",), j_path())  # Z's handshape, not J's
+    with pytest.raises(ValueError, match="handshape"):
+        samples.save_sign(frame, box, "J", motion_px=pointing)
+    assert samples.list_samples(samples.MY_SIGNS) == []
+
+
+def test_a_saved_j_keeps_its_motion_for_the_motion_reader_and_stays_out_of_the_still_letters(handlab_home: Path):
+    frame, box = hand_frame()
+    drawn = along(("little",), j_path())
+    drawn[5] = np.nan  # a frame the tracker missed
+    sample = samples.save_sign(frame, box, "J", motion_px=drawn)
+    samples.save_sign(frame, box, "B")
+    assert sample.motion_path.is_file()
+    ((letter, clip),) = samples.load_motion_clips()
+    assert letter == "J"
+    assert np.isnan(clip[5]).all()
+    np.testing.assert_allclose(clip[6], drawn[6], atol=0.01)
+    _, y_train, _, y_test = samples.load_sample_arrays(samples.MY_SIGNS, SIGN_LETTERS, side=samples.SIGN_SIDE)
+    assert len(y_train) + len(y_test) == 1  # the B: J is not one of the still model's letters
+
+
+def test_a_damaged_motion_file_is_named(handlab_home: Path):
+    frame, box = hand_frame()
+    sample = samples.save_sign(frame, box, "Z", motion_px=along(("index",), z_path()))
+    sample.motion_path.write_text("{not json")
+    with pytest.raises(ValueError, match=sample.motion_path.name):
+        samples.load_motion_clips()
 
 
 def test_my_signs_is_missing_until_enough_signs_are_saved():

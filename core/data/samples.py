@@ -4,7 +4,10 @@ Layout: <home>/samples/<collection>/<label>/<timestamp>.png is the greyscale mod
 <timestamp>.original.png beside it the drawing, photo or webcam frame it came from, cropped around the digit or
 hand. Digits (my_digits) are stored as the 28×28 MNIST-form input; signs (my_signs) as a 128×128 hand crop from
 `hands.letter_from_frame`, resized on load to the model's input size, and, when the hand models found the hand,
-its 21 landmarks in <timestamp>.landmarks.json (frame pixels and handedness), for models that read landmarks.
+its 21 landmarks in <timestamp>.landmarks.json (frame pixels and handedness), for models that read landmarks. A J or
+Z, drawn in the air, also keeps the hand's landmarks over the seconds the user drew it, in <timestamp>.motion.json:
+the motion reader fits itself to them (core.vision.motion_letters.fitted_settings); the still-letter datasets leave
+J and Z out.
 """
 
 import json
@@ -17,17 +20,19 @@ import cv2
 import numpy as np
 
 from core import images
-from core.labels import DIGITS, SIGN_LETTERS
+from core.labels import ALPHABET, DIGITS, MOTION_LETTERS, SIGN_LETTERS
 from core.paths import home_dir
 from core.storage import write_atomically, write_text_atomically
 from core.vision import hands
 from core.vision.digits import DigitCrop
 from core.vision.landmarks import LANDMARKS, normalize_landmarks
+from core.vision.motion_letters import read_motion
 
 MY_DIGITS = "my_digits"
 MY_SIGNS = "my_signs"
 ORIGINAL_SUFFIX = ".original.png"
 LANDMARKS_SUFFIX = ".landmarks.json"
+MOTION_SUFFIX = ".motion.json"
 SAMPLE_SIDE = 28  # px, the side of a saved digit.
 # px, the side of a saved sign: larger than any letters model's input, so a model of any size can train on it.
 SIGN_SIDE = 128
@@ -50,6 +55,11 @@ class Sample:
     def landmarks_path(self) -> Path:
         """The hand's landmarks saved with a sign (absent when the hand models did not find the hand)."""
         return self.path.with_name(self.path.stem + LANDMARKS_SUFFIX)
+
+    @property
+    def motion_path(self) -> Path:
+        """The hand's landmarks over the seconds a J or Z was drawn (J and Z only)."""
+        return self.path.with_name(self.path.stem + MOTION_SUFFIX)
 
 
 def samples_dir(collection: str = MY_DIGITS) -> Path:
@@ -102,19 +112,63 @@ def save_sign(
     label: str,
     landmarks_px: np.ndarray | None = None,
     handedness: str = "",
+    motion_px: np.ndarray | None = None,
 ) -> Sample:
     """Save the hand in a frame as a my_signs sample: the letter crop at SIGN_SIDE, the colour crop beside it,
-    and the hand's landmarks (frame pixels) with its handedness when the hand models found them."""
+    and the hand's landmarks (frame pixels) with its handedness when the hand models found them.
+
+    A J or Z needs `motion_px`, the hand's (frames, 21, 3) landmarks while it drew the letter (NaN rows where no hand
+    was found), showing the letter's handshape; a ValueError says how to record it otherwise.
+    """
     label = label.strip().upper()
     if landmarks_px is not None:
         normalize_landmarks(landmarks_px, handedness)  # refuse landmarks no model could read, before writing
+    if label in MOTION_LETTERS:
+        _check_motion(label, motion_px)
     crop = hands.letter_from_frame(frame_bgr, box_xywh, size=SIGN_SIDE)
-    sample = save_sample(crop, label, crop_original(frame_bgr, box_xywh), MY_SIGNS, SIGN_LETTERS, SIGN_SIDE)
+    sample = save_sample(crop, label, crop_original(frame_bgr, box_xywh), MY_SIGNS, ALPHABET, SIGN_SIDE)
     if landmarks_px is not None:
         points = np.asarray(landmarks_px, np.float32).reshape(LANDMARKS, 3).round(2).tolist()
         text = json.dumps({"landmarks_px": points, "handedness": handedness})
         write_text_atomically(sample.landmarks_path, text)
+    if label in MOTION_LETTERS:
+        frames = [
+            None if np.isnan(hand[0, 0]) else hand.round(2).tolist() for hand in np.asarray(motion_px, np.float64)
+        ]
+        write_text_atomically(sample.motion_path, json.dumps({"letter": label, "landmarks_px": frames}))
     return sample
+
+
+def _check_motion(letter: str, motion_px: np.ndarray | None) -> None:
+    """Refuse a J or Z without the motion that draws it."""
+    how = f"sign {letter} in live video (🎥 Live), then press “Keep this frame” within 3 s of drawing it"
+    if motion_px is None:
+        raise ValueError(f"{letter} is drawn in the air, so a photo cannot show it: {how}.")
+    motion_px = np.asarray(motion_px, np.float64)
+    if motion_px.ndim != 3 or motion_px.shape[1:] != (LANDMARKS, 3):
+        raise ValueError(f"A motion must be (frames, {LANDMARKS}, 3) landmarks, not {motion_px.shape}.")
+    if read_motion(motion_px).shape != letter:
+        shape = "the I hand (only the little finger up)" if letter == "J" else "only the index finger up"
+        raise ValueError(f"The last 3 s do not show {letter}'s handshape, {shape}: {how}.")
+
+
+def load_motion_clips(collection: str = MY_SIGNS) -> list[tuple[str, np.ndarray]]:
+    """The saved J and Z motions: (letter, (frames, 21, 3) landmarks with NaN where no hand was found); a damaged
+    file raises a ValueError that names it (JSON only: nothing is unpickled)."""
+    clips = []
+    for sample in list_samples(collection):
+        if sample.label not in MOTION_LETTERS or not sample.motion_path.exists():
+            continue
+        try:
+            frames = json.loads(sample.motion_path.read_text(encoding="utf-8"))["landmarks_px"]
+            empty = np.full((LANDMARKS, 3), np.nan)
+            clip = np.stack(
+                [empty if hand is None else np.array(hand, np.float64).reshape(LANDMARKS, 3) for hand in frames]
+            )
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{sample.motion_path} is not a readable motion file ({error}): delete it.") from None
+        clips.append((sample.label, clip))
+    return clips
 
 
 def load_sign_landmarks(

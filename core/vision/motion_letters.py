@@ -11,7 +11,7 @@ a hand carried straight into place is not a letter. The path's exact shape is no
 (benchmarks/motion_letters.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -135,3 +135,19 @@ def _unit(points: np.ndarray) -> np.ndarray:
     centred = points - points.mean(axis=0)
     radius = float(np.sqrt((centred**2).sum(axis=1).mean()))
     return centred / radius if radius > 0 else centred
+
+
+PERSONAL_MIN_PATH = 0.5  # palm lengths: the least a user's own clips can lower min_path to
+PERSONAL_SHARE = 0.8  # min_path becomes this share of the shortest path among the user's own clips
+
+
+def fitted_settings(clips: list[tuple[str, np.ndarray]], settings: MotionSettings | None = None) -> MotionSettings:
+    """The settings fitted to a user's own J and Z clips (letter, landmarks): someone who draws them small gets a
+    smaller min_path (PERSONAL_SHARE of their shortest clip's path, never under PERSONAL_MIN_PATH); clips without
+    the letter's handshape change nothing."""
+    settings = settings or MotionSettings()
+    paths = [reading.path for letter, clip in clips if (reading := read_motion(clip, settings)).shape == letter]
+    if not paths:
+        return settings
+    min_path = min(settings.min_path, max(PERSONAL_MIN_PATH, PERSONAL_SHARE * min(paths)))
+    return replace(settings, min_path=min_path)

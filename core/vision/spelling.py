@@ -176,6 +176,11 @@ class Speller:
         while self._track[0][0] < now_s - MAX_MOVE_S:
             self._track.popleft()
 
+    def recent_landmarks(self) -> np.ndarray | None:
+        """The hand's landmarks over the last MAX_MOVE_S, (frames, 21, 3) with NaN where no hand was found, for saving
+        a J or Z as the user drew it; None when motion letters are off or no frame came yet."""
+        return np.stack([points for _, points in self._track]) if self._track else None
+
     def _trail(self, landmarks_px: np.ndarray | None, now_s: float) -> np.ndarray | None:
         """The fingertip's path over the last TRAIL_S while the hand makes J's or Z's handshape, for the overlay."""
         shape = None if self.motion is None or landmarks_px is None else handshape(landmarks_px)
