@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.ui import common, routing, sign_live
 from core.ui import sign as sign_ui
+from core.ui.sign_session import KeptFrame
 from core.vision import signs
 
 routing.ensure_router()
@@ -22,13 +23,13 @@ if predictor is None or sign_ui.hand_models_missing():
     sign_ui.letter_guide(None if predictor is None else predictor.card)
     st.stop()
 
-settings = sign_ui.spelling_settings(key="sign")
 text = sign_ui.spelled_text_state(key="sign_text")
 mode = st.segmented_control("Input", [LIVE, SNAPSHOT, UPLOAD], default=LIVE, required=True, key="sign_mode")
 video, results = st.columns([3, 2], gap="large")
 
-if mode == LIVE:
-    live = sign_live.live_sign(predictor, settings, text, key="sign_session")
+if mode == LIVE:  # only live video spells: its settings are in the sidebar
+    settings, motion = sign_ui.spelling_settings(key="sign"), sign_ui.motion_settings()
+    live = sign_live.live_sign(predictor, settings, motion, text, key="sign_session")
     with video:
         ctx = sign_live.live_video(live, key="sign_live")
         st.caption(
@@ -47,7 +48,7 @@ else:
                 "sign_upload", "A photo of a hand signing a letter", hint="One hand, big in the picture, in good light."
             )
         reading = None if frame is None else signs.read_sign(predictor, frame)
-        if reading is not None:
+        if reading is not None and mode == UPLOAD:  # a snapshot's photo is on show in the camera input already
             sign_ui.photo_with_box(frame, reading)
     with results:
         if reading is None:
@@ -55,8 +56,11 @@ else:
             sign_ui.spelled_text(text, key="sign_photo")
         else:
             sign_ui.photo_results(frame, reading, text, key="sign_photo")
-    kept = None if reading is None else (frame, reading)
+    kept = None if reading is None else KeptFrame.photo(frame, reading)
 
-if kept is not None and kept[1].prediction is not None:
-    sign_ui.save_form(*kept, key="sign_save")
+if kept is not None and kept.reading.prediction is not None:
+    if mode == LIVE:
+        with video:
+            sign_ui.kept_frame(kept, key="sign_live_kept", mirror=True)
+    sign_ui.save_form(kept, key="sign_save")
 sign_ui.letter_guide(predictor.card)

@@ -373,3 +373,94 @@ def test_the_last_word_offers_its_other_reading(app_test, tmp_path, monkeypatch,
     assert app.code[0].value == "HELO "
     assert "Last word: HELO, as you spelled it, not a word Handlab knows." in texts(app)
     assert app.button(key="sign_live_other").label == "Use HELLO"
+
+
+def the_metric(app: AppTest):
+    (metric,) = [m for m in app.metric if m.label == "Letter"]
+    return metric
+
+
+def test_the_letter_its_confidence_and_the_bars_are_one_reading_with_no_arrow(
+    app_test, tmp_path, monkeypatch, fake_models
+):
+    # Issue #32: the caption said "↑ 87% confident" (the hold) while the bar said "B · 99%" (the frame).
+    from dataclasses import replace
+
+    from streamlit.proto.Metric_pb2 import Metric
+
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    play_hand(app)
+    live = app.session_state["sign_session"]
+    held = np.zeros(len(live.view().letters), np.float32)
+    held[[1, 2]] = 0.75, 0.25  # the hold's frames together: B 75%, C 25%; the last frame alone says B ~100%
+    live._state = replace(live._state, letter="B", confidence=0.75, probabilities=held)
+    app.run()
+    metric = the_metric(app)
+    assert (metric.value, metric.delta.split(" · ")[0]) == ("B", "75% confident")
+    assert metric.proto.direction == Metric.NONE
+    assert [bar.proto.text for bar in app.get("progress")][:2] == ["B · 75%", "C · 25%"]
+
+
+def test_with_no_hand_in_view_the_model_sees_no_hand(app_test, tmp_path, monkeypatch, handlab_home):
+    # Issue #32: "What the model sees" kept the previous hand's skeleton once the hand left.
+    model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
+    tracker = FakeTracker(hand_landmarks_px((320, 330), 70))
+    monkeypatch.setattr(signs.SignReader, "open", classmethod(lambda cls: cls(tracker)))
+    app = sign_page(app_test, tmp_path, monkeypatch, model, webcam=playing_webcam)
+    play_hand(app)
+    tracker.hand = None  # the hand leaves
+    app.session_state["sign_session"].process(np.zeros((480, 640, 3), np.uint8), now_s=0.3)
+    app.run()
+    assert not app.exception, app.exception
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert "What the model sees: no hand" in captions
+    assert "What the model sees (21 landmarks)" not in captions
+    assert the_metric(app).value == "no hand"
+    assert not app.get("progress")
+
+
+def test_a_kept_frame_is_shown_frozen_with_its_reading_and_saved_as_kept(
+    app_test, tmp_path, monkeypatch, fake_models, handlab_home
+):
+    # Issue #32: "Keep this frame" froze nothing and showed nothing; the form kept the letter of an older frame.
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    play_hand(app)
+    app.run()
+    app.button(key="sign_live_keep").click().run()
+    assert not app.exception, app.exception
+    assert "**Kept frame**" in texts(app)
+    assert "Read as B" in texts(app)
+    assert app.selectbox(key="sign_save_letter").value == "B"
+    app.selectbox(key="sign_save_letter").set_value("W")
+    app.button(key="sign_save_save").click().run()
+    (saved,) = samples.list_samples(samples.MY_SIGNS)
+    assert saved.label == "W"
+    app.button(key="sign_live_keep").click().run()  # a new kept frame gets a fresh form, from its own reading
+    assert app.selectbox(key="sign_save_letter").value == "B"
+    app.button(key="sign_live_kept_discard").click().run()
+    assert "**Kept frame**" not in texts(app)
+
+
+def test_only_live_video_offers_j_and_z_and_the_spelling_settings(app_test, tmp_path, monkeypatch, fake_models):
+    # Issue #32: the steadiness sliders showed in Snapshot and Upload, which spell nothing; issue #31: J and Z are
+    # saved from live video, with their motion.
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"], webcam=playing_webcam)
+    assert len(app.sidebar.slider) == 3
+    play_hand(app)
+    app.run()
+    app.button(key="sign_live_keep").click().run()
+    assert "J" in app.selectbox(key="sign_save_letter").options
+    upload(app, "hand.png", hand_png())
+    assert not app.sidebar.slider
+    assert "J" not in app.selectbox(key="sign_save_letter").options
+    assert "save them from 🎥 Live" in texts(app)
+
+
+def test_a_snapshot_is_shown_once(app_test, tmp_path, monkeypatch, fake_models):
+    frame = cv2.imdecode(np.frombuffer(hand_png(), np.uint8), cv2.IMREAD_COLOR)
+    monkeypatch.setattr("core.ui.sign.snapshot", lambda key: frame)
+    app = sign_page(app_test, tmp_path, monkeypatch, fake_models["sure"])
+    app.segmented_control(key="sign_mode").set_value(SNAPSHOT).run()
+    assert letter(app) == "B"
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert "Your photo" not in captions  # the camera input shows it already

@@ -6,6 +6,7 @@ files and photos); here a FakeTracker gives a known hand so that every branch of
 """
 
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -362,3 +363,41 @@ def test_the_overlay_and_the_page_show_one_frame_rate_that_changes_at_most_once_
     assert changes <= 4, f"the frame rate changed {changes} times in 4 s: {drawn}"
     assert drawn[-1] == pytest.approx(12.0, abs=0.5)
     assert signs.fps_text(drawn[-1]) == "12 fps"
+
+
+def test_the_overlay_and_the_page_show_one_letter_for_each_frame():
+    # Issue #32: the video said "No hand in view" while the metric, reading the speller's last hold, said "E 98%".
+    from core.predictor import Prediction
+    from core.vision.signs import MOVING, NO_HAND, NOT_SURE, SignReading, live_letter
+    from core.vision.spelling import SpellState
+
+    image = np.zeros((64, 64), np.float32)
+    box = (0, 0, 64, 64)
+    found = FakeTracker(hand_landmarks_px((320, 330), 70)).hand
+    labels = ("D", "E")
+    seen = SignReading(found, box, box, image, Prediction(labels, np.array([0.25, 0.75], np.float32)))
+    gone = SignReading(None, box, box, image, None)
+    held = SpellState("E", 0.98, np.array([0.02, 0.98], np.float32), 1.0)
+    cases = [
+        (gone, held, NO_HAND, "No hand in view"),
+        (seen, held, "E", "E 98%"),
+        (seen, SpellState(None, 0.4, held.probabilities, 0.0, moving=True), MOVING, "moving"),
+        (seen, SpellState(None, 0.25, held.probabilities, 1.0), NOT_SURE, "not sure"),
+        (seen, None, "E", "E 75%"),  # a single photo: its own prediction
+    ]
+    for reading, state, shown, on_video in cases:
+        letter = live_letter(reading, state)
+        assert (letter.text, letter.overlay_text) == (shown, on_video)
+
+
+def test_live_video_loads_the_word_list_before_the_first_word_ends(predictor):
+    # Loading it (~0.35 s) when the first word ended stalled the video thread for a frame.
+    from core.vision.words import word_list
+
+    word_list.cache_clear()
+    LiveSign(predictor, SpelledText(), reader=signs.SignReader(FakeTracker(None)))
+    for _ in range(100):
+        if word_list.cache_info().currsize:
+            break
+        time.sleep(0.05)
+    assert word_list.cache_info().currsize == 1

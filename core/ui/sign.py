@@ -11,12 +11,13 @@ import streamlit as st
 
 from core import images
 from core.data import samples
-from core.labels import MOTION_LETTERS, SIGN_LETTERS
+from core.labels import ALPHABET, MOTION_LETTERS, SIGN_LETTERS
 from core.ui import charts
 from core.ui.common import decoded_image, enlarged, percent
 from core.ui.letter_guide import LETTER_GUIDE, PICTURE_PX, motion_picture
-from core.ui.sign_session import SpelledText
+from core.ui.sign_session import KeptFrame, SpelledText
 from core.vision import hand_model_files, signs
+from core.vision.motion_letters import MotionSettings, fitted_settings
 from core.vision.signs import SignReading
 from core.vision.spelling import SpellingSettings
 
@@ -24,6 +25,7 @@ PHOTO_THRESHOLD = 0.6  # A photo's letter read with less confidence is "not sure
 PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).
 # The crop is sent at most this big: a half column is ~300 px wide, and live video sends it four times a second.
 CROP_PREVIEW_PX = 320
+PICTURE_KEPT_PX = 320  # The kept frame's width.
 
 
 def spelling_settings(key: str) -> SpellingSettings:
@@ -123,7 +125,10 @@ def crops(frame_bgr: np.ndarray, reading: SignReading, inline: bool = False) -> 
     crop = _fitted(signs.crop_bgr(frame_bgr, reading.crop_xywh), CROP_PREVIEW_PX)
     left.image(_picture(crop, inline), channels="BGR", caption="The crop", width="stretch")
     if reading.model_reads_landmarks:
-        if reading.features is not None:
+        if reading.features is None:  # drawn, not left out: the last hand's skeleton must not stay on show
+            picture = _picture(signs.no_hand_picture(PREVIEW_PX), inline, ".png")
+            right.image(picture, channels="BGR", caption="What the model sees: no hand", width="stretch")
+        else:
             picture = _picture(signs.landmarks_picture(reading.features, PREVIEW_PX), inline, ".png")
             right.image(picture, channels="BGR", caption="What the model sees (21 landmarks)", width="stretch")
         if reading.readings > 1:
@@ -170,26 +175,79 @@ def spelled_text(text: SpelledText, key: str) -> None:
     cells[2].button("Clear", key=f"{key}_clear", on_click=text.edit, args=("clear",), width="stretch")
 
 
-def save_form(frame_bgr: np.ndarray, reading: SignReading, key: str) -> None:
-    """“Save this as…”: label the crop with the right letter and keep it in My signs, for the Train page."""
-    with st.expander("Save this as…"), st.form(key, clear_on_submit=False, border=False):
+def kept_frame(kept: KeptFrame, key: str, mirror: bool) -> None:
+    """The kept frame, frozen where the user can see it, with its reading and a button to let it go."""
+    st.markdown("**Kept frame**")
+    picture_bgr = signs.annotate(kept.frame_bgr, kept.reading, None, None, mirror=mirror)
+    st.image(picture_bgr, channels="BGR", width=PICTURE_KEPT_PX)
+    prediction = kept.reading.prediction
+    drawn = " (drawn in the seconds before)" if kept.suggestion in MOTION_LETTERS else ""
+    st.caption(
+        f"Read as {kept.suggestion}{drawn} · the frame's own reading: {prediction.label} "
+        f"{percent(prediction.confidence)}. Saving below saves this frame, not the live video."
+    )
+    if st.button("Let it go", key=f"{key}_discard", icon=":material/close:"):
+        st.session_state.pop(key, None)
+        st.rerun()
+
+
+def save_form(kept: KeptFrame, key: str) -> None:
+    """“Save this as…”: label the kept frame with the right letter and keep it in My signs, for the Train page; a J
+    or Z saves the hand's motion over the seconds before the frame was kept, which the motion reader fits itself to."""
+    letters = ALPHABET if kept.motion_px is not None else SIGN_LETTERS
+    if st.session_state.get(f"{key}_for") != kept.identity:  # a newly kept frame: its letter starts from its reading
+        st.session_state[f"{key}_for"] = kept.identity
+        st.session_state.pop(f"{key}_letter", None)
+    with st.expander("Save this as…", expanded=True), st.form(key, border=False):
         st.caption(
             "Save this hand to *My signs*: the Train page can fine-tune the letters model on your own signs "
-            "(dataset *My signs + ASL hand landmarks*), your hand and your room."
+            "(dataset *My signs + ASL hand landmarks*), your hand and your room. "
+            + (
+                "For J or Z, draw the letter, then keep the frame within 3 s: the motion is saved, and live video "
+                "fits how small a J or Z may be to yours."
+                if kept.motion_px is not None
+                else "J and Z are drawn in the air: save them from 🎥 Live."
+            )
         )
-        guess = reading.prediction.label
-        index = SIGN_LETTERS.index(guess) if guess in SIGN_LETTERS else 0
-        letter = st.selectbox("The letter you signed", SIGN_LETTERS, index=index, key=f"{key}_letter", width=240)
+        index = letters.index(kept.suggestion) if kept.suggestion in letters else 0
+        letter = st.selectbox("The letter you signed", letters, index=index, key=f"{key}_letter", width=240)
         if not st.form_submit_button("Save to my signs", key=f"{key}_save"):
             return
-        hand = reading.hand
+        hand = kept.reading.hand
         try:
-            samples.save_sign(frame_bgr, reading.box_xywh, letter, hand.landmarks_px, hand.handedness)
+            samples.save_sign(
+                kept.frame_bgr, kept.reading.box_xywh, letter, hand.landmarks_px, hand.handedness, kept.motion_px
+            )
         except ValueError as error:
             st.error(str(error))
             return
         total = len(samples.list_samples(samples.MY_SIGNS))
         st.success(f"Saved as {letter}. My signs now has {total}.")
+
+
+def motion_settings() -> MotionSettings:
+    """When live video counts a J or Z: the defaults, fitted to the J and Z clips the user saved (a damaged clip is
+    named in a warning and the defaults stay)."""
+    clips = [sample.motion_path for sample in samples.list_samples(samples.MY_SIGNS) if sample.label in MOTION_LETTERS]
+    signature = tuple((path.name, path.stat().st_mtime_ns) for path in clips if path.exists())
+    try:
+        settings, count = _fitted_motion(signature)
+    except ValueError as error:
+        st.sidebar.warning(str(error))
+        return MotionSettings()
+    if count:
+        st.sidebar.caption(
+            f"J and Z: fitted to your {count} saved clip{'s' if count > 1 else ''}: a fingertip path of "
+            f"{settings.min_path:.2g} palm lengths counts (default {MotionSettings().min_path:.2g})."
+        )
+    return settings
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _fitted_motion(signature: tuple) -> tuple[MotionSettings, int]:
+    """The fitted settings and how many clips they come from; `signature` (the clips' names and times) keys it."""
+    clips = samples.load_motion_clips()
+    return fitted_settings(clips), len(clips)
 
 
 def letter_guide(card: dict | None = None) -> None:

@@ -7,7 +7,6 @@ Live video comes from streamlit-webrtc: its frame callback runs in a worker thre
 import time
 
 import av
-import numpy as np
 import streamlit as st
 import streamlit_webrtc
 from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext
@@ -19,9 +18,10 @@ from streamlit_webrtc.component import _reset_context, generate_frontend_compone
 from core.predictor import Prediction, Predictor
 from core.ui.common import percent
 from core.ui.sign import crops, spelled_text, two_hands_note
-from core.ui.sign_session import LiveSign, LiveView, SpelledText
+from core.ui.sign_session import KeptFrame, LiveSign, LiveView, SpelledText
 from core.vision import signs
-from core.vision.signs import SignReading
+from core.vision.motion_letters import MotionSettings
+from core.vision.signs import MOVING, NO_HAND, LiveLetter, live_letter
 from core.vision.spelling import SpellingSettings
 
 LIVE_REFRESH_S = 0.25  # How often the page redraws the live results.
@@ -44,16 +44,18 @@ CAMERA_MESSAGES = {
 }
 
 
-def live_sign(predictor: Predictor, settings: SpellingSettings, text: SpelledText, key: str) -> LiveSign:
+def live_sign(
+    predictor: Predictor, settings: SpellingSettings, motion: MotionSettings, text: SpelledText, key: str
+) -> LiveSign:
     """The session's LiveSign (live results, writing held letters into `text`), with the current model and settings.
 
     Made on the first visit to Live (it opens its own hand models), then kept for the session.
     """
     if key not in st.session_state:
-        st.session_state[key] = LiveSign(predictor, text, settings)
+        st.session_state[key] = LiveSign(predictor, text, settings, motion=motion)
     live = st.session_state[key]
     live.set_predictor(predictor)
-    live.set_settings(settings)
+    live.set_settings(settings, motion)
     return live
 
 
@@ -131,20 +133,22 @@ def _live_panel(live: LiveSign, text: SpelledText, running: bool, key: str) -> N
         st.info("Press **START** and hold a letter up to the camera, inside the box.")
         spelled_text(text, key)
         return
-    reading = view.reading
+    # One reading everywhere: the metric, its caption and the bars show the same frame's letter as its overlay.
+    letter = live_letter(view.reading, view.state)
     if running:
-        _live_letter(view)
+        _live_letter(view, letter)
     else:  # the stream ended: the last reading stays on show (it can be kept and saved), marked as such
-        _last_letter(view)
-    two_hands_note(reading)
+        _last_letter(letter)
+    two_hands_note(view.reading)
     # Inline, not under /media: every redraw makes Streamlit drop the last redraw's files, often before the browser
     # has fetched them, and it logged an "Image source error" for each (404) and showed a broken image.
-    crops(view.frame_bgr, reading, inline=True)
-    if reading.hand_found:
-        top_letters(reading.prediction)
+    crops(view.frame_bgr, view.reading, inline=True)
+    if view.state is not None and view.state.hand:
+        probabilities = view.state.probabilities
+        top_letters(Prediction(view.letters[: len(probabilities)], probabilities))
     spelled_text(text, key)
     if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
-        st.session_state[f"{key}_kept"] = (view.frame_bgr, view.reading)
+        st.session_state[f"{key}_kept"] = live.keep()
         st.rerun(scope="app")
 
 
@@ -155,35 +159,30 @@ def top_letters(prediction: Prediction, k: int = 3) -> None:
         st.progress(float(probability), text=f"{label} · {percent(probability)}")
 
 
-def _letter_value(view: LiveView) -> str:
-    """The letter being held, or why there is none."""
-    state = view.state
-    if state and state.letter:
-        return state.letter
-    if not view.reading.hand_found:
-        return "no hand"
-    return "moving" if state and state.moving else "not sure"
-
-
-def _live_letter(view: LiveView) -> None:
+def _live_letter(view: LiveView, letter: LiveLetter) -> None:
     """The letter metric while the video plays (the letter held, how sure, the frame rate) and the word so far."""
-    value, state = _letter_value(view), view.state
-    caption = f"{percent(state.confidence)} confident" if state and state.hand else NO_HAND_HINT
+    if letter.text == NO_HAND:
+        note = NO_HAND_HINT
+    elif letter.text == MOVING:
+        note = "between letters"
+    else:
+        note = f"{percent(letter.confidence)} confident"
     fps = f" · {signs.fps_text(view.fps)}" if view.fps else ""
-    st.metric("Letter", value, caption + fps, delta_color="green" if value.isalpha() and len(value) == 1 else "off")
+    st.metric("Letter", letter.text, note + fps, delta_color="green" if letter.is_letter else "off", delta_arrow="off")
+    state = view.state
     if state is not None:
-        if not state.letter:
+        if not letter.is_letter:
             hold = "hold a letter still to write it"
         elif state.held >= 1:
-            hold = f"{state.letter} counts: move on to the next letter"
+            hold = f"{letter.text} counts: move on to the next letter"
         else:
-            hold = f"holding {state.letter}…"
+            hold = f"holding {letter.text}…"
         st.caption(f"Word so far: **{state.word or '–'}** · {hold}")
 
 
-def _last_letter(view: LiveView) -> None:
+def _last_letter(letter: LiveLetter) -> None:
     """The letter metric after STOP: the last reading, marked as stopped, with no frame rate."""
-    st.metric("Letter", _letter_value(view), LAST_READING, delta_color="off", delta_arrow="off")
+    st.metric("Letter", letter.text, LAST_READING, delta_color="off", delta_arrow="off")
     st.caption("⏹ The video is stopped: this is the last frame it read. Press **START** to read again.")
 
 
@@ -199,6 +198,6 @@ def _connection_warning(view: LiveView, running_s: float) -> None:
         st.warning(f"The video stopped. Press STOP, then START again. {USE_SNAPSHOT}", icon="📡")
 
 
-def kept_frame(key: str) -> tuple[np.ndarray, SignReading] | None:
+def kept_frame(key: str) -> KeptFrame | None:
     """The live frame the user kept to save, if any."""
     return st.session_state.get(f"{key}_kept")

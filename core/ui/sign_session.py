@@ -7,6 +7,7 @@ Python, kept in the page's session state by core.ui.sign and core.ui.sign_live.
 
 import threading
 import time
+import zlib
 from collections import deque
 from dataclasses import dataclass, field, replace
 
@@ -14,9 +15,10 @@ import cv2
 import numpy as np
 
 from core.predictor import Predictor
-from core.vision.signs import SignReader, SignReading, annotate
+from core.vision.motion_letters import MotionSettings, read_motion
+from core.vision.signs import SignReader, SignReading, annotate, live_letter
 from core.vision.spelling import Speller, SpellingSettings, SpellState
-from core.vision.words import WordGuess
+from core.vision.words import WordGuess, word_list
 
 FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
 # The frame rate is measured at most this often and then held, so the video's overlay (new every frame) and the page
@@ -104,6 +106,26 @@ class LiveView:
     state: SpellState | None
     seen_at_s: float | None  # time.monotonic() of the last frame
     error: str | None = None  # why the video thread failed, if it did
+    letters: tuple[str, ...] = ()  # what the state's probabilities are of: the model's letters, then J and Z
+
+
+@dataclass(frozen=True)
+class KeptFrame:
+    """A frame the user kept to save: the frame, its reading, the letter to offer, and, from live video, the hand's
+    landmarks over the seconds before it (a J or Z the user just drew)."""
+
+    frame_bgr: np.ndarray = field(repr=False)  # not mirrored
+    reading: SignReading
+    suggestion: str | None  # the letter the save form starts from
+    motion_px: np.ndarray | None = field(default=None, repr=False)  # (frames, 21, 3), NaN where no hand was found
+    # Tells kept frames apart (each gets a fresh form): when it was kept, or a photo's content.
+    identity: str = field(default_factory=lambda: f"kept at {time.monotonic()}")
+
+    @classmethod
+    def photo(cls, frame_bgr: np.ndarray, reading: SignReading) -> "KeptFrame":
+        """A snapshot or an uploaded photo, offered as the letter read from it (the same photo: the same identity)."""
+        suggestion = None if reading.prediction is None else reading.prediction.label
+        return cls(frame_bgr, reading, suggestion, identity=f"photo {zlib.crc32(frame_bgr.tobytes())}")
 
 
 class LiveSign:
@@ -118,13 +140,18 @@ class LiveSign:
         text: SpelledText,
         settings: SpellingSettings | None = None,
         reader: SignReader | None = None,
+        motion: MotionSettings | None = None,
     ):
-        """`reader` defaults to one with its own hand models (HandModelsMissing when they are not there)."""
+        """`reader` defaults to one with its own hand models (HandModelsMissing when they are not there); `motion`:
+        when a J or Z counts (the defaults, or fitted to the user's saved clips)."""
         self._lock = threading.Lock()
         self._reader = reader or SignReader.open()  # its own tracker: only the video thread reads frames
         self._text = text
         self._predictor = predictor
-        self._speller = Speller(predictor.labels, settings)
+        self._motion = motion or MotionSettings()
+        self._speller = self._new_speller(predictor, settings)
+        # The word list takes ~0.35 s to load: load it now, not in the video thread when the first word ends.
+        threading.Thread(target=word_list, args=(self._speller.letters,), daemon=True).start()
         self._frames, self._seen_at_s = 0, None
         self._recent_s: deque[float] = deque()  # when the frames of the last FPS_WINDOW_S were read
         self._fps: float | None = None  # the frame rate shown, measured at _fps_at_s
@@ -171,26 +198,43 @@ class LiveSign:
         """The latest results (page thread)."""
         with self._lock:
             return LiveView(
-                self._frames, self._fps, self._reading, self._frame_bgr, self._state, self._seen_at_s, self._error
-            )
+                self._frames, self._fps, self._reading, self._frame_bgr, self._state, self._seen_at_s, self._error,
+                self._speller.letters,
+            )  # fmt: skip
+
+    def keep(self) -> KeptFrame | None:
+        """The latest frame to save, with the letter the page shows for it, or the J or Z drawn just before."""
+        with self._lock:
+            if self._reading is None or self._reading.prediction is None:
+                return None
+            motion_px = self._speller.recent_landmarks()
+            drawn = None if motion_px is None else read_motion(motion_px, self._motion).letter
+            shown = live_letter(self._reading, self._state)
+            suggestion = drawn or (shown.text if shown.is_letter else self._reading.prediction.label)
+            return KeptFrame(self._frame_bgr, self._reading, suggestion, motion_px)
+
+    def _new_speller(self, predictor: Predictor, settings: SpellingSettings | None) -> Speller:
+        return Speller(predictor.labels, settings, motion=self._motion)
 
     def set_predictor(self, predictor: Predictor) -> None:
         """Use another model from the next frame on."""
         with self._lock:
             if predictor is not self._predictor:
-                self._predictor, self._speller = predictor, Speller(predictor.labels, self._speller.settings)
+                self._predictor, self._speller = predictor, self._new_speller(predictor, self._speller.settings)
 
-    def set_settings(self, settings: SpellingSettings) -> None:
-        """Change what counts as a held letter."""
+    def set_settings(self, settings: SpellingSettings, motion: MotionSettings | None = None) -> None:
+        """Change what counts as a held letter, and (when given) as a J or Z."""
         with self._lock:
             self._speller.settings = settings
+            if motion is not None:
+                self._motion = self._speller.motion = motion
 
     def forget_frames(self) -> None:
         """Drop the last reading, frame count, tracked hand, word in progress and error (a new stream starts); the
         text stays."""
         with self._lock:
             self._reader.tracker.reset()
-            self._speller = Speller(self._predictor.labels, self._speller.settings)  # the letters written stay
+            self._speller = self._new_speller(self._predictor, self._speller.settings)  # the letters written stay
             self._frames, self._seen_at_s = 0, None
             self._recent_s.clear()
             self._reading = self._frame_bgr = self._state = self._error = self._fps = self._fps_at_s = None

@@ -29,6 +29,7 @@ TEXT_BGR = (255, 255, 255)
 TRAIL_BGR = (255, 120, 0)  # blue: the path a J or Z fingertip draws
 CROP_SIDE = 64  # The crop shown (and saved) for a model that reads landmarks: what an image model would read.
 NO_HAND_TEXT = "No hand in view"
+MOVING, NOT_SURE, NO_HAND = "moving", "not sure", "no hand"  # what live video shows in place of a letter
 # The skeleton: which landmarks are joined (0 wrist; 1–4 thumb; 5–8 index; 9–12 middle; 13–16 ring; 17–20 little).
 HAND_CONNECTIONS = (
     *((0, 1), (1, 2), (2, 3), (3, 4)),
@@ -150,7 +151,7 @@ def annotate(
     if reading.hand is not None:
         cv2.rectangle(out, (x, y), (x + w, y + h), HAND_BGR, max(2, round(2 * scale)))
         _skeleton(out, reading.hand.landmarks_px, mirror, scale)
-        _label(out, _hand_label(reading, state), (x, y), HAND_BGR, scale)
+        _label(out, live_letter(reading, state).overlay_text, (x, y), HAND_BGR, scale)
         if state is not None and state.trail_px is not None:  # a J or Z being drawn: its fingertip's path
             _trail(out, state.trail_px, mirror, scale)
         if state is not None and state.held > 0:  # how far the letter is towards being written
@@ -212,13 +213,37 @@ def landmarks_picture(features: np.ndarray, side: int = 160) -> np.ndarray:
     return picture
 
 
-def _hand_label(reading: SignReading, state: SpellState | None) -> str:
-    """The text on the hand's box: the letter held, "moving", "not sure", or a single photo's own prediction."""
+@dataclass(frozen=True)
+class LiveLetter:
+    """What live video shows for one frame, the same on the overlay, the page's metric and its bars: the letter
+    held, or why there is none."""
+
+    text: str  # a letter, or MOVING, NOT_SURE or NO_HAND
+    confidence: float | None  # how sure the reading is; None while moving or without a hand
+
+    @property
+    def is_letter(self) -> bool:
+        """Whether a letter is held (rather than moving, not sure or no hand)."""
+        return self.text not in (MOVING, NOT_SURE, NO_HAND)
+
+    @property
+    def overlay_text(self) -> str:
+        """The text on the hand's box."""
+        if self.text == NO_HAND:
+            return NO_HAND_TEXT
+        return f"{self.text} {int(self.confidence * 100)}%" if self.is_letter else self.text
+
+
+def live_letter(reading: SignReading, state: SpellState | None) -> LiveLetter:
+    """One frame's letter as every part of the page shows it: the letter held (its hold's frames together), "moving",
+    "not sure" or "no hand"; without a spelling state (a single photo) the frame's own prediction."""
+    if reading.hand is None or reading.prediction is None:
+        return LiveLetter(NO_HAND, None)
     if state is None:
-        return f"{reading.prediction.label} {int(reading.prediction.confidence * 100)}%"
-    if state.letter is None:
-        return "moving" if state.moving else "not sure"
-    return f"{state.letter} {int(state.confidence * 100)}%"
+        return LiveLetter(reading.prediction.label, reading.prediction.confidence)
+    if state.letter is not None:
+        return LiveLetter(state.letter, state.confidence)
+    return LiveLetter(MOVING, None) if state.moving else LiveLetter(NOT_SURE, state.confidence)
 
 
 def _label(frame: np.ndarray, text: str, corner_xy: tuple[int, int], color_bgr, scale: float) -> None:
@@ -244,3 +269,13 @@ def _dashed_rectangle(frame: np.ndarray, box_xywh: tuple[int, ...], color_bgr, t
             end = min(start + dash, h)
             cv2.line(frame, (x, y + start), (x, y + end), color_bgr, thickness)
             cv2.line(frame, (x + w, y + start), (x + w, y + end), color_bgr, thickness)
+
+
+def no_hand_picture(side: int = 160) -> np.ndarray:
+    """What a landmarks model sees without a hand: an empty square saying so (BGR)."""
+    picture = np.full((side, side, 3), 255, np.uint8)
+    scale = side / 160
+    (text_w, _), _ = cv2.getTextSize("no hand", cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, 1)
+    cv2.putText(picture, "no hand", ((side - text_w) // 2, side // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale,
+                (140, 140, 140), max(1, round(scale)), cv2.LINE_AA)  # fmt: skip
+    return picture
