@@ -52,8 +52,42 @@ def test_epoch_chart_has_training_and_validation_per_epoch_from_one():
     table = chart.data.pivot(index="epoch", columns="data", values="accuracy")
     assert table.index.tolist() == [1, 2]
     assert table["validation"].tolist() == [0.55, 0.75]
-    y = channel(chart, "y")
-    assert (y.field, y.domain) == ("accuracy", [0, 1])
+    assert channel(chart, "y").field == "accuracy"
+
+
+def _y_axis(chart: alt.TopLevelMixin) -> tuple[list[float], str]:
+    """The y scale's domain and the axis' number format of a chart (of its first layer)."""
+    spec = chart.to_dict()
+    y = spec.get("layer", [spec])[0]["encoding"]["y"]
+    return y["scale"]["domain"], y["axis"]["format"]
+
+
+def test_accuracy_axes_zoom_to_the_values_and_a_toggle_gives_back_0_to_100_percent():
+    # Issue #32: accuracy always ran 0–1, which flattened the differences between 97% and 99%.
+    rows = [{"epoch": e, "accuracy": a, "val_accuracy": a - 0.01, "time_s": e} for e, a in enumerate([0.97, 0.985])]
+    for chart in (
+        run_charts.epoch_chart(rows, "accuracy"),
+        run_charts.comparison_chart({"1: a": rows, "2: b": rows}, "accuracy"),
+        run_charts.batch_chart(batch_rows([[0.5] * 4]), "accuracy", 4),
+    ):
+        (low, high), number_format = _y_axis(chart)
+        values = chart.data["accuracy"]
+        assert low < values.min()  # every value shows, with a little room
+        assert high > values.max()
+        assert high - low < 0.1 or chart.data["accuracy"].nunique() == 1
+        assert number_format.endswith("%")
+    full = run_charts.epoch_chart(rows, "accuracy", full_scale=True)
+    assert _y_axis(full) == ([0.0, 1.0], ".0%")
+    assert _y_axis(run_charts.comparison_chart({"1: a": rows}, "accuracy", full_scale=True))[0] == [0.0, 1.0]
+
+
+def test_a_loss_axis_of_one_value_has_room_around_it_and_short_numbers():
+    # Issue #32: a one-point loss axis was labelled "0.263764".
+    chart = run_charts.epoch_chart([{"epoch": 0, "loss": 0.263764, "val_loss": None}], "loss")
+    (low, high), number_format = _y_axis(chart)
+    assert low < 0.263764 < high
+    assert number_format == ".3~g"  # 0.264, not 0.263764
+    assert _y_axis(run_charts.epoch_chart([{"epoch": 0, "loss": 0.01, "val_loss": 0.0}], "loss"))[0][0] == 0.0
 
 
 @pytest.mark.parametrize("chart", [run_charts.batch_chart([], "loss", 10), run_charts.epoch_chart([], "loss")])
@@ -77,9 +111,11 @@ def test_confusion_chart_counts_and_row_shares():
 
 def test_comparison_chart_overlays_runs_with_optional_smoothing():
     rows = [{"epoch": e, "loss": 1.0 / (e + 1), "val_loss": v, "time_s": 10.0 * (e + 1)} for e, v in enumerate([4, 0])]
-    chart = run_charts.comparison_chart({"1: a": rows, "2: b": rows[:1], "3: empty": []}, "loss", "time_s", 0.5)
+    curves = {"1: a": rows, "2: b": rows[:1], "3: empty": []}
+    chart = run_charts.comparison_chart(curves, "loss", "time_s", 0.5)
     frame = chart.data
     assert set(frame["run"]) == {"1: a", "2: b"}
+    assert run_charts.runs_without_points(curves, "loss") == ["3: empty"]
     validation = frame[(frame["run"] == "1: a") & (frame["data"] == "validation")]
     assert validation["x"].tolist() == [10.0, 20.0]
     assert validation["loss"].tolist() == pytest.approx([4.0, 4.0 / 3])  # EMA with weight 0.5, bias-corrected
@@ -128,6 +164,15 @@ def test_a_one_epoch_run_is_a_dot_with_its_value_among_many_runs():
     dots = chart.data[chart.data["points"] == 1]
     assert dots[["run", "accuracy"]].values.tolist() == [["6: short", 0.625]]
     assert spec["layer"][2]["encoding"]["text"]["field"] == "accuracy"
+
+
+def test_comparison_draws_no_layer_that_would_be_empty():
+    # Issue #32: a layer whose filter left no rows (no one-epoch run to write a value beside) made Vega log
+    # "Infinite extent" warnings in the browser.
+    rows = [{"epoch": e, "loss": 1.0 / (e + 1), "val_loss": None, "time_s": e} for e in range(3)]
+    assert marks(run_charts.comparison_chart({"1: a": rows, "2: empty": []}, "loss")) == ["line", "point"]
+    many = {f"{i}: run": rows for i in range(9)}
+    assert marks(run_charts.comparison_chart(many, "loss")) == ["line"]  # no lone points to mark among many
 
 
 @pytest.mark.parametrize(

@@ -295,3 +295,24 @@ def test_my_signs_mixed_into_the_asl_landmarks_say_how_and_do_not_warn(page):
     assert not page.exception
     assert not any("makes the letters model worse" in w.value for w in page.warning)
     assert any("mixed into the ASL hand landmarks" in c.value and "counted 10 times" in c.value for c in page.caption)
+
+
+def accuracy_domains(app: AppTest) -> list[list[float]]:
+    """The y ranges of the accuracy charts on the page, from their Vega-Lite specs."""
+    specs = [json.loads(chart.proto.spec) for chart in charts(app)]
+    encodings = [spec.get("layer", [spec])[0].get("encoding", {}) for spec in specs]
+    return [e["y"]["scale"]["domain"] for e in encodings if e.get("y", {}).get("field") == "accuracy"]
+
+
+def test_accuracy_charts_zoom_to_the_values_and_a_toggle_draws_them_from_0_to_100_percent(
+    page, tiny_mnist_dir, tmp_path
+):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=3)
+    finish_run(store, run_id, tmp_path)
+    page.run()
+    low, high = accuracy_domains(page)[1]  # per epoch (the first is per batch)
+    assert 0 < low < 0.45  # the epochs' 45–50%, with a little room
+    assert 0.5 < high < 0.6
+    page.toggle(key=f"train_result_full_{run_id}").set_value(True).run()
+    assert accuracy_domains(page) == [[0, 1], [0, 1]]

@@ -10,6 +10,8 @@ CHART_HEIGHT = 280  # px, legend and axes included
 EMPTY_HEIGHT = 90  # px, a chart still waiting for data
 LEGEND_LINE_PX = 22  # px, one run's line in a legend below a chart
 LONE_VALUE_PX = 40  # px, left beside a chart's lines for the value written beside a one-epoch run's dot
+# Room above and below the values on a zoomed y axis, as a share of their span (of the value itself for a single one).
+ZOOM_PADDING = 0.08
 
 
 def per_batch_values(rows: list[dict], metric: str) -> np.ndarray:
@@ -21,8 +23,13 @@ def per_batch_values(rows: list[dict], metric: str) -> np.ndarray:
     return (seen + 1) * means - seen * previous
 
 
-def batch_chart(rows: list[dict], metric: str, steps_per_epoch: int, max_points: int = 600) -> alt.Chart:
-    """One metric per batch (faint) with its moving average (bold), against epochs done."""
+def batch_chart(
+    rows: list[dict], metric: str, steps_per_epoch: int, max_points: int = 600, full_scale: bool = False
+) -> alt.Chart:
+    """One metric per batch (faint) with its moving average (bold), against epochs done.
+
+    The y axis zooms to the values; `full_scale` draws accuracy from 0 to 100% instead.
+    """
     frame = pd.DataFrame(rows)
     if frame.empty or frame[metric].isna().all():
         return _empty_chart(METRIC_TITLES.get(metric, metric), "Waiting for the first batches…")
@@ -32,9 +39,7 @@ def batch_chart(rows: list[dict], metric: str, steps_per_epoch: int, max_points:
         .mark_line(clip=True)
         .encode(
             x=alt.X("epochs:Q", title="epochs", scale=alt.Scale(domainMin=0)),
-            y=alt.Y(
-                f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric), axis=alt.Axis(format="~r")
-            ),
+            y=_y(metric, long[metric], full_scale),
             color=alt.Color(
                 "line:N",
                 title=None,
@@ -63,8 +68,11 @@ def _batch_lines(rows: list[dict], metric: str, steps_per_epoch: int, max_points
     return lines.melt(id_vars=["epochs"], var_name="line", value_name=metric)
 
 
-def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) -> alt.Chart:
-    """One metric per finished epoch, training against validation; the x axis spans `total_epochs` when given."""
+def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None, full_scale: bool = False) -> alt.Chart:
+    """One metric per finished epoch, training against validation; the x axis spans `total_epochs` when given.
+
+    The y axis zooms to the values; `full_scale` draws accuracy from 0 to 100% instead.
+    """
     frame = pd.DataFrame(rows)
     title = f"{METRIC_TITLES.get(metric, metric)} per epoch"
     if frame.empty:
@@ -72,9 +80,9 @@ def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) 
     lines = pd.DataFrame(
         {"epoch": frame["epoch"] + 1, "training": frame[metric], "validation": frame.get(f"val_{metric}")}
     )
-    long = lines.melt(id_vars=["epoch"], var_name="data", value_name=metric)
+    long = lines.melt(id_vars=["epoch"], var_name="data", value_name=metric).dropna()
     return (
-        alt.Chart(long.dropna(), title=title)
+        alt.Chart(long, title=title)
         .mark_line(point=True)
         .encode(
             x=alt.X(
@@ -83,8 +91,8 @@ def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) 
                 axis=alt.Axis(format="d", tickMinStep=1),
                 scale=alt.Scale(domain=[1, max(2, total_epochs or len(frame))]),
             ),
-            y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
-            color=_split_colour(set(long.dropna()["data"])),
+            y=_y(metric, long[metric], full_scale),
+            color=_split_colour(set(long["data"])),
             tooltip=["epoch:Q", "data:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
         .properties(height=CHART_HEIGHT)
@@ -92,14 +100,17 @@ def epoch_chart(rows: list[dict], metric: str, total_epochs: int | None = None) 
 
 
 def comparison_chart(
-    curves: dict[str, list[dict]], metric: str, x: str = "epoch", smoothing: float = 0.0
+    curves: dict[str, list[dict]], metric: str, x: str = "epoch", smoothing: float = 0.0, full_scale: bool = False
 ) -> alt.Chart | alt.LayerChart:
     """Several runs' per-epoch curves overlaid: colour per run, solid validation, dashed training.
+
+    Runs without a value of `metric` are left out (see `runs_without_points`: the page says which).
 
     Args:
         curves: run label → its epoch rows (as RunStore.epoch_metrics gives them).
         x: "epoch" (1-based) or "time_s" (seconds since the run began training).
         smoothing: 0–1, the weight of an exponential moving average (TensorBoard's slider); 0 draws raw values.
+        full_scale: draw accuracy from 0 to 100% instead of zooming to the values.
     """
     frames = [
         line for label, rows in curves.items() for line in _run_lines(label, pd.DataFrame(rows), metric, x, smoothing)
@@ -111,20 +122,32 @@ def comparison_chart(
     data = pd.concat(frames, ignore_index=True)
     # A curve of one epoch is one point: a line cannot draw it, so it gets a dot with its value written beside it.
     data["points"] = data.groupby(["run", "data"])["x"].transform("size")
-    base = _comparison_base(data, metric, x)
+    lone = bool((data["points"] == 1).any())
+    base = _comparison_base(data, metric, x, full_scale)
     # Lines without point markers, so the legend draws each split's line style rather than a dot.
-    lines = base.mark_line().encode(strokeDash=_split_dash(set(data["data"])))
-    dotted = base if len(frames) <= 8 else base.transform_filter("datum.points == 1")
-    dots = dotted.mark_point(filled=True, size=40 if len(frames) <= 8 else 90, opacity=1)
-    values = base.transform_filter("datum.points == 1").mark_text(align="left", dx=8, dy=-8)
+    layers = [base.mark_line().encode(strokeDash=_split_dash(set(data["data"])))]
+    # A layer whose filter leaves no rows makes Vega warn "Infinite extent" in the browser: add only layers with data.
+    if len(frames) <= 8 or lone:
+        dotted = base if len(frames) <= 8 else base.transform_filter("datum.points == 1")
+        layers.append(dotted.mark_point(filled=True, size=40 if len(frames) <= 8 else 90, opacity=1))
+    if lone:
+        values = base.transform_filter("datum.points == 1").mark_text(align="left", dx=8, dy=-8)
+        layers.append(values.encode(text=alt.Text(f"{metric}:Q", format=_value_format(metric))))
+    shown_runs = data["run"].nunique()
     return (
-        alt.layer(lines, dots, values.encode(text=alt.Text(f"{metric}:Q", format=".3~f")), data=data, title=title)
-        .properties(height=CHART_HEIGHT + 160 + LEGEND_LINE_PX * len(curves))  # room for the legend's lines
+        alt.layer(*layers, data=data, title=title)
+        .properties(height=CHART_HEIGHT + 160 + LEGEND_LINE_PX * shown_runs)  # room for the legend's lines
         .interactive()  # drag to pan, scroll to zoom, double-click to reset
     )
 
 
-def _comparison_base(data: pd.DataFrame, metric: str, x: str) -> alt.Chart:
+def runs_without_points(curves: dict[str, list[dict]], metric: str) -> list[str]:
+    """The labels of the runs that have no value of `metric` to draw (no finished epoch): the comparison leaves
+    them out."""
+    return [label for label, rows in curves.items() if not _run_lines(label, pd.DataFrame(rows), metric, "epoch", 0)]
+
+
+def _comparison_base(data: pd.DataFrame, metric: str, x: str, full_scale: bool) -> alt.Chart:
     """The axes, run colours and tooltip that the comparison's lines, dots and values share."""
     x_title = "epoch" if x == "epoch" else "seconds of training"
     return alt.Chart().encode(
@@ -134,7 +157,7 @@ def _comparison_base(data: pd.DataFrame, metric: str, x: str) -> alt.Chart:
             axis=alt.Axis(format="d") if x == "epoch" else alt.Axis(),
             scale=alt.Scale(padding=LONE_VALUE_PX if (data["points"] == 1).any() else 0),  # room for lone values
         ),
-        y=alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=_scale(metric)),
+        y=_y(metric, data[metric], full_scale),
         color=alt.Color(
             "run:N",
             title="run",
@@ -209,8 +232,42 @@ def _split_colour(splits: set[str]) -> alt.Color:
     )
 
 
-def _scale(metric: str) -> alt.Scale:
-    return alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Scale(zero=False)
+def _y(metric: str, values: pd.Series, full_scale: bool = False) -> alt.Y:
+    """The y axis of a metric: zoomed to its values with a little room, numbers formatted to their span.
+
+    A fixed 0–1 accuracy axis flattened the differences people compare (97% against 99%), and a loss axis of one
+    value was labelled "0.263764". `full_scale` gives accuracy its whole 0–100% range back.
+    """
+    low, high = _domain(metric, values, full_scale)
+    axis = alt.Axis(format=_axis_format(metric, high - low), tickCount=6)
+    return alt.Y(f"{metric}:Q", title=METRIC_TITLES.get(metric, metric), scale=alt.Scale(domain=[low, high]), axis=axis)
+
+
+def _domain(metric: str, values: pd.Series, full_scale: bool = False) -> tuple[float, float]:
+    """The y range to draw: the values' own with ZOOM_PADDING around them, never below 0 (nor above 1 for
+    accuracy); accuracy's whole 0–1 with `full_scale`."""
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if (metric == "accuracy" and full_scale) or values.empty:
+        return (0.0, 1.0)
+    low, high = float(values.min()), float(values.max())
+    pad = (high - low) * ZOOM_PADDING or max(abs(high) * ZOOM_PADDING, 0.005)
+    low, high = max(0.0, low - pad), high + pad
+    if metric == "accuracy":
+        high = min(1.0, high)
+    return (round(low, 6), round(high, 6))
+
+
+def _axis_format(metric: str, span: float) -> str:
+    """A d3 format for axis numbers: accuracy in percent (with a decimal when the axis spans under 5 points), other
+    metrics to three significant digits."""
+    if metric == "accuracy":
+        return ".0%" if span >= 0.05 else ".1%" if span >= 0.005 else ".2%"
+    return ".3~g"
+
+
+def _value_format(metric: str) -> str:
+    """A d3 format for a value written beside a dot: accuracy in percent to a tenth, others to four digits."""
+    return ".1%" if metric == "accuracy" else ".4~g"
 
 
 def _empty_chart(title: str, message: str) -> alt.Chart:

@@ -64,7 +64,7 @@ def _live_run(run: Run, store: RunStore, key: str) -> None:
         _live_header(run, key)
         batches = store.batch_metrics(run.id)
         if _progress_bar(run, batches):
-            show_curves(run, batches, store.epoch_metrics(run.id))
+            show_curves(run, batches, store.epoch_metrics(run.id), f"{key}_live")
 
 
 def _live_header(run: Run, key: str) -> None:
@@ -101,13 +101,27 @@ def _progress_bar(run: Run, batches: list[dict]) -> bool:
     return True
 
 
-def show_curves(run: Run, batches: list[dict], epochs: list[dict], fold_batches: bool = False) -> None:
-    """Loss and accuracy side by side: per batch, then per epoch (training against validation)."""
+def show_curves(run: Run, batches: list[dict], epochs: list[dict], key: str, fold_batches: bool = False) -> None:
+    """Loss and accuracy side by side: per batch, then per epoch (training against validation).
+
+    The accuracy axes zoom to the values, so that small differences show; a toggle draws them from 0 to 100%.
+    """
+    full = full_scale_toggle(key=f"{key}_full_{run.id}")
     batch_row = st.expander("Loss and accuracy per batch") if fold_batches else st.container()
     for column, metric in zip(batch_row.columns(2), ("loss", "accuracy"), strict=True):
-        column.altair_chart(run_charts.batch_chart(batches, metric, run.steps_per_epoch or 1), width="stretch")
+        chart = run_charts.batch_chart(batches, metric, run.steps_per_epoch or 1, full_scale=full)
+        column.altair_chart(chart, width="stretch")
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-        column.altair_chart(run_charts.epoch_chart(epochs, metric, run.total_epochs), width="stretch")
+        column.altair_chart(run_charts.epoch_chart(epochs, metric, run.total_epochs, full_scale=full), width="stretch")
+
+
+def full_scale_toggle(key: str) -> bool:
+    """A toggle that draws accuracy from 0 to 100% instead of zooming to the values."""
+    return st.toggle(
+        "Accuracy from 0 to 100%",
+        key=key,
+        help="Off: the accuracy axis zooms to the values, so that small differences show.",
+    )
 
 
 def finished_run(key: str) -> None:
@@ -126,7 +140,7 @@ def finished_run(key: str) -> None:
     cells[0].metric("Test accuracy", f"{run.test_accuracy:.1%}" if run.test_accuracy is not None else "–")
     cells[1].metric("Epochs", f"{run.epochs_done}/{run.total_epochs}")
     cells[2].metric("Training time", run_words.format_duration(run.duration_s or 0), help=f"On {run.device}")
-    show_curves(run, batches, store.epoch_metrics(run.id), fold_batches=True)
+    show_curves(run, batches, store.epoch_metrics(run.id), f"{key}_result", fold_batches=True)
     if run.confusion and run.card:
         st.altair_chart(run_charts.confusion_chart(run.confusion, run.card["labels"]), width="content")
         st.caption(f"Trained on {run.device}. The same run from a terminal: `{run.card['command']}`")
