@@ -197,6 +197,7 @@ def test_the_shipped_style_landmarks_model_fine_tunes_on_my_signs(handlab_home: 
     assert tuned.reads_landmarks
     assert tuned.card["dataset"] == "my_sign_landmarks"
     assert "--init-model" in tuned.card["command"]
+    assert tuned.card["motion_letters"]["letters"] == ["J", "Z"]  # the card names where A–Z's other two come from
 
 
 def asl_landmarks_stand_in(monkeypatch: pytest.MonkeyPatch, rows: int) -> loaders.Dataset:
@@ -271,3 +272,14 @@ def test_the_letters_model_fine_tunes_on_my_signs_mixed_into_the_letters_data(
     # Issue #29: the card says whom the model learnt from (the Sign page's letter guide shows it).
     assert tuned.card["data"] == f"Your 12 saved signs, and {asl.about}"
     assert tuned.card["test"]["samples"] == len(datasets.load_dataset("my_sign_landmarks").y_test) + len(asl.y_test)
+
+
+def test_saved_j_and_z_motions_do_not_count_towards_the_still_letter_datasets():
+    frame, box = hand_frame()
+    for _ in range(datasets.MY_SAMPLES_MIN - 1):
+        samples.save_sign(frame, box, "A", hand_landmarks_px(), "right")
+    samples.save_sign(frame, box, "J", hand_landmarks_px(), "right", motion_px=along(("little",), j_path()))
+    assert not datasets.available("my_signs")
+    assert not datasets.available("my_sign_landmarks")
+    with pytest.raises(datasets.DatasetMissing, match=f"{datasets.MY_SAMPLES_MIN - 1} saved"):
+        datasets.load_dataset("my_signs")

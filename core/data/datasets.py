@@ -245,7 +245,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 size,
             ),
             resizable=True,
-            saved=lambda: len(samples.list_samples(samples.MY_SIGNS)),
+            saved=lambda: samples.count_labelled(samples.MY_SIGNS, SIGN_LETTERS),
         ),
         DatasetInfo(
             name="my_sign_landmarks",

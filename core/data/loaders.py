@@ -180,7 +180,7 @@ def load_my_samples(
     info: Described, kind: str, labels: tuple[str, ...], side: int, how_to_save: str, image_size: int
 ) -> Dataset:
     """Load the samples the user saved on the Draw or Sign page, resized from side×side to image_size."""
-    count = len(samples.list_samples(kind))
+    count = samples.count_labelled(kind, labels)
     if count < MY_SAMPLES_MIN:
         raise DatasetMissing(
             f"{info.title}: {count} saved so far, at least {MY_SAMPLES_MIN} are needed. {how_to_save} "

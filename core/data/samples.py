@@ -185,8 +185,8 @@ def load_sign_landmarks(
 
 
 def count_sign_landmarks(collection: str = MY_SIGNS) -> int:
-    """How many saved signs carry landmarks."""
-    return sum(sample.landmarks_path.exists() for sample in list_samples(collection))
+    """How many saved still letters carry landmarks (what the landmarks datasets train on)."""
+    return sum(s.label in SIGN_LETTERS and s.landmarks_path.exists() for s in list_samples(collection))
 
 
 def _read_landmarks(path: Path) -> np.ndarray:
@@ -218,6 +218,11 @@ def list_samples(collection: str = MY_DIGITS) -> list[Sample]:
         for path in sorted(folder.glob("*/*.png"))
         if not path.name.endswith(ORIGINAL_SUFFIX) and not path.name.startswith(".")
     ]
+
+
+def count_labelled(collection: str, labels: tuple[str, ...]) -> int:
+    """How many samples carry one of `labels` (my_signs' still letters, leaving its J and Z motions out)."""
+    return sum(sample.label in labels for sample in list_samples(collection))
 
 
 def count_samples(collection: str = MY_DIGITS) -> dict[str, int]:
