@@ -145,8 +145,8 @@ def _test_set(dataset: str | None, input_shape: tuple[int, ...]) -> str | None:
     if info is None or info.task is None:
         return None
     if info.kind == "landmarks":
-        cached = all(_landmarks_cached(collection) for collection in hand_landmarks.COLLECTIONS)
-        return LANDMARKS_TEST_SET if datasets.available(LANDMARKS_TEST_SET) and cached else None
+        cached = datasets.available(LANDMARKS_TEST_SET) and all(map(_landmarks_cached, hand_landmarks.COLLECTIONS))
+        return LANDMARKS_TEST_SET if cached else None
     name = IMAGE_TEST_SETS.get(info.task)
     if name is None or not datasets.available(name) or len(input_shape) != 3:
         return None
@@ -155,8 +155,11 @@ def _test_set(dataset: str | None, input_shape: tuple[int, ...]) -> str | None:
 
 def _landmarks_cached(collection: str) -> bool:
     """Whether a collection's landmarks are cached and current (so reading them takes no extraction)."""
-    photos = hand_landmarks.list_collection(paths.data_dir(), collection)
     cache = hand_landmarks.cache_path(paths.cache_dir(), collection)
+    try:
+        photos = hand_landmarks.list_collection(paths.data_dir(), collection)
+    except FileNotFoundError:  # a folder of the collection without its photos
+        return False
     return cache.is_file() and hand_landmarks.read_cache(cache, hand_landmarks.cache_key(photos)) is not None
 
 

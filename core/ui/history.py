@@ -8,6 +8,7 @@ from core import tasks
 from core.data import datasets
 from core.learn import catalog, jobs, run_analysis, run_files
 from core.learn.runs import Run, RunStore
+from core.ui import export as export_ui
 from core.ui import run_charts, run_words
 from core.ui.markup import plain
 from core.vision import signs
@@ -183,6 +184,7 @@ def run_actions(run: Run, store: RunStore, key: str) -> None:
         if task and activate.button(tasks.get_task(task).use_label, key=f"{key}_activate"):
             catalog.set_active_model(task, model)
             st.toast(f"Run {run.id} now reads {task} on the pages that use them.")
+        export_ui.export_controls(model, f"handlab-run-{run.id}", key=f"{key}_export")
     csv.download_button(
         "Download metrics (.csv)",
         run_analysis.metrics_csv(store, run.id),
