@@ -32,6 +32,9 @@ class EpochClock:
         elapsed = time.monotonic() - self.started
         print(f"  epoch {epoch + 1}: {elapsed:5.1f} s so far, validation accuracy {logs.get('val_accuracy', 0):.2%}")
 
+    def on_phase(self, text: str) -> None:
+        pass
+
     def should_stop(self) -> bool:
         return False
 

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from core.learn import fit
 from core.learn.fit import confusion_matrix
 from core.learn.inputs import batches, split_validation
 from core.learn.runs import RunStore
@@ -129,6 +130,60 @@ def test_stop_request_ends_the_run_after_the_current_batch(tiny_mnist_dir, monke
     assert run.status == "stopped"
     assert run.model_path
     assert [row["step"] for row in store.batch_metrics(run_id)] == [0, 1]
+
+
+def test_a_stop_mid_epoch_tests_a_sample_says_so_and_counts_only_complete_epochs(tiny_mnist_dir, monkeypatch):
+    # Issue #32: after Stop the page waited ~25 s for a whole validation pass and test set, and the part-epoch a
+    # stop ended was counted and drawn as a complete epoch.
+    monkeypatch.setattr(fit, "STOPPED_TEST_SAMPLES", 10)
+    store = RunStore()
+    spec = TrainSpec(**TINY | {"epochs": 3, "validation_split": 0.25}).resolved()  # 48 to fit: 3 batches an epoch
+    run_id = store.create_run(spec.to_dict(), "stop me")
+    phases, validations = [], []
+
+    def on_batch(self, epoch, batch, logs):
+        report_batch(self, epoch, batch, logs)
+        if (epoch, batch) == (1, 0):
+            store.request_stop(run_id)
+
+    def on_phase(self, text):
+        phases.append(text)
+        assert store.get_run(run_id).status == "running"
+        report_phase(self, text)
+
+    report_batch, report_phase = StoreReporter.on_batch, StoreReporter.on_phase
+    monkeypatch.setattr(StoreReporter, "on_batch", on_batch)
+    monkeypatch.setattr(StoreReporter, "on_phase", on_phase)
+    evaluate = keras.Model.evaluate
+    monkeypatch.setattr(keras.Model, "evaluate", lambda *a, **k: validations.append(1) or evaluate(*a, **k))
+    assert execute_run(store, run_id) == 0
+    run = store.get_run(run_id)
+    assert (run.status, run.epochs_done, run.phase) == ("stopped", 1, None)
+    assert [row["epoch"] for row in store.epoch_metrics(run_id)] == [0]  # the cut epoch is no epoch
+    assert store.epoch_metrics(run_id)[0]["val_loss"] is not None
+    assert len(validations) == 1  # the first epoch's end; the cut one was not validated
+    assert run.card["stopped_in_epoch"] == {"epoch": 2, "batches_done": 1, "batches": 3}
+    assert run.card["weights_from_epoch"] == 1  # the validated epoch's weights, not the cut one's
+    assert (run.card["test"]["samples"], run.card["test"]["test_set_size"]) == (10, 32)
+    assert run.card["test"]["sampled_because"] == "stopped"
+    assert sum(map(sum, run.confusion)) == 10
+    assert phases[0] == "Calibrating the confidence on 10 validation images"
+    assert "Testing the model on a sample (the run was stopped): 10 of 10 images" in phases
+    assert phases[-1] == "Saving the model"
+    with np.load(run_dir(run_id) / "test_predictions.npz") as saved:
+        assert len(saved["index"]) == 10
+        assert len(set(saved["index"].tolist())) == 10
+        assert saved["index"].max() < 32
+
+
+def test_a_run_that_ends_tests_the_whole_test_set(tiny_mnist_dir, monkeypatch):
+    monkeypatch.setattr(fit, "STOPPED_TEST_SAMPLES", 10)
+    store = RunStore()
+    run_id = store.create_run(TrainSpec(**TINY).resolved().to_dict(), "whole")
+    assert execute_run(store, run_id) == 0
+    test = store.get_run(run_id).card["test"]
+    assert (test["samples"], test["test_set_size"]) == (32, 32)
+    assert "sampled_because" not in test
 
 
 def test_missing_dataset_marks_the_run_failed_with_the_message(tmp_path, monkeypatch):

@@ -96,12 +96,16 @@ class Mistake:
 
 
 def worst_mistakes(predictions_path: Path, labels: list[str], limit: int = 24) -> list[Mistake]:
-    """The misclassified test samples, most confident first, from a run's test_predictions.npz."""
+    """The misclassified test samples, most confident first, from a run's test_predictions.npz.
+
+    A stopped run tested a sample of the test set: its file says which rows (`index`); older files hold them all.
+    """
     with np.load(predictions_path, allow_pickle=False) as saved:
         y_true, y_pred, confidence = saved["y_true"], saved["y_pred"], saved["confidence"]
+        rows = saved["index"] if "index" in saved else np.arange(len(y_true))
     wrong = np.flatnonzero(y_true != y_pred)
     worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:limit]
-    return [Mistake(int(i), labels[y_true[i]], labels[y_pred[i]], float(confidence[i])) for i in worst]
+    return [Mistake(int(rows[i]), labels[y_true[i]], labels[y_pred[i]], float(confidence[i])) for i in worst]
 
 
 CSV_COLUMNS = (

@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS run_files (
 );
 """
 # Columns added after the first release, with their SQL types: opening an older store adds them.
-LATER_COLUMNS = {"device": "TEXT", "node_id": "TEXT", "submitted_at": "REAL"}
+LATER_COLUMNS = {"device": "TEXT", "node_id": "TEXT", "submitted_at": "REAL", "phase": "TEXT"}
 
 
 def postgres_schema() -> str:
@@ -96,6 +96,7 @@ class Run:
     device: str | None = None  # what TensorFlow trains on, e.g. "CPU (2 cores)" or "GPU: NVIDIA H100"
     node_id: str | None = None  # the Ray node that trains it (HANDLAB_RUNNER=ray); None for a local trainer
     submitted_at: float | None = None  # when a queued run was handed to Ray, which starts it when a node is free
+    phase: str | None = None  # what the trainer does after training, e.g. "Testing the model: 512 of 2,000 images"
 
     @property
     def finished(self) -> bool:
@@ -135,4 +136,5 @@ def run_from_row(row: Mapping) -> Run:
         device=data.get("device"),
         node_id=data.get("node_id"),
         submitted_at=data.get("submitted_at"),
+        phase=data.get("phase"),
     )

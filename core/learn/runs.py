@@ -135,7 +135,11 @@ class RunStore:
         """The run ended with this status (completed, stopped, failed or interrupted)."""
         if status not in FINISHED:
             raise ValueError(f"{status!r} is not a final status.")
-        self.update_run(run_id, status=status, ended_at=time.time(), error=error)
+        self.update_run(run_id, status=status, ended_at=time.time(), error=error, phase=None)
+
+    def set_phase(self, run_id: int, text: str) -> None:
+        """Say what a run's trainer does after its training ("Testing the model: 1,024 of 2,000 images")."""
+        self.update_run(run_id, phase=text, heartbeat_at=time.time())
 
     def interrupt_run(self, run_id: int, pid: int | None, error: str) -> bool:
         """Mark a run interrupted if it is still running under process `pid` (its metrics stay); True if it was."""
@@ -180,6 +184,11 @@ class RunStore:
                 "UPDATE runs SET epochs_done = ?, heartbeat_at = ? WHERE id = ?",
                 (row["epoch"] + 1, time.time(), run_id),
             )
+
+    def last_batch(self, run_id: int) -> dict | None:
+        """The last batch a run reported (where it got to), or None before its first."""
+        rows = self._rows("SELECT * FROM batch_metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1", run_id)
+        return rows[0] if rows else None
 
     def batch_metrics(self, run_id: int) -> list[dict]:
         """Per-batch metrics of a run, in step order."""

@@ -44,6 +44,11 @@ class StoreReporter:
         self.flush()
         self.store.add_epoch_metrics(self.run_id, {"epoch": epoch, "time_s": time.monotonic() - self.started} | logs)
 
+    def on_phase(self, text: str) -> None:
+        """Say what the trainer does after training (this also beats the heartbeat)."""
+        self.flush()
+        self.store.set_phase(self.run_id, text)
+
     def should_stop(self) -> bool:
         return self.store.stop_requested(self.run_id)
 
