@@ -289,3 +289,15 @@ def test_history_exports_a_runs_model_and_offers_the_zip(tiny_mnist_dir, app_tes
     assert app.metric[0].value == "100.0%"
     app.run()  # a rerun shows the same bundle, from the cache, without a second click
     assert "Download the ONNX bundle (.zip)" in [button.proto.label for button in app.get("download_button")]
+
+
+def test_history_says_why_a_runs_model_cannot_be_exported(tiny_mnist_dir, app_test):
+    run_id = finished_run(RunStore(), paths.home_dir(), "hashing", 0.001)
+    hashing_model(paths.run_dir(run_id) / "model.keras")  # the run's model, now with a Hashing layer
+    app = app_test().run().switch_page("pages/history.py").run()
+    app.session_state[TABLE_KEY] = {"selection": {"rows": [0]}}
+    app.run()
+    app.button(key=f"history_actions_{run_id}_export_go_litert").click().run()
+    assert not app.exception
+    assert "lacks the AsString operation" in app.error[0].value
+    assert not [button for button in app.get("download_button") if "bundle" in button.proto.label]

@@ -37,8 +37,10 @@ def export_controls(model_path: Path, name: str, key: str) -> None:
     fmt, exported = FORMATS[format_name], st.session_state.setdefault(EXPORTED_KEY, set())
     wanted = (str(model_path), format_name)
     if wanted not in exported:
-        if not st.button(f"Export to {fmt.title}", key=f"{key}_go_{format_name}"):
+        slot = st.empty()  # the button goes once clicked: the bundle then stays for the rest of the session
+        if not slot.button(f"Export to {fmt.title}", key=f"{key}_go_{format_name}"):
             return
+        slot.empty()
         exported.add(wanted)
     with st.status(f"Exporting to {fmt.title} and checking it beside Keras…") as status:
         result = _bundle(str(model_path), model_path.stat().st_mtime_ns, format_name, name)
