@@ -30,7 +30,44 @@ def test_table_has_a_row_per_run_with_best_validation_accuracy(store):
     assert list(table["name"]) == ["a", "b"]
     assert list(table["best val accuracy"]) == [0.95, 0.95]
     assert list(table["epochs"]) == [3, 5]
-    assert list(table["epochs done"]) == [2, 2]
+    assert list(table["epochs done"]) == ["2", "2"]
+
+
+def test_a_run_stopped_mid_epoch_shows_the_part_epoch_and_no_figure_of_it(store):
+    # Issue #32: a run stopped 37% into its second epoch read "epochs done 2", with the part-epoch's figures as if
+    # complete. Runs recorded before the fix counted the part-epoch; the batches tell what really happened.
+    run_id = store.create_run({"dataset": "mnist", "recipe": "digits-cnn", "epochs": 3}, "stopped")
+    store.mark_started(run_id, pid=1, total_epochs=3, steps_per_epoch=100)
+    rows = [{"step": s, "epoch": s // 100, "batch": s % 100, "loss": 1.0, "time_s": s} for s in range(137)]
+    store.add_batch_metrics(run_id, rows)
+    for epoch, val in enumerate([0.9, 0.97]):  # the old trainer's record of the part-epoch: 0.97
+        store.add_epoch_metrics(run_id, {"epoch": epoch, "loss": 1.0, "val_accuracy": val, "time_s": epoch})
+    store.update_run(run_id, card={"test": {"samples": 2000, "test_set_size": 10000}}, test_accuracy=0.9)
+    store.mark_finished(run_id, "stopped")
+    run = store.get_run(run_id)
+    table = run_analysis.runs_table([run], store)
+    assert table["epochs done"].tolist() == ["1 + 37% of epoch 2"]
+    assert table["best val accuracy"].tolist() == [0.9]  # of the complete epoch only
+    assert table["tested on"].tolist() == ["2,000 of 10,000 (stopped)"]
+    assert run_analysis.cut_epoch(run, store.last_batch(run_id)) == run_analysis.CutEpoch(2, 0.37)
+
+
+def test_a_run_cancelled_before_training_reads_cancelled_not_stopped(store):
+    cancelled = store.create_run({"dataset": "mnist", "recipe": "digits-cnn"}, "cancelled")
+    store.request_stop(cancelled)
+    stopped = _run(store, "stopped", status="stopped")
+    runs = [store.get_run(cancelled), stopped]
+    assert run_analysis.runs_table(runs, store)["status"].tolist() == ["cancelled", "stopped"]
+    assert [run.name for run in run_analysis.filter_runs(runs, statuses=["cancelled"])] == ["cancelled"]
+
+
+def test_the_newest_run_with_results_is_the_one_history_opens(store):
+    older = _run(store, "trained")
+    cancelled = store.create_run({"dataset": "mnist", "recipe": "digits-cnn"}, "cancelled")
+    store.request_stop(cancelled)
+    store.create_run({"dataset": "mnist", "recipe": "digits-cnn"}, "queued")
+    assert run_analysis.newest_with_results(store.list_runs()).id == older.id
+    assert run_analysis.newest_with_results([store.get_run(cancelled)]) is None
 
 
 def test_filters_combine(store):

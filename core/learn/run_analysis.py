@@ -12,23 +12,73 @@ from core.learn.runs import Run, RunStore
 KEY_SETTINGS = ("epochs", "batch_size", "optimizer", "learning_rate", "augment", "seed")
 
 
+@dataclass(frozen=True)
+class CutEpoch:
+    """The epoch a finished run's training ended in before its last batch (a stop, a crash), and how far it got."""
+
+    epoch: int  # 1-based
+    share: float  # of its batches done, 0–1
+
+    def words(self) -> str:
+        """The part done, as "37% of epoch 2" (rounded down, so that a part is never called 100%)."""
+        return f"{max(1, int(self.share * 100))}% of epoch {self.epoch}"
+
+
+def cut_epoch(run: Run, last_batch: dict | None) -> CutEpoch | None:
+    """Where a finished run's training ended mid-epoch, read from its last batch (RunStore.last_batch); None when it
+    ended with an epoch, or did not end.
+
+    Read from the batches, not from epochs_done: before issue #32 a stop's part-epoch was also counted as an epoch.
+    """
+    if not run.finished or not last_batch or not run.steps_per_epoch:
+        return None
+    done = last_batch["batch"] + 1
+    return CutEpoch(last_batch["epoch"] + 1, done / run.steps_per_epoch) if done < run.steps_per_epoch else None
+
+
+def complete_epochs(run: Run, cut: CutEpoch | None) -> int:
+    """The epochs a run trained to the end."""
+    return cut.epoch - 1 if cut else run.epochs_done
+
+
+def epochs_done_words(run: Run, cut: CutEpoch | None) -> str:
+    """The epochs done, as "3", or as "1 + 37% of epoch 2" for a run that ended mid-epoch."""
+    return f"{complete_epochs(run, cut)} + {cut.words()}" if cut else str(run.epochs_done)
+
+
+def status_word(run: Run) -> str:
+    """A run's status as History shows it: "cancelled" for a run stopped before it began training."""
+    return "cancelled" if run.cancelled else run.status
+
+
+def tested_on_words(run: Run) -> str | None:
+    """How many test images the run's figures come from: "10,000", or "2,000 of 10,000 (stopped)"; None untested."""
+    test = (run.card or {}).get("test") or {}
+    if run.test_accuracy is None or "samples" not in test:
+        return None
+    size = test.get("test_set_size", test["samples"])
+    return f"{test['samples']:,}" if test["samples"] == size else f"{test['samples']:,} of {size:,} (stopped)"
+
+
 def runs_table(runs: list[Run], store: RunStore) -> pd.DataFrame:
     """One row per run: name, status, test accuracy, data, recipe, when and how long, then progress and settings."""
     rows = []
     for run in runs:
-        epochs = store.epoch_metrics(run.id)
+        cut = cut_epoch(run, store.last_batch(run.id))
+        epochs = store.epoch_metrics(run.id)[: complete_epochs(run, cut)]  # never a part-epoch's figures
         val = [row["val_accuracy"] for row in epochs if row["val_accuracy"] is not None]
         rows.append(
             {  # What people look for first, then how the run went, then its settings.
                 "name": run.name,
-                "status": run.status,
+                "status": status_word(run),
                 "test accuracy": run.test_accuracy,
                 "dataset": run.spec.get("dataset"),
                 "recipe": run.spec.get("recipe"),
                 "when": pd.to_datetime(run.created_at, unit="s"),
                 "duration (s)": round(run.duration_s, 1) if run.duration_s is not None else None,
                 "run": run.id,
-                "epochs done": run.epochs_done,
+                "epochs done": epochs_done_words(run, cut),
+                "tested on": tested_on_words(run),
                 "best val accuracy": max(val) if val else None,
                 **{key: run.spec.get(key) for key in KEY_SETTINGS},
             }
@@ -39,14 +89,19 @@ def runs_table(runs: list[Run], store: RunStore) -> pd.DataFrame:
 def filter_runs(
     runs: list[Run], datasets: list[str] = (), recipes: list[str] = (), statuses: list[str] = ()
 ) -> list[Run]:
-    """The runs that match every non-empty filter."""
+    """The runs that match every non-empty filter (statuses as `status_word` names them)."""
     return [
         run
         for run in runs
         if (not datasets or run.spec.get("dataset") in datasets)
         and (not recipes or run.spec.get("recipe") in recipes)
-        and (not statuses or run.status in statuses)
+        and (not statuses or status_word(run) in statuses)
     ]
+
+
+def newest_with_results(runs: list[Run]) -> Run | None:
+    """The newest finished run with something to show (a test accuracy or a finished epoch), else None."""
+    return next((run for run in runs if run.finished and (run.test_accuracy is not None or run.epochs_done)), None)
 
 
 def differing_settings(runs: list[Run]) -> pd.DataFrame:

@@ -104,6 +104,11 @@ class Run:
         return self.status in FINISHED
 
     @property
+    def cancelled(self) -> bool:
+        """True for a run stopped before it began training: cancelled in the queue, or while its trainer started."""
+        return self.status == "stopped" and not self.steps_per_epoch
+
+    @property
     def duration_s(self) -> float | None:
         """Seconds from start to end (or to the last heartbeat while running)."""
         end = self.ended_at or self.heartbeat_at
