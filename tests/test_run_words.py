@@ -100,7 +100,7 @@ def test_durations_read_naturally(seconds, text):
         ({"status": "stopped", "steps_per_epoch": None}, "Run 7 was cancelled before it began training."),
         (
             {"status": "stopped", "card": {"weights_from_epoch": 2}, "test_accuracy": None},
-            "Run 7 stopped in epoch 3 of 4, as you asked. "
+            "Run 7 stopped after epoch 3 of 4, as you asked. "
             "The model keeps the weights of epoch 2, the best on validation.",
         ),
         (
@@ -116,6 +116,45 @@ def test_durations_read_naturally(seconds, text):
 )
 def test_outcome_says_how_each_run_ended(change, sentence):
     assert run_words.outcome(replace(RUN, **change)) == sentence
+
+
+def test_a_run_stopped_mid_epoch_says_how_far_it_got_which_weights_it_keeps_and_what_it_was_tested_on():
+    # Issue #32: a run stopped 37% into epoch 2 read as if epoch 2 were done; a stopped run is tested on a sample.
+    test = {"samples": 2000, "test_set_size": 10000, "sampled_because": "stopped"}
+    stopped = replace(RUN, status="stopped", steps_per_epoch=100, epochs_done=1, test_accuracy=0.912)
+    last = {"step": 136, "epoch": 1, "batch": 36}
+    kept_epoch_1 = replace(stopped, card={"weights_from_epoch": 1, "test": test})
+    assert run_words.outcome(kept_epoch_1, last) == (
+        "Run 7 stopped 37% into epoch 2 of 4, as you asked. The model keeps the weights of epoch 1, the best "
+        "validated one, not the part-epoch's. Test accuracy 91.2% on 2,000 of the 10,000 test images (a sample: the "
+        "run was stopped)."
+    )
+    no_validation = replace(stopped, card={"weights_from_epoch": 2, "test": test})
+    assert "keeps the weights it had when stopped." in run_words.outcome(no_validation, last)
+    interrupted = replace(stopped, status="interrupted", error="Its trainer died.")
+    assert run_words.outcome(interrupted, last) == (
+        "Run 7 was interrupted after 1 of 4 epochs and 37% of epoch 2. Its trainer died."
+    )
+
+
+def test_a_stopping_run_shows_no_time_left_and_says_what_it_waits_for():
+    # Issue #32: after Stop the page showed a frozen "about 2 min 32 s left" for ~25 s while elapsed ticked on.
+    rows = [{"step": s, "epoch": s // 5, "batch": s % 5, "time_s": s + 1.0} for s in range(6)]
+    training = replace(RUN, status="running", ended_at=None, epochs_done=1)
+    assert run_words.progress(training, rows, now=108).eta_s is not None
+    assert run_words.after_training(training) is None
+    stopping = replace(training, stop_requested=True)
+    progress = run_words.progress(stopping, rows, now=108)
+    assert progress.eta_s is None
+    assert "left" not in run_words.progress_caption(progress)
+    assert run_words.after_training(stopping).startswith("Stopping: finishing this batch, then testing the model")
+    testing = replace(stopping, phase="Testing the model on a sample (the run was stopped): 1,024 of 2,000 images")
+    assert run_words.after_training(testing) == (
+        "Stopping: Testing the model on a sample (the run was stopped): 1,024 of 2,000 images…"
+    )
+    ending = replace(training, phase="Saving the model")
+    assert run_words.progress(ending, rows, now=108).eta_s is None
+    assert run_words.after_training(ending) == "Training done: Saving the model…"
 
 
 def test_finished_run_has_no_time_left_and_no_silence():

@@ -316,3 +316,36 @@ def test_accuracy_charts_zoom_to_the_values_and_a_toggle_draws_them_from_0_to_10
     assert 0.5 < high < 0.6
     page.toggle(key=f"train_result_full_{run_id}").set_value(True).run()
     assert accuracy_domains(page) == [[0, 1], [0, 1]]
+
+
+def test_a_stopping_run_shows_what_it_waits_for_and_no_stale_time_left(page, tiny_mnist_dir):
+    # Issue #32: after Stop the page said "finishing this batch, then testing and saving" for ~25 s beside a frozen
+    # "about 2 min 32 s left".
+    store = RunStore()
+    run_id = fill_run(store)
+    page.run()
+    assert " left" in page.get("progress")[0].proto.text
+    page.button(key=f"train_stop_{run_id}").click().run()
+    assert " left" not in page.get("progress")[0].proto.text
+    assert any(caption.value.startswith("Stopping: finishing this batch, then testing") for caption in page.caption)
+    store.set_phase(run_id, "Testing the model on a sample (the run was stopped): 1,024 of 2,000 images")
+    page.run()
+    said = "Stopping: Testing the model on a sample (the run was stopped): 1,024 of 2,000 images…"
+    assert said in [caption.value for caption in page.caption]
+
+
+def test_a_run_stopped_mid_epoch_shows_the_part_epoch_and_its_sampled_test_honestly(page, tiny_mnist_dir, tmp_path):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=1)  # its last batch is the 4th of 10 in epoch 2
+    finish_run(store, run_id, tmp_path)
+    test = {"samples": 2000, "test_set_size": 10000, "sampled_because": "stopped"}
+    card = store.get_run(run_id).card | {"test": test, "weights_from_epoch": 1}
+    store.update_run(run_id, status="stopped", card=card)
+    page.run()
+    assert page.info[0].value == (
+        f"Run {run_id} stopped 40% into epoch 2 of 3, as you asked. The model keeps the weights of epoch 1, the best "
+        "validated one, not the part-epoch's. Test accuracy 90.0% on 2,000 of the 10,000 test images (a sample: the "
+        "run was stopped)."
+    )
+    assert page.metric[1].value == "1 + 40%"
+    assert any(caption.value.startswith("Training ended 40% into epoch 2: the per-epoch") for caption in page.caption)

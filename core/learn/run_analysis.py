@@ -19,9 +19,14 @@ class CutEpoch:
     epoch: int  # 1-based
     share: float  # of its batches done, 0–1
 
+    @property
+    def percent(self) -> str:
+        """The share done, as "37%": rounded down, so that a part is never called 100% (nor 0%)."""
+        return f"{max(1, int(self.share * 100))}%"
+
     def words(self) -> str:
-        """The part done, as "37% of epoch 2" (rounded down, so that a part is never called 100%)."""
-        return f"{max(1, int(self.share * 100))}% of epoch {self.epoch}"
+        """The part done, as "37% of epoch 2"."""
+        return f"{self.percent} of epoch {self.epoch}"
 
 
 def cut_epoch(run: Run, last_batch: dict | None) -> CutEpoch | None:

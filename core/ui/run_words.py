@@ -11,6 +11,7 @@ from core import paths
 from core.data import datasets
 from core.data.hand_landmarks import COLLECTIONS, cache_path
 from core.data.loaders import MY_SAMPLES_MIN
+from core.learn.run_analysis import CutEpoch, complete_epochs, cut_epoch
 from core.learn.runs import Run
 
 # A living trainer that has reported nothing for this long is shown as stalled.
@@ -27,7 +28,9 @@ class Progress:
     total_epochs: int
     steps_per_epoch: int
     elapsed_s: float  # since training began (after loading the data)
-    eta_s: float | None  # time left at the pace of the last epoch's worth of batches; None until the second batch
+    # Time left at the pace of the last epoch's worth of batches; None until the second batch, and once the run is
+    # stopping or past training (testing, saving), when a time left from the batches' pace would only be stale.
+    eta_s: float | None
     samples_per_s: float | None  # training throughput over the last few seconds
     silent_s: float  # seconds since the trainer last wrote anything
 
@@ -52,7 +55,7 @@ def progress(run: Run, batches: list[dict], now: float | None = None) -> Progres
         total_epochs=run.total_epochs,
         steps_per_epoch=run.steps_per_epoch,
         elapsed_s=elapsed_s,
-        eta_s=None if run.finished else _time_left(batches, total_steps, run.steps_per_epoch),
+        eta_s=None if _past_training(run) else _time_left(batches, total_steps, run.steps_per_epoch),
         samples_per_s=_recent_throughput(batches, run.spec.get("batch_size") or 1),
         silent_s=silent_s,
     )
@@ -72,20 +75,36 @@ def progress_caption(progress: Progress) -> str:
     return " · ".join(parts)
 
 
-def outcome(run: Run) -> str:
-    """What happened to a finished run, in a sentence for the user."""
+def after_training(run: Run) -> str | None:
+    """What a training run does once its batches are over, for the line under its progress bar; None while it trains.
+
+    A stop first finishes the batch in progress; then the trainer says what it does (testing, with its progress).
+    """
+    if run.phase:
+        return f"{'Stopping' if run.stop_requested else 'Training done'}: {run.phase}…"
+    if run.stop_requested:
+        return "Stopping: finishing this batch, then testing the model on a sample of the test set and saving it."
+    return None
+
+
+def outcome(run: Run, last_batch: dict | None = None) -> str:
+    """What happened to a finished run, in a sentence for the user; `last_batch` (RunStore.last_batch) tells where
+    training ended."""
     total = run.total_epochs or run.spec.get("epochs")
     epochs = f"{run.epochs_done} of {count(total, 'epoch')}" if total else count(run.epochs_done, "epoch")
-    tested = f" Test accuracy {run.test_accuracy:.1%}." if run.test_accuracy is not None else ""
+    tested = _tested(run)
     if run.status == "completed":
         took = f" in {format_duration(run.duration_s)}" if run.duration_s else ""
         return f"Run {run.id} completed {epochs}{took}.{tested}"
-    if run.status == "stopped" and not run.steps_per_epoch:
+    if run.cancelled:
         return f"Run {run.id} was cancelled before it began training."
+    cut = cut_epoch(run, last_batch)
     if run.status == "stopped":
-        return _stopped_outcome(run, tested)
+        return _stopped_outcome(run, cut, tested)
     if run.status == "failed":
         return f"Run {run.id} failed: {run.error or 'no message'}"
+    if cut:
+        epochs = f"{complete_epochs(run, cut)} of {count(total, 'epoch')} and {cut.words()}"
     return f"Run {run.id} was interrupted after {epochs}. {run.error or ''}".strip()
 
 
@@ -150,14 +169,38 @@ def _folder_name(folder: Path) -> str:
         return str(folder)
 
 
-def _stopped_outcome(run: Run, tested: str) -> str:
-    """The sentence for a run stopped on request after it began training."""
-    # Keras closes the epoch it was in when stopped, so the last epoch counted is the one it stopped in.
+def _stopped_outcome(run: Run, cut: CutEpoch | None, tested: str) -> str:
+    """The sentence for a run stopped on request after it began training: where, which weights, what was tested."""
     kept = (run.card or {}).get("weights_from_epoch")
-    better = kept and kept < run.epochs_done
-    weights = f" The model keeps the weights of epoch {kept}, the best on validation." if better else ""
-    where = f"epoch {run.epochs_done} of {run.total_epochs}" if run.epochs_done else "its first epoch"
-    return f"Run {run.id} stopped in {where}, as you asked.{weights}{tested}"
+    if cut:
+        where = f"{cut.percent} into epoch {cut.epoch} of {run.total_epochs}"
+    else:
+        where = f"after epoch {run.epochs_done} of {run.total_epochs}" if run.epochs_done else "in its first epoch"
+    if kept and cut and kept < cut.epoch:
+        weights = f" The model keeps the weights of epoch {kept}, the best validated one, not the part-epoch's."
+    elif kept and cut:
+        weights = " The model keeps the weights it had when stopped."
+    elif kept and kept < run.epochs_done:
+        weights = f" The model keeps the weights of epoch {kept}, the best on validation."
+    else:
+        weights = ""
+    return f"Run {run.id} stopped {where}, as you asked.{weights}{tested}"
+
+
+def _tested(run: Run) -> str:
+    """The test accuracy in a sentence, saying, after a stop, how many test images it comes from."""
+    if run.test_accuracy is None:
+        return ""
+    test = (run.card or {}).get("test") or {}
+    if test.get("sampled_because") != "stopped":
+        return f" Test accuracy {run.test_accuracy:.1%}."
+    on = f"on {test['samples']:,} of the {test['test_set_size']:,} test images (a sample: the run was stopped)"
+    return f" Test accuracy {run.test_accuracy:.1%} {on}."
+
+
+def _past_training(run: Run) -> bool:
+    """Whether a run's batches are over or about to be: finished, stopping, or testing and saving."""
+    return run.finished or run.stop_requested or bool(run.phase)
 
 
 def _time_left(batches: list[dict], total_steps: int, steps_per_epoch: int) -> float | None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import tasks
 from core.data import datasets
-from core.learn import catalog, jobs, ray_runner, run_files
+from core.learn import catalog, jobs, ray_runner, run_analysis, run_files
 from core.learn.runs import FINISHED, Run, RunStore
 from core.ui import run_charts, run_words
 from core.ui.markup import plain
@@ -94,8 +94,8 @@ def _progress_bar(run: Run, batches: list[dict]) -> bool:
         st.progress(0.0, text=f"Starting: loading TensorFlow and the data ({waited})…")
         return False
     st.progress(progress.fraction, text=run_words.progress_caption(progress))
-    if run.stop_requested:
-        st.caption("Stopping: finishing this batch, then testing and saving the model.")
+    if note := run_words.after_training(run):
+        st.caption(note)
     elif progress.silent_s > run_words.STALL_AFTER_S:
         st.warning(f"No news from the trainer for {run_words.format_duration(progress.silent_s)}.")
     return True
@@ -104,8 +104,12 @@ def _progress_bar(run: Run, batches: list[dict]) -> bool:
 def show_curves(run: Run, batches: list[dict], epochs: list[dict], key: str, fold_batches: bool = False) -> None:
     """Loss and accuracy side by side: per batch, then per epoch (training against validation).
 
-    The accuracy axes zoom to the values, so that small differences show; a toggle draws them from 0 to 100%.
+    The accuracy axes zoom to the values, so that small differences show; a toggle draws them from 0 to 100%. A run
+    that ended mid-epoch has that part-epoch in its per-batch curves only.
     """
+    cut = run_analysis.cut_epoch(run, batches[-1] if batches else None)
+    if cut:  # Runs recorded before issue #32 counted the part-epoch as an epoch.
+        epochs = epochs[: run_analysis.complete_epochs(run, cut)]
     full = full_scale_toggle(key=f"{key}_full_{run.id}")
     batch_row = st.expander("Loss and accuracy per batch") if fold_batches else st.container()
     for column, metric in zip(batch_row.columns(2), ("loss", "accuracy"), strict=True):
@@ -113,6 +117,11 @@ def show_curves(run: Run, batches: list[dict], epochs: list[dict], key: str, fol
         column.altair_chart(chart, width="stretch")
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
         column.altair_chart(run_charts.epoch_chart(epochs, metric, run.total_epochs, full_scale=full), width="stretch")
+    if cut:
+        st.caption(
+            f"Training ended {cut.percent} into epoch {cut.epoch}: the per-epoch curves show complete epochs only, "
+            "and that part-epoch is in the per-batch curves."
+        )
 
 
 def full_scale_toggle(key: str) -> bool:
@@ -132,13 +141,13 @@ def finished_run(key: str) -> None:
         return
     st.subheader("Results")
     run = _pick_result(runs, key)
-    _say_outcome(run)
     batches = store.batch_metrics(run.id)
+    _say_outcome(run, batches[-1] if batches else None)
     if not batches:
         return
     cells = st.columns(3)
     cells[0].metric("Test accuracy", f"{run.test_accuracy:.1%}" if run.test_accuracy is not None else "–")
-    cells[1].metric("Epochs", f"{run.epochs_done}/{run.total_epochs}")
+    cells[1].metric(f"Epochs done (of {run.total_epochs})", **_epochs_done(run, batches[-1]))
     cells[2].metric("Training time", run_words.format_duration(run.duration_s or 0), help=f"On {run.device}")
     show_curves(run, batches, store.epoch_metrics(run.id), f"{key}_result", fold_batches=True)
     if run.confusion and run.card:
@@ -150,7 +159,7 @@ def finished_run(key: str) -> None:
 def _recent_results(store: RunStore) -> dict[int, Run]:
     """The 20 runs that ended last, latest first, by id."""
     # Runs cancelled while queued never trained: there is nothing to show about them.
-    runs = [run for run in store.list_runs(FINISHED) if run.steps_per_epoch or run.status != "stopped"]
+    runs = [run for run in store.list_runs(FINISHED) if not run.cancelled]
     return {run.id: run for run in sorted(runs, key=lambda run: run.ended_at or 0, reverse=True)[:20]}
 
 
@@ -164,10 +173,19 @@ def _pick_result(runs: dict[int, Run], key: str) -> Run:
     return runs[st.selectbox("Run", list(runs), format_func=label, key=f"{key}_result")]
 
 
-def _say_outcome(run: Run) -> None:
+def _epochs_done(run: Run, last_batch: dict) -> dict:
+    """The epochs metric's value and help: "1 + 37%" for a run that ended mid-epoch."""
+    cut = run_analysis.cut_epoch(run, last_batch)
+    if cut is None:
+        return {"value": run.epochs_done}
+    done = run_analysis.complete_epochs(run, cut)
+    return {"value": f"{done} + {cut.percent}", "help": f"{run_words.count(done, 'epoch')}, then {cut.words()}."}
+
+
+def _say_outcome(run: Run, last_batch: dict | None) -> None:
     """How the run ended, coloured by its status, with the trainer's log when it failed or died."""
     say = {"completed": st.success, "stopped": st.info, "failed": st.error}.get(run.status, st.warning)
-    say(run_words.outcome(run))
+    say(run_words.outcome(run, last_batch))
     if run.status in ("failed", "interrupted") and (log := jobs.read_log(run.id)):
         with st.expander("The trainer's log"):
             st.code(log, language=None)
