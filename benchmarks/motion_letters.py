@@ -9,7 +9,14 @@
 2. Still letters: every I, D and X hold of benchmarks/spelling_streams.py's words (35 people, 1.2 s and 0.6 s a
    letter), with 0.3 s of the moves either side, and every 1 s window of the spelled words: how often J or Z is
    read where there is none.
-3. The cost of one reading of a 1 s window.
+3. Continuous moves between two still letters that share J's or Z's handshape (D, G, L, X... for Z; I, Y for J): each
+   asl_webcam person's own landmarks of the two letters, the hand turned, carried and reshaped smoothly from one to
+   the other (0.2-0.6 s, with tremor), through the whole Speller: how often a J or Z is written where none was
+   signed. The spelled-word streams cannot show this: their moves slide the next photo in, so the fingertip travels
+   a straight line. No setting was chosen on these moves (a left-out figure); the landmarks are real, the moves
+   between them are made.
+4. The same with the smallest min_path a user's own clips can set (motion_letters.PERSONAL_MIN_PATH).
+5. The cost of one reading of a 1 s window.
 
 No model is trained: the four settings of MotionSettings were chosen by looking at all clips here, so the clip figure
 is not a left-out figure; the still letters' is (none of their streams was looked at to set them).
@@ -26,10 +33,12 @@ import numpy as np
 from benchmarks.spelling_streams import FPS, load_streams
 from core import paths
 from core.data import npz_cache
-from core.data.hand_landmarks import PIPELINE_VERSION
+from core.data.hand_landmarks import PIPELINE_VERSION, WEBCAM_FOLDER, load_collections
+from core.labels import SIGN_LETTERS
 from core.vision import hand_model_files
 from core.vision.hand_tracker import HandTracker
-from core.vision.motion_letters import MotionSettings, read_motion
+from core.vision.motion_letters import PERSONAL_MIN_PATH, MotionSettings, handshape, read_motion
+from core.vision.spelling import Speller
 
 MARGIN_S = 0.3  # of the moves either side of a still letter's hold
 MODELS_KEY = (
@@ -109,12 +118,110 @@ def still_letters(settings: MotionSettings) -> None:
     print(f"1 s windows of spelled words read as J or Z: {window_false} of {windows} ({window_false / windows:.2%})")
 
 
+MOVE_DURATIONS_S = (0.2, 0.4, 0.6)
+HOLD_FRAMES = 9  # 0.6 s at 15 fps, before and after the move
+TREMOR = 0.01  # landmark jitter per frame, in palm lengths (the tracker's own on a still hand is about this)
+
+
+def shape_groups(landmarks) -> dict[str, list[str]]:
+    """The still letters whose photos mostly show J's or Z's handshape, by motion letter."""
+    groups: dict[str, list[str]] = {"J": [], "Z": []}
+    for label, letter in enumerate(SIGN_LETTERS):
+        rows = landmarks.landmarks_px[(landmarks.labels == label) & landmarks.found]
+        shapes = Counter(handshape(hand) for hand in rows)
+        for motion in groups:
+            if shapes[motion] > 0.5 * len(rows):
+                groups[motion].append(letter)
+    return groups
+
+
+def _pose(hand: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """A hand as (wrist, palm angle, palm length, shape in the palm's frame)."""
+    points = hand[:, :2].astype(np.float64)
+    palm = points[9] - points[0]
+    angle, size = float(np.arctan2(palm[1], palm[0])), float(np.linalg.norm(palm))
+    turn = np.array([[np.cos(-angle), -np.sin(-angle)], [np.sin(-angle), np.cos(-angle)]])
+    return points[0], angle, size, (points - points[0]) @ turn.T / size
+
+
+def moved(first: np.ndarray, second: np.ndarray, frames: int) -> np.ndarray:
+    """(frames, 21, 2): the hand turned, carried, scaled and reshaped smoothly from `first` to `second`."""
+    (w0, a0, s0, c0), (w1, a1, s1, c1) = _pose(first), _pose(second)
+    turn_by = (a1 - a0 + np.pi) % (2 * np.pi) - np.pi  # the shorter way round
+    out = []
+    for t in np.linspace(0, 1, frames + 2)[1:-1]:
+        e = t * t * (3 - 2 * t)  # eased in and out, as a hand moves
+        angle, size = a0 + e * turn_by, s0 + e * (s1 - s0)
+        turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        out.append(w0 + e * (w1 - w0) + size * ((1 - e) * c0 + e * c1) @ turn.T)
+    return np.array(out)
+
+
+def move_stream(first: np.ndarray, second: np.ndarray, move_s: float, rng) -> np.ndarray:
+    """(T, 21, 3): a hold of `first`, the move, a hold of `second`, with tremor."""
+    hands = (
+        [first[:, :2]] * HOLD_FRAMES + list(moved(first, second, round(move_s * FPS))) + [second[:, :2]] * HOLD_FRAMES
+    )
+    stream = np.array(hands, np.float64)
+    palm = np.linalg.norm(first[9, :2] - first[0, :2])
+    stream += rng.normal(0, TREMOR * palm, stream.shape)
+    return np.concatenate([stream, np.zeros((*stream.shape[:2], 1))], axis=2)
+
+
+def letters_written(stream: np.ndarray, first: str, second: str, motion: MotionSettings) -> str:
+    """What the Speller writes for the stream, its still letters read as the truth (90%) until the move's middle."""
+    speller = Speller(SIGN_LETTERS, motion=motion)
+    written = ""
+    for frame, hand in enumerate(stream):
+        probabilities = np.full(len(SIGN_LETTERS), 0.1 / (len(SIGN_LETTERS) - 1), np.float32)
+        probabilities[SIGN_LETTERS.index(first if frame < len(stream) / 2 else second)] = 0.9
+        state = speller.update(probabilities, hand, frame / FPS)
+        written = (written[: -len(state.removed)] if state.removed else written) + (state.added or "")
+    state = speller.finish()
+    return (written[: -len(state.removed)] if state.removed else written) + (state.added or "")
+
+
+def still_to_still_moves(settings: MotionSettings) -> None:
+    """J or Z written in continuous moves between two letters of the same handshape, per pair and overall."""
+    landmarks = load_collections(paths.data_dir(), (WEBCAM_FOLDER,), paths.cache_dir())
+    groups = shape_groups(landmarks)
+    print(f"\nletters with J's handshape: {' '.join(groups['J'])}; with Z's: {' '.join(groups['Z'])}")
+    rng = np.random.default_rng(0)
+    false, total, per_pair = 0, 0, Counter()
+    for letters in groups.values():
+        for first, second in ((a, b) for a in letters for b in letters if a != b):
+            for source in sorted(set(landmarks.sources)):
+                rows = {letter: np.flatnonzero((landmarks.sources == source) & landmarks.found
+                                                & (landmarks.labels == SIGN_LETTERS.index(letter)))
+                        for letter in (first, second)}  # fmt: skip
+                if not all(len(r) for r in rows.values()):
+                    continue
+                hands = [landmarks.landmarks_px[rng.choice(rows[letter])] for letter in (first, second)]
+                for move_s in MOVE_DURATIONS_S:
+                    written = letters_written(move_stream(*hands, move_s, rng), first, second, settings)
+                    total += 1
+                    wrong = any(letter in written for letter in ("J", "Z"))
+                    false += wrong
+                    per_pair[f"{first}→{second}"] += wrong
+    worst = ", ".join(f"{pair} {n}" for pair, n in per_pair.most_common(5) if n)
+    print(
+        f"moves between them written as J or Z: {false} of {total} ({false / max(total, 1):.1%}; "
+        f"{len(MOVE_DURATIONS_S)} durations, min_path {settings.min_path}); most: {worst or 'none'}"
+    )
+
+
 def main() -> None:
     settings = MotionSettings()
     print(f"settings: {settings}\n")
     clips = motion_clips()
     clips_table(clips, settings)
     still_letters(settings)
+    still_to_still_moves(settings)
+    smallest = MotionSettings(min_path=PERSONAL_MIN_PATH)
+    print(f"\nwith the smallest min_path a user's clips can set ({PERSONAL_MIN_PATH}):")
+    clips_table(clips, smallest)
+    still_letters(smallest)
+    still_to_still_moves(smallest)
     window = next(iter(clips.values()))[:FPS]
     started = time.perf_counter()
     for _ in range(200):

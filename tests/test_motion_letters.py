@@ -84,3 +84,25 @@ def test_clips_without_their_letters_handshape_or_tiny_ones_cannot_loosen_the_re
     tiny = along(("little",), j_path() * 0.1)
     assert fitted_settings([("J", tiny)]).min_path == PERSONAL_MIN_PATH
     assert fitted_settings([]) == MotionSettings()
+
+
+def turned(hand: np.ndarray, degrees: float) -> np.ndarray:
+    """The hand turned about its wrist in the image."""
+    angle = np.radians(degrees)
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    out = hand.copy()
+    out[:, :2] = (hand[:, :2] - hand[0, :2]) @ turn.T + hand[0, :2]
+    return out
+
+
+def test_a_d_turning_into_a_g_is_not_a_z():
+    # The index fingertip sweeps a long curved arc as the hand turns from pointing up (D) to aside (G) or down (Q).
+    pointing = shaped_hand(("index",))
+    turning = np.stack([turned(pointing, degrees) for degrees in np.linspace(0, 90, 12)])
+    turning[:, :, 0] += np.linspace(0, 20, 12)[:, None]  # carried a little too
+    assert read_motion(turning, MotionSettings(max_turn_deg=360)).letter == "Z"  # path and bend alone say Z
+    assert read_motion(turning).letter is None
+    z_drawn_turning_slightly = along(("index",), z_path())
+    for frame, degrees in zip(z_drawn_turning_slightly, np.linspace(0, 10, 24), strict=True):
+        frame[:] = turned(frame, degrees)
+    assert read_motion(z_drawn_turning_slightly).letter == "Z"

@@ -31,6 +31,7 @@ class MotionSettings:
     smoothing: int = 3  # frames in the moving average that takes the landmarks' jitter off the path (0.2 s at 15 fps)
     max_gap: int = 2  # frames whose handshape reads otherwise (a flicker) inside a run of the letter's handshape
     max_jump: float = 0.4  # the largest step between two frames, as a share of the whole path
+    max_turn_deg: float = 20.0  # how far a Z's hand may end turned from how it began (a J's turns as it hooks)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ def read_motion(landmarks_px: np.ndarray, settings: MotionSettings | None = None
     tip = landmarks_px[:, TIPS[shape], :2] / max(palm, 1.0)
     # The path is followed only through frames that show the handshape: the jump to another letter's hand is not it.
     in_shape = _bridged(np.array(shapes) == shape, found, settings.max_gap)
-    runs = [tip[run][~np.isnan(tip[run, 0])] for run in _runs(in_shape) if len(run) >= 3]
-    raw = max(runs, key=lambda run: _length(_smoothed(run, settings.smoothing)), default=tip[:0])
+    runs = [run[~np.isnan(tip[run, 0])] for run in _runs(in_shape) if len(run) >= 3]
+    run = max(runs, key=lambda run: _length(_smoothed(tip[run], settings.smoothing)), default=np.arange(0))
+    raw = tip[run]
     drawn = _smoothed(raw, settings.smoothing)
     path = _length(drawn)
     if path < settings.min_path:
@@ -87,7 +89,19 @@ def read_motion(landmarks_px: np.ndarray, settings: MotionSettings | None = None
     # (or the tracker jumping), not a J or Z.
     jump = float(np.linalg.norm(np.diff(raw, axis=0), axis=1).max()) / max(_length(raw), 1e-9)
     drawn_letter = bend >= settings.min_bend and jump <= settings.max_jump
+    # A Z is drawn with the hand keeping its orientation; a hand that ends turned (D to G or Q, L to Q) is changing
+    # letters. A J's hand turns as it hooks, so J is not held to this.
+    if shape == "Z" and _turn_deg(landmarks_px[run]) > settings.max_turn_deg:
+        drawn_letter = False
     return MotionReading(shape if drawn_letter else None, shape, path, bend)
+
+
+def _turn_deg(hands: np.ndarray) -> float:
+    """How far the palm (wrist to the middle finger's base) turned in the image from the first frames to the last."""
+    palm = hands[:, 9, :2] - hands[:, 0, :2]
+    angles = np.unwrap(np.arctan2(palm[:, 1], palm[:, 0]))
+    ends = min(3, len(angles))
+    return float(np.degrees(abs(angles[-ends:].mean() - angles[:ends].mean())))
 
 
 def _bridged(mask: np.ndarray, found: np.ndarray, max_gap: int) -> np.ndarray:
@@ -137,7 +151,7 @@ def _unit(points: np.ndarray) -> np.ndarray:
     return centred / radius if radius > 0 else centred
 
 
-PERSONAL_MIN_PATH = 0.5  # palm lengths: the least a user's own clips can lower min_path to
+PERSONAL_MIN_PATH = 0.7  # palm lengths: the least a user's own clips can lower min_path to (I and D holds: 99.4% kept)
 PERSONAL_SHARE = 0.8  # min_path becomes this share of the shortest path among the user's own clips
 
 
