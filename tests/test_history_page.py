@@ -64,12 +64,19 @@ def test_table_starts_with_what_people_look_for_and_rows_are_clicked_not_picked_
     assert [widget.label for widget in app.multiselect] == ["Dataset", "Recipe", "Status"]  # filters only
 
 
-def test_first_visit_opens_the_newest_finished_run(filled, app_test):
-    RunStore().create_run({"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 2}, "waiting")
+def test_first_visit_opens_the_newest_run_that_has_results_and_a_cancelled_run_reads_cancelled(filled, app_test):
+    # Issue #32: History opened a run cancelled before training ("Appears when the first epoch ends." beside it),
+    # and called it "stopped".
+    store = RunStore()
+    cancelled = store.create_run({"recipe": "digits-cnn", "dataset": "mnist", "epochs": 12}, "cancelled")
+    store.request_stop(cancelled)
+    store.create_run({"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 2}, "waiting")
     app = history(app_test)
     assert not app.exception
     assert app.subheader[0].value == f"Run {filled[2]}: run 2"
-    assert app.session_state[TABLE_KEY]["selection"]["rows"] == [1]  # its row is selected; row 0 is the queued run
+    assert app.session_state[TABLE_KEY]["selection"]["rows"] == [2]  # rows 0 and 1: the queued and cancelled runs
+    assert app.dataframe[0].value["status"].tolist()[:3] == ["queued", "cancelled", "completed"]
+    assert "cancelled" in app.multiselect(key="history_statuses").options
 
 
 def test_picked_runs_stay_across_reruns_and_come_back_when_a_filter_is_cleared(filled, app_test):
@@ -87,13 +94,18 @@ def test_picked_runs_stay_across_reruns_and_come_back_when_a_filter_is_cleared(f
     assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[1]}: run 1"]
 
 
-def test_picked_runs_are_still_open_after_a_visit_to_another_page(filled, app_test):
+def test_a_new_visit_opens_the_newest_run_again_not_the_runs_picked_on_the_last_visit(filled, app_test):
+    # Issue #32: picks carried over between visits, so a click toggled a run the user had not seen selected.
     app = pick(history(app_test), filled[:2])
+    assert app.header[0].value == "Compare"
     app.switch_page("pages/train.py").run()
     app.switch_page("pages/history.py").run()
     assert not app.exception
-    assert app.header[0].value == "Compare"
-    assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[1]}: run 1"]
+    assert not app.header  # no comparison left over
+    assert [subheader.value for subheader in app.subheader] == [f"Run {filled[2]}: run 2"]
+    assert app.session_state[TABLE_KEY]["selection"]["rows"] == [0]
+    pick(app, [filled[2], filled[0]])  # the next click adds to what the user sees, nothing else
+    assert detail_box(app).options == [f"Run {filled[0]}: run 0", f"Run {filled[2]}: run 2"]
 
 
 def test_picking_two_runs_compares_them_and_shows_what_differs(filled, app_test):
@@ -204,3 +216,36 @@ def test_a_mnist_pen_run_can_become_the_draw_model(tiny_mnist_dir, app_test):
     assert use.label == "Use this model on the Draw page"
     use.click().run()
     assert catalog.active_model("digits") == run_dir(run_id) / "model.keras"
+
+
+def stopped_mid_epoch(store: RunStore) -> int:
+    """A run stopped 37% into its second epoch, recorded as the trainer did before issue #32: the part-epoch counted."""
+    run_id = finished_run(store, paths.home_dir(), "stopped", 0.001, status="stopped")
+    store.update_run(run_id, steps_per_epoch=100)
+    rows = [
+        {"step": s, "epoch": s // 100, "batch": s % 100, "loss": 1.0, "accuracy": 0.5, "time_s": s} for s in range(137)
+    ]
+    store.add_batch_metrics(run_id, rows)
+    return run_id
+
+
+def test_a_run_stopped_mid_epoch_shows_the_part_epoch_honestly(tiny_mnist_dir, app_test):
+    # Issue #32: a run stopped mid-epoch read "epochs done 2" with the part-epoch's accuracy as if complete.
+    run_id = stopped_mid_epoch(RunStore())
+    app = history(app_test)
+    assert not app.exception
+    assert app.dataframe[0].value["epochs done"].tolist() == ["1 + 37% of epoch 2"]
+    assert app.caption[1].value.startswith(f"Run {run_id} stopped 37% into epoch 2 of 2, as you asked.")
+    assert any(caption.value.startswith("Training ended 37% into epoch 2: the per-epoch") for caption in app.caption)
+
+
+def test_comparing_with_a_run_without_points_leaves_it_out_and_says_so(filled, app_test):
+    # Issue #32: an empty run in the comparison made Vega log "Infinite extent" warnings.
+    store = RunStore()
+    cancelled = store.create_run({"recipe": "digits-cnn", "dataset": "mnist", "epochs": 12}, "cancelled")
+    store.request_stop(cancelled)
+    app = pick(history(app_test), [cancelled, filled[2]])
+    assert app.header[0].value == "Compare"
+    assert f"Run {cancelled}: cancelled has no finished epoch to draw and is left out." in [
+        c.value for c in app.caption
+    ]

@@ -10,6 +10,7 @@ from core.learn import catalog, jobs, run_analysis, run_files
 from core.learn.runs import Run, RunStore
 from core.ui import export as export_ui
 from core.ui import run_charts, run_words
+from core.ui import train as train_ui
 from core.ui.markup import plain
 from core.vision import signs
 
@@ -30,12 +31,15 @@ def select_runs(runs: list[Run], store: RunStore, key: str) -> list[Run]:
     """Filters and the runs table, whose clicked rows are the runs the user opened; returns those runs."""
     shown = run_analysis.filter_runs(runs, **_filters(runs, key))
     shown_ids = [run.id for run in shown]
-    picked = st.session_state.get(PICKED_KEY)
-    if picked is None:  # first visit: open the newest finished run, so the page is not empty
-        picked = [next((run.id for run in runs if run.finished), runs[0].id)] if runs else []
+    if TABLE_KEY not in st.session_state:
+        # A visit begins (Streamlit drops the table's state when another page runs): open the newest run that has
+        # results, and nothing else. Picks kept from the last visit were rows selected out of the user's sight, and
+        # a click on one of them toggled it off.
+        newest = run_analysis.newest_with_results(runs)
+        st.session_state[PICKED_KEY] = [newest.id] if newest else []
+    picked = st.session_state[PICKED_KEY]
     if st.session_state.get(SHOWN_KEY) != shown_ids or TABLE_KEY not in st.session_state:
-        # The table's selection is row positions: when rows came, went or moved, select the picked runs again;
-        # also after a visit to another page, which drops the table's state but not the picked runs.
+        # The table's selection is row positions: when rows came, went or moved, select the picked runs again.
         st.session_state[TABLE_KEY] = {"selection": {"rows": [shown_ids.index(i) for i in picked if i in shown_ids]}}
     st.caption("Click rows to open runs: one to see it in detail, two or more to compare them.")
     rows = _runs_table(shown, store)
@@ -60,7 +64,7 @@ def _filters(runs: list[Run], key: str) -> dict[str, list[str]]:
             [
                 ("datasets", "Dataset", sorted({str(r.spec.get("dataset")) for r in runs})),
                 ("recipes", "Recipe", sorted({str(r.spec.get("recipe")) for r in runs})),
-                ("statuses", "Status", sorted({r.status for r in runs})),
+                ("statuses", "Status", sorted({run_analysis.status_word(r) for r in runs})),
             ]
         )
     }
@@ -90,9 +94,14 @@ def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
     metric = left.radio("Metric", ["loss", "accuracy"], horizontal=True, key=f"{key}_metric")
     x_axis = middle.radio("Against", ["epoch", "wall time"], horizontal=True, key=f"{key}_x")
     weight = right.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key=f"{key}_smoothing")
-    curves = {f"{run.id}: {run.name}": store.epoch_metrics(run.id) for run in runs}
-    chart = run_charts.comparison_chart(curves, metric, "time_s" if x_axis == "wall time" else "epoch", weight)
-    st.altair_chart(chart, width="stretch")
+    full = metric == "accuracy" and train_ui.full_scale_toggle(key=f"{key}_full")
+    curves = {f"{run.id}: {run.name}": _complete_epochs(run, store) for run in runs}
+    x = "time_s" if x_axis == "wall time" else "epoch"
+    st.altair_chart(run_charts.comparison_chart(curves, metric, x, weight, full_scale=full), width="stretch")
+    if left_out := run_charts.runs_without_points(curves, metric):
+        names = ", ".join(f"Run {label}" for label in left_out)
+        verb = "has" if len(left_out) == 1 else "have"
+        st.caption(f"{names} {verb} no finished epoch to draw and {'is' if len(left_out) == 1 else 'are'} left out.")
     differing = run_analysis.differing_settings(runs)
     if differing.empty:
         st.caption("These runs used the same settings.")
@@ -101,14 +110,20 @@ def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
         st.dataframe(differing, width="stretch")
 
 
-def show_run(run: Run, store: RunStore, key: str) -> None:
-    """One run in detail: history plot, spec and card, confusion matrix, per-class metrics, mistakes."""
-    st.subheader(f"Run {run.id}: {plain(run.name)}")
-    st.caption(run_words.outcome(run))
+def _complete_epochs(run: Run, store: RunStore) -> list[dict]:
+    """A run's epoch rows without a part-epoch (runs recorded before issue #32 counted the one a stop cut short)."""
     epochs = store.epoch_metrics(run.id)
-    loss, accuracy = st.columns(2)
-    loss.altair_chart(run_charts.epoch_chart(epochs, "loss"), width="stretch")
-    accuracy.altair_chart(run_charts.epoch_chart(epochs, "accuracy"), width="stretch")
+    cut = run_analysis.cut_epoch(run, store.last_batch(run.id))
+    return epochs[: run_analysis.complete_epochs(run, cut)] if cut else epochs
+
+
+def show_run(run: Run, store: RunStore, key: str) -> None:
+    """One run in detail: curves, spec and card, confusion matrix, per-class metrics, mistakes."""
+    st.subheader(f"Run {run.id}: {plain(run.name)}")
+    batches, epochs = store.batch_metrics(run.id), store.epoch_metrics(run.id)
+    st.caption(run_words.outcome(run, batches[-1] if batches else None))
+    if batches or epochs:  # A run cancelled before training has no curves to wait for.
+        train_ui.show_curves(run, batches, epochs, key, fold_batches=True)
     spec_tab, card_tab = st.tabs(["Settings", "Model card"])
     spec_tab.json(run.spec)
     card_tab.json(run.card or {"note": "This run has no model card (it did not finish)."})
