@@ -82,6 +82,16 @@ def test_form_defaults_to_the_recipe_and_shows_its_source(page, tiny_mnist_dir):
 
 
 def test_recipes_offered_fit_the_dataset(tiny_mnist_dir, page):
+    # Issue #32: MNIST offered asl-cnn-augmented (which mirrors images), fashion-dense-128 and letters-cnn (64 px).
+    assert page.selectbox(key="train_recipe_mnist").options == [
+        "mnist-dense-512",
+        "mnist-dense-64-32",
+        "mnist-tf-beginner",
+        "digits-cnn",
+        "digits-fast",
+    ]
+    page.selectbox(key="train_dataset").select("fashion_mnist").run()
+    assert page.selectbox(key="train_recipe_fashion_mnist").options == ["fashion-dense-128", "fashion-cnn"]
     page.selectbox(key="train_dataset").select("pima").run()
     assert page.selectbox(key="train_recipe_pima").options == ["pima-dense"]
     page.selectbox(key="train_dataset").select("sign_mnist").run()
@@ -349,3 +359,24 @@ def test_a_run_stopped_mid_epoch_shows_the_part_epoch_and_its_sampled_test_hones
     )
     assert page.metric[1].value == "1 + 40%"
     assert any(caption.value.startswith("Training ended 40% into epoch 2: the per-epoch") for caption in page.caption)
+
+
+def test_fine_tuning_says_what_it_starts_from_and_what_the_recipe_still_decides(page, tiny_mnist_dir):
+    # Issue #32: "Shipped model" with another recipe said nothing about what is trained.
+    start = page.selectbox(key="train_mnist-dense-512_start")
+    assert not any(caption.value.startswith("Fine-tuning") for caption in page.caption)
+    start.select_index(start.options.index("Shipped model")).run()
+    note = next(caption.value for caption in page.caption if caption.value.startswith("Fine-tuning"))
+    card = json.loads(catalog.shipped_model("digits").with_suffix(".json").read_text())
+    assert f"the shipped model ({card['recipe']}, trained on {card['dataset']}) and keeps its layers" in note
+    assert "not the recipe's own layers" in note
+
+
+def test_a_landmarks_recipe_has_no_image_settings(page):
+    # Issue #32: the landmarks recipe still showed "Image size (px)" and "Augment images".
+    assert [box.label for box in page.number_input if box.label == "Image size (px)"]
+    assert [toggle.label for toggle in page.toggle if toggle.label == "Augment images"]
+    page.selectbox(key="train_dataset").select("asl_landmarks").run()
+    assert not page.exception
+    assert not [box.label for box in page.number_input if box.label == "Image size (px)"]
+    assert not [toggle.label for toggle in page.toggle if toggle.label == "Augment images"]

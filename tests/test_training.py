@@ -31,6 +31,10 @@ def test_resolved_spec_takes_recipe_defaults():
         ({"validation_split": 0.9}, "The validation split must be between 0.0 and 0.5, not 0.9."),
         ({"optimizer": "adagrad"}, "Unknown optimizer 'adagrad'. Choose one of: adam, adamw, rmsprop, sgd."),
         ({"dataset": "pima"}, "Recipe mnist-dense-512 is for image data, but pima is tabular data."),
+        (
+            {"recipe": "letters-cnn"},
+            "MNIST holds 28×28 images only, and recipe letters-cnn is set to read 64×64: set the image size to 28",
+        ),
         ({"dataset": "cifar"}, "Unknown dataset 'cifar'"),
         ({"recipe": "nope"}, "Unknown recipe 'nope'"),
     ],

@@ -1,4 +1,5 @@
-"""What to train: TrainSpec, a frozen, validated description of one run, and the optimizers it may name."""
+"""What to train: TrainSpec, a frozen, validated description of one run, the optimizers it may name, and which
+recipes fit a dataset."""
 
 import dataclasses
 import json
@@ -55,12 +56,8 @@ class TrainSpec:
     def validate(self) -> None:
         """Raise ValueError naming the first field that is out of range."""
         recipe = recipes.get_recipe(self.recipe)
-        if self.dataset is not None:
-            info = datasets.get_info(self.dataset)
-            if info.kind != recipe.kind:
-                raise ValueError(
-                    f"Recipe {self.recipe} is for {recipe.kind} data, but {self.dataset} is {info.kind} data."
-                )
+        if self.dataset is not None and (problem := input_problem(recipe, self.dataset, self.image_size)):
+            raise ValueError(problem)
         _check_range("epochs", self.epochs, 1, 1000)
         _check_range("batch size", self.batch_size, 1, 4096)
         _check_range("validation split", self.validation_split, 0.0, 0.5)
@@ -104,6 +101,42 @@ class TrainSpec:
             else:
                 parts.append(f"{flag} {value}")
         return " ".join(parts)
+
+
+def input_problem(recipe: recipes.Recipe, dataset: str, image_size: int | None = None) -> str | None:
+    """Why `recipe` cannot read `dataset` (at `image_size`, else the recipe's), in words; None when it can.
+
+    The recipe declares what it reads (its kind of data and image size), the dataset what it holds (its kind, and
+    whether its images can be resized: only photos can).
+    """
+    info = datasets.get_info(dataset)
+    if info.kind != recipe.kind:
+        return f"Recipe {recipe.name} is for {recipe.kind} data, but {dataset} is {info.kind} data."
+    side = image_size or recipe.image_size
+    if info.kind == "image" and side != 28 and not info.resizable:
+        return (
+            f"{info.title} holds 28×28 images only, and recipe {recipe.name} is set to read {side}×{side}: set the "
+            "image size to 28, or pick a dataset of photos."
+        )
+    return None
+
+
+def recipes_for_dataset(dataset: str) -> list[recipes.Recipe]:
+    """The recipes the Train page offers for a dataset: written for its task (or for it) and able to read its input;
+    those written for the dataset itself come first.
+
+    A recipe carries its task's assumptions beyond the input's shape: the letters recipes mirror images (right for
+    hands, wrong for digits), the fashion ones learn clothes. The command line still runs any recipe that can read
+    the data.
+    """
+    info = datasets.get_info(dataset)
+    fitting = [
+        recipe
+        for recipe in recipes.RECIPES.values()
+        if (info.task or dataset) in {datasets.task_of(name) or name for name in recipe.datasets}
+        and input_problem(recipe, dataset) is None
+    ]
+    return sorted(fitting, key=lambda recipe: dataset not in recipe.datasets)
 
 
 def _check_init_model(spec: TrainSpec) -> None:

@@ -6,7 +6,8 @@ from core.data import datasets
 from core.data.loaders import MY_SIGNS_REPEATS
 from core.learn import catalog, jobs, ray_runner, recipes
 from core.learn.runs import RunStore
-from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec
+from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec, recipes_for_dataset
+from core.predictor import load_card
 from core.ui import run_words
 
 # Measured (docs/letters.md, "Fine-tuning on My signs"): the letters model fine-tuned on a dozen saved signs alone read
@@ -35,9 +36,11 @@ def train_form(key: str) -> TrainSpec | None:
     )
     left, right = st.columns(2)
     info = datasets.get_info(dataset)
-    recipe = _recipe_picker(right, dataset, info, key)
+    recipe = _recipe_picker(right, dataset, key)
     tuned = f"{key}_{recipe.name}"  # Per-recipe keys: picking another recipe brings back its own defaults.
     start = _start_picker(left, dataset, tuned)
+    if start is not None:
+        left.caption(fine_tuning_note(start))
     if start is not None and dataset == "my_sign_landmarks":
         st.warning(FORGETS_OTHER_LETTERS, icon=":material/warning:")
     if dataset == "my_signs_with_asl":
@@ -71,10 +74,10 @@ def start_button(spec: TrainSpec | None, key: str) -> None:
     st.rerun()  # Redraw the page with the new run in it.
 
 
-def _recipe_picker(column, dataset: str, info: datasets.DatasetInfo, key: str) -> recipes.Recipe:
-    """The recipes for the dataset's kind (those written for this dataset first), with the chosen one's source."""
-    fitting = sorted(recipes.recipes_for(info.kind), key=lambda recipe: dataset not in recipe.datasets)
-    recipe = recipes.get_recipe(column.selectbox("Recipe", [r.name for r in fitting], key=f"{key}_recipe_{dataset}"))
+def _recipe_picker(column, dataset: str, key: str) -> recipes.Recipe:
+    """The recipes that fit the dataset (those written for it first), with the chosen one's source."""
+    fitting = [recipe.name for recipe in recipes_for_dataset(dataset)]
+    recipe = recipes.get_recipe(column.selectbox("Recipe", fitting, key=f"{key}_recipe_{dataset}"))
     reported = f" Reported: {recipe.reported}." if recipe.reported else ""
     column.caption(f"{recipe.description} *Source: {recipe.provenance}.*{reported}")
     return recipe
@@ -89,7 +92,22 @@ def _start_picker(column, dataset: str, tuned: str) -> catalog.ModelChoice | Non
         starts,
         format_func=lambda c: c.label if c else "Fresh weights",
         key=f"{tuned}_start",
-        help="Fine-tune a trained model instead of starting from scratch.",
+        help="Fresh weights: the recipe's layers, trained from scratch. A trained model: fine-tune it.",
+    )
+
+
+def fine_tuning_note(start: catalog.ModelChoice) -> str:
+    """What fine-tuning from a trained model means, naming what that model is."""
+    try:
+        card = load_card(start.path)
+    except ValueError:
+        card = {}
+    made = f" ({card['recipe']}, trained on {card['dataset']})" if {"recipe", "dataset"} <= card.keys() else ""
+    who = "the shipped model" if start.run_id is None else f"run {start.run_id}"
+    return (
+        f"Fine-tuning: training continues from the weights of {who}{made} and keeps its layers, so it starts from "
+        "what that model has learnt. The recipe gives only how to train it (optimizer, loss, augmentation and the "
+        "settings here), not the recipe's own layers."
     )
 
 
@@ -106,17 +124,18 @@ def _main_settings(recipe: recipes.Recipe, tuned: str) -> dict:
 def _more_settings(recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: str) -> dict:
     """The less common settings, as TrainSpec fields."""
     cells = st.columns(3)
-    more = _fitting_settings(cells, recipe, tuned) | _sample_settings(cells, recipe, info, tuned)
-    size = cells[0].number_input(
-        "Image size (px)",
-        16,
-        128,
-        recipe.image_size,
-        key=f"{tuned}_size",
-        disabled=not info.resizable,
-        help="Only photo datasets can be resized.",
-    )
-    more["image_size"] = size if info.resizable else None
+    more = _fitting_settings(cells, recipe, tuned) | _sample_settings(cells, recipe, tuned)
+    if recipe.kind == "image":  # Landmarks and table rows have no size.
+        size = cells[0].number_input(
+            "Image size (px)",
+            16,
+            128,
+            recipe.image_size,
+            key=f"{tuned}_size",
+            disabled=not info.resizable,
+            help="Only photo datasets can be resized.",
+        )
+        more["image_size"] = size if info.resizable else None
     if ray_runner.enabled():  # Locally TensorFlow takes a GPU when there is one: there is nothing to choose.
         more["gpu"] = (
             st.checkbox("Train on a GPU node", key=f"{tuned}_gpu", help="Waits for a node with a GPU.") or None
@@ -149,14 +168,10 @@ def _fitting_settings(cells: list, recipe: recipes.Recipe, tuned: str) -> dict:
     return {"optimizer": optimizer, "validation_split": split, "patience": patience}
 
 
-def _sample_settings(cells: list, recipe: recipes.Recipe, info: datasets.DatasetInfo, tuned: str) -> dict:
-    """The second row of more settings: augmentation, seed and how many training samples to use."""
-    augment = cells[0].toggle(
-        "Augment images",
-        recipe.augment,
-        key=f"{tuned}_augment",
-        disabled=info.kind != "image",
-        help=_augmentation_help(recipe),
+def _sample_settings(cells: list, recipe: recipes.Recipe, tuned: str) -> dict:
+    """The second row of more settings: augmentation (images only), seed and how many training samples to use."""
+    augment = recipe.kind == "image" and cells[0].toggle(
+        "Augment images", recipe.augment, key=f"{tuned}_augment", help=_augmentation_help(recipe)
     )
     seed = cells[1].number_input("Seed", 0, 2**31 - 1, 0, key=f"{tuned}_seed", help="Same seed, same run.")
     limit = cells[2].number_input(
