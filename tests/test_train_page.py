@@ -380,3 +380,24 @@ def test_a_landmarks_recipe_has_no_image_settings(page):
     assert not page.exception
     assert not [box.label for box in page.number_input if box.label == "Image size (px)"]
     assert not [toggle.label for toggle in page.toggle if toggle.label == "Augment images"]
+
+
+def test_a_queued_run_is_shown_under_the_button_with_its_place_and_a_link_up_to_the_queue(page, tiny_mnist_dir):
+    # Issue #32: after queueing, the page stayed at the form while the queue was at the top, out of sight.
+    page.number_input(key="train_mnist-dense-512_epochs").set_value(1).run()
+    start_button(page).click().run()
+    assert page.success[0].value == "Run 1 is training. [Watch it ↑](#training-now)"
+    start_button(page).click().run()
+    start_button(page).click().run()
+    assert page.info[-1].value == (
+        "Run 3 is waiting to train, number 2 in line: it starts by itself when the runs before it end. "
+        "[See the queue ↑](#training-now)"
+    )
+    assert [subheader.proto.anchor for subheader in page.subheader if subheader.value == "Training now"] == [
+        "training-now"
+    ]
+    RunStore().mark_finished(1, "completed")
+    RunStore().mark_finished(2, "completed")
+    page.run()  # run 3 starts
+    page.run()
+    assert not [info for info in page.info if "waiting to train" in info.value]

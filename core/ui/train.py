@@ -15,6 +15,7 @@ from core.ui import run_charts, run_words
 from core.ui.markup import plain
 
 RUN_REFRESH_S = 1.0  # How often the Train page reads the run store while it is open.
+QUEUE_ANCHOR = "training-now"  # the "Training now" heading over the runs training and waiting, for links up to it
 
 
 @st.fragment(run_every=RUN_REFRESH_S)
@@ -32,7 +33,7 @@ def live_runs(key: str) -> None:
             st.session_state[f"{key}_show"] = max(ended)  # Show the run that just ended.
         st.rerun()  # Redraw the whole page, so the start button and the results are current.
     if watched:
-        st.subheader("Training now")
+        st.subheader("Training now", anchor=QUEUE_ANCHOR)
     for run in running:
         _live_run(run, store, key)
     _queue(queue, key)

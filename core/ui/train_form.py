@@ -9,6 +9,7 @@ from core.learn.runs import RunStore
 from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec, recipes_for_dataset
 from core.predictor import load_card
 from core.ui import run_words
+from core.ui.train import QUEUE_ANCHOR
 
 # Measured (docs/letters.md, "Fine-tuning on My signs"): the letters model fine-tuned on a dozen saved signs alone read
 # 39% of the letters not saved (98% before), and another person worse, also with one sign of every letter; the same
@@ -57,21 +58,42 @@ def train_form(key: str) -> TrainSpec | None:
 
 
 def start_button(spec: TrainSpec | None, key: str) -> None:
-    """A "Start training" button ("Add to the queue" while a run trains), disabled until the form is valid."""
+    """A "Start training" button ("Add to the queue" while a run trains), disabled until the form is valid; under it,
+    where the run it started is now (the queue is at the top of the page, far from the button)."""
     on_cluster = ray_runner.enabled()  # Runs train side by side there: no run waits for the one before it.
     busy = not on_cluster and bool(RunStore().list_runs(["running"]))
     label = "Add to the queue" if busy else "Start training"
     # Not a callback: a click that also commits an edited field must start the run with the edited value.
-    if not st.button(label, type="primary", disabled=spec is None, key=f"{key}_start", icon=":material/play_arrow:"):
-        return
-    run_id = jobs.start_run(spec)
-    waiting = RunStore().get_run(run_id).status == "queued"
-    st.session_state[f"{key}_watched"] = st.session_state.get(f"{key}_watched", set()) | {run_id}
-    if on_cluster:
-        st.toast(f"Run {run_id} went to the cluster: it starts on the first node with room.")
+    if st.button(label, type="primary", disabled=spec is None, key=f"{key}_start", icon=":material/play_arrow:"):
+        run_id = jobs.start_run(spec)
+        waiting = RunStore().get_run(run_id).status == "queued"
+        st.session_state[f"{key}_watched"] = st.session_state.get(f"{key}_watched", set()) | {run_id}
+        st.session_state[f"{key}_started"] = run_id
+        if on_cluster:
+            st.toast(f"Run {run_id} went to the cluster: it starts on the first node with room.")
+        else:
+            st.toast(f"Run {run_id} waits for the run before it." if waiting else f"Run {run_id} is starting.")
+        st.rerun()  # Redraw the page with the new run in it.
+    _say_where_it_is(key)
+
+
+def _say_where_it_is(key: str) -> None:
+    """Under the button: the run it started, waiting (and its place in the queue) or training, with a link up to it."""
+    store = RunStore()
+    run_id = st.session_state.get(f"{key}_started")
+    queue = [run.id for run in jobs.queued_runs(store)]
+    running = {run.id for run in store.list_runs(["running"])}
+    if run_id in queue:
+        place = "next in line" if queue.index(run_id) == 0 else f"number {queue.index(run_id) + 1} in line"
+        st.info(
+            f"Run {run_id} is waiting to train, {place}: it starts by itself when the runs before it end. "
+            f"[See the queue ↑](#{QUEUE_ANCHOR})",
+            icon=":material/schedule:",
+        )
+    elif run_id in running:
+        st.success(f"Run {run_id} is training. [Watch it ↑](#{QUEUE_ANCHOR})", icon=":material/model_training:")
     else:
-        st.toast(f"Run {run_id} waits for the run before it." if waiting else f"Run {run_id} is starting.")
-    st.rerun()  # Redraw the page with the new run in it.
+        st.session_state.pop(f"{key}_started", None)  # It ended: the results above say how.
 
 
 def _recipe_picker(column, dataset: str, key: str) -> recipes.Recipe:
