@@ -27,7 +27,7 @@ class MotionSettings:
 
     min_path: float = 1.0  # palm lengths the fingertip must travel
     min_bend: float = 0.1  # how far the path strays from a straight line (mean distance, the path scaled to unit size)
-    shape_share: float = 0.5  # of the frames with a hand, how many must show the letter's handshape
+    shape_share: float = 0.35  # of the frames with a hand, how many must show the letter's handshape
     smoothing: int = 3  # frames in the moving average that takes the landmarks' jitter off the path (0.2 s at 15 fps)
     max_gap: int = 2  # frames whose handshape reads otherwise (a flicker) inside a run of the letter's handshape
     max_jump: float = 0.4  # the largest step between two frames, as a share of the whole path
