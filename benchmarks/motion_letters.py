@@ -88,8 +88,8 @@ def clips_table(clips: dict[str, np.ndarray], settings: MotionSettings) -> None:
     print(
         f"\nmoving clips read right: {counts['moving', 'right']} of {moving}"
         f" ({counts['moving', 'right'] / max(moving, 1):.0%}; wrong letter {counts['moving', 'wrong']}, "
-        f"none {counts['moving', 'none']}); too small to see: {small}; J's or Z's handshape in under half the frames"
-        f" with a hand: {shapeless}"
+        f"none {counts['moving', 'none']}); too small to see: {small}; J's or Z's handshape in under "
+        f"{settings.shape_share:.0%} of the frames with a hand: {shapeless}"
     )
 
 
