@@ -24,6 +24,7 @@ from core.predictor import load_card, load_model
 from core.ui.history import TABLE_KEY
 from core.vision import hand_model_files
 from core.vision.reading import SURE_FROM
+from core.vision.signs import PHOTO_THRESHOLD
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHIPPED = ("digits", "fashion", "letters")
@@ -95,7 +96,7 @@ def test_the_cards_say_the_input_contract_and_when_the_app_is_not_sure(bundles):
     assert cards["fashion"]["input"]["contract"].startswith("28×28 grey in [0, 1]")
     assert cards["letters"]["input"]["contract"].startswith("63 float32 numbers")
     assert cards["digits"]["confidence"]["not_sure_below"] == SURE_FROM
-    assert cards["letters"]["confidence"]["not_sure_below"] == export_card.LETTER_PHOTO_NOT_SURE_BELOW
+    assert cards["letters"]["confidence"]["not_sure_below"] == PHOTO_THRESHOLD
     assert cards["fashion"]["confidence"]["not_sure_below"] is None
     hands = cards["letters"]["hand_models"]
     assert hands["names"] == ["palm_detection_full.tflite", "hand_landmark_full.tflite"]
@@ -103,12 +104,6 @@ def test_the_cards_say_the_input_contract_and_when_the_app_is_not_sure(bundles):
     assert hand_model_files.WHEEL_REQUIREMENT in hands["where"]
     assert "hand_models" not in cards["digits"]
     assert "Getting the landmarks" in (bundles["letters", "onnx"].folder / "README.md").read_text()
-
-
-def test_the_letters_cards_threshold_is_the_sign_pages():
-    from core.ui.sign import PHOTO_THRESHOLD
-
-    assert export_card.LETTER_PHOTO_NOT_SURE_BELOW == PHOTO_THRESHOLD
 
 
 @pytest.mark.parametrize(("task", "fmt"), CASES)

@@ -11,15 +11,13 @@ from core.data import datasets
 from core.learn.export_check import MAX_DIFFERENCE, MIN_AGREEMENT, CheckFigures, Format, Runtime
 from core.vision import hand_model_files
 from core.vision.reading import SURE_FROM
+from core.vision.signs import PHOTO_THRESHOLD
 from core.vision.spelling import SpellingSettings
 
 MODEL_STEM = "model"  # model.tflite or model.onnx
 CARD_NAME = "model_card.json"
 README_NAME = "README.md"
 EXAMPLE_NAME = "example_input.npy"  # one of the check's inputs, for the README's example
-# The Sign page's PHOTO_THRESHOLD (core/ui/sign.py, which this layer cannot import): a photo's letter read with less
-# confidence is "not sure". tests/test_export.py keeps the two equal.
-LETTER_PHOTO_NOT_SURE_BELOW = 0.6
 LANDMARKS_CONTRACT = (
     "63 float32 numbers: the 21 hand landmarks (x, y, z) that MediaPipe's hand landmark model gives, in the "
     "picture's pixels (z on the scale of x), normalised: the wrist (landmark 0) moved to the origin, every number "
@@ -61,7 +59,7 @@ def confidence(task: str | None, card: dict) -> dict:
         facts["not_sure_below"] = SURE_FROM
         facts["not_sure"] = "The Draw page shows a digit whose top probability is below this as ? (not sure)."
     elif task == "letters":
-        facts["not_sure_below"] = LETTER_PHOTO_NOT_SURE_BELOW
+        facts["not_sure_below"] = PHOTO_THRESHOLD
         facts["not_sure"] = "The Sign page says not sure about a photo's letter whose top probability is below this."
         facts["live_hold_not_sure_below"] = SpellingSettings().threshold
         facts["live_hold"] = (

@@ -18,10 +18,9 @@ from core.ui.letter_guide import LETTER_GUIDE, PICTURE_PX, motion_picture
 from core.ui.sign_session import KeptFrame, SpelledText
 from core.vision import hand_model_files, signs
 from core.vision.motion_letters import MotionSettings, fitted_settings
-from core.vision.signs import SignReading
+from core.vision.signs import PHOTO_THRESHOLD, SignReading
 from core.vision.spelling import SpellingSettings
 
-PHOTO_THRESHOLD = 0.6  # A photo's letter read with less confidence is "not sure".
 PREVIEW_PX = 160  # Side the model-input previews are drawn at (shown as wide as their column).
 # The crop is sent at most this big: a half column is ~300 px wide, and live video sends it four times a second.
 CROP_PREVIEW_PX = 320

@@ -29,6 +29,7 @@ TEXT_BGR = (255, 255, 255)
 TRAIL_BGR = (255, 120, 0)  # blue: the path a J or Z fingertip draws
 CROP_SIDE = 64  # The crop shown (and saved) for a model that reads landmarks: what an image model would read.
 NO_HAND_TEXT = "No hand in view"
+PHOTO_THRESHOLD = 0.6  # A photo's letter read with less confidence is "not sure" (the Sign page, exported cards).
 MOVING, NOT_SURE, NO_HAND = "moving", "not sure", "no hand"  # what live video shows in place of a letter
 # The skeleton: which landmarks are joined (0 wrist; 1–4 thumb; 5–8 index; 9–12 middle; 13–16 ring; 17–20 little).
 HAND_CONNECTIONS = (
