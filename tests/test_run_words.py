@@ -148,13 +148,13 @@ def test_a_stopping_run_shows_no_time_left_and_says_what_it_waits_for():
     assert progress.eta_s is None
     assert "left" not in run_words.progress_caption(progress)
     assert run_words.after_training(stopping).startswith("Stopping: finishing this batch, then testing the model")
-    testing = replace(stopping, phase="Testing the model on a sample (the run was stopped): 1,024 of 2,000 images")
+    testing = replace(stopping, phase="testing the model on a sample of 2,000 of the 10,000 test images: 1,024 done")
     assert run_words.after_training(testing) == (
-        "Stopping: Testing the model on a sample (the run was stopped): 1,024 of 2,000 images…"
+        "Stopping: testing the model on a sample of 2,000 of the 10,000 test images: 1,024 done…"
     )
-    ending = replace(training, phase="Saving the model")
+    ending = replace(training, phase="saving the model")
     assert run_words.progress(ending, rows, now=108).eta_s is None
-    assert run_words.after_training(ending) == "Training done: Saving the model…"
+    assert run_words.after_training(ending) == "Training done: saving the model…"
 
 
 def test_finished_run_has_no_time_left_and_no_silence():

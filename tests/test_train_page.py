@@ -338,9 +338,9 @@ def test_a_stopping_run_shows_what_it_waits_for_and_no_stale_time_left(page, tin
     page.button(key=f"train_stop_{run_id}").click().run()
     assert " left" not in page.get("progress")[0].proto.text
     assert any(caption.value.startswith("Stopping: finishing this batch, then testing") for caption in page.caption)
-    store.set_phase(run_id, "Testing the model on a sample (the run was stopped): 1,024 of 2,000 images")
+    store.set_phase(run_id, "testing the model on a sample of 2,000 of the 10,000 test images: 1,024 done")
     page.run()
-    said = "Stopping: Testing the model on a sample (the run was stopped): 1,024 of 2,000 images…"
+    said = "Stopping: testing the model on a sample of 2,000 of the 10,000 test images: 1,024 done…"
     assert said in [caption.value for caption in page.caption]
 
 
@@ -390,7 +390,7 @@ def test_a_queued_run_is_shown_under_the_button_with_its_place_and_a_link_up_to_
     start_button(page).click().run()
     start_button(page).click().run()
     assert page.info[-1].value == (
-        "Run 3 is waiting to train, number 2 in line: it starts by itself when the runs before it end. "
+        "Run 3 is waiting to train, number 2 in line: it starts by itself when the runs ahead of it end. "
         "[See the queue ↑](#training-now)"
     )
     assert [subheader.proto.anchor for subheader in page.subheader if subheader.value == "Training now"] == [
@@ -401,3 +401,17 @@ def test_a_queued_run_is_shown_under_the_button_with_its_place_and_a_link_up_to_
     page.run()  # run 3 starts
     page.run()
     assert not [info for info in page.info if "waiting to train" in info.value]
+
+
+def test_a_run_stopped_in_its_first_epoch_shows_its_batches_and_no_epoch_charts_to_wait_for(
+    page, tiny_mnist_dir, tmp_path
+):
+    store = RunStore()
+    run_id = fill_run(store, epochs_done=0)
+    finish_run(store, run_id, tmp_path)
+    store.update_run(run_id, status="stopped")
+    page.run()
+    titles = [json.loads(chart.proto.spec).get("title") for chart in charts(page)]
+    assert titles[:2] == ["Loss per batch", "Accuracy per batch"]  # not folded away: they are all there is
+    assert not [title for title in titles if title and "per epoch" in str(title)]
+    assert any("before any epoch was complete" in caption.value for caption in page.caption)

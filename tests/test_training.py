@@ -171,9 +171,9 @@ def test_a_stop_mid_epoch_tests_a_sample_says_so_and_counts_only_complete_epochs
     assert (run.card["test"]["samples"], run.card["test"]["test_set_size"]) == (10, 32)
     assert run.card["test"]["sampled_because"] == "stopped"
     assert sum(map(sum, run.confusion)) == 10
-    assert phases[0] == "Calibrating the confidence on 10 validation images"
-    assert "Testing the model on a sample (the run was stopped): 10 of 10 images" in phases
-    assert phases[-1] == "Saving the model"
+    assert phases[0] == "calibrating the confidence on 10 validation images"
+    assert "testing the model on a sample of 10 of the 32 test images: 10 done" in phases
+    assert phases[-1] == "saving the model"
     with np.load(run_dir(run_id) / "test_predictions.npz") as saved:
         assert len(saved["index"]) == 10
         assert len(set(saved["index"].tolist())) == 10

@@ -84,18 +84,18 @@ class EpochValidation(keras.callbacks.Callback):
 
 
 class PredictionProgress(keras.callbacks.Callback):
-    """Reports model.predict's progress as a phase: "<what>: 1,024 of 2,000 images"."""
+    """Reports model.predict's progress as a phase: "<what>: 1,024 done"."""
 
     def __init__(self, reporter: Reporter, what: str, samples: int, batch_size: int):
         super().__init__()
         self.reporter, self.what, self.samples, self.batch_size = reporter, what, samples, batch_size
 
     def on_predict_begin(self, logs=None):
-        self.reporter.on_phase(f"{self.what}: 0 of {self.samples:,} images")
+        self.reporter.on_phase(f"{self.what}: 0 done")
 
     def on_predict_batch_end(self, batch, logs=None):
         done = min(self.samples, (batch + 1) * self.batch_size)
-        self.reporter.on_phase(f"{self.what}: {done:,} of {self.samples:,} images")
+        self.reporter.on_phase(f"{self.what}: {done:,} done")
 
 
 class BestWeights(keras.callbacks.Callback):

@@ -101,10 +101,10 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     # After a stop the user waits: calibrate and test on samples (seeded), and say what is being done meanwhile.
     cap = STOPPED_TEST_SAMPLES if fitted.stopped else None
     if validation is not None:
-        reporter.on_phase(f"Calibrating the confidence on {min(len(validation[1]), cap or np.inf):,} validation images")
+        reporter.on_phase(f"calibrating the confidence on {min(len(validation[1]), cap or np.inf):,} validation images")
     temperature = 1.0 if validation is None else _fit_temperature(final, _sample(validation, cap, spec.seed), loss)
     evaluation = _evaluate(final, data, loss, temperature, _test_rows(len(data.y_test), cap, spec.seed), reporter)
-    reporter.on_phase("Saving the model")
+    reporter.on_phase("saving the model")
     card = _card(spec, recipe, data, model, loss, fitted, evaluation)
     model_path = save_model(final, card, Path(out_dir) / "model.keras")
     _save_predictions(Path(out_dir) / "test_predictions.npz", data.y_test, evaluation)
@@ -220,7 +220,8 @@ def _evaluate(
     The test figures include the expected calibration error before and after the temperature.
     """
     y_test, sampled = data.y_test[rows], len(rows) < len(data.y_test)
-    what = "Testing the model on a sample (the run was stopped)" if sampled else "Testing the model"
+    of = f"a sample of {len(rows):,} of the {len(data.y_test):,}" if sampled else f"the {len(rows):,}"
+    what = f"testing the model on {of} test images"
     progress = PredictionProgress(reporter, what, len(rows), PREDICT_BATCH)
     raw = _class_probabilities(final, data.x_test[rows], loss, progress)
     probabilities = calibration.apply_temperature(raw, temperature)

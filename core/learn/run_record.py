@@ -96,7 +96,7 @@ class Run:
     device: str | None = None  # what TensorFlow trains on, e.g. "CPU (2 cores)" or "GPU: NVIDIA H100"
     node_id: str | None = None  # the Ray node that trains it (HANDLAB_RUNNER=ray); None for a local trainer
     submitted_at: float | None = None  # when a queued run was handed to Ray, which starts it when a node is free
-    phase: str | None = None  # what the trainer does after training, e.g. "Testing the model: 512 of 2,000 images"
+    phase: str | None = None  # what the trainer does after training, e.g. "saving the model"
 
     @property
     def finished(self) -> bool:

@@ -138,7 +138,7 @@ class RunStore:
         self.update_run(run_id, status=status, ended_at=time.time(), error=error, phase=None)
 
     def set_phase(self, run_id: int, text: str) -> None:
-        """Say what a run's trainer does after its training ("Testing the model: 1,024 of 2,000 images")."""
+        """Say what a run's trainer does after its training, e.g. "saving the model"."""
         self.update_run(run_id, phase=text, heartbeat_at=time.time())
 
     def interrupt_run(self, run_id: int, pid: int | None, error: str) -> bool:

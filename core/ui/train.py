@@ -111,14 +111,17 @@ def show_curves(run: Run, batches: list[dict], epochs: list[dict], key: str, fol
     cut = run_analysis.cut_epoch(run, batches[-1] if batches else None)
     if cut:  # Runs recorded before issue #32 counted the part-epoch as an epoch.
         epochs = epochs[: run_analysis.complete_epochs(run, cut)]
+    no_epoch = cut is not None and not epochs  # It ended before its first epoch did: nothing to wait for.
     full = full_scale_toggle(key=f"{key}_full_{run.id}")
-    batch_row = st.expander("Loss and accuracy per batch") if fold_batches else st.container()
+    batch_row = st.expander("Loss and accuracy per batch") if fold_batches and not no_epoch else st.container()
     for column, metric in zip(batch_row.columns(2), ("loss", "accuracy"), strict=True):
         chart = run_charts.batch_chart(batches, metric, run.steps_per_epoch or 1, full_scale=full)
         column.altair_chart(chart, width="stretch")
-    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+    for column, metric in zip(st.columns(2) if not no_epoch else [], ("loss", "accuracy"), strict=False):
         column.altair_chart(run_charts.epoch_chart(epochs, metric, run.total_epochs, full_scale=full), width="stretch")
-    if cut:
+    if no_epoch:
+        st.caption(f"Training ended {cut.percent} into epoch 1, before any epoch was complete: no per-epoch curves.")
+    elif cut:
         st.caption(
             f"Training ended {cut.percent} into epoch {cut.epoch}: the per-epoch curves show complete epochs only, "
             "and that part-epoch is in the per-batch curves."

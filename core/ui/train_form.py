@@ -85,8 +85,12 @@ def _say_where_it_is(key: str) -> None:
     running = {run.id for run in store.list_runs(["running"])}
     if run_id in queue:
         place = "next in line" if queue.index(run_id) == 0 else f"number {queue.index(run_id) + 1} in line"
+        if ray_runner.enabled():
+            when = "when a node of the cluster has room"
+        else:
+            when = "when the run training now ends" if place == "next in line" else "when the runs ahead of it end"
         st.info(
-            f"Run {run_id} is waiting to train, {place}: it starts by itself when the runs before it end. "
+            f"Run {run_id} is waiting to train, {place}: it starts by itself {when}. "
             f"[See the queue ↑](#{QUEUE_ANCHOR})",
             icon=":material/schedule:",
         )
