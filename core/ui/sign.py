@@ -190,14 +190,14 @@ def kept_frame(kept: KeptFrame, key: str, mirror: bool) -> None:
         st.rerun()
 
 
-def save_form(kept: KeptFrame, key: str) -> None:
+def save_form(kept: KeptFrame, key: str, expanded: bool = False) -> None:
     """“Save this as…”: label the kept frame with the right letter and keep it in My signs, for the Train page; a J
     or Z saves the hand's motion over the seconds before the frame was kept, which the motion reader fits itself to."""
     letters = ALPHABET if kept.motion_px is not None else SIGN_LETTERS
     if st.session_state.get(f"{key}_for") != kept.identity:  # a newly kept frame: its letter starts from its reading
         st.session_state[f"{key}_for"] = kept.identity
         st.session_state.pop(f"{key}_letter", None)
-    with st.expander("Save this as…", expanded=True), st.form(key, border=False):
+    with st.expander("Save this as…", expanded=expanded), st.form(key, border=False):
         st.caption(
             "Save this hand to *My signs*: the Train page can fine-tune the letters model on your own signs "
             "(dataset *My signs + ASL hand landmarks*), your hand and your room. "
