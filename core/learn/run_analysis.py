@@ -81,9 +81,9 @@ def runs_table(runs: list[Run], store: RunStore) -> pd.DataFrame:
                 "recipe": run.spec.get("recipe"),
                 "when": pd.to_datetime(run.created_at, unit="s"),
                 "duration (s)": round(run.duration_s, 1) if run.duration_s is not None else None,
-                "run": run.id,
                 "epochs done": epochs_done_words(run, cut),
                 "tested on": tested_on_words(run),
+                "run": run.id,
                 "best val accuracy": max(val) if val else None,
                 **{key: run.spec.get(key) for key in KEY_SETTINGS},
             }
