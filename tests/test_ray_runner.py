@@ -108,7 +108,7 @@ def test_a_run_whose_node_dies_ends_interrupted_with_its_batches_kept(on_ray, mo
 
     node = on_ray.add_node(**NODE_ARGS)
     pinned = NodeAffinitySchedulingStrategy(node.node_id, soft=False)
-    monkeypatch.setattr(ray_runner, "TASK_OPTIONS", {"scheduling_strategy": pinned})
+    monkeypatch.setattr(ray_runner, "SLOT_OPTIONS", {"scheduling_strategy": pinned})
     store = RunStore()
     run_id = jobs.start_run(replace(TINY, epochs=20), name="doomed")
     seen = len(wait_for(lambda: len(store.batch_metrics(run_id)) >= 3 and store.batch_metrics(run_id)))

@@ -1,6 +1,7 @@
 """The run store: runs, metrics, stop requests, stored files and concurrent use, on SQLite and on PostgreSQL."""
 
 import multiprocessing
+import os
 import sqlite3
 import threading
 
@@ -163,12 +164,13 @@ def _claim_next(location: str, claimed, method: str) -> None:
     if method == "one":
         run = store.claim_next_queued()
         claimed.extend([run.id] if run else [])
-    else:
-        claimed.extend(store.claim_for_submission(limit=2))
+    else:  # A run slot on a cluster: it takes runs, oldest first, until none waits.
+        while (run_id := store.claim_oldest(os.getpid(), "node", f"slot {os.getpid()}", lambda spec: True)) is not None:
+            claimed.append(run_id)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["one", "submit"])
+@pytest.mark.parametrize("method", ["one", "cluster"])
 def test_racing_claims_never_hand_a_run_out_twice(location, method):
     store = RunStore(location)
     run_ids = [store.create_run({}, f"run {i}") for i in range(6)]
@@ -180,9 +182,33 @@ def test_racing_claims_never_hand_a_run_out_twice(location, method):
     if method == "one":  # One at a time: the first claim wins, the rest see a run training.
         assert claimed == [run_ids[0]]
         assert [run.id for run in store.list_runs(["running"])] == [run_ids[0]]
-    else:  # Handed to a cluster: every queued run exactly once, and still queued until a trainer takes it.
+    else:  # On a cluster: every queued run taken exactly once, each by the process its row names.
         assert sorted(claimed) == run_ids
-        assert all(run.submitted_at for run in store.list_runs(["queued"]))
+        assert all(run.ray_actor == f"slot {run.pid}" for run in store.list_runs(["running"]))
+        assert not store.list_runs(["queued"])
+
+
+def test_a_cluster_claim_takes_the_oldest_waiting_run_of_its_kind(store):
+    cpu_1, gpu, stopped, cpu_2 = (store.create_run({"gpu": i == 1}, f"run {i}") for i in range(4))
+    store.request_stop(stopped)
+    on_cpu = lambda spec: not spec["gpu"]  # noqa: E731
+    assert store.claim_oldest(7, "node-a", "slot a", on_cpu) == cpu_1
+    assert store.claim_oldest(8, "node-b", "slot b", on_cpu) == cpu_2  # Not the GPU run, nor the stopped one.
+    assert store.claim_oldest(9, "node-b", "slot c", on_cpu) is None
+    run = store.get_run(cpu_2)
+    assert (run.status, run.pid, run.node_id, run.ray_actor) == ("running", 8, "node-b", "slot b")
+    assert run.started_at is not None
+    assert store.get_run(gpu).status == "queued"
+
+
+def test_a_runs_log_lines_are_kept_in_order_and_go_with_their_run(store):
+    run_id = store.create_run({}, "r")
+    store.add_log_lines(run_id, 0, ["Epoch 1", "Traceback (most recent call last):"])
+    store.add_log_lines(run_id, 2, ["RuntimeError: injected failure"])
+    assert store.log_tail(run_id) == ["Epoch 1", "Traceback (most recent call last):", "RuntimeError: injected failure"]
+    assert store.log_tail(run_id, 2) == ["Traceback (most recent call last):", "RuntimeError: injected failure"]
+    store.delete_run(run_id)
+    assert store.log_tail(run_id) == []
 
 
 def test_files_are_kept_in_the_store_and_go_with_their_run(store):
@@ -216,7 +242,7 @@ def test_a_store_from_before_the_cluster_columns_is_upgraded_once_and_keeps_its_
     for _ in range(2):  # Opening it again finds nothing left to add.
         store = RunStore(location)
     (run,) = store.list_runs()
-    assert (run.name, run.device, run.node_id, run.submitted_at) == ("old", None, None, None)
+    assert (run.name, run.device, run.node_id, run.ray_actor) == ("old", None, None, None)
     store.save_file(run.id, "model.keras", b"x")
     assert store.file_names(run.id) == ["model.keras"]
 

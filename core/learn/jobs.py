@@ -9,7 +9,8 @@ hands it to the child, a command-line run takes it itself, and the system releas
 however it ends. `reconcile` marks runs whose lock nobody holds (trainer killed, machine rebooted) as
 interrupted, keeping their metrics; the trainer's process id or command line decides nothing.
 How a run's progress and ending read on the pages is in core.ui.run_words; this module only controls processes.
-With HANDLAB_RUNNER=ray, starting, stopping and reconciling go to core.learn.ray_runner instead.
+With HANDLAB_RUNNER=ray, starting and reconciling go to core.learn.ray_runner instead, and a run's output is in the
+store rather than in a log file.
 """
 
 import contextlib
@@ -48,9 +49,10 @@ def start_run(spec: TrainSpec, name: str | None = None, store: RunStore | None =
 
 
 def stop_run(run_id: int, store: RunStore | None = None) -> None:
-    """Stop a training run after its current batch, or cancel it if it is still waiting in the queue."""
-    if ray_runner.enabled():
-        return ray_runner.stop_run(store or RunStore(), run_id)
+    """Stop a training run after its current batch, or cancel it if it is still waiting in the queue.
+
+    The trainer reads the store's stop flag after every batch, wherever it runs (here or on a Ray node).
+    """
     (store or RunStore()).request_stop(run_id)
 
 
@@ -160,12 +162,13 @@ def log_path(run_id: int) -> Path:
     return paths.run_dir(run_id) / LOG_NAME
 
 
-def read_log(run_id: int, lines: int = 30) -> str:
-    """The last lines of a run's trainer log ('' when there is none)."""
+def read_log(run_id: int, lines: int = 30, store: RunStore | None = None) -> str:
+    """The last lines of a run's trainer output ('' when there is none): its log file when a local trainer ran it,
+    else what its trainer on a Ray node wrote into the store."""
     try:
         text = log_path(run_id).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return ""
+        return "\n".join((store or RunStore()).log_tail(run_id, lines))
     return "\n".join(text.splitlines()[-lines:])
 
 

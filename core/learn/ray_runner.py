@@ -1,42 +1,44 @@
-"""Training on a Ray cluster (HANDLAB_RUNNER=ray, RAY_ADDRESS): each queued run becomes a Ray task.
+"""Training on a Ray cluster (HANDLAB_RUNNER=ray, RAY_ADDRESS): waiting runs are trained by run slots on its nodes.
 
-Ray does the scheduling: a run is a task asking for CPUs (and GPUs, HANDLAB_RAY_GPUS), and starts on any node
-with room; several train at once across nodes, the rest wait in Ray's queue. The task runs the same
-`core.learn.trainer.execute_run` as a local trainer, writing its metrics straight to the shared run store
-(HANDLAB_STORE, PostgreSQL on a real cluster), and reads its stop flag there after every batch. Its model,
-card and test predictions are saved into the store too, so every app server can serve them.
+A run slot is a detached Ray actor: it belongs to the cluster, not to the app server that made it, so it lives on
+when that server stops (a redeploy, a crash, a restart). It asks Ray for what a run needs (1 CPU, and a GPU when
+the run's spec asks for one), so Ray starts it on a node with room. There it claims the oldest waiting run of its
+kind from the run store (the store's claim is the only word on who trains what), trains it with the same
+`core.learn.trainer.execute_run` as a local trainer, and takes the next waiting run, with TensorFlow already
+loaded, until none waits; then it exits and frees its CPU. Its stdout and stderr go into the store too
+(core.learn.run_logs), so the Train page shows a failed run's traceback from any server.
 
-The app server that hands a run to Ray holds its task's result; when the task dies with its worker or its node,
-`reconcile` marks the run interrupted, metrics kept. Any app server also marks running runs whose node Ray
-reports dead, or whose trainer fell silent while no task of its own trains them (Ray ends a driver's tasks with
-it, so a restarted app server's runs end). Ray is imported only here, and only when this runner is chosen.
+Every app server makes sure that each waiting run has a slot coming for it, named after the run and the store,
+so that servers never make two for one run. They all read and stop the same runs in the store, and mark a run
+interrupted (metrics kept) once the slot that trained it is gone or its node left the cluster. Ray is imported
+only here, and only when this runner is chosen.
 """
 
+import functools
+import hashlib
 import os
 import shutil
 import socket
 import tempfile
 import threading
-import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 from core import paths
+from core.learn.run_logs import LogCapture
 from core.learn.runs import Run, RunStore
-from core.learn.trainer import execute_run
 
-# Extra options for each run's Ray task (tests pin a run to a node with a scheduling strategy).
-TASK_OPTIONS: dict[str, Any] = {}
-# What a task calls to train a claimed run; Ray sends it to the worker by reference (its module and name), so it
-# must be importable there. Tests swap in a slowed-down trainer.
-TRAIN_RUN: Callable[..., int] = execute_run
-# A running run that no task of this process trains and whose trainer has not written for this long is lost.
-# Trainers write every 0.5 s while they train; loading a big dataset or testing the model can take minutes.
-SILENT_AFTER_S = 600.0
+# Extra Ray options for every run slot (tests pin a slot to a node with a scheduling strategy).
+SLOT_OPTIONS: dict[str, Any] = {}
+# What a slot calls to train a claimed run; Ray sends it to the node by reference (its module and name), so it
+# must be importable there. Tests swap in a slowed-down trainer. None: core.learn.trainer.execute_run, imported by
+# a slot once it has claimed a run (a slot that finds none waiting ends without loading TensorFlow).
+TRAIN_RUN: Callable[..., int] | None = None
 # Settings of the app server that its trainers on other nodes need too (where the datasets are).
 FORWARDED_ENV = ["HANDLAB_DATA_DIR"]
+SLOT_PREFIX = "handlab-slot"
 
-_submitted: dict[int, Any] = {}  # run id → the ObjectRef of its task, for the runs this process handed to Ray
 _lock = threading.Lock()
 
 
@@ -91,118 +93,156 @@ def _check_reachable(address: str) -> None:
 
 
 def start_next(store: RunStore) -> int | None:
-    """Hand every queued run to Ray (it starts each when a node has room); returns the first one's id."""
+    """Mark lost runs, then make sure every waiting run has a run slot coming for it; returns the next run's id."""
     reconcile(store)
-    run_ids = store.claim_for_submission()
-    for run_id in run_ids:
-        submit(store, run_id)
-    return run_ids[0] if run_ids else None
-
-
-def submit(store: RunStore, run_id: int) -> None:
-    """Start a Ray task that trains this run (it must be claimed for submission)."""
+    queue = sorted(store.list_runs(["queued"]), key=lambda run: run.id)
+    if not queue:
+        return None
     try:
         ray = connect()
-        # No retries: a second attempt would start the run over; a lost run is reported as interrupted instead.
-        options = task_options(store.get_run(run_id).spec) | TASK_OPTIONS
-        remote = ray.remote(max_retries=0)(train_on_node).options(**options)
-        env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
-        ref = remote.remote(store.location, run_id, env, TRAIN_RUN)
-    except Exception as error:  # noqa: BLE001 - whatever stops the hand-over, the run must not wait forever
-        address = os.environ.get("RAY_ADDRESS") or "auto"
-        store.mark_finished(run_id, "failed", error=f"The Ray cluster at {address} did not take the run: {error}")
-        return
-    with _lock:
-        _submitted[run_id] = ref
+        slots = live_slots(ray, store)
+    except Exception as error:  # noqa: BLE001 - whatever stops the hand-over, the runs must not wait forever
+        for run in queue:
+            _refused(store, run.id, error)
+        return None
+    for run in queue:
+        if slot_name(store, run.id) not in slots:
+            open_slot(ray, store, run)
+    return queue[0].id
 
 
-def task_options(spec: dict) -> dict[str, float]:
+def open_slot(ray, store: RunStore, run: Run) -> None:
+    """Ask Ray for a run slot of this run's kind, named after the run (a second ask for the name gets the same one)."""
+    env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
+    gpu = bool(run.spec.get("gpu"))
+    try:
+        options = slot_options(run.spec) | SLOT_OPTIONS
+        # Detached: the cluster keeps it when this process ends. No restarts: a second try would start a run over.
+        slot = _slot_class().options(
+            name=slot_name(store, run.id), get_if_exists=True, lifetime="detached", max_restarts=0, **options
+        )
+        slot.remote(store.location, gpu, env, TRAIN_RUN)
+    except Exception as error:  # noqa: BLE001
+        _refused(store, run.id, error)
+
+
+@functools.cache
+def _slot_class():
+    """RunSlot as a Ray actor class (made once a process: Ray exports a class to the cluster when first used)."""
+    return connect().remote(RunSlot)
+
+
+def _refused(store: RunStore, run_id: int, error: Exception) -> None:
+    address = os.environ.get("RAY_ADDRESS") or "auto"
+    store.mark_finished(run_id, "failed", error=f"The Ray cluster at {address} did not take the run: {error}")
+
+
+def slot_options(spec: dict) -> dict[str, float]:
     """What a run asks Ray for: 1 CPU, and a GPU when its spec asks for one (else HANDLAB_RAY_GPUS, default 0)."""
     gpus = 1.0 if spec.get("gpu") else float(os.environ.get("HANDLAB_RAY_GPUS") or 0)
-    # Ray hides the GPUs from a task that asked for none, so a CPU run never takes a GPU another run waits for.
+    # Ray hides the GPUs from an actor that asked for none, so a CPU run never takes a GPU another run waits for.
     return {"num_cpus": 1.0, "num_gpus": gpus}
 
 
-def train_on_node(location: str, run_id: int, env: dict[str, str], train_run: Callable[..., int]) -> int:
-    """In a Ray worker: claim the run, train it with `train_run`, keep its files in the store; returns an exit code."""
-    import ray
+def slot_name(store: RunStore, run_id: int) -> str:
+    """The name of the slot made for a waiting run: unique on a cluster that several stores (or tests) share."""
+    return f"{_slot_prefix(store)}{run_id}"
 
-    os.environ.update(env)
-    # The run's files go to a scratch folder and from there into the store: this node's disk is not the app's.
+
+def _slot_prefix(store: RunStore) -> str:
+    return f"{SLOT_PREFIX}-{hashlib.sha256(store.location.encode()).hexdigest()[:12]}-"
+
+
+def live_slots(ray, store: RunStore) -> set[str]:
+    """The names of this store's run slots that Ray has now, waiting for a node or training."""
+    prefix = _slot_prefix(store)
+    return {name for name in ray.util.list_named_actors() if name.startswith(prefix)}
+
+
+class RunSlot:
+    """A Ray actor that trains waiting runs of one kind (GPU or not), oldest first, and exits when none waits."""
+
+    def __init__(self, location: str, gpu: bool, env: dict[str, str], train_run: Callable[..., int] | None):
+        import ray
+
+        os.environ.update(env)
+        self.location, self.gpu, self.train_run = location, gpu, train_run
+        # Its own call: one from the app server that made it would be lost if that server ended first.
+        ray.get_runtime_context().current_actor.train_waiting_runs.remote()
+
+    def train_waiting_runs(self) -> None:
+        """Claim and train the oldest waiting run of this slot's kind until none waits, then end this actor."""
+        import ray
+
+        context = ray.get_runtime_context()
+        store = RunStore(self.location)
+        accepts = lambda spec: bool(spec.get("gpu")) == self.gpu  # noqa: E731
+        name, node = context.get_actor_name(), context.get_node_id()
+        while (run_id := store.claim_oldest(os.getpid(), node, name, accepts)) is not None:
+            train_claimed(self.location, run_id, self.train_run)
+        ray.actor.exit_actor()  # Frees its CPU and its name.
+
+
+def train_claimed(location: str, run_id: int, train_run: Callable[..., int] | None = None) -> None:
+    """Train a run this process claimed, its output going into the store, its files too (this disk is not the
+    app's); a trainer that raises leaves its run failed with the traceback in its log."""
+    if train_run is None:
+        from core.learn.trainer import execute_run as train_run
+    # The run's files go to a scratch folder and from there into the store.
     os.environ["HANDLAB_HOME"] = home = tempfile.mkdtemp(prefix=f"handlab-run-{run_id}-")
     try:
-        store = RunStore(location)
-        if not store.claim_run(run_id, os.getpid(), ray.get_runtime_context().get_node_id()):
-            return 2  # Stopped (or deleted) while it waited for a node.
-        return train_run(store, run_id, files_to_store=True)
+        with LogCapture(RunStore(location), run_id) as log:
+            store = LoggedRunStore(location, log)
+            try:
+                train_run(store, run_id, files_to_store=True)
+            except Exception as error:  # noqa: BLE001 - the slot lives on to train the next run
+                traceback.print_exc()
+                if not store.get_run(run_id).finished:
+                    store.mark_finished(run_id, "failed", error=f"{type(error).__name__}: {error}")
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def stop_run(store: RunStore, run_id: int) -> None:
-    """Ask a run to stop after its batch; a run still waiting for a node is cancelled in Ray's queue too."""
-    store.request_stop(run_id)
-    with _lock:
-        ref = _submitted.get(run_id)
-    if ref is not None and store.get_run(run_id).status == "stopped":
-        connect().cancel(ref)
+class LoggedRunStore(RunStore):
+    """The run store as a slot's trainer sees it: a run's log is in the store before the run reads finished."""
+
+    def __init__(self, location: str, log: LogCapture):
+        super().__init__(location)
+        self.log = log
+
+    def mark_finished(self, run_id: int, status: str, error: str | None = None) -> None:
+        self.log.flush()
+        super().mark_finished(run_id, status, error)
 
 
 def reconcile(store: RunStore) -> list[int]:
-    """Mark runs whose Ray worker or node died as interrupted (metrics kept); returns their ids."""
+    """Mark running runs whose run slot is gone or whose node left the cluster as interrupted (metrics kept);
+    returns their ids."""
+    # The runs first, then Ray: a slot that claims a run after this read cannot be taken for a lost one.
+    running = [run for run in store.list_runs(["running"]) if run.node_id]
+    if not running:
+        return []
     try:
         ray = connect()
+        alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+        slots = live_slots(ray, store)
     except (ConnectionError, ImportError):
         return []  # Nothing to learn from a cluster out of reach; a run handed to it fails saying why.
-    with _lock:
-        refs = dict(_submitted)
-    lost = []
-    if refs:
-        done, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=0)
-        for run_id, ref in refs.items():
-            if ref in done:
-                with _lock:
-                    _submitted.pop(run_id, None)
-                lost += _check_result(ray, store, run_id, ref)
-    alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
-    with _lock:
-        owned = set(_submitted)
-    gone = lost_runs(store.list_runs(["running"]), alive, owned, time.time())
-    return lost + [run.id for run, reason in gone if store.interrupt_run(run.id, run.pid, reason)]
+    lost = lost_runs(running, alive, slots)
+    return [run.id for run, reason in lost if store.interrupt_run(run.id, run.pid, reason)]
 
 
-def lost_runs(running: list[Run], alive_nodes: set[str], owned: set[int], now: float) -> list[tuple[Run, str]]:
-    """The running Ray runs that cannot finish, with why: their node left the cluster, or their trainer fell
-    silent for SILENT_AFTER_S while no task of this process trains them (its app server restarted: Ray ends
-    the tasks of a driver that ends)."""
+def lost_runs(running: list[Run], alive_nodes: set[str], live_slots: set[str]) -> list[tuple[Run, str]]:
+    """The running Ray runs that cannot finish, with why: their node left the cluster, or the run slot that
+    trained them is gone (a killed or crashed worker process, or a run of a Handlab before run slots)."""
     lost = []
     for run in running:
-        silent_s = now - (run.heartbeat_at or run.started_at or run.created_at)
         if not run.node_id:
             continue  # A local trainer: jobs.reconcile's business.
+        node = run.node_id[:8]
         if run.node_id not in alive_nodes:
-            lost.append((run, f"Its Ray node {run.node_id[:8]} left the cluster; the metrics so far are kept."))
-        elif run.id not in owned and silent_s > SILENT_AFTER_S:
-            reason = f"No word from its trainer on Ray node {run.node_id[:8]} for {silent_s:.0f} s"
-            lost.append((run, reason + "; the metrics so far are kept."))
+            lost.append((run, f"Its Ray node {node} left the cluster; the metrics so far are kept."))
+        elif run.ray_actor not in live_slots:
+            reason = f"Its trainer on Ray node {node} ended without finishing it; the metrics so far are kept."
+            lost.append((run, reason))
     return lost
-
-
-def _check_result(ray, store: RunStore, run_id: int, ref) -> list[int]:
-    """Read a finished task's result; a task that died leaves its run interrupted (or failed, if it never began)."""
-    try:
-        ray.get(ref)
-        return []
-    except (ray.exceptions.TaskCancelledError, KeyError):
-        return []  # Stopped while waiting: the store says so already.
-    except ray.exceptions.RayError as error:
-        reason = f"Its Ray task ended without finishing it ({type(error).__name__}); the metrics so far are kept."
-        try:
-            run = store.get_run(run_id)
-        except KeyError:
-            return []
-        if run.status == "running" and store.interrupt_run(run_id, run.pid, reason):
-            return [run_id]
-        if run.status == "queued":
-            store.mark_finished(run_id, "failed", error=reason)
-        return []

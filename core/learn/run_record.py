@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS epoch_metrics (
     time_s REAL NOT NULL,
     PRIMARY KEY (run_id, epoch)
 );
+CREATE TABLE IF NOT EXISTS run_logs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    line INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (run_id, line)
+);
 CREATE TABLE IF NOT EXISTS run_files (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -60,7 +66,8 @@ CREATE TABLE IF NOT EXISTS run_files (
 );
 """
 # Columns added after the first release, with their SQL types: opening an older store adds them.
-LATER_COLUMNS = {"device": "TEXT", "node_id": "TEXT", "submitted_at": "REAL", "phase": "TEXT"}
+# (submitted_at, from the Ray runner before run slots, is no longer added or read; stores that have it keep it.)
+LATER_COLUMNS = {"device": "TEXT", "node_id": "TEXT", "phase": "TEXT", "ray_actor": "TEXT"}
 
 
 def postgres_schema() -> str:
@@ -95,7 +102,7 @@ class Run:
     error: str | None
     device: str | None = None  # what TensorFlow trains on, e.g. "CPU (2 cores)" or "GPU: NVIDIA H100"
     node_id: str | None = None  # the Ray node that trains it (HANDLAB_RUNNER=ray); None for a local trainer
-    submitted_at: float | None = None  # when a queued run was handed to Ray, which starts it when a node is free
+    ray_actor: str | None = None  # the name of the Ray actor (a run slot) that trains it; None for a local trainer
     phase: str | None = None  # what the trainer does after training, e.g. "saving the model"
 
     @property
@@ -140,6 +147,6 @@ def run_from_row(row: Mapping) -> Run:
         error=data["error"],
         device=data.get("device"),
         node_id=data.get("node_id"),
-        submitted_at=data.get("submitted_at"),
+        ray_actor=data.get("ray_actor"),
         phase=data.get("phase"),
     )

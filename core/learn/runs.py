@@ -7,7 +7,7 @@ The SQL is written once; core.learn.run_sql says what the two databases say diff
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from core import paths
@@ -91,8 +91,7 @@ class RunStore:
             if db.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone():
                 return None
             row = db.execute(
-                "SELECT id FROM runs WHERE status = 'queued' AND submitted_at IS NULL ORDER BY id LIMIT 1"
-                + self.database.skip_locked
+                "SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1" + self.database.skip_locked
             ).fetchone()
             if row is None:
                 return None
@@ -116,20 +115,26 @@ class RunStore:
             )
             return cursor.rowcount == 1
 
-    def claim_for_submission(self, limit: int = 100) -> list[int]:
-        """Mark up to `limit` queued runs, oldest first, as handed to a cluster; each run is handed over once."""
+    def claim_oldest(self, pid: int, node_id: str, ray_actor: str, accepts: Callable[[dict], bool]) -> int | None:
+        """Let the Ray actor `ray_actor` (process `pid` on node `node_id`) train the oldest queued run whose spec it
+        `accepts`; returns its id, or None when none waits. Claimers take turns, so every run starts in queue order
+        and once."""
         with self._connect() as db:
             self.database.begin_claim(db)
-            rows = db.execute(
-                "SELECT id FROM runs WHERE status = 'queued' AND submitted_at IS NULL ORDER BY id LIMIT ?"
-                + self.database.skip_locked,
-                (limit,),
-            ).fetchall()
-            ids = [row["id"] for row in rows]
+            rows = db.execute("SELECT id, spec_json FROM runs WHERE status = 'queued' ORDER BY id").fetchall()
             now = time.time()
-            for run_id in ids:
-                db.execute("UPDATE runs SET submitted_at = ? WHERE id = ?", (now, run_id))
-        return ids
+            for row in rows:
+                if not accepts(json.loads(row["spec_json"])):
+                    continue
+                # A run stopped since the SELECT stays stopped: then the next one in the queue is taken.
+                cursor = db.execute(
+                    "UPDATE runs SET status = 'running', pid = ?, node_id = ?, ray_actor = ?, started_at = ?, "
+                    "heartbeat_at = ? WHERE id = ? AND status = 'queued'",
+                    (pid, node_id, ray_actor, now, now, row["id"]),
+                )
+                if cursor.rowcount == 1:
+                    return row["id"]
+        return None
 
     def mark_finished(self, run_id: int, status: str, error: str | None = None) -> None:
         """The run ended with this status (completed, stopped, failed or interrupted)."""
@@ -216,6 +221,17 @@ class RunStore:
         with self._connect() as db:
             row = db.execute("SELECT data FROM run_files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()
         return bytes(row["data"]) if row else None
+
+    def add_log_lines(self, run_id: int, first_line: int, lines: list[str]) -> None:
+        """Append lines of a run's trainer output (numbered from `first_line`), for pages on any server to show."""
+        rows = [(run_id, first_line + number, text) for number, text in enumerate(lines)]
+        with self._connect() as db:
+            db.executemany("INSERT INTO run_logs VALUES (?, ?, ?)", rows)
+
+    def log_tail(self, run_id: int, lines: int = 30) -> list[str]:
+        """The last `lines` lines of a run's trainer output kept in the store, oldest first."""
+        rows = self._rows("SELECT text FROM run_logs WHERE run_id = ? ORDER BY line DESC LIMIT ?", run_id, lines)
+        return [row["text"] for row in reversed(rows)]
 
     def delete_run(self, run_id: int) -> None:
         """Remove a run and its metrics (its files are the caller's to remove)."""

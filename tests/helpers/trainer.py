@@ -28,12 +28,15 @@ sys.exit(core.train.main(sys.argv[1:]))
 
 
 def slow_execute_run(store, run_id: int, **options) -> int:
-    """core.learn.trainer.execute_run with a pause of TEST_BATCH_DELAY_S after each batch: the Ray tests' trainer."""
+    """core.learn.trainer.execute_run with a pause of TEST_BATCH_DELAY_S after each batch and an exception at step
+    TEST_FAIL_AT_STEP: the Ray tests' trainer."""
     from core.learn import trainer
 
     report_batch = trainer.StoreReporter.on_batch
 
     def on_batch(self, epoch, batch, logs):
+        if epoch * self.steps_per_epoch + batch == int(os.environ.get("TEST_FAIL_AT_STEP", -1)):
+            raise RuntimeError("injected failure")
         time.sleep(float(os.environ.get("TEST_BATCH_DELAY_S", 0)))
         report_batch(self, epoch, batch, logs)
 
