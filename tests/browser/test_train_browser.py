@@ -58,6 +58,10 @@ def test_run_trains_live_while_the_next_waits_and_stop_keeps_what_it_learned(
     open_form(page)
     set_number(page, "Epochs", 20, wait_for_app)
     page.get_by_role("button", name="Add to the queue").click()
+    # Said under the button, where the user looks; the queue itself is at the top of the page.
+    expect(page.get_by_text(re.compile(r"Run \d+ is waiting to train, next in line"))).to_be_in_viewport(
+        timeout=UI_TIMEOUT_MS
+    )
     expect(page.get_by_text("Waiting to train (1)")).to_be_visible(timeout=UI_TIMEOUT_MS)
     screenshot(page, "train-queue")
 
@@ -81,7 +85,7 @@ def test_run_trains_live_while_the_next_waits_and_stop_keeps_what_it_learned(
     expect(page.get_by_text(re.compile(r"Epoch 1/20 · batch"))).to_be_visible(timeout=TRAINER_TIMEOUT_MS)
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_role("button", name="Stopping…")).to_be_visible(timeout=UI_TIMEOUT_MS)
-    expect(page.get_by_text(re.compile(r"Run \d+ stopped in epoch 1 of 20, as you asked"))).to_be_visible(
+    expect(page.get_by_text(re.compile(r"Run \d+ stopped \d+% into epoch 1 of 20, as you asked"))).to_be_visible(
         timeout=TRAINER_TIMEOUT_MS
     )
     expect(page.get_by_text("Training now")).to_have_count(0, timeout=UI_TIMEOUT_MS)
