@@ -294,6 +294,6 @@ def test_stopped_run_keeps_the_weights_of_its_best_validated_epoch(tiny_mnist_di
     run = store.get_run(run_id)
     val_losses = [row["val_loss"] for row in store.epoch_metrics(run_id)]
     assert run.status == "stopped"
-    assert len(val_losses) == 5  # Keras closes (and validates) the epoch it stopped in
+    assert len(val_losses) == 4  # the epoch it stopped in is neither validated nor counted
     assert run.card["weights_from_epoch"] == 1 + int(np.argmin(val_losses))
-    assert "stopped in epoch 5 of 6" in run_words.outcome(run)
+    assert "stopped 50% into epoch 5 of 6" in run_words.outcome(run, store.last_batch(run_id))
