@@ -1,17 +1,22 @@
 """Training on a real local Ray cluster (a head and a worker node) with the runs in a real PostgreSQL database.
 
-Two runs train at once on the two nodes and report live, Stop ends one within a batch, and a run whose node
-dies ends interrupted with its batches kept. One module-scoped cluster: its workers import TensorFlow once.
+Two runs train at once on the two nodes and report live, Stop ends one within a batch, runs outlive the app
+server that started them (killed) and start in queue order, a failed run's traceback reaches the Train page, and
+a run whose node dies ends interrupted with its batches kept. One module-scoped cluster for all of them.
 """
 
+import json
 import os
+import signal
+import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from helpers.scale import INSTALL_SCALE_PACKAGES, free_port, missing
-from helpers.trainer import slow_execute_run, wait_for
+from helpers.trainer import TIMEOUT_S, slow_execute_run, wait_for
 
 from core.learn import jobs, ray_runner, run_files
 from core.learn.runs import RunStore
@@ -21,6 +26,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 TINY = TrainSpec(recipe="mnist-dense-512", dataset="mnist", epochs=3, batch_size=8)
 NODE_ARGS = {"num_cpus": 1, "object_store_memory": 100_000_000}  # Small: two cores and other people's tests.
+TESTS_DIR = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +42,7 @@ def ray_cluster():
     cluster = Cluster(initialize_head=True, head_node_args=head_args)
     with pytest.MonkeyPatch.context() as env:
         # The workers import the slowed-down trainer from tests/helpers, as this process does.
-        tests_dir = str(Path(__file__).parent)
-        env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")])))
+        env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")])))
         env.setenv("RAY_ADDRESS", cluster.address)
         try:
             cluster.add_node(**NODE_ARGS)
@@ -103,6 +108,54 @@ def test_two_runs_train_at_once_on_two_nodes_report_live_and_stop(on_ray):
     assert model.with_name("model.json").is_file()
 
 
+def app_server(home: Path, *args: str) -> subprocess.Popen:
+    """An app server process (tests/helpers/ray_server.py) on this test's cluster and store, with its own home."""
+    env = os.environ | {"HANDLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "helpers.ray_server", *args]
+    return subprocess.Popen(command, cwd=TESTS_DIR, env=env, stdout=subprocess.PIPE, text=True)
+
+
+def test_runs_outlive_a_killed_app_server_start_in_queue_order_and_a_new_server_serves_them(on_ray, tmp_path):
+    first = app_server(tmp_path / "first", "start", "4", "4", "2")  # 32, 32 and 16 batches
+    store = RunStore()
+
+    def two_training_one_waiting():
+        status = {run.id: run.status for run in store.list_runs()}
+        return status == {1: "running", 2: "running", 3: "queued"} and all(store.batch_metrics(i) for i in (1, 2))
+
+    wait_for(two_training_one_waiting)
+    os.kill(first.pid, signal.SIGKILL)  # As a crash or a redeploy ends it: no goodbye to Ray.
+    first.wait()
+    seen = max(len(store.batch_metrics(run_id)) for run_id in (1, 2))
+
+    second = app_server(tmp_path / "second", "serve")
+    served = {int(run_id): run for run_id, run in json.loads(second.communicate(timeout=TIMEOUT_S)[0]).items()}
+    assert {run_id: run["status"] for run_id, run in served.items()} == {1: "completed", 2: "completed", 3: "completed"}
+    assert [len(store.batch_metrics(run_id)) for run_id in (1, 2, 3)] == [32, 32, 16]
+    assert seen < 32  # Killed mid-run.
+    runs = sorted(store.list_runs(), key=lambda run: run.id)
+    assert runs[0].started_at <= runs[1].started_at <= runs[2].started_at  # Taken in queue order.
+    assert runs[2].started_at >= min(runs[0].ended_at, runs[1].ended_at)  # Run 3 waited for a node to free up.
+    for run in served.values():  # Every model fetched from the store into the new server's folder.
+        assert Path(run["model"]).is_relative_to(tmp_path / "second")
+        assert zipfile.is_zipfile(run["model"])
+
+
+def test_a_run_that_fails_on_a_node_shows_its_traceback_on_the_train_page(on_ray, app_test, monkeypatch):
+    monkeypatch.setattr(ray_runner, "FORWARDED_ENV", [*ray_runner.FORWARDED_ENV, "TEST_FAIL_AT_STEP"])
+    monkeypatch.setenv("TEST_FAIL_AT_STEP", "3")
+    run_id = jobs.start_run(TINY, name="doomed")
+    run = wait_for(lambda: finished(RunStore(), run_id))
+    assert (run.status, run.error) == ("failed", "RuntimeError: injected failure")
+
+    page = app_test().run().switch_page("pages/train.py").run()
+    assert not page.exception
+    assert [expander.label for expander in page.expander if expander.label == "The trainer's log"]
+    (log,) = [code.value for code in page.code if "Traceback" in code.value]
+    assert "in on_batch" in log
+    assert log.endswith("RuntimeError: injected failure")
+
+
 def test_a_run_whose_node_dies_ends_interrupted_with_its_batches_kept(on_ray, monkeypatch):
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -115,7 +168,7 @@ def test_a_run_whose_node_dies_ends_interrupted_with_its_batches_kept(on_ray, mo
     assert store.get_run(run_id).node_id == node.node_id
 
     on_ray.remove_node(node, allow_graceful=False)
-    run = wait_for(lambda: finished(store, run_id))
+    run = wait_for(lambda: finished(store, run_id), timeout_s=60)
     assert run.status == "interrupted"
     assert "Ray" in run.error
     assert "metrics so far are kept" in run.error
