@@ -120,7 +120,7 @@ def _raise_keyboard_interrupt(signum, frame) -> None:
 def _start_next_queued(store: RunStore) -> None:
     """Hand the machine to the next queued run, so the queue moves on even with no page open."""
     if ray_runner.enabled():
-        # On a cluster the app servers hand runs to Ray: tasks this short-lived process started would die with it.
+        # On a cluster the app servers make the run slots, and a slot that ends a run takes the next one itself.
         return
     jobs.start_next(store)
 

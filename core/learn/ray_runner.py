@@ -174,13 +174,17 @@ class RunSlot:
         """Claim and train the oldest waiting run of this slot's kind until none waits, then end this actor."""
         import ray
 
+        def of_its_kind(spec: dict) -> bool:
+            return bool(spec.get("gpu")) == self.gpu
+
         context = ray.get_runtime_context()
-        store = RunStore(self.location)
-        accepts = lambda spec: bool(spec.get("gpu")) == self.gpu  # noqa: E731
         name, node = context.get_actor_name(), context.get_node_id()
-        while (run_id := store.claim_oldest(os.getpid(), node, name, accepts)) is not None:
-            train_claimed(self.location, run_id, self.train_run)
-        ray.actor.exit_actor()  # Frees its CPU and its name.
+        try:
+            store = RunStore(self.location)
+            while (run_id := store.claim_oldest(os.getpid(), node, name, of_its_kind)) is not None:
+                train_claimed(self.location, run_id, self.train_run)
+        finally:
+            ray.actor.exit_actor()  # Frees its CPU and its name, also after an error (Ray's worker log has it).
 
 
 def train_claimed(location: str, run_id: int, train_run: Callable[..., int] | None = None) -> None:
