@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from core.data import loaders, pen_digits, samples
+from core.data import loaders, mnist_other, pen_digits, samples
 from core.data.asl_landmarks import INPUT_CONTRACT
 from core.data.loaders import MY_SAMPLES_MIN, Dataset
 from core.data.loaders import DatasetMissing as DatasetMissing  # re-exported: load_dataset raises it
@@ -208,6 +208,20 @@ DATASETS: dict[str, DatasetInfo] = {
             short_needs="mnist.npz",
             sources=(("mnist.npz",),),
             load=lambda size: pen_digits.load_mnist_pen(load_dataset("mnist")),
+            keras_files=("mnist.npz",),
+        ),
+        DatasetInfo(
+            name="mnist_other",
+            title="MNIST + redrawn + not digits",
+            kind="image",
+            num_classes=10,
+            task="digits",
+            needs="mnist.npz (arrays x_train, y_train, x_test, y_test); besides the redrawn digits of mnist_pen, "
+            "letters, shapes and scribbles drawn as the canvas draws them teach the model what is not a digit "
+            "(a few minutes, once, then cached)",
+            short_needs="mnist.npz",
+            sources=(("mnist.npz",),),
+            load=lambda size: mnist_other.load_mnist_other(load_dataset("mnist_pen")),
             keras_files=("mnist.npz",),
         ),
         DatasetInfo(

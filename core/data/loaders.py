@@ -13,6 +13,7 @@ from core.vision import hand_model_files
 
 PIMA_TEST_FRACTION = 0.2
 PIMA_SPLIT_SEED = 0
+NO_CLASS = -1  # The label of a training sample that is none of the classes (core.data.mnist_other).
 MY_SAMPLES_MIN = 10  # Fewer saved digits or signs than this make no useful train and test split.
 # Sign MNIST's 27,455 training images are augmented copies of about 1,700 photos; every third keeps that variety
 # and lets the ASL photos, the real hands, weigh as much as the Sign MNIST images in the `letters` mix.

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core.data.loaders import NO_CLASS
 from core.learn.spec import TrainSpec
 
 
@@ -15,9 +16,18 @@ def as_inputs(x: np.ndarray) -> np.ndarray:
 
 
 def as_targets(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
-    """Class indices as the loss wants them: one-hot for categorical, float32 for binary, else unchanged."""
+    """Class indices as the loss wants them: one-hot for categorical, float32 for binary, else unchanged.
+
+    A sample of no class (NO_CLASS, outlier exposure: core.data.mnist_other) gets the same probability for every
+    class, which only a categorical loss can say.
+    """
+    outliers = np.asarray(y) == NO_CLASS
+    if outliers.any() and loss != "categorical":
+        raise ValueError(f"Samples of no class need a recipe with a categorical loss, not {loss!r}.")
     if loss == "categorical":
-        return keras.utils.to_categorical(y, num_classes)
+        targets = keras.utils.to_categorical(np.where(outliers, 0, y), num_classes)
+        targets[outliers] = 1 / num_classes
+        return targets
     return y.astype(np.float32) if loss == "binary" else y
 
 
@@ -26,7 +36,8 @@ def split_validation(
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Hold out the last `validation_split` of a seeded shuffle; with a split of 0 there is no validation.
 
-    Returns x_fit, y_fit and the (x, y) validation pair, or None. The test set is never used to validate: the
+    Returns x_fit, y_fit and the (x, y) validation pair, or None. Samples of no class (NO_CLASS) only ever train:
+    validation measures the classes, and calibrates their probabilities. The test set is never used to validate: the
     tutorials did, which let early stopping and the best epoch's weights see the test set. With `groups` (an id per
     row; copies of one sample share it) whole groups are shuffled and held out, so no copy sits on both sides.
     """
@@ -43,6 +54,7 @@ def split_validation(
         # Hold out the first n_val rows in the groups' shuffled order, and the rest of the group the last one is in.
         last = np.sort(rank_of_row)[n_val - 1]
         val, fit = np.flatnonzero(rank_of_row <= last), np.flatnonzero(rank_of_row > last)
+    val = val[y[val] != NO_CLASS]
     return x[fit], y[fit], (x[val], y[val])
 
 

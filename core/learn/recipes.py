@@ -162,7 +162,7 @@ RECIPES: dict[str, Recipe] = {
             "Small CNN with BatchNorm, dropout, augmentation, cosine learning rate and label smoothing.",
             _OWN,
             architectures.small_cnn((32, 64), dense=128, dropout=0.25),
-            datasets=("mnist", "mnist_pen"),
+            datasets=("mnist", "mnist_pen", "mnist_other"),
             optimizer="adamw",
             learning_rate=3e-3,
             schedule="cosine",
