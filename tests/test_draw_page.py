@@ -13,7 +13,7 @@ import pytest
 from helpers.drawings import as_canvas_rgba, pen_canvas
 from streamlit.testing.v1 import AppTest
 
-from core.data import samples
+from core.data import non_digits, samples
 from core.learn.runs import RunStore
 
 UPLOAD = "📷 Upload a photo"
@@ -90,6 +90,15 @@ def test_blob_is_not_sure(app):
     assert_no_exception(app)
     assert any("blob" in warning.value for warning in app.warning)
     assert prediction(app).endswith("?")
+
+
+def test_a_drawn_letter_says_it_does_not_look_like_a_digit_with_the_closest_digit_said_quietly(app):
+    letter_a = non_digits.draw_on_canvas(non_digits.glyph_path("A", cv2.FONT_HERSHEY_SIMPLEX), np.random.default_rng(0))
+    run_with_canvas(app, letter_a)
+    assert_no_exception(app)
+    assert prediction(app) == "Not a digit"
+    assert [warning.value for warning in app.warning] == ["That doesn't look like a digit."]
+    assert any(caption.value.startswith("Closest digit: ") for caption in app.caption)
 
 
 def test_uploaded_photo_of_a_number_is_read(app):

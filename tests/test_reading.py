@@ -18,6 +18,7 @@ class FakePredictor:
     """Answers with fixed probability rows, one per image, in order; remembers what it was shown."""
 
     labels = LABELS
+    card: dict = {}  # a model card without a "not a digit" threshold
 
     def __init__(self, *rows: dict[str, float]):
         self.rows = rows
@@ -175,6 +176,7 @@ def test_the_surer_of_two_digits_or_one_is_kept(pieces, joined, text):
         """Reads every image as a 4: the pieces (the first rows of the choosing batch) and the joined digit."""
 
         labels = LABELS
+        card: dict = {}
         calls = 0
 
         def predict_batch(self, x: np.ndarray) -> np.ndarray:

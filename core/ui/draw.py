@@ -12,7 +12,7 @@ from core.data import samples
 from core.ui.canvas_history import CanvasHistory
 from core.ui.common import enlarged, percent
 from core.vision.digits import STROKE_RATIO
-from core.vision.reading import SURE_FROM, NumberReading
+from core.vision.reading import NOT_A_DIGIT, SURE_FROM, NumberReading
 
 CANVAS_SIDE = 320  # px; square, and roomy enough for a four-digit number.
 NOT_SURE_BELOW = SURE_FROM  # The "not sure" threshold on the top probability (see core.vision.reading).
@@ -33,6 +33,8 @@ PEN_ROW_CSS = """
 .pen:first-child { border-radius: var(--st-button-radius) 0 0 var(--st-button-radius); margin-left: 0; }
 .pen:last-child { border-radius: 0 var(--st-button-radius) var(--st-button-radius) 0; }
 .pen:hover { color: var(--st-primary-color); border-color: var(--st-primary-color); position: relative; }
+/* The canvas's own hover toolbar repeats Undo, Redo and Clear under odd titles: the page has its own buttons. */
+.dc-toolbar { display: none !important; }
 .pen[aria-pressed="true"] { color: var(--st-primary-color); border-color: var(--st-primary-color); position: relative;
   background: color-mix(in srgb, var(--st-primary-color) 10%, var(--st-background-color)); }
 """
@@ -125,7 +127,10 @@ def show_reading(reading: NumberReading) -> None:
     summary, preview = st.columns([3, 2]) if single else (st.container(), None)
     with summary:
         show_metric(reading)
-        if not reading.sure:
+        if single and reading.digits[0].no_digit:
+            st.warning(f"{NOT_A_DIGIT}.", icon="🤔")
+            st.caption(reading.digits[0].closest())
+        elif not reading.sure:
             st.warning(reading.verdict(), icon="🤔")
     # Altair and pandas take a second or more to import on a fresh server: not before the canvas is up, and not
     # before the first reading is on the page (it is sent as soon as it is drawn).
@@ -146,6 +151,8 @@ def show_metric(reading: NumberReading) -> None:
         value = f"{reading.digits[0].maybe()}?"
     least = percent(min(digit.prediction.confidence for digit in reading.digits))
     confidence = f"{least} confident" if len(reading.digits) == 1 else f"{least} on the least sure digit"
+    if len(reading.digits) == 1 and reading.digits[0].no_digit:
+        value, confidence = "Not a digit", f"closest digit {reading.digits[0].prediction.label}, {least}"
     st.metric(
         "Prediction",
         value,
@@ -153,7 +160,7 @@ def show_metric(reading: NumberReading) -> None:
         delta_color="green" if reading.sure else "orange",
         delta_arrow="off",
         help=f"Below {NOT_SURE_BELOW:.0%} confidence on a digit, or when the ink does not look like a digit, "
-        "Handlab says it is not sure.",
+        "Handlab says it is not sure. A letter, a shape or a scribble it reads as no digit at all.",
     )
 
 
@@ -162,6 +169,8 @@ def show_digit_crops(reading: NumberReading) -> None:
     columns = st.columns(max(len(reading.digits), 5))
     for column, digit in zip(columns, reading.digits, strict=False):
         caption = f"{digit.prediction.label} · {percent(digit.prediction.confidence)}" + ("" if digit.sure else " 🤔")
+        if digit.no_digit:
+            caption = f"not a digit (closest {digit.prediction.label}) 🤔"
         column.image(enlarged(digit.crop.image, 3), caption=caption)
 
 

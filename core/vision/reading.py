@@ -18,6 +18,12 @@ MAX_DIGITS = 12  # More pieces than this is scribble, not a number.
 # A digit of more separate strokes than this is not one: 4 of 10,000 MNIST test digits read as photos have 4, and
 # 53 have 3 (faint strokes broken apart); four parallel lines read as a sure "3" before.
 MAX_STROKES = 3
+# A digits model trained with outlier exposure (core.data.mnist_other) spreads its belief over all ten digits for ink
+# that is not a digit. Its card gives the probability of the two likeliest digits together below which the ink is
+# read as "not a digit", fitted on digits it never trained on (scripts/not_a_digit_threshold.py). Two, not one: a
+# digit torn between 4 and 9 is "not sure", not "not a digit". Models without the threshold never say so.
+NOT_A_DIGIT_CARD_KEY = "not_a_digit_below"
+NOT_A_DIGIT = "That doesn't look like a digit"
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,11 +33,17 @@ class DigitReading:
     crop: DigitCrop
     prediction: Prediction
     problem: str | None = None  # Why the ink does not look like a digit, or None.
+    not_a_digit: bool = False  # Whether the model believes the ink is no digit at all (see NOT_A_DIGIT_CARD_KEY).
 
     @property
     def sure(self) -> bool:
         """Whether the reading is confident and the ink looks like a digit."""
-        return self.problem is None and self.prediction.confidence >= SURE_FROM
+        return self.problem is None and not self.not_a_digit and self.prediction.confidence >= SURE_FROM
+
+    @property
+    def no_digit(self) -> bool:
+        """Whether the model reads the ink as no digit, and no ink rule says why already."""
+        return self.not_a_digit and self.problem is None
 
     @property
     def guess(self) -> str:
@@ -41,6 +53,18 @@ class DigitReading:
     def maybe(self) -> str:
         """The two likeliest digits as a phrase, e.g. "4 or 9"."""
         return " or ".join(label for label, _ in self.prediction.top(2))
+
+    def closest(self) -> str:
+        """The best guess for ink that is no digit, said quietly."""
+        return f"Closest digit: {self.prediction.label}, but the model is unsure it's a digit."
+
+    def doubt(self) -> str:
+        """Why this digit is not read with confidence, as a sentence."""
+        if self.problem:
+            return self.problem
+        if self.not_a_digit:
+            return f"{NOT_A_DIGIT}. {self.closest()}"
+        return f"Not sure — maybe {self.maybe()}."
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,9 +99,14 @@ class NumberReading:
         if not unsure:
             return f"Reads {self.text}."
         if len(self.digits) == 1:
-            return unsure[0].problem or f"Not sure — maybe {unsure[0].maybe()}."
-        where = ", ".join(f"digit {n} (maybe {d.maybe()})" for n, d in enumerate(self.digits, 1) if not d.sure)
-        return f"Not sure about {where}."
+            return unsure[0].doubt()
+        odd = [n for n, digit in enumerate(self.digits, 1) if digit.no_digit]
+        where = [f"digit {n} (maybe {d.maybe()})" for n, d in enumerate(self.digits, 1) if not d.sure and n not in odd]
+        sentences = [f"Not sure about {', '.join(where)}."] if where else []
+        if odd:
+            pieces, verb = " and ".join(f"piece {n}" for n in odd), "doesn't" if len(odd) == 1 else "don't"
+            sentences.insert(0, f"{pieces.capitalize()} {verb} look like a digit.")
+        return " ".join(sentences)
 
 
 def read_crops(predictor: Predictor, crops: list[DigitCrop], original_bgr: np.ndarray, canvas: bool) -> NumberReading:
@@ -85,11 +114,36 @@ def read_crops(predictor: Predictor, crops: list[DigitCrop], original_bgr: np.nd
     if len(crops) > MAX_DIGITS:
         problem = f"Found {len(crops)} separate pieces: that looks like scribble, not a number."
         return NumberReading((), problem, original_bgr)
+    below = not_a_digit_threshold(predictor)
     digits = tuple(
-        DigitReading(crop, Prediction(predictor.labels, row), judge_crop(crop, original_bgr.shape, canvas))
+        DigitReading(
+            crop,
+            Prediction(predictor.labels, row),
+            judge_crop(crop, original_bgr.shape, canvas),
+            not_a_digit=below is not None and bool(two_likeliest(row) < below),
+        )
         for crop, row in _predict_choosing_joins(predictor, crops, original_bgr.shape, canvas)
     )
     return NumberReading(digits, None, original_bgr)
+
+
+def two_likeliest(probabilities: np.ndarray) -> np.ndarray | float:
+    """The probability of the two likeliest classes together, of one row (a float) or of each row of (N, classes)."""
+    top = np.partition(probabilities, -2, axis=-1)[..., -2:].sum(axis=-1)
+    return float(top) if np.ndim(top) == 0 else top
+
+
+def not_a_digit_threshold(predictor: Predictor) -> float | None:
+    """The two_likeliest probability under which the predictor's model reads ink as no digit (its card's), or None."""
+    below = predictor.card.get(NOT_A_DIGIT_CARD_KEY)
+    if below is None:
+        return None
+    if isinstance(below, bool) or not isinstance(below, int | float) or not 0 <= below <= 1:
+        raise ValueError(
+            f"The model card {predictor.model_path.with_suffix('.json').name} has {NOT_A_DIGIT_CARD_KEY} = {below!r}: "
+            "it must be a probability from 0 to 1. Fit it again with scripts/not_a_digit_threshold.py."
+        )
+    return float(below)
 
 
 def _predict_choosing_joins(
