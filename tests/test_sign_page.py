@@ -464,3 +464,30 @@ def test_a_snapshot_is_shown_once(app_test, tmp_path, monkeypatch, fake_models):
     assert letter(app) == "B"
     captions = [caption for image in app.get("image") for caption in image.captions]
     assert "Your photo" not in captions  # the camera input shows it already
+
+
+def test_keep_this_frame_keeps_the_last_hand_after_it_left_and_says_when_there_was_none(
+    app_test, tmp_path, monkeypatch, handlab_home
+):
+    # A signer who drew a J and reached for the mouse had lowered the hand: the button kept nothing, silently.
+    model = make_landmarks_model(tmp_path / "lm" / "letters.keras", "V")
+    tracker = FakeTracker(None)
+    monkeypatch.setattr(signs.SignReader, "open", classmethod(lambda cls: cls(tracker)))
+    app = sign_page(app_test, tmp_path, monkeypatch, model, webcam=playing_webcam)
+    live = app.session_state["sign_session"]
+    empty = np.zeros((480, 640, 3), np.uint8)
+    live.process(empty, now_s=0.0)
+    app.run()
+    app.button(key="sign_live_keep").click().run()
+    assert "No hand in view in the last 3 seconds" in "\n".join(w.value for w in app.warning)
+    assert "**Kept frame**" not in texts(app)
+    tracker.hand = FakeTracker(hand_landmarks_px((320, 330), 70)).hand
+    for now_s in (0.1, 0.2, 0.3):
+        live.process(empty, now_s=now_s)
+    tracker.hand = None  # the hand goes to the mouse
+    for now_s in (0.4, 1.5):
+        live.process(empty, now_s=now_s)
+    app.run()
+    app.button(key="sign_live_keep").click().run()
+    assert "**Kept frame**" in texts(app)
+    assert app.selectbox(key="sign_save_letter").value == "V"

@@ -401,3 +401,31 @@ def test_live_video_loads_the_word_list_before_the_first_word_ends(predictor):
             break
         time.sleep(0.05)
     assert word_list.cache_info().currsize == 1
+
+
+def test_keeping_a_frame_after_a_j_was_written_offers_j_with_the_motion_it_was_read_from(landmarks_predictor):
+    from helpers.hands import along, j_path, shaped_hand
+
+    from core.vision.hand_tracker import Hand, landmarks_box
+
+    def seen(points: np.ndarray) -> Hand:
+        return Hand(points, landmarks_box(points, (480, 640)), 0.95, "right", 0.9, 0)
+
+    tracker = FakeTracker(None)
+    live = LiveSign(landmarks_predictor, SpelledText(), reader=SignReader(tracker))
+    frame = np.zeros((480, 640, 3), np.uint8)
+    hands = [shaped_hand(("little",))] * 9 + list(along(("little",), j_path())) + [shaped_hand(()) + (20, 60, 0)] * 12
+    for index, points in enumerate(hands):
+        tracker.hand = seen(points)
+        live.process(frame, now_s=index / 15)
+    tracker.hand = None  # the signer reaches for the mouse
+    for index in range(len(hands), len(hands) + 60):  # 4 s later: the last seconds no longer hold the J
+        live.process(frame, now_s=index / 15)
+    assert "J" in live._text.last_word.raw  # written (the word decoder may read the word otherwise)
+    kept = live.keep()
+    assert kept is None  # no hand in the last 3 s
+    tracker.hand = seen(shaped_hand(()) + (20, 60, 0))
+    live.process(frame, now_s=(len(hands) + 61) / 15)
+    kept = live.keep()
+    assert kept.suggestion == "J"
+    assert len(kept.motion_px) >= len(j_path())

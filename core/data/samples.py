@@ -141,7 +141,7 @@ def save_sign(
 
 def _check_motion(letter: str, motion_px: np.ndarray | None) -> None:
     """Refuse a J or Z without the motion that draws it."""
-    how = f"sign {letter} in live video (🎥 Live), then press “Keep this frame” within 3 s of drawing it"
+    how = f"draw {letter} in live video (🎥 Live), then press “Keep this frame” once it is written or within 3 s"
     if motion_px is None:
         raise ValueError(f"{letter} is drawn in the air, so a photo cannot show it: {how}.")
     motion_px = np.asarray(motion_px, np.float64)

@@ -202,8 +202,8 @@ def save_form(kept: KeptFrame, key: str, expanded: bool = False) -> None:
             "Save this hand to *My signs*: the Train page can fine-tune the letters model on your own signs "
             "(dataset *My signs + ASL hand landmarks*), your hand and your room. "
             + (
-                "For J or Z, draw the letter, then keep the frame within 3 s: the motion is saved, and live video "
-                "fits how small a J or Z may be to yours."
+                "For J or Z, keep a frame once Handlab writes it (or within 3 s of drawing it, if it did not): the "
+                "motion is saved, and live video fits how small a J or Z may be to yours."
                 if kept.motion_px is not None
                 else "J and Z are drawn in the air: save them from 🎥 Live."
             )

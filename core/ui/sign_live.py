@@ -25,6 +25,7 @@ from core.vision.signs import MOVING, NO_HAND, LiveLetter, live_letter
 from core.vision.spelling import SpellingSettings
 
 LIVE_REFRESH_S = 0.25  # How often the page redraws the live results.
+NOTE_S = 4.0  # A note answering a button stays this long, over the redraws.
 NO_VIDEO_AFTER_S = 12.0  # Playing this long without a single frame means the connection is blocked.
 VIDEO_STOPPED_AFTER_S = 5.0  # No new frame for this long after frames came means the video stopped.
 # Public STUN lets browsers behind a home router reach the server; on localhost no ICE server is needed.
@@ -148,8 +149,13 @@ def _live_panel(live: LiveSign, text: SpelledText, running: bool, key: str) -> N
         top_letters(Prediction(view.letters[: len(probabilities)], probabilities))
     spelled_text(text, key)
     if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
-        st.session_state[f"{key}_kept"] = live.keep()
-        st.rerun(scope="app")
+        kept = live.keep()
+        if kept is not None:
+            st.session_state[f"{key}_kept"] = kept
+            st.rerun(scope="app")
+        st.session_state[f"{key}_none_kept_at"] = time.monotonic()
+    if time.monotonic() - st.session_state.get(f"{key}_none_kept_at", -NOTE_S) < NOTE_S:  # past a few redraws
+        st.warning("No hand in view in the last 3 seconds to keep: hold the letter up to the camera, then press again.")
 
 
 def top_letters(prediction: Prediction, k: int = 3) -> None:

@@ -24,6 +24,8 @@ FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seco
 # The frame rate is measured at most this often and then held, so the video's overlay (new every frame) and the page
 # (redrawn four times a second) show the same number rather than two readings of a jittering one.
 FPS_EVERY_S = 1.0
+KEEP_WITHIN_S = 3.0  # "Keep this frame" keeps the last frame with a hand of this long (the J or Z drawn before it too)
+KEEP_MOTION_S = 10.0  # ... and offers the last J or Z written this long ago, with the motion it was read from
 
 
 class SpelledText:
@@ -157,6 +159,9 @@ class LiveSign:
         self._fps: float | None = None  # the frame rate shown, measured at _fps_at_s
         self._fps_at_s: float | None = None
         self._reading: SignReading | None = None
+        # The last frame with a hand (frame, reading, state, time): a signer who drew a J and reached for the mouse
+        # has lowered the hand by the time they press "Keep this frame".
+        self._last_hand: tuple[np.ndarray, SignReading, SpellState | None, float] | None = None
         self._frame_bgr: np.ndarray | None = None
         self._state: SpellState | None = None
         self._error: str | None = None
@@ -184,6 +189,8 @@ class LiveSign:
                 self._recent_s.popleft()
             self._frames, self._seen_at_s = self._frames + 1, now_s
             self._reading, self._frame_bgr = reading, frame_bgr
+            if found:
+                self._last_hand = (frame_bgr, reading, self._state, now_s)
             if self._fps is None or now_s - self._fps_at_s >= FPS_EVERY_S:
                 self._fps, self._fps_at_s = self._measured_fps(), now_s
             state, fps = self._state, self._fps
@@ -203,15 +210,21 @@ class LiveSign:
             )  # fmt: skip
 
     def keep(self) -> KeptFrame | None:
-        """The latest frame to save, with the letter the page shows for it, or the J or Z drawn just before."""
+        """The latest frame with a hand (of the last KEEP_WITHIN_S) to save, with the letter the page showed for it,
+        or the J or Z drawn just before; None when no hand was in view."""
         with self._lock:
-            if self._reading is None or self._reading.prediction is None:
+            if self._last_hand is None or self._seen_at_s - self._last_hand[3] > KEEP_WITHIN_S:
                 return None
+            frame_bgr, reading, state, _ = self._last_hand
+            last = self._speller.last_motion
+            if last is not None and self._seen_at_s - last[2] <= KEEP_MOTION_S:  # a J or Z just written: its motion
+                return KeptFrame(frame_bgr, reading, last[0], last[1])
+            # Else the last seconds' motion: a J or Z too small for the reader yet, which saving it will fit to.
             motion_px = self._speller.recent_landmarks()
             drawn = None if motion_px is None else read_motion(motion_px, self._motion).letter
-            shown = live_letter(self._reading, self._state)
-            suggestion = drawn or (shown.text if shown.is_letter else self._reading.prediction.label)
-            return KeptFrame(self._frame_bgr, self._reading, suggestion, motion_px)
+            shown = live_letter(reading, state)
+            suggestion = drawn or (shown.text if shown.is_letter else reading.prediction.label)
+            return KeptFrame(frame_bgr, reading, suggestion, motion_px)
 
     def _new_speller(self, predictor: Predictor, settings: SpellingSettings | None) -> Speller:
         return Speller(predictor.labels, settings, motion=self._motion)
@@ -238,6 +251,7 @@ class LiveSign:
             self._frames, self._seen_at_s = 0, None
             self._recent_s.clear()
             self._reading = self._frame_bgr = self._state = self._error = self._fps = self._fps_at_s = None
+            self._last_hand = None
 
     def report_error(self, message: str) -> None:
         """Remember a failure of the video thread, for the page to show."""

@@ -107,6 +107,8 @@ class Speller:
         self._hold_written = False
         self._holds: list[Hold] = []  # the word's letters so far
         self.last_hold: Hold | None = None  # the last letter written
+        # The last J or Z read: (letter, the landmarks it was read from, when it ended), for saving it.
+        self.last_motion: tuple[str, np.ndarray, float] | None = None
         self._hand_seen_s: float | None = None  # the last frame with a hand
 
     def update(self, probabilities: np.ndarray | None, landmarks_px: np.ndarray | None, now_s: float) -> SpellState:
@@ -250,11 +252,17 @@ class Speller:
 
     def _drawn_letter(self, start_s: float, end_s: float) -> str | None:
         """J, Z or None: what the hand drew from MOTION_LEAD_S before start_s to end_s."""
+        frames = self._move_frames(start_s, end_s)
+        return read_motion(frames, self.motion).letter if len(frames) else None
+
+    def _move_frames(self, start_s: float, end_s: float) -> np.ndarray:
+        """The track's landmarks from MOTION_LEAD_S before start_s to end_s, (frames, 21, 3)."""
         frames = [points for t, points in self._track if start_s - MOTION_LEAD_S <= t <= end_s]
-        return read_motion(np.stack(frames), self.motion).letter if frames else None
+        return np.stack(frames) if frames else np.zeros((0, 21, 3))
 
     def _motion_hold(self, letter: str, start_s: float, end_s: float) -> Hold:
         """A J or Z as a hold, for the word decoder: MOTION_CONFIDENCE on its letter."""
+        self.last_motion = (letter, self._move_frames(start_s, end_s), end_s)
         log_p = np.full(len(self.letters), MIN_LOG_P)
         log_p[self.letters.index(letter)] = np.log(MOTION_CONFIDENCE)
         return Hold(start_s, end_s, log_p, letter, MOTION_CONFIDENCE)

@@ -149,7 +149,7 @@ def test_sign_snapshot(watched, wait_for_app) -> None:
     time.sleep(1)  # let the fake camera deliver a few frames
     take_photo.click()
     expect(letter_metric(page)).to_be_visible(timeout=30_000)
-    expect(page.get_by_test_id("stImage").filter(has_text="Your photo")).to_be_visible()
+    expect(page.get_by_test_id("stCameraInput").locator("img")).to_be_visible()  # the photo taken, shown once
     wait_for_app(page)
     problems.assert_none("Sign, snapshot")
 

@@ -369,10 +369,10 @@ def test_live_video_writes_a_j_drawn_in_the_air(
         screenshot(page, "sign-live-j", full_page=True)
         # Issue 31: the J just drawn is kept with its motion and saved to My signs; the reader fits itself to it.
         page.get_by_role("button", name="Keep this frame to save it").click()
-        expect(page.get_by_text("Kept frame")).to_be_visible()
+        expect(page.get_by_text("Kept frame")).to_be_visible(timeout=15_000)  # a whole rerun of the page, under load
         expect(page.get_by_text("drawn in the seconds before")).to_be_visible()
         page.get_by_role("button", name="Save to my signs").click()
-        expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved as J")
+        expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved as J", timeout=15_000)
         screenshot(page, "sign-live-j-saved", full_page=True)
         video.get_by_role("button", name="STOP").click()
     finally:
