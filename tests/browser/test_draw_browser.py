@@ -1,4 +1,5 @@
-"""The Draw page in a real Chromium: mouse strokes, the Undo/Redo/Clear buttons and the toolbar, an uploaded photo."""
+"""The Draw page in a real Chromium: mouse strokes, the Undo/Redo/Clear buttons (and no toolbar of the canvas's own),
+ink that is not a digit, an uploaded photo."""
 
 import re
 from collections.abc import Callable
@@ -39,12 +40,6 @@ def canvas(page: Page):
 def draw(page: Page, text: str) -> None:
     """Write a number on the canvas with real mouse strokes."""
     draw_strokes(page, number_strokes(text))
-
-
-def toolbar_button(page: Page, name: str):
-    """A button of the canvas's own toolbar (shown while the pointer is over the canvas)."""
-    canvas(page).hover()
-    return page.locator(f'button.dc-icon-button[title="{name}"]')
 
 
 def prediction(page: Page):
@@ -88,20 +83,37 @@ def test_drawn_number_is_read_digit_by_digit(draw_page: Page, wait_for_app, scre
     screenshot(draw_page, "draw-42")
 
 
-def test_clear_and_undo_bring_the_hint_back(draw_page: Page, wait_for_app, screenshot) -> None:
+def test_the_canvas_shows_no_toolbar_of_its_own_the_page_has_its_buttons(draw_page: Page, screenshot) -> None:
     draw(draw_page, "7")
     expect(prediction(draw_page)).to_have_text("7")
 
-    toolbar_button(draw_page, "Reset canvas & history").click()
+    canvas(draw_page).hover()  # the canvas's own toolbar used to show on hover, with Undo, Redo and Reset
+    expect(draw_page.locator(".dc-toolbar")).to_be_hidden()
+    for title in ("Undo", "Redo", "Reset canvas & history", "Update the app with this drawing", "Bring forward"):
+        expect(draw_page.locator(f'button.dc-icon-button[title="{title}"]')).to_be_hidden()
+    screenshot(draw_page, "draw-hover-no-toolbar")
+
+    draw_page.get_by_test_id("stButton").get_by_role("button", name="Clear").click()
     expect(draw_page.get_by_text(HINT)).to_be_visible()
     expect(prediction(draw_page)).to_have_count(0)
-    wait_for_app(draw_page)
-    screenshot(draw_page, "draw-empty")
 
-    draw(draw_page, "1")
-    expect(prediction(draw_page)).to_have_text("1")
-    toolbar_button(draw_page, "Undo").click()
+
+def test_a_drawn_smiley_or_cross_is_not_a_digit(draw_page: Page, wait_for_app, screenshot) -> None:
+    face = [(0.5 + 0.35 * np.cos(a), 0.5 + 0.35 * np.sin(a)) for a in np.linspace(-np.pi / 2, 1.5 * np.pi, 40)]
+    eyes = [[(0.38, 0.38), (0.38, 0.45)], [(0.62, 0.38), (0.62, 0.45)]]
+    mouth = [(0.5 + 0.18 * np.cos(a), 0.55 + 0.12 * np.sin(a)) for a in np.linspace(0.3, np.pi - 0.3, 12)]
+    draw_strokes(draw_page, [face, *eyes, mouth])
+
+    expect(draw_page.get_by_text("That doesn't look like a digit")).to_be_visible()
+    expect(prediction(draw_page)).to_have_text("Not a digit")
+    expect(draw_page.get_by_text("Closest digit:")).to_be_visible()
+    wait_for_app(draw_page)
+    screenshot(draw_page, "draw-smiley-not-a-digit")
+
+    draw_page.get_by_test_id("stButton").get_by_role("button", name="Clear").click()
     expect(draw_page.get_by_text(HINT)).to_be_visible()
+    draw_strokes(draw_page, [[(0.25, 0.25), (0.75, 0.75)], [(0.75, 0.25), (0.25, 0.75)]])
+    expect(prediction(draw_page)).to_have_text("Not a digit")
 
 
 def test_undo_redo_and_clear_buttons_beside_the_canvas(draw_page: Page, wait_for_app, screenshot) -> None:
