@@ -2,7 +2,7 @@
 
 The digits model only ever saw digits, so it reads a letter A as a sure "4" (issue #32). This module makes the
 other kind of ink, to measure how often the reader says "not a digit" (`benchmarks/non_digits.py`) and to teach
-the model (outlier exposure, `load_mnist_other`). Every drawing is a pen path in a unit box, jittered and
+the model (outlier exposure: `core.data.mnist_other`). Every drawing is a pen path in a unit box, jittered and
 slanted a little as a hand would, then drawn with a round pen (`pen_strokes.render_pen`) at a random size, place
 and pen width on a 320 px canvas, white on black, as the page's canvas returns it.
 
