@@ -93,7 +93,8 @@ store = RunStore()
 run_id = store.create_run({"dataset": "mnist"}, sys.argv[1])
 store.mark_started(run_id, pid=0, total_epochs=1000, steps_per_epoch=10)
 step, deadline = 0, time.monotonic() + float(sys.argv[2])
-while time.monotonic() < deadline:
+MIN_STEPS = 20
+while time.monotonic() < deadline or step < MIN_STEPS:  # a loaded machine writes slower, not less
     store.add_batch_metrics(run_id, [{"step": step, "epoch": step // 10, "batch": step % 10, "time_s": step}])
     if step % 10 == 9:
         store.add_epoch_metrics(run_id, {"epoch": step // 10, "loss": 1.0, "time_s": step})
@@ -138,7 +139,7 @@ def test_concurrent_writer_processes_and_reading_pages_get_no_errors_and_lose_no
     store = RunStore()
     for out, _ in results:
         run_id, steps = map(int, out.decode().split())
-        assert steps > 10
+        assert steps >= 20
         assert [row["step"] for row in store.batch_metrics(run_id)] == list(range(steps))
         assert len(store.epoch_metrics(run_id)) == steps // 10
         assert store.get_run(run_id).status == "completed"
