@@ -96,7 +96,7 @@ def test_a_model_whose_card_has_no_threshold_never_says_not_a_digit(predictor, m
 def test_a_card_threshold_that_is_no_probability_says_how_to_fit_it_again(predictor, monkeypatch):
     monkeypatch.setattr(predictor, "card", {**predictor.card, reading.NOT_A_DIGIT_CARD_KEY: "high"})
 
-    with pytest.raises(ValueError, match=r"not_a_digit_below = 'high'.*scripts/not_a_digit_threshold.py"):
+    with pytest.raises(ValueError, match=r"not_a_digit_below = 'high'.*benchmarks/not_a_digit_threshold.py"):
         reading.read_canvas(predictor, letter("A"))
 
 

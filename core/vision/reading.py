@@ -20,7 +20,7 @@ MAX_DIGITS = 12  # More pieces than this is scribble, not a number.
 MAX_STROKES = 3
 # A digits model trained with outlier exposure (core.data.mnist_other) spreads its belief over all ten digits for ink
 # that is not a digit. Its card gives the probability of the two likeliest digits together below which the ink is
-# read as "not a digit", fitted on digits it never trained on (scripts/not_a_digit_threshold.py). Two, not one: a
+# read as "not a digit", fitted on digits it never trained on (benchmarks/not_a_digit_threshold.py). Two, not one: a
 # digit torn between 4 and 9 is "not sure", not "not a digit". Models without the threshold never say so.
 NOT_A_DIGIT_CARD_KEY = "not_a_digit_below"
 NOT_A_DIGIT = "That doesn't look like a digit"
@@ -141,7 +141,7 @@ def not_a_digit_threshold(predictor: Predictor) -> float | None:
     if isinstance(below, bool) or not isinstance(below, int | float) or not 0 <= below <= 1:
         raise ValueError(
             f"The model card {predictor.model_path.with_suffix('.json').name} has {NOT_A_DIGIT_CARD_KEY} = {below!r}: "
-            "it must be a probability from 0 to 1. Fit it again with scripts/not_a_digit_threshold.py."
+            "it must be a probability from 0 to 1. Fit it again with benchmarks/not_a_digit_threshold.py."
         )
     return float(below)
 

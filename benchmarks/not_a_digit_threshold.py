@@ -5,9 +5,10 @@ the Draw page says "That doesn't look like a digit" (core/vision/reading.py says
 DIGITS_FLAGGED of real digits fall under it: MNIST test digits drawn on the canvas the way
 tests/test_draw_accuracy.py draws them, but only those that test and benchmarks/non_digits.py's canvas figures
 never use, with another seed. The tuning set of non-digits (core/data/non_digits.py: TUNING) shows what that
-threshold flags; the held-out set is left to the benchmark. The model file is not touched.
+threshold flags; the held-out set is left to the benchmark. The model file is not touched. It lives with the
+benchmarks, whose canvas drawings (tests/helpers/drawings.py) and figures it shares.
 
-    HANDLAB_DATA_DIR=../shared/datasets python -m scripts.not_a_digit_threshold models/digits.keras [--dry-run]
+    HANDLAB_DATA_DIR=../shared/datasets python -m benchmarks.not_a_digit_threshold models/digits.keras [--dry-run]
 """
 
 import argparse
@@ -59,7 +60,7 @@ def fit(model_path: Path) -> dict:
         reading.NOT_A_DIGIT_CARD_KEY: round(below, 4),
         "not_a_digit": {
             "fitted_on": f"{TUNING_DIGITS} MNIST test digits drawn on the canvas (none of test_draw_accuracy's), "
-            f"{DIGITS_FLAGGED:.1%} of them under it; scripts/not_a_digit_threshold.py",
+            f"{DIGITS_FLAGGED:.1%} of them under it; benchmarks/not_a_digit_threshold.py",
             "tuning_digits_flagged": round(float(np.mean(scores < below)), 4),
             "tuning_non_digits_flagged_but_look_alikes": round(float(np.mean([o in FLAGGED for o in outcomes])), 4),
         },
