@@ -96,6 +96,8 @@ def test_the_cards_say_the_input_contract_and_when_the_app_is_not_sure(bundles):
     assert cards["fashion"]["input"]["contract"].startswith("28×28 grey in [0, 1]")
     assert cards["letters"]["input"]["contract"].startswith("63 float32 numbers")
     assert cards["digits"]["confidence"]["not_sure_below"] == SURE_FROM
+    shipped_digits = load_card(paths.MODELS_DIR / "digits.keras")  # the app's "not a digit" travels too
+    assert cards["digits"]["confidence"]["not_a_digit_below"] == shipped_digits["not_a_digit_below"]
     assert cards["letters"]["confidence"]["not_sure_below"] == PHOTO_THRESHOLD
     assert cards["fashion"]["confidence"]["not_sure_below"] is None
     hands = cards["letters"]["hand_models"]

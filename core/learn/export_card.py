@@ -10,7 +10,7 @@ import time
 from core.data import datasets
 from core.learn.export_check import MAX_DIFFERENCE, MIN_AGREEMENT, CheckFigures, Format, Runtime
 from core.vision import hand_model_files
-from core.vision.reading import SURE_FROM
+from core.vision.reading import NOT_A_DIGIT_CARD_KEY, SURE_FROM
 from core.vision.signs import PHOTO_THRESHOLD
 from core.vision.spelling import SpellingSettings
 
@@ -58,6 +58,12 @@ def confidence(task: str | None, card: dict) -> dict:
     if task == "digits":
         facts["not_sure_below"] = SURE_FROM
         facts["not_sure"] = "The Draw page shows a digit whose top probability is below this as ? (not sure)."
+        if card.get(NOT_A_DIGIT_CARD_KEY) is not None:
+            facts["not_a_digit_below"] = float(card[NOT_A_DIGIT_CARD_KEY])
+            facts["not_a_digit"] = (
+                "The Draw page says a drawing does not look like a digit when its two likeliest digits' "
+                "probabilities (after the temperature) add up to less than this."
+            )
     elif task == "letters":
         facts["not_sure_below"] = PHOTO_THRESHOLD
         facts["not_sure"] = "The Sign page says not sure about a photo's letter whose top probability is below this."
