@@ -16,6 +16,8 @@ import pytest  # noqa: E402
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
+    from core.predictor import Predictor
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # An app run may import TensorFlow and load a model: far more than AppTest's default 3 s.
 RUN_TIMEOUT_S = 120
@@ -69,6 +71,18 @@ def models_dir(digits_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         (folder / f"digits{suffix}").symlink_to(digits_model.with_suffix(suffix))
     monkeypatch.setattr(paths, "MODELS_DIR", folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def shipped_digits_predictor() -> "Predictor":
+    """The shipped digits model, for tests whose figures are that model's; skips without models/digits.keras."""
+    from core.learn import catalog
+    from core.predictor import Predictor
+
+    model = catalog.shipped_model("digits")
+    if not model.is_file():
+        pytest.skip("needs the shipped digits model models/digits.keras (the figures are for that model)")
+    return Predictor(model)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import pytest
 from helpers.drawings import mnist_as_canvas, place_side_by_side
 
 from core import paths
-from core.learn import catalog
 from core.predictor import Predictor
 from core.vision import reading
 
@@ -32,11 +31,8 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def predictor() -> Predictor:
-    model = catalog.shipped_model("digits")
-    if not model.is_file():
-        pytest.skip("needs the shipped digits model models/digits.keras (the accuracy targets are for that model)")
-    return Predictor(model)
+def predictor(shipped_digits_predictor: Predictor) -> Predictor:
+    return shipped_digits_predictor
 
 
 def read(predictor: Predictor, image_rgba: np.ndarray) -> str:

@@ -11,7 +11,6 @@ from helpers.drawings import pen_canvas, place_side_by_side
 
 from core.data import non_digits
 from core.data.loaders import NO_CLASS
-from core.learn import catalog
 from core.learn.inputs import as_targets, split_validation
 from core.learn.spec import TrainSpec
 from core.predictor import Predictor
@@ -21,11 +20,8 @@ LETTER_FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 @pytest.fixture(scope="module")
-def predictor() -> Predictor:
-    model = catalog.shipped_model("digits")
-    if not model.is_file():
-        pytest.skip("needs the shipped digits model models/digits.keras")
-    return Predictor(model)
+def predictor(shipped_digits_predictor: Predictor) -> Predictor:
+    return shipped_digits_predictor
 
 
 def letter(text: str, seed: int = 0) -> np.ndarray:
