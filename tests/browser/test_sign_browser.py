@@ -144,19 +144,31 @@ def close_sign_page(page: Page, request: pytest.FixtureRequest, screenshot) -> N
 
 
 @pytest.fixture
-def sign_page(
+def sign_page_playing(
     app_letters_model: Path,
-    letter_clip,
     launch_browser: Callable[..., Browser],
     app_url: str,
     wait_for_app,
     screenshot,
     request: pytest.FixtureRequest,
-) -> Iterator[Page]:
-    """The Sign page in a Chromium whose webcam plays the letter clip; a failing test leaves a screenshot."""
-    page = open_sign_page(launch_browser, letter_clip[1], app_url, wait_for_app)
-    yield page
-    close_sign_page(page, request, screenshot)
+) -> Iterator[Callable[[Path], Page]]:
+    """Opens the Sign page in a Chromium whose webcam plays a clip; each is closed after the test, a failing test
+    leaving a screenshot first."""
+    pages: list[Page] = []
+
+    def open_playing(clip: Path) -> Page:
+        pages.append(open_sign_page(launch_browser, clip, app_url, wait_for_app))
+        return pages[-1]
+
+    yield open_playing
+    for page in pages:
+        close_sign_page(page, request, screenshot)
+
+
+@pytest.fixture
+def sign_page(sign_page_playing: Callable[[Path], Page], letter_clip) -> Page:
+    """The Sign page in a Chromium whose webcam plays the letter clip."""
+    return sign_page_playing(letter_clip[1])
 
 
 def assert_video_plays(video) -> None:
@@ -318,28 +330,17 @@ def word_clip(tmp_path_factory: pytest.TempPathFactory, letter_clip) -> tuple[st
     pytest.fail(f"no person of {CLIP_SOURCES} has every letter of one of {WORDS_TO_TRY} read surely")
 
 
-def test_live_video_spells_a_word(
-    app_letters_model: Path,
-    word_clip,
-    launch_browser: Callable[..., Browser],
-    app_url: str,
-    wait_for_app,
-    screenshot,
-    request: pytest.FixtureRequest,
-) -> None:
+def test_live_video_spells_a_word(sign_page_playing: Callable[[Path], Page], word_clip, screenshot) -> None:
     """A clip spelling a short word, looped by Chromium: the word is written, then a space when the hand leaves."""
     word, clip = word_clip
-    page = open_sign_page(launch_browser, clip, app_url, wait_for_app)
-    try:
-        video = start_live_video(page)
-        # The clip may start mid-word: the first whole word comes within two loops of the clip.
-        text = page.get_by_test_id("stCode").first
-        expect(text).to_contain_text(f"{word} ", timeout=LIVE_TIMEOUT_MS + 15_000)
-        expect(page.get_by_text("Word so far")).to_be_visible()
-        screenshot(page, "sign-live-word", full_page=True)
-        video.get_by_role("button", name="STOP").click()
-    finally:
-        close_sign_page(page, request, screenshot)
+    page = sign_page_playing(clip)
+    video = start_live_video(page)
+    # The clip may start mid-word: the first whole word comes within two loops of the clip.
+    text = page.get_by_test_id("stCode").first
+    expect(text).to_contain_text(f"{word} ", timeout=LIVE_TIMEOUT_MS + 15_000)
+    expect(page.get_by_text("Word so far")).to_be_visible()
+    screenshot(page, "sign-live-word", full_page=True)
+    video.get_by_role("button", name="STOP").click()
 
 
 @pytest.fixture(scope="module")
@@ -353,27 +354,16 @@ def j_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_y4m_frames(clip, tmp_path_factory.mktemp("clip") / "j.y4m", fps=30)
 
 
-def test_live_video_writes_a_j_drawn_in_the_air(
-    app_letters_model: Path,
-    j_clip: Path,
-    launch_browser: Callable[..., Browser],
-    app_url: str,
-    wait_for_app,
-    screenshot,
-    request: pytest.FixtureRequest,
-) -> None:
-    page = open_sign_page(launch_browser, j_clip, app_url, wait_for_app)
-    try:
-        video = start_live_video(page)
-        expect(page.get_by_test_id("stCode").first).to_contain_text("J", timeout=LIVE_TIMEOUT_MS + 15_000)
-        screenshot(page, "sign-live-j", full_page=True)
-        # Issue 31: the J just drawn is kept with its motion and saved to My signs; the reader fits itself to it.
-        page.get_by_role("button", name="Keep this frame to save it").click()
-        expect(page.get_by_text("Kept frame")).to_be_visible(timeout=15_000)  # a whole rerun of the page, under load
-        expect(page.get_by_text("drawn in the seconds before")).to_be_visible()
-        page.get_by_role("button", name="Save to my signs").click()
-        expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved as J", timeout=15_000)
-        screenshot(page, "sign-live-j-saved", full_page=True)
-        video.get_by_role("button", name="STOP").click()
-    finally:
-        close_sign_page(page, request, screenshot)
+def test_live_video_writes_a_j_drawn_in_the_air(sign_page_playing: Callable[[Path], Page], j_clip, screenshot) -> None:
+    page = sign_page_playing(j_clip)
+    video = start_live_video(page)
+    expect(page.get_by_test_id("stCode").first).to_contain_text("J", timeout=LIVE_TIMEOUT_MS + 15_000)
+    screenshot(page, "sign-live-j", full_page=True)
+    # Issue 31: the J just drawn is kept with its motion and saved to My signs; the reader fits itself to it.
+    page.get_by_role("button", name="Keep this frame to save it").click()
+    expect(page.get_by_text("Kept frame")).to_be_visible(timeout=15_000)  # a whole rerun of the page, under load
+    expect(page.get_by_text("drawn in the seconds before")).to_be_visible()
+    page.get_by_role("button", name="Save to my signs").click()
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved as J", timeout=15_000)
+    screenshot(page, "sign-live-j-saved", full_page=True)
+    video.get_by_role("button", name="STOP").click()
