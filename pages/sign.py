@@ -61,6 +61,6 @@ else:
 if kept is not None and kept.reading.prediction is not None:
     if mode == LIVE:
         with video:
-            sign_ui.kept_frame(kept, key="sign_live_kept", mirror=True)
+            sign_ui.kept_frame(kept, key=sign_live.kept_key("sign_live"), mirror=True)
     sign_ui.save_form(kept, key="sign_save", expanded=mode == LIVE)  # a frame kept on purpose opens its form
 sign_ui.letter_guide(predictor.card)

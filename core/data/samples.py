@@ -27,6 +27,7 @@ from core.vision import hands
 from core.vision.digits import DigitCrop
 from core.vision.landmarks import LANDMARKS, normalize_landmarks
 from core.vision.motion_letters import read_motion
+from core.vision.spelling import MAX_MOVE_S
 
 MY_DIGITS = "my_digits"
 MY_SIGNS = "my_signs"
@@ -141,7 +142,10 @@ def save_sign(
 
 def _check_motion(letter: str, motion_px: np.ndarray | None) -> None:
     """Refuse a J or Z without the motion that draws it."""
-    how = f"draw {letter} in live video (🎥 Live), then press “Keep this frame” once it is written or within 3 s"
+    how = (
+        f"draw {letter} in live video (🎥 Live), then press “Keep this frame” once it is written or within "
+        f"{MAX_MOVE_S:.0f} s"
+    )
     if motion_px is None:
         raise ValueError(f"{letter} is drawn in the air, so a photo cannot show it: {how}.")
     motion_px = np.asarray(motion_px, np.float64)
@@ -149,7 +153,7 @@ def _check_motion(letter: str, motion_px: np.ndarray | None) -> None:
         raise ValueError(f"A motion must be (frames, {LANDMARKS}, 3) landmarks, not {motion_px.shape}.")
     if read_motion(motion_px).shape != letter:
         shape = "the I hand (only the little finger up)" if letter == "J" else "only the index finger up"
-        raise ValueError(f"The last 3 s do not show {letter}'s handshape, {shape}: {how}.")
+        raise ValueError(f"This motion does not show {letter}'s handshape, {shape}: {how}.")
 
 
 def load_motion_clips(collection: str = MY_SIGNS) -> list[tuple[str, np.ndarray]]:

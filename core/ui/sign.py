@@ -15,7 +15,7 @@ from core.labels import ALPHABET, MOTION_LETTERS, SIGN_LETTERS
 from core.ui import charts
 from core.ui.common import decoded_image, enlarged, percent
 from core.ui.letter_guide import LETTER_GUIDE, PICTURE_PX, motion_picture
-from core.ui.sign_session import KeptFrame, SpelledText
+from core.ui.sign_session import KEEP_WITHIN_S, KeptFrame, SpelledText
 from core.vision import hand_model_files, signs
 from core.vision.motion_letters import MotionSettings, fitted_settings
 from core.vision.signs import PHOTO_THRESHOLD, SignReading
@@ -202,8 +202,8 @@ def save_form(kept: KeptFrame, key: str, expanded: bool = False) -> None:
             "Save this hand to *My signs*: the Train page can fine-tune the letters model on your own signs "
             "(dataset *My signs + ASL hand landmarks*), your hand and your room. "
             + (
-                "For J or Z, keep a frame once Handlab writes it (or within 3 s of drawing it, if it did not): the "
-                "motion is saved, and live video fits how small a J or Z may be to yours."
+                f"For J or Z, keep a frame once Handlab writes it (or within {KEEP_WITHIN_S:.0f} s of drawing it, if "
+                "it did not): the motion is saved, and live video fits how small a J or Z may be to yours."
                 if kept.motion_px is not None
                 else "J and Z are drawn in the air: save them from 🎥 Live."
             )

@@ -18,7 +18,7 @@ from streamlit_webrtc.component import _reset_context, generate_frontend_compone
 from core.predictor import Prediction, Predictor
 from core.ui.common import percent
 from core.ui.sign import crops, spelled_text, two_hands_note
-from core.ui.sign_session import KeptFrame, LiveSign, LiveView, SpelledText
+from core.ui.sign_session import KEEP_WITHIN_S, KeptFrame, LiveSign, LiveView, SpelledText
 from core.vision import signs
 from core.vision.motion_letters import MotionSettings
 from core.vision.signs import MOVING, NO_HAND, LiveLetter, live_letter
@@ -151,11 +151,14 @@ def _live_panel(live: LiveSign, text: SpelledText, running: bool, key: str) -> N
     if st.button("Keep this frame to save it", key=f"{key}_keep", icon=":material/photo_camera:"):
         kept = live.keep()
         if kept is not None:
-            st.session_state[f"{key}_kept"] = kept
+            st.session_state[kept_key(key)] = kept
             st.rerun(scope="app")
         st.session_state[f"{key}_none_kept_at"] = time.monotonic()
     if time.monotonic() - st.session_state.get(f"{key}_none_kept_at", -NOTE_S) < NOTE_S:  # past a few redraws
-        st.warning("No hand in view in the last 3 seconds to keep: hold the letter up to the camera, then press again.")
+        st.warning(
+            f"No hand in view in the last {KEEP_WITHIN_S:.0f} seconds to keep: hold the letter up to the camera, then "
+            "press again."
+        )
 
 
 def top_letters(prediction: Prediction, k: int = 3) -> None:
@@ -206,4 +209,9 @@ def _connection_warning(view: LiveView, running_s: float) -> None:
 
 def kept_frame(key: str) -> KeptFrame | None:
     """The live frame the user kept to save, if any."""
-    return st.session_state.get(f"{key}_kept")
+    return st.session_state.get(kept_key(key))
+
+
+def kept_key(key: str) -> str:
+    """The session-state key of the frame live video `key` kept (the kept frame's preview lets it go there)."""
+    return f"{key}_kept"

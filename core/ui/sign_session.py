@@ -17,14 +17,15 @@ import numpy as np
 from core.predictor import Predictor
 from core.vision.motion_letters import MotionSettings, read_motion
 from core.vision.signs import SignReader, SignReading, annotate, live_letter
-from core.vision.spelling import Speller, SpellingSettings, SpellState
+from core.vision.spelling import MAX_MOVE_S, Speller, SpellingSettings, SpellState
 from core.vision.words import WordGuess, word_list
 
 FPS_WINDOW_S = 3.0  # The frame rate counts the frames read in the last few seconds.
 # The frame rate is measured at most this often and then held, so the video's overlay (new every frame) and the page
 # (redrawn four times a second) show the same number rather than two readings of a jittering one.
 FPS_EVERY_S = 1.0
-KEEP_WITHIN_S = 3.0  # "Keep this frame" keeps the last frame with a hand of this long (the J or Z drawn before it too)
+# "Keep this frame" keeps the last frame with a hand of the speller's track, whose motion it saves with a J or Z.
+KEEP_WITHIN_S = MAX_MOVE_S
 KEEP_MOTION_S = 10.0  # ... and offers the last J or Z written this long ago, with the motion it was read from
 
 

@@ -4,11 +4,12 @@ J is the I handshape (little finger up, the others closed) whose little fingerti
 aside and up. Z is the index finger alone (a D- or X-like hand) drawing a Z: across, diagonally back and down,
 across again. `read_motion` takes a stretch of frames (landmarks in frame pixels), reads the handshape from the
 landmarks frame by frame (which fingers are extended: `handshape`), and follows the letter's fingertip, smoothed and
-in palm lengths. The letter is read when its handshape fills most frames while the fingertip travels at least
-`min_path` palm lengths along a path that is not a straight line: a held or swaying I, D or X stays what it is, and
-a hand carried straight into place is not a letter. The path's exact shape is not matched: the only real clips here
-(asl_motion, bursts saved for still-image classifiers) show parts of the motion, not whole letters
-(benchmarks/motion_letters.py).
+in palm lengths. The letter is read when its handshape fills enough of the frames (`shape_share`) while the
+fingertip travels at least `min_path` palm lengths along a path that is not a straight line, drawn over several
+frames, and (for Z) with the hand keeping its orientation: a held or swaying I, D or X stays what it is, a hand
+carried straight into place is not a letter, and a hand turning from D to G is changing letters. The path's exact
+shape is not matched: the only real clips here (asl_motion, bursts saved for still-image classifiers) show parts of
+the motion, not whole letters (benchmarks/motion_letters.py).
 """
 
 from dataclasses import dataclass, replace
