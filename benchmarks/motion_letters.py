@@ -171,14 +171,15 @@ def move_stream(first: np.ndarray, second: np.ndarray, move_s: float, rng) -> np
 def letters_written(stream: np.ndarray, first: str, second: str, motion: MotionSettings) -> str:
     """What the Speller writes for the stream, its still letters read as the truth (90%) until the move's middle."""
     speller = Speller(SIGN_LETTERS, motion=motion)
-    written = ""
+    states = []
     for frame, hand in enumerate(stream):
         probabilities = np.full(len(SIGN_LETTERS), 0.1 / (len(SIGN_LETTERS) - 1), np.float32)
         probabilities[SIGN_LETTERS.index(first if frame < len(stream) / 2 else second)] = 0.9
-        state = speller.update(probabilities, hand, frame / FPS)
+        states.append(speller.update(probabilities, hand, frame / FPS))
+    written = ""
+    for state in [*states, speller.finish()]:  # a J or Z takes the place of the letter it `removed`
         written = (written[: -len(state.removed)] if state.removed else written) + (state.added or "")
-    state = speller.finish()
-    return (written[: -len(state.removed)] if state.removed else written) + (state.added or "")
+    return written
 
 
 def still_to_still_moves(settings: MotionSettings) -> None:
