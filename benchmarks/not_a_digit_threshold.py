@@ -22,7 +22,7 @@ from benchmarks.non_digits import CANVAS_DIGITS, FLAGGED, load_mnist_test, outco
 from core.data import non_digits
 from core.predictor import Predictor
 from core.storage import write_text_atomically
-from core.vision import digits, reading
+from core.vision import reading
 from tests.helpers.drawings import mnist_as_canvas
 
 DIGITS_FLAGGED = 0.003  # of the tuning digits; the target is at most 0.5% of the held-out ones
@@ -31,11 +31,15 @@ SEED = 7
 
 
 def lowest_score(predictor: Predictor, image_rgba: np.ndarray) -> float:
-    """The lowest reading.two_likeliest over the pieces the canvas reader finds (1 when it finds none)."""
-    crops = digits.digits_from_canvas(image_rgba)
-    if not crops:
+    """The lowest reading.two_likeliest over the digits the page reads in a drawing (1 when it finds none).
+
+    The digits the page reads, not the pieces of ink: a 4 or a 5 drawn in two strokes is read as one digit (its two
+    strokes joined), and a stroke alone, which is no digit, must not pull the threshold down.
+    """
+    result = reading.read_canvas(predictor, image_rgba)
+    if result is None or not result.digits:
         return 1.0
-    return float(reading.two_likeliest(predictor.predict_batch(np.stack([crop.image for crop in crops]))).min())
+    return float(min(reading.two_likeliest(digit.prediction.probabilities) for digit in result.digits))
 
 
 def tuning_digit_scores(predictor: Predictor) -> np.ndarray:

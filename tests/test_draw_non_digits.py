@@ -4,17 +4,20 @@ The drawings are core/data/non_digits.py's (Hershey fonts and drawn shapes: no f
 read by the shipped digits model exactly as the page reads a canvas. benchmarks/non_digits.py gives the figures.
 """
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
-from helpers.drawings import pen_canvas, place_side_by_side
+from helpers.drawings import as_canvas_rgba, pen_canvas, place_side_by_side
 
+from benchmarks import not_a_digit_threshold
 from core.data import non_digits
 from core.data.loaders import NO_CLASS
 from core.learn.inputs import as_targets, split_validation
 from core.learn.spec import TrainSpec
 from core.predictor import Predictor
-from core.vision import reading
+from core.vision import digits, reading
 
 LETTER_FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -126,3 +129,21 @@ def test_samples_of_no_class_train_towards_the_same_probability_for_every_class_
     assert NO_CLASS not in y_val
     with pytest.raises(ValueError, match="categorical"):
         as_targets(y, "sparse", 10)
+
+
+def test_the_threshold_is_fitted_on_the_digits_the_page_reads_not_on_strokes_it_joins(predictor, monkeypatch):
+    # A 7's crossbar drawn apart is a piece of ink that is no digit; the page joins it to the rest and reads a 7. The
+    # fitter once scored each piece alone, and its threshold (0.578) was the score of one such bar.
+    (seven,) = digits.digits_from_canvas(pen_canvas("7"))
+    (one,) = digits.digits_from_canvas(pen_canvas("1"))
+    bar_ink = np.zeros((320, 320), np.uint8)
+    cv2.line(bar_ink, (100, 160), (220, 150), 255, 18, cv2.LINE_AA)
+    (bar,) = digits.digits_from_canvas(as_canvas_rgba(bar_ink / 255))
+    monkeypatch.setattr(digits, "digits_from_canvas", lambda image: [dataclasses.replace(bar, joined=seven), one])
+
+    score = not_a_digit_threshold.lowest_score(predictor, pen_canvas("7"))
+
+    (read,) = reading.read_canvas(predictor, pen_canvas("7")).digits
+    assert read.crop is seven
+    assert score == pytest.approx(reading.two_likeliest(predictor.predict(seven.image).probabilities))
+    assert score > reading.two_likeliest(predictor.predict(bar.image).probabilities) + 0.1
