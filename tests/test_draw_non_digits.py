@@ -12,12 +12,14 @@ import pytest
 from helpers.drawings import as_canvas_rgba, pen_canvas, place_side_by_side
 
 from benchmarks import not_a_digit_threshold
-from core.data import non_digits
-from core.data.loaders import NO_CLASS
+from core.data import mnist_other, non_digits, samples
+from core.data.loaders import NO_CLASS, Dataset
+from core.labels import DIGITS
 from core.learn.inputs import as_targets, split_validation
 from core.learn.spec import TrainSpec
 from core.predictor import Predictor
 from core.vision import digits, reading
+from core.vision.digits import DigitCrop
 
 LETTER_FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -147,3 +149,22 @@ def test_the_threshold_is_fitted_on_the_digits_the_page_reads_not_on_strokes_it_
     assert read.crop is seven
     assert score == pytest.approx(reading.two_likeliest(predictor.predict(seven.image).probabilities))
     assert score > reading.two_likeliest(predictor.predict(bar.image).probabilities) + 0.1
+
+
+def test_drawings_the_user_saved_as_not_a_digit_train_as_no_digit_in_mnist_other(monkeypatch):
+    # The generated drawings come from the cache; here a small stand-in, so that only the user's drawings are new.
+    x_drawn, x_font, y_font = np.zeros((5, 28, 28), np.uint8), np.zeros((2, 28, 28), np.uint8), np.array([1, 2])
+    monkeypatch.setattr(mnist_other.npz_cache, "read_arrays", lambda *args: (x_drawn, x_font, y_font))
+    monkeypatch.setattr(mnist_other, "TURNED_DIGITS", 4)
+    pen = Dataset("mnist_pen", np.zeros((20, 28, 28), np.uint8), np.arange(20) % 10, x_drawn, y_font, DIGITS)
+    mine = np.zeros((28, 28), np.float32)
+    mine[5:23, 13:15], mine[13:15, 5:23] = 1, 1  # a plus
+    samples.save_not_a_digit([DigitCrop(mine, (0, 0, 40, 40))], np.zeros((60, 60, 3), np.uint8))
+
+    dataset = mnist_other.load_mnist_other(pen)
+
+    is_mine = (dataset.x_train == np.round(255 * mine).astype(np.uint8)).all(axis=(1, 2))
+    assert is_mine.sum() == mnist_other.SAVED_REPEAT
+    assert (dataset.y_train[is_mine] == NO_CLASS).all()
+    assert len(dataset.x_train) == 20 + 2 + 5 + 4 + mnist_other.SAVED_REPEAT
+    assert f"1 drawings you saved as not a digit (each {mnist_other.SAVED_REPEAT}×)" in dataset.about

@@ -158,6 +158,24 @@ def test_correction_saves_the_drawing_to_my_digits(app, handlab_home):
     assert sample.original_path.is_file()
 
 
+def test_a_drawing_read_as_a_digit_can_be_saved_as_not_a_digit_to_train_on(app):
+    # A plus reads as a sure 4 (docs/digits.md): the user tells the app it is no digit, for mnist_other to learn.
+    plus = np.zeros((320, 320), np.uint8)
+    cv2.line(plus, (160, 70), (160, 250), 255, 18, cv2.LINE_AA)
+    cv2.line(plus, (70, 160), (250, 160), 255, 18, cv2.LINE_AA)
+    drawing = as_canvas_rgba(plus / 255)
+    run_with_canvas(app, drawing)
+    with mock.patch("core.ui.draw.digit_canvas", return_value=drawing):
+        app.button(key="draw_fix_not_a_digit").click().run()
+    assert_no_exception(app)
+    assert any("Saved 1 piece as not a digit (1 so far)" in success.value for success in app.success)
+    (sample,) = samples.list_samples()
+    assert sample.label == samples.NOT_A_DIGIT
+    assert sample.original_path.is_file()
+    assert samples.load_not_digits().shape == (1, 28, 28)
+    assert samples.count_labelled(samples.MY_DIGITS, ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")) == 0
+
+
 def test_broken_run_model_shows_an_error_and_falls_back_to_the_shipped_model(app, tmp_path):
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a model")

@@ -124,3 +124,27 @@ def test_a_damaged_sample_file_is_named_in_the_error():
     broken.write_bytes(b"not a png")
     with pytest.raises(ValueError, match=broken.name):
         datasets.load_dataset("my_digits")
+
+
+def test_a_drawing_saved_as_not_a_digit_is_kept_apart_from_my_digits():
+    original = np.zeros((300, 400, 3), np.uint8)
+    crops = [DigitCrop(digit_image(), (50, 50, 100, 200)), DigitCrop(digit_image(0.5), (250, 60, 90, 190))]
+    for _ in range(datasets.MY_SAMPLES_MIN - 1):
+        samples.save_sample(digit_image(), "3")
+
+    saved = samples.save_not_a_digit(crops, original)
+
+    assert [sample.label for sample in saved] == [samples.NOT_A_DIGIT] * 2
+    assert all(sample.original_path.is_file() for sample in saved)
+    not_digits = samples.load_not_digits()
+    assert not_digits.shape == (2, 28, 28)
+    assert not_digits.dtype == np.uint8
+    assert [not_digits[0, 10, 13], not_digits[1, 10, 13]] == [255, 128]
+    assert datasets.get_info("my_digits").saved() == datasets.MY_SAMPLES_MIN - 1  # still one digit short
+    assert not datasets.available("my_digits")
+
+
+def test_saving_nothing_as_not_a_digit_is_refused():
+    with pytest.raises(ValueError, match="no ink"):
+        samples.save_not_a_digit([], photo())
+    assert samples.load_not_digits().shape == (0, 28, 28)

@@ -217,8 +217,8 @@ DATASETS: dict[str, DatasetInfo] = {
             num_classes=10,
             task="digits",
             needs="mnist.npz (arrays x_train, y_train, x_test, y_test); besides the redrawn digits of mnist_pen, "
-            "letters, shapes and scribbles drawn as the canvas draws them teach the model what is not a digit "
-            "(a few minutes, once, then cached)",
+            "letters, shapes and scribbles drawn as the canvas draws them, and what you saved on the Draw page as "
+            "not a digit, teach the model what is not a digit (a few minutes, once, then cached)",
             short_needs="mnist.npz",
             sources=(("mnist.npz",),),
             load=lambda size: mnist_other.load_mnist_other(load_dataset("mnist_pen")),
@@ -240,7 +240,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 "On the Draw page, use “That was wrong?” to save drawings with their correct digit",
                 size,
             ),
-            saved=lambda: len(samples.list_samples(samples.MY_DIGITS)),
+            saved=lambda: samples.count_labelled(samples.MY_DIGITS, DIGITS),
         ),
         DatasetInfo(
             name="my_signs",

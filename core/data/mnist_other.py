@@ -11,14 +11,16 @@ The drawings come from `non_digits.TUNING`'s fonts and shape families only (with
 ...) are left out: teaching the model that a plain stroke is not a digit would teach it that a 1 is not one.
 Digits drawn by the same fonts and pen are added with their labels, so that the model learns what a digit is
 and not what a font looks like; MNIST training digits turned or mirrored into no digit (a 7 upside down, a 4
-sideways) show it where a digit's shape ends. MNIST's test set is unchanged.
+sideways) show it where a digit's shape ends. Drawings the user saved on the Draw page as no digit ("That was
+wrong?" → "It's not a digit") are added too, each SAVED_REPEAT times, so that the kinds of ink no generator here
+draws can be taught by the people who draw them. MNIST's test set is unchanged.
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from core.data import non_digits, npz_cache
+from core.data import non_digits, npz_cache, samples
 from core.data.loaders import NO_CLASS, Dataset
 from core.paths import cache_dir
 from core.vision import digit_groups, digits, pen_strokes
@@ -32,6 +34,9 @@ TURNED_DIGITS = 10_000  # MNIST training digits turned or mirrored into shapes t
 # by quarter turns anticlockwise, and mirrored left to right.
 TURNS = {1: (2, 3, 4, 5, 6, 7, 9), 2: (3, 4, 7), 3: (2, 3, 4, 5, 6, 7, 9)}
 MIRRORED = (3, 4, 7)
+# Each drawing the user saved as no digit counts this many times: a few dozen among 40,000 generated ones would
+# barely move the model in a 1–3 epoch fine-tune.
+SAVED_REPEAT = 10
 
 
 def other_inputs(count: int, seed: int) -> np.ndarray:
@@ -100,13 +105,18 @@ def load_mnist_other(pen: Dataset) -> Dataset:
         arrays = other_inputs(OTHER_DRAWINGS, SEED), x_font, y_font
         npz_cache.write_arrays(cache, key, dict(zip(("x_other", "x_font", "y_font"), arrays, strict=True)))
     x_drawn, x_font, y_font = arrays
-    x_other = np.concatenate([x_drawn, turned_digits(pen.x_train, pen.y_train, TURNED_DIGITS, SEED)])
+    x_saved = samples.load_not_digits()
+    x_other = np.concatenate(
+        [x_drawn, turned_digits(pen.x_train, pen.y_train, TURNED_DIGITS, SEED), np.repeat(x_saved, SAVED_REPEAT, 0)]
+    )
     x_train = np.concatenate([pen.x_train, x_font, x_other])
     y_other = np.full(len(x_other), NO_CLASS, pen.y_train.dtype)
     y_train = np.concatenate([pen.y_train, y_font.astype(pen.y_train.dtype), y_other])
     about = f"mnist_pen's {len(pen.x_train):,} digits, {len(x_font):,} font digits, "
     about += f"{len(x_drawn):,} not-digit drawings ({', '.join(fonts)}; symbols; shapes: "
     about += f"{', '.join(non_digits.TUNING.shapes)}), {TURNED_DIGITS:,} MNIST digits turned or mirrored into no digit"
+    if len(x_saved):
+        about += f", {len(x_saved):,} drawings you saved as not a digit (each {SAVED_REPEAT}×)"
     return Dataset("mnist_other", x_train, y_train, pen.x_test, pen.y_test, pen.class_names, about=about)
 
 

@@ -31,6 +31,9 @@ from core.vision.spelling import MAX_MOVE_S
 
 MY_DIGITS = "my_digits"
 MY_SIGNS = "my_signs"
+# my_digits' label for drawings the user says are no digit: My digits leaves them out, and the mnist_other dataset
+# trains on them as ink that is not a digit (core.data.mnist_other).
+NOT_A_DIGIT = "not_a_digit"
 ORIGINAL_SUFFIX = ".original.png"
 LANDMARKS_SUFFIX = ".landmarks.json"
 MOTION_SUFFIX = ".motion.json"
@@ -105,6 +108,23 @@ def save_number(
         save_sample(crop.image, label, crop_original(original_bgr, crop.box_xywh), collection)
         for crop, label in zip(crops, text, strict=True)
     ]
+
+
+def save_not_a_digit(crops: list[DigitCrop], original_bgr: np.ndarray, collection: str = MY_DIGITS) -> list[Sample]:
+    """Save every piece of a drawing or photo the user says is no digit, under NOT_A_DIGIT."""
+    if not crops:
+        raise ValueError("There is no ink to save: draw something first.")
+    return [
+        save_sample(crop.image, NOT_A_DIGIT, crop_original(original_bgr, crop.box_xywh), collection, (NOT_A_DIGIT,))
+        for crop in crops
+    ]
+
+
+def load_not_digits(collection: str = MY_DIGITS) -> np.ndarray:
+    """The 28×28 inputs (uint8, (N, 28, 28)) of every piece saved as no digit, oldest first."""
+    paths = [sample.path for sample in list_samples(collection) if sample.label == NOT_A_DIGIT]
+    read = [_read_sample(path) for path in paths]
+    return np.stack(read) if read else np.zeros((0, SAMPLE_SIDE, SAMPLE_SIDE), np.uint8)
 
 
 def save_sign(
