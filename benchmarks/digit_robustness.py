@@ -25,11 +25,11 @@ import cv2
 import numpy as np
 
 from core.data import datasets
+from core.data.canvas_digits import mnist_as_canvas
 from core.learn import catalog
 from core.predictor import Predictor
 from core.vision import reading
 from core.vision.pen_strokes import mnist_as_pen, mnist_skeleton
-from tests.helpers.drawings import mnist_as_canvas
 
 SIZES = (28, 64, 128, 256, 512, 1000, 2000)  # px, the square image's side
 WIDTHS = (0.5, 1, 2, 4, 8, 15, 20)  # pen width, % of the digit's height

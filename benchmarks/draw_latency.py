@@ -16,11 +16,12 @@ import numpy as np
 
 from benchmarks.timing import timings_ms
 from core import paths
+from core.data.canvas_digits import mnist_as_canvas
 from core.learn import catalog
 from core.predictor import Predictor
 from core.vision import digits as digit_prep
 from core.vision import reading
-from tests.helpers.drawings import mnist_as_canvas, pen_canvas, place_side_by_side
+from tests.helpers.drawings import pen_canvas, place_side_by_side
 
 CANVAS_SIDE = 320  # px, as on the Draw page.
 

@@ -20,10 +20,11 @@ import numpy as np
 
 from core import paths
 from core.data import non_digits
+from core.data.canvas_digits import mnist_as_canvas
 from core.learn import catalog
 from core.predictor import Predictor
 from core.vision import reading
-from tests.helpers.drawings import mnist_as_canvas, place_side_by_side
+from tests.helpers.drawings import place_side_by_side
 
 OUTCOMES = ("not a digit", "ink rule", "not sure", "read as a digit")
 FLAGGED = ("not a digit", "ink rule")

@@ -7,9 +7,10 @@ Numbers are four such digits side by side, at one size and pen, as a person writ
 
 import numpy as np
 import pytest
-from helpers.drawings import mnist_as_canvas, place_side_by_side
+from helpers.drawings import place_side_by_side
 
 from core import paths
+from core.data.canvas_digits import mnist_as_canvas
 from core.predictor import Predictor
 from core.vision import reading
 

@@ -9,12 +9,13 @@ import dataclasses
 import cv2
 import numpy as np
 import pytest
-from helpers.drawings import as_canvas_rgba, pen_canvas, place_side_by_side
+from helpers.drawings import pen_canvas, place_side_by_side
 
-from benchmarks import not_a_digit_threshold
 from core.data import mnist_other, non_digits, samples
+from core.data.canvas_digits import as_canvas_rgba
 from core.data.loaders import NO_CLASS, Dataset
 from core.labels import DIGITS
+from core.learn import not_a_digit
 from core.learn.inputs import as_targets, split_validation
 from core.learn.spec import TrainSpec
 from core.predictor import Predictor
@@ -143,7 +144,7 @@ def test_the_threshold_is_fitted_on_the_digits_the_page_reads_not_on_strokes_it_
     (bar,) = digits.digits_from_canvas(as_canvas_rgba(bar_ink / 255))
     monkeypatch.setattr(digits, "digits_from_canvas", lambda image: [dataclasses.replace(bar, joined=seven), one])
 
-    score = not_a_digit_threshold.lowest_score(predictor, pen_canvas("7"))
+    score = not_a_digit.lowest_score(predictor, pen_canvas("7"))
 
     (read,) = reading.read_canvas(predictor, pen_canvas("7")).digits
     assert read.crop is seven

@@ -10,10 +10,11 @@ from unittest import mock
 import cv2
 import numpy as np
 import pytest
-from helpers.drawings import as_canvas_rgba, pen_canvas
+from helpers.drawings import pen_canvas
 from streamlit.testing.v1 import AppTest
 
 from core.data import non_digits, samples
+from core.data.canvas_digits import as_canvas_rgba
 from core.learn.runs import RunStore
 
 UPLOAD = "📷 Upload a photo"

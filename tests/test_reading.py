@@ -3,8 +3,9 @@
 import cv2
 import numpy as np
 import pytest
-from helpers.drawings import as_canvas_rgba, pen_canvas
+from helpers.drawings import pen_canvas
 
+from core.data.canvas_digits import as_canvas_rgba
 from core.predictor import Predictor
 from core.vision import digits as digit_prep
 from core.vision import reading

@@ -6,6 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from core.data.loaders import NO_CLASS, Dataset
+from core.labels import DIGITS
 from core.learn import fit
 from core.learn.fit import confusion_matrix
 from core.learn.inputs import batches, split_validation
@@ -13,6 +15,9 @@ from core.learn.runs import RunStore
 from core.learn.spec import TrainSpec
 from core.learn.trainer import StoreReporter, execute_run
 from core.paths import run_dir
+from core.predictor import Predictor
+from core.vision import reading
+from core.vision.reading import NOT_A_DIGIT_CARD_KEY
 
 TINY = {"recipe": "mnist-dense-512", "dataset": "mnist", "epochs": 1, "batch_size": 16}
 
@@ -82,6 +87,7 @@ def test_one_epoch_run_records_metrics_model_and_card(tiny_mnist_dir):
     assert card["test"]["samples"] == 32
     assert card["parameters"] > 400_000
     assert card["test_time_mirror"] is False  # no mirrored training images: readers must not mirror
+    assert NOT_A_DIGIT_CARD_KEY not in card  # it never learnt what is no digit
     assert 0.05 <= card["temperature"] <= 10  # fitted on the validation split
     assert 0 <= card["test"]["calibration_error"] <= 1
     assert 0 <= card["test"]["calibration_error_uncalibrated"] <= 1
@@ -188,6 +194,32 @@ def test_a_run_that_ends_tests_the_whole_test_set(tiny_mnist_dir, monkeypatch):
     test = store.get_run(run_id).card["test"]
     assert (test["samples"], test["test_set_size"]) == (32, 32)
     assert "sampled_because" not in test
+
+
+def test_a_run_that_learns_what_is_no_digit_fits_its_not_a_digit_threshold(tiny_mnist_dir, monkeypatch):
+    # Issue #32: a run on mnist_other (what the Draw page's "It's not a digit" feeds) had no threshold in its card, so
+    # the Draw page never said "not a digit" with it.
+    rng = np.random.default_rng(0)
+    strokes = np.zeros((48, 28, 28), np.uint8)
+    for image, column in zip(strokes, rng.integers(6, 20, 48), strict=True):
+        image[4:24, column : column + 3] = 255  # ink the canvas drawing can find
+    y = np.concatenate([np.arange(32) % 10, np.full(16, NO_CLASS)])
+    tiny = Dataset("mnist_other", strokes, y, strokes[:8], np.arange(8), DIGITS)
+    monkeypatch.setattr(fit.datasets, "load_dataset", lambda name, image_size: tiny)
+    monkeypatch.setattr(fit, "NOT_A_DIGIT_DIGITS", 6)
+    phases = []
+    monkeypatch.setattr(StoreReporter, "on_phase", lambda self, text: phases.append(text))
+    store = RunStore()
+    spec = TrainSpec(**TINY | {"dataset": "mnist_other", "validation_split": 0.25}).resolved()
+    run_id = store.create_run(spec.to_dict(), "not a digit")
+
+    assert execute_run(store, run_id) == 0
+
+    card = json.loads((run_dir(run_id) / "model.json").read_text())
+    assert 0 < card[NOT_A_DIGIT_CARD_KEY] <= 1
+    assert card["not_a_digit"]["fitted_on"].startswith("6 of the run's validation digits drawn on the canvas")
+    assert "fitting the not-a-digit threshold on 6 validation digits drawn on the canvas" in phases
+    assert reading.not_a_digit_threshold(Predictor(run_dir(run_id) / "model.keras")) == card[NOT_A_DIGIT_CARD_KEY]
 
 
 def test_missing_dataset_marks_the_run_failed_with_the_message(tmp_path, monkeypatch):

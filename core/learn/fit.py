@@ -12,11 +12,13 @@ import tensorflow as tf
 
 from core import calibration
 from core.data import datasets
+from core.data.loaders import NO_CLASS
 from core.labels import MOTION_LETTERS, SIGN_LETTERS
-from core.learn import recipes
+from core.learn import not_a_digit, recipes
 from core.learn.callbacks import BestWeights, EpochValidation, PredictionProgress, Reporter, ReportingCallback
 from core.learn.inputs import as_inputs, as_targets, batches, split_validation
 from core.learn.spec import DEFAULT_LEARNING_RATES, TrainSpec
+from core.predictor import Predictor
 from core.storage import write_atomically, write_text_atomically
 
 # After a user's Stop the model is tested (and its confidence calibrated) on a seeded sample of this many images, not
@@ -25,6 +27,9 @@ from core.storage import write_atomically, write_text_atomically
 # points (95%); the run record and History say that the test was a sample and why.
 STOPPED_TEST_SAMPLES = 2000
 PREDICT_BATCH = 512
+# A digits model trained on ink that is no digit (core.data.mnist_other) gets its "not a digit" threshold from this
+# many of its validation digits drawn on the canvas (core.learn.not_a_digit): ~20 s on 2 cores; fewer after a Stop.
+NOT_A_DIGIT_DIGITS, STOPPED_NOT_A_DIGIT_DIGITS = 2000, 500
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,10 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     reporter.on_phase("saving the model")
     card = _card(spec, recipe, data, model, loss, fitted, evaluation)
     model_path = save_model(final, card, Path(out_dir) / "model.keras")
+    if validation is not None and (data.y_train == NO_CLASS).any() and datasets.task_of(spec.dataset) == "digits":
+        cap = STOPPED_NOT_A_DIGIT_DIGITS if fitted.stopped else NOT_A_DIGIT_DIGITS
+        card |= _not_a_digit_fields(model_path, _sample(validation, cap, spec.seed), spec.seed, reporter)
+        write_text_atomically(model_path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
     _save_predictions(Path(out_dir) / "test_predictions.npz", data.y_test, evaluation)
     return TrainResult(model_path, card, fitted.stopped, evaluation.confusion)
 
@@ -259,6 +268,17 @@ MOTION_LETTERS_CARD = {
     "--video` (the handshape from the landmarks, then the fingertip's path); not by this model, which reads the "
     "other 24 of A–Z from a still hand",
 }
+
+
+def _not_a_digit_fields(
+    model_path: Path, validation: tuple[np.ndarray, np.ndarray], seed: int, reporter: Reporter
+) -> dict:
+    """The card's "not a digit" threshold, fitted on validation digits drawn on the canvas as the Draw page reads."""
+    count = len(validation[1])
+    reporter.on_phase(f"fitting the not-a-digit threshold on {count:,} validation digits drawn on the canvas")
+    digits28 = np.round(255 * validation[0][..., 0]).astype(np.uint8)
+    scores = not_a_digit.canvas_digit_scores(Predictor(model_path), digits28, np.random.default_rng(seed))
+    return not_a_digit.card_fields(scores, f"{count:,} of the run's validation digits drawn on the canvas")
 
 
 def _card(
