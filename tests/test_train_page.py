@@ -4,14 +4,16 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers.scale import free_port
 from streamlit.testing.v1 import AppTest
 
 from core import paths, tasks
-from core.data import datasets
+from core.data import datasets, samples
 from core.learn import catalog, jobs, run_files
 from core.learn.runs import RunStore
+from core.vision.digits import DigitCrop
 
 
 @pytest.fixture
@@ -305,6 +307,18 @@ def test_my_signs_mixed_into_the_asl_landmarks_say_how_and_do_not_warn(page):
     assert not page.exception
     assert not any("makes the letters model worse" in w.value for w in page.warning)
     assert any("mixed into the ASL hand landmarks" in c.value and "counted 10 times" in c.value for c in page.caption)
+
+
+def test_mnist_other_says_what_the_users_not_digit_drawings_add_and_how_to_save_some(page):
+    page.selectbox(key="train_dataset").select("mnist_other").run()
+    assert any("“It's not a digit” saves it" in caption.value for caption in page.caption)
+
+    samples.save_not_a_digit([DigitCrop(np.ones((28, 28), np.float32), (0, 0, 9, 9))] * 2, np.zeros((9, 9, 3)))
+    page.run()
+
+    assert not page.exception
+    note = next(c.value for c in page.caption if "you saved on the Draw page as not a digit" in c.value)
+    assert note.startswith("Includes the 2 pieces you saved on the Draw page as not a digit, each counted 10 times.")
 
 
 def accuracy_domains(app: AppTest) -> list[list[float]]:
