@@ -321,6 +321,20 @@ def test_mnist_other_says_what_the_users_not_digit_drawings_add_and_how_to_save_
     assert note.startswith("Includes the 2 pieces you saved on the Draw page as not a digit, each counted 10 times.")
 
 
+def test_teaching_the_shipped_model_what_is_no_digit_offers_the_measured_settings(page):
+    page.selectbox(key="train_dataset").select("mnist_other").run()
+    recipe = page.selectbox(key="train_recipe_mnist_other").value
+    assert not any(button.key == f"train_{recipe}_teach" for button in page.button)  # fresh weights: the recipe's own
+    start = page.selectbox(key=f"train_{recipe}_start")
+    start.select_index(start.options.index("Shipped model")).run()
+
+    page.button(key=f"train_{recipe}_teach").click().run()
+
+    assert not page.exception
+    assert page.number_input(key=f"train_{recipe}_epochs").value == 1
+    assert page.number_input(key=f"train_{recipe}_rate").value == pytest.approx(3e-4)
+
+
 def accuracy_domains(app: AppTest) -> list[list[float]]:
     """The y ranges of the accuracy charts on the page, from their Vega-Lite specs."""
     specs = [json.loads(chart.proto.spec) for chart in charts(app)]
