@@ -4,9 +4,10 @@ core/learn/not_a_digit.py says what the threshold is; the trainer fits it on a r
 shipped model it is fitted on MNIST test digits drawn on the canvas the way tests/test_draw_accuracy.py draws them,
 but only those that test and benchmarks/non_digits.py's canvas figures never use, with another seed. The tuning
 set of non-digits (core/data/non_digits.py: TUNING) shows what that threshold flags; the held-out set is left to
-the benchmark. The model file is not touched.
+the benchmark. It prints the figures; --write writes them into the model's card (`make bench` only prints). The
+model file is not touched.
 
-    HANDLAB_DATA_DIR=../shared/datasets python -m benchmarks.not_a_digit_threshold models/digits.keras [--dry-run]
+    HANDLAB_DATA_DIR=../shared/datasets python -m benchmarks.not_a_digit_threshold [models/digits.keras] [--write]
 """
 
 import argparse
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.non_digits import CANVAS_DIGITS, FLAGGED, load_mnist_test, outcome
+from core import paths
 from core.data import non_digits
 from core.learn import not_a_digit
 from core.predictor import Predictor
@@ -56,12 +58,12 @@ def fit(model_path: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", type=Path)
-    parser.add_argument("--dry-run", action="store_true", help="print the figures, leave the card as it is")
+    parser.add_argument("model", type=Path, nargs="?", default=paths.MODELS_DIR / "digits.keras")
+    parser.add_argument("--write", action="store_true", help="write the threshold into the model's card")
     args = parser.parse_args()
     fields = fit(args.model)
     print(json.dumps(fields, indent=2))
-    if not args.dry_run:
+    if args.write:
         card_path = args.model.with_suffix(".json")
         card = json.loads(card_path.read_text(encoding="utf-8"))
         write_text_atomically(card_path, json.dumps({**card, **fields}, indent=2) + "\n")
