@@ -152,20 +152,24 @@ def test_the_threshold_is_fitted_on_the_digits_the_page_reads_not_on_strokes_it_
     assert score > reading.two_likeliest(predictor.predict(bar.image).probabilities) + 0.1
 
 
-def test_drawings_the_user_saved_as_not_a_digit_train_as_no_digit_in_mnist_other(monkeypatch):
+def test_what_the_user_saved_with_that_was_wrong_trains_in_mnist_other(monkeypatch):
     # The generated drawings come from the cache; here a small stand-in, so that only the user's drawings are new.
     x_drawn, x_font, y_font = np.zeros((5, 28, 28), np.uint8), np.zeros((2, 28, 28), np.uint8), np.array([1, 2])
     monkeypatch.setattr(mnist_other.npz_cache, "read_arrays", lambda *args: (x_drawn, x_font, y_font))
     monkeypatch.setattr(mnist_other, "TURNED_DIGITS", 4)
     pen = Dataset("mnist_pen", np.zeros((20, 28, 28), np.uint8), np.arange(20) % 10, x_drawn, y_font, DIGITS)
-    mine = np.zeros((28, 28), np.float32)
-    mine[5:23, 13:15], mine[13:15, 5:23] = 1, 1  # a plus
-    samples.save_not_a_digit([DigitCrop(mine, (0, 0, 40, 40))], np.zeros((60, 60, 3), np.uint8))
+    plus, seven = np.zeros((28, 28), np.float32), np.zeros((28, 28), np.float32)
+    plus[5:23, 13:15], plus[13:15, 5:23] = 1, 1
+    seven[5:7, 6:22], seven[7:23, 14:16] = 1, 1
+    samples.save_not_a_digit([DigitCrop(plus, (0, 0, 40, 40))], np.zeros((60, 60, 3), np.uint8))
+    samples.save_sample(seven, "7")
 
     dataset = mnist_other.load_mnist_other(pen)
 
-    is_mine = (dataset.x_train == np.round(255 * mine).astype(np.uint8)).all(axis=(1, 2))
-    assert is_mine.sum() == mnist_other.SAVED_REPEAT
-    assert (dataset.y_train[is_mine] == NO_CLASS).all()
-    assert len(dataset.x_train) == 20 + 2 + 5 + 4 + mnist_other.SAVED_REPEAT
-    assert f"1 drawings you saved as not a digit (each {mnist_other.SAVED_REPEAT}×)" in dataset.about
+    def labels_of(image: np.ndarray) -> np.ndarray:
+        return dataset.y_train[(dataset.x_train == np.round(255 * image).astype(np.uint8)).all(axis=(1, 2))]
+
+    np.testing.assert_array_equal(labels_of(plus), [NO_CLASS] * mnist_other.SAVED_REPEAT)
+    np.testing.assert_array_equal(labels_of(seven), [7] * mnist_other.SAVED_REPEAT)
+    assert len(dataset.x_train) == 20 + 2 + 5 + 4 + 2 * mnist_other.SAVED_REPEAT
+    assert "(each 10×): 1 piece of no digit, 1 digit with the right label" in dataset.about

@@ -136,7 +136,8 @@ def test_a_drawing_saved_as_not_a_digit_is_kept_apart_from_my_digits():
 
     assert [sample.label for sample in saved] == [samples.NOT_A_DIGIT] * 2
     assert all(sample.original_path.is_file() for sample in saved)
-    not_digits = samples.load_not_digits()
+    not_digits, labels = samples.load_all(samples.MY_DIGITS, (samples.NOT_A_DIGIT,))
+    assert labels == [samples.NOT_A_DIGIT] * 2
     assert not_digits.shape == (2, 28, 28)
     assert not_digits.dtype == np.uint8
     assert [not_digits[0, 10, 13], not_digits[1, 10, 13]] == [255, 128]
@@ -147,4 +148,4 @@ def test_a_drawing_saved_as_not_a_digit_is_kept_apart_from_my_digits():
 def test_saving_nothing_as_not_a_digit_is_refused():
     with pytest.raises(ValueError, match="no ink"):
         samples.save_not_a_digit([], photo())
-    assert samples.load_not_digits().shape == (0, 28, 28)
+    assert samples.load_all(samples.MY_DIGITS, (samples.NOT_A_DIGIT,))[0].shape == (0, 28, 28)

@@ -11,9 +11,10 @@ The drawings come from `non_digits.TUNING`'s fonts and shape families only (with
 ...) are left out: teaching the model that a plain stroke is not a digit would teach it that a 1 is not one.
 Digits drawn by the same fonts and pen are added with their labels, so that the model learns what a digit is
 and not what a font looks like; MNIST training digits turned or mirrored into no digit (a 7 upside down, a 4
-sideways) show it where a digit's shape ends. Drawings the user saved on the Draw page as no digit ("That was
-wrong?" → "It's not a digit") are added too, each SAVED_REPEAT times, so that the kinds of ink no generator here
-draws can be taught by the people who draw them. MNIST's test set is unchanged.
+sideways) show it where a digit's shape ends. What the user saved on the Draw page with "That was wrong?" is added
+too, each SAVED_REPEAT times: drawings saved as no digit ("It's not a digit"), so that the kinds of ink no
+generator here draws can be taught by the people who draw them, and digits saved with their right label, so that a
+digit it took for no digit is taught back. MNIST's test set is unchanged.
 """
 
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 
 from core.data import non_digits, npz_cache, samples
 from core.data.loaders import NO_CLASS, Dataset
+from core.labels import DIGITS
 from core.paths import cache_dir
 from core.vision import digit_groups, digits, pen_strokes
 
@@ -105,19 +107,28 @@ def load_mnist_other(pen: Dataset) -> Dataset:
         arrays = other_inputs(OTHER_DRAWINGS, SEED), x_font, y_font
         npz_cache.write_arrays(cache, key, dict(zip(("x_other", "x_font", "y_font"), arrays, strict=True)))
     x_drawn, x_font, y_font = arrays
-    x_saved = samples.load_not_digits()
-    x_other = np.concatenate(
-        [x_drawn, turned_digits(pen.x_train, pen.y_train, TURNED_DIGITS, SEED), np.repeat(x_saved, SAVED_REPEAT, 0)]
-    )
-    x_train = np.concatenate([pen.x_train, x_font, x_other])
+    x_saved, y_saved = saved_drawings()
+    x_other = np.concatenate([x_drawn, turned_digits(pen.x_train, pen.y_train, TURNED_DIGITS, SEED)])
+    x_train = np.concatenate([pen.x_train, x_font, x_other, np.repeat(x_saved, SAVED_REPEAT, 0)])
     y_other = np.full(len(x_other), NO_CLASS, pen.y_train.dtype)
-    y_train = np.concatenate([pen.y_train, y_font.astype(pen.y_train.dtype), y_other])
+    y_font, y_saved = y_font.astype(pen.y_train.dtype), np.repeat(y_saved, SAVED_REPEAT).astype(pen.y_train.dtype)
+    y_train = np.concatenate([pen.y_train, y_font, y_other, y_saved])
     about = f"mnist_pen's {len(pen.x_train):,} digits, {len(x_font):,} font digits, "
     about += f"{len(x_drawn):,} not-digit drawings ({', '.join(fonts)}; symbols; shapes: "
     about += f"{', '.join(non_digits.TUNING.shapes)}), {TURNED_DIGITS:,} MNIST digits turned or mirrored into no digit"
     if len(x_saved):
-        about += f", {len(x_saved):,} drawings you saved as not a digit (each {SAVED_REPEAT}×)"
+        not_digits = int(np.sum(y_saved == NO_CLASS)) // SAVED_REPEAT
+        digits_saved = len(x_saved) - not_digits
+        about += f"; saved on the Draw page (each {SAVED_REPEAT}×): {not_digits:,} piece{'s' * (not_digits != 1)} of "
+        about += f"no digit, {digits_saved:,} digit{'s' * (digits_saved != 1)} with the right label"
     return Dataset("mnist_other", x_train, y_train, pen.x_test, pen.y_test, pen.class_names, about=about)
+
+
+def saved_drawings() -> tuple[np.ndarray, np.ndarray]:
+    """What the user saved with the Draw page's "That was wrong?": 28×28 inputs, and labels (NO_CLASS for a piece
+    saved as no digit)."""
+    x, labels = samples.load_all(samples.MY_DIGITS, (*DIGITS, samples.NOT_A_DIGIT))
+    return x, np.array([NO_CLASS if label == samples.NOT_A_DIGIT else int(label) for label in labels], np.int64)
 
 
 def _as_uint8(images01: list[np.ndarray]) -> np.ndarray:

@@ -32,7 +32,7 @@ from core.vision.spelling import MAX_MOVE_S
 MY_DIGITS = "my_digits"
 MY_SIGNS = "my_signs"
 # my_digits' label for drawings the user says are no digit: My digits leaves them out, and the mnist_other dataset
-# trains on them as ink that is not a digit (core.data.mnist_other).
+# trains on them as ink that is not a digit (core.data.mnist_other), beside the digits the user corrected.
 NOT_A_DIGIT = "not_a_digit"
 ORIGINAL_SUFFIX = ".original.png"
 LANDMARKS_SUFFIX = ".landmarks.json"
@@ -120,11 +120,13 @@ def save_not_a_digit(crops: list[DigitCrop], original_bgr: np.ndarray, collectio
     ]
 
 
-def load_not_digits(collection: str = MY_DIGITS) -> np.ndarray:
-    """The 28×28 inputs (uint8, (N, 28, 28)) of every piece saved as no digit, oldest first."""
-    paths = [sample.path for sample in list_samples(collection) if sample.label == NOT_A_DIGIT]
-    read = [_read_sample(path) for path in paths]
-    return np.stack(read) if read else np.zeros((0, SAMPLE_SIDE, SAMPLE_SIDE), np.uint8)
+def load_all(collection: str, labels: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """Every saved sample of these labels, oldest first within a label, with no test split: inputs (uint8, (N, S, S))
+    and their labels. For datasets that add the user's samples to others' (core.data.mnist_other)."""
+    chosen = [sample for sample in list_samples(collection) if sample.label in labels]
+    read = [_read_sample(sample.path) for sample in chosen]
+    x = np.stack(read) if read else np.zeros((0, SAMPLE_SIDE, SAMPLE_SIDE), np.uint8)
+    return x, [sample.label for sample in chosen]
 
 
 def save_sign(

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.data import datasets, mnist_other, samples
 from core.data.loaders import MY_SIGNS_REPEATS
+from core.labels import DIGITS
 from core.learn import catalog, jobs, ray_runner, recipes
 from core.learn.runs import RunStore
 from core.learn.spec import DEFAULT_LEARNING_RATES, OPTIMIZERS, TrainSpec, recipes_for_dataset
@@ -51,7 +52,8 @@ def train_form(key: str) -> TrainSpec | None:
     if dataset == "my_signs_with_asl":
         st.caption(MIXES_MY_SIGNS)
     if dataset == "mnist_other":
-        st.caption(saved_not_digits_note(samples.count_labelled(samples.MY_DIGITS, (samples.NOT_A_DIGIT,))))
+        not_digits = samples.count_labelled(samples.MY_DIGITS, (samples.NOT_A_DIGIT,))
+        st.caption(saved_drawings_note(not_digits, samples.count_labelled(samples.MY_DIGITS, DIGITS)))
         if start is not None:
             epochs, rate = TEACH_NOT_DIGITS["epochs"], TEACH_NOT_DIGITS["learning_rate"]
             st.button(
@@ -73,19 +75,20 @@ def train_form(key: str) -> TrainSpec | None:
     return spec
 
 
-def saved_not_digits_note(saved: int) -> str:
-    """What the user's own not-digit drawings add to mnist_other, or how to add some."""
-    if not saved:
+def saved_drawings_note(not_digits: int, digits: int) -> str:
+    """What the user's own drawings from "That was wrong?" add to mnist_other, or how to add some."""
+    if not not_digits + digits:
         return (
             "Drew something the model read as a digit that is none (a plus, a house)? On the Draw page, "
             "“That was wrong?” → “It's not a digit” saves it, and a run on this dataset learns from it."
         )
-    pieces = f"{saved} piece{'s' * (saved != 1)}"
+    saved = [f"{not_digits} piece{'s' * (not_digits != 1)} you saved as not a digit"] if not_digits else []
+    saved += [f"{digits} digit{'s' * (digits != 1)} you corrected"] if digits else []
     return (
-        f"Includes the {pieces} you saved on the Draw page as not a digit, each counted {mnist_other.SAVED_REPEAT} "
-        "times. Measured: 20 saved pluses, 1 epoch from the shipped model (about 3 min on 2 cores), took held-out "
-        "pluses from 22% to 72% not read as a sure digit (docs/digits.md). The run fits its own not-a-digit "
-        "threshold at its end."
+        f"Includes the {' and the '.join(saved)} on the Draw page, each counted {mnist_other.SAVED_REPEAT} times. "
+        "Measured: 20 saved pluses, 1 epoch from the shipped model (about 3 min on 2 cores), took held-out pluses "
+        "from 22% to 72% not read as a sure digit (docs/digits.md). The run fits its own not-a-digit threshold at "
+        "its end."
     )
 
 
