@@ -21,8 +21,7 @@ from benchmarks.non_digits import CANVAS_DIGITS, FLAGGED, load_mnist_test, outco
 from core import paths
 from core.data import non_digits
 from core.learn import not_a_digit
-from core.predictor import Predictor
-from core.storage import write_text_atomically
+from core.predictor import Predictor, load_card, save_card
 from core.vision import reading
 
 TUNING_DIGITS = 4000
@@ -64,10 +63,8 @@ def main() -> int:
     fields = fit(args.model)
     print(json.dumps(fields, indent=2))
     if args.write:
-        card_path = args.model.with_suffix(".json")
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        write_text_atomically(card_path, json.dumps({**card, **fields}, indent=2) + "\n")
-        print(f"wrote {card_path}", file=sys.stderr)
+        save_card(args.model, load_card(args.model) | fields)
+        print(f"wrote {args.model.with_suffix('.json')}", file=sys.stderr)
     return 0
 
 

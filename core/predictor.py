@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import calibration, tasks
+from core.storage import write_text_atomically
 
 # Keras and TensorFlow take seconds to import: they are imported where a model is loaded or called, so that
 # pages (and a fresh server) can import this module, and show themselves, before any model is ready.
@@ -49,6 +50,11 @@ def load_card(model_path: Path) -> dict:
         raise ValueError(f"The model card {card_path.name} is missing beside {Path(model_path).name}.") from None
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"The model card {card_path.name} cannot be read: {error}") from None
+
+
+def save_card(model_path: Path, card: dict) -> None:
+    """Write the model card beside a model (same name, .json), atomically."""
+    write_text_atomically(Path(model_path).with_suffix(".json"), json.dumps(card, indent=2) + "\n")
 
 
 def load_model(model_path: Path) -> "keras.Model":

@@ -20,8 +20,7 @@ from core import calibration
 from core.data import datasets
 from core.learn.inputs import as_inputs, split_validation
 from core.learn.spec import TrainSpec
-from core.predictor import Predictor
-from core.storage import write_text_atomically
+from core.predictor import Predictor, load_card, save_card
 
 
 def calibrate(model_path: Path) -> dict:
@@ -63,12 +62,11 @@ def main() -> int:
     figures = calibrate(args.model)
     print(json.dumps({"model": str(args.model), **figures}, indent=2))
     if not args.dry_run:
-        card_path = args.model.with_suffix(".json")
-        card = json.loads(card_path.read_text())
+        card = load_card(args.model)
         card["temperature"] = figures["temperature"]
         card["test"]["calibration_error"] = figures["calibration_error"]
         card["test"]["calibration_error_uncalibrated"] = figures["calibration_error_uncalibrated"]
-        write_text_atomically(card_path, json.dumps(card, indent=2) + "\n")
+        save_card(args.model, card)
     return 0
 
 

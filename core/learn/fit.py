@@ -1,6 +1,5 @@
 """Training: the fit → evaluate → save story of a TrainSpec, with its Keras optimizer, loss and model card."""
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ from core.learn import not_a_digit, recipes
 from core.learn.callbacks import BestWeights, EpochValidation, PredictionProgress, Reporter, ReportingCallback
 from core.learn.inputs import as_inputs, as_targets, batches, split_validation
 from core.learn.spec import DEFAULT_LEARNING_RATES, TrainSpec
-from core.predictor import Predictor
-from core.storage import write_atomically, write_text_atomically
+from core.predictor import Predictor, save_card
+from core.storage import write_atomically
 
 # After a user's Stop the model is tested (and its confidence calibrated) on a seeded sample of this many images, not
 # on all of them: a whole test set took seconds (letters-cnn on Sign MNIST: ~8 s from Stop to stopped on 2 cores,
@@ -115,7 +114,7 @@ def train(spec: TrainSpec, reporter: Reporter, out_dir: Path, verbose: int = 0) 
     if validation is not None and (data.y_train == NO_CLASS).any() and datasets.task_of(spec.dataset) == "digits":
         cap = STOPPED_NOT_A_DIGIT_DIGITS if fitted.stopped else NOT_A_DIGIT_DIGITS
         card |= _not_a_digit_fields(model_path, _sample(validation, cap, spec.seed), spec.seed, reporter)
-        write_text_atomically(model_path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+        save_card(model_path, card)
     _save_predictions(Path(out_dir) / "test_predictions.npz", data.y_test, evaluation)
     return TrainResult(model_path, card, fitted.stopped, evaluation.confusion)
 
@@ -343,7 +342,7 @@ def save_model(model: keras.Model, card: dict, model_path: Path) -> Path:
     """Save a model and its card (same name, .json) atomically."""
     model_path = Path(model_path)
     write_atomically(model_path, lambda tmp: model.save(tmp))
-    write_text_atomically(model_path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    save_card(model_path, card)
     return model_path
 
 
