@@ -111,14 +111,14 @@ def load_mnist_other(pen: Dataset) -> Dataset:
     x_other = np.concatenate([x_drawn, turned_digits(pen.x_train, pen.y_train, TURNED_DIGITS, SEED)])
     x_train = np.concatenate([pen.x_train, x_font, x_other, np.repeat(x_saved, SAVED_REPEAT, 0)])
     y_other = np.full(len(x_other), NO_CLASS, pen.y_train.dtype)
-    y_font, y_saved = y_font.astype(pen.y_train.dtype), np.repeat(y_saved, SAVED_REPEAT).astype(pen.y_train.dtype)
-    y_train = np.concatenate([pen.y_train, y_font, y_other, y_saved])
+    y_repeated = np.repeat(y_saved, SAVED_REPEAT)
+    y_train = np.concatenate([pen.y_train, y_font, y_other, y_repeated]).astype(pen.y_train.dtype)
     about = f"mnist_pen's {len(pen.x_train):,} digits, {len(x_font):,} font digits, "
     about += f"{len(x_drawn):,} not-digit drawings ({', '.join(fonts)}; symbols; shapes: "
     about += f"{', '.join(non_digits.TUNING.shapes)}), {TURNED_DIGITS:,} MNIST digits turned or mirrored into no digit"
     if len(x_saved):
-        not_digits = int(np.sum(y_saved == NO_CLASS)) // SAVED_REPEAT
-        digits_saved = len(x_saved) - not_digits
+        not_digits = int(np.sum(y_saved == NO_CLASS))
+        digits_saved = len(y_saved) - not_digits
         about += f"; saved on the Draw page (each {SAVED_REPEAT}×): {not_digits:,} piece{'s' * (not_digits != 1)} of "
         about += f"no digit, {digits_saved:,} digit{'s' * (digits_saved != 1)} with the right label"
     return Dataset("mnist_other", x_train, y_train, pen.x_test, pen.y_test, pen.class_names, about=about)

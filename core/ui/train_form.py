@@ -52,8 +52,8 @@ def train_form(key: str) -> TrainSpec | None:
     if dataset == "my_signs_with_asl":
         st.caption(MIXES_MY_SIGNS)
     if dataset == "mnist_other":
-        not_digits = samples.count_labelled(samples.MY_DIGITS, (samples.NOT_A_DIGIT,))
-        st.caption(saved_drawings_note(not_digits, samples.count_labelled(samples.MY_DIGITS, DIGITS)))
+        saved = samples.count_samples(samples.MY_DIGITS)  # one listing of the folder for both counts
+        st.caption(saved_drawings_note(saved.get(samples.NOT_A_DIGIT, 0), sum(saved.get(d, 0) for d in DIGITS)))
         if start is not None:
             epochs, rate = TEACH_NOT_DIGITS["epochs"], TEACH_NOT_DIGITS["learning_rate"]
             st.button(
