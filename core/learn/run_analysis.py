@@ -46,6 +46,11 @@ def complete_epochs(run: Run, cut: CutEpoch | None) -> int:
     return cut.epoch - 1 if cut else run.epochs_done
 
 
+def complete_epoch_rows(run: Run, epochs: list[dict], cut: CutEpoch | None) -> list[dict]:
+    """A run's epoch rows without the part-epoch a stop cut short (runs recorded before issue #32 counted it)."""
+    return epochs[: complete_epochs(run, cut)] if cut else epochs
+
+
 def epochs_done_words(run: Run, cut: CutEpoch | None) -> str:
     """The epochs done, as "3", or as "1 + 37% of epoch 2" for a run that ended mid-epoch."""
     return f"{complete_epochs(run, cut)} + {cut.words()}" if cut else str(run.epochs_done)

@@ -111,10 +111,9 @@ def show_comparison(runs: list[Run], store: RunStore, key: str) -> None:
 
 
 def _complete_epochs(run: Run, store: RunStore) -> list[dict]:
-    """A run's epoch rows without a part-epoch (runs recorded before issue #32 counted the one a stop cut short)."""
-    epochs = store.epoch_metrics(run.id)
+    """A run's epoch rows without a part-epoch."""
     cut = run_analysis.cut_epoch(run, store.last_batch(run.id))
-    return epochs[: run_analysis.complete_epochs(run, cut)] if cut else epochs
+    return run_analysis.complete_epoch_rows(run, store.epoch_metrics(run.id), cut)
 
 
 def show_run(run: Run, store: RunStore, key: str) -> None:

@@ -109,8 +109,7 @@ def show_curves(run: Run, batches: list[dict], epochs: list[dict], key: str, fol
     that ended mid-epoch has that part-epoch in its per-batch curves only.
     """
     cut = run_analysis.cut_epoch(run, batches[-1] if batches else None)
-    if cut:  # Runs recorded before issue #32 counted the part-epoch as an epoch.
-        epochs = epochs[: run_analysis.complete_epochs(run, cut)]
+    epochs = run_analysis.complete_epoch_rows(run, epochs, cut)
     no_epoch = cut is not None and not epochs  # It ended before its first epoch did: nothing to wait for.
     full = full_scale_toggle(key=f"{key}_full_{run.id}")
     batch_row = st.expander("Loss and accuracy per batch") if fold_batches and not no_epoch else st.container()
