@@ -22,6 +22,13 @@ def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarr
     return (scaled / scaled.sum(axis=1, keepdims=True)).astype(probabilities.dtype, copy=False)
 
 
+def app_probabilities(outputs: np.ndarray, temperature: float, binary: bool) -> np.ndarray:
+    """The probabilities the app shows: a binary model's one sigmoid output as two classes, then the temperature."""
+    if binary:
+        outputs = np.concatenate([1 - outputs, outputs], axis=1)
+    return apply_temperature(outputs, temperature)
+
+
 def fit_temperature(probabilities: np.ndarray, y: np.ndarray) -> float:
     """The temperature that minimises the log loss of these probabilities on their true classes y."""
     if len(y) == 0:

@@ -161,10 +161,7 @@ class Predictor:
             raise ValueError(f"The model expects inputs of shape {self.input_shape}, not {x.shape[1:]}.")
         import tensorflow as tf  # loaded with the model already: this only looks it up
 
-        probabilities = self._call(tf.constant(x)).numpy()
-        if self._binary:
-            probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)
-        return calibration.apply_temperature(probabilities, self.temperature)
+        return calibration.app_probabilities(self._call(tf.constant(x)).numpy(), self.temperature, self._binary)
 
     def predict(self, x: np.ndarray) -> Prediction:
         """The prediction for one input."""

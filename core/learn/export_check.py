@@ -207,9 +207,7 @@ class CheckFigures:
 def app_probabilities(outputs: np.ndarray, temperature: float) -> np.ndarray:
     """The probabilities the app shows for a model's outputs: binary outputs as two classes, then the temperature."""
     outputs = np.asarray(outputs, np.float32)
-    if outputs.shape[1] == 1:  # one sigmoid output: the second of two classes
-        outputs = np.concatenate([1 - outputs, outputs], axis=1)
-    return calibration.apply_temperature(outputs, temperature)
+    return calibration.app_probabilities(outputs, temperature, binary=outputs.shape[1] == 1)
 
 
 def compare(keras_outputs: np.ndarray, exported_outputs: np.ndarray, temperature: float, source: str) -> CheckFigures:
