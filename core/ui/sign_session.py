@@ -151,8 +151,7 @@ class LiveSign:
         self._reader = reader or SignReader.open()  # its own tracker: only the video thread reads frames
         self._text = text
         self._predictor = predictor
-        self._motion = motion or MotionSettings()
-        self._speller = self._new_speller(predictor, settings)
+        self._speller = Speller(predictor.labels, settings, motion=motion or MotionSettings())
         # The word list takes ~0.35 s to load: load it now, not in the video thread when the first word ends.
         threading.Thread(target=word_list, args=(self._speller.letters,), daemon=True).start()
         self._frames, self._seen_at_s = 0, None
@@ -222,13 +221,13 @@ class LiveSign:
                 return KeptFrame(frame_bgr, reading, last[0], last[1])
             # Else the last seconds' motion: a J or Z too small for the reader yet, which saving it will fit to.
             motion_px = self._speller.recent_landmarks()
-            drawn = None if motion_px is None else read_motion(motion_px, self._motion).letter
+            drawn = None if motion_px is None else read_motion(motion_px, self._speller.motion).letter
             shown = live_letter(reading, state)
             suggestion = drawn or (shown.text if shown.is_letter else reading.prediction.label)
             return KeptFrame(frame_bgr, reading, suggestion, motion_px)
 
     def _new_speller(self, predictor: Predictor, settings: SpellingSettings | None) -> Speller:
-        return Speller(predictor.labels, settings, motion=self._motion)
+        return Speller(predictor.labels, settings, motion=self._speller.motion)
 
     def set_predictor(self, predictor: Predictor) -> None:
         """Use another model from the next frame on."""
@@ -241,7 +240,7 @@ class LiveSign:
         with self._lock:
             self._speller.settings = settings
             if motion is not None:
-                self._motion = self._speller.motion = motion
+                self._speller.motion = motion
 
     def forget_frames(self) -> None:
         """Drop the last reading, frame count, tracked hand, word in progress and error (a new stream starts); the
