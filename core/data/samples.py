@@ -178,13 +178,16 @@ def _check_motion(letter: str, motion_px: np.ndarray | None) -> None:
         raise ValueError(f"This motion does not show {letter}'s handshape, {shape}: {how}.")
 
 
+def motion_clip_samples(collection: str = MY_SIGNS) -> list[Sample]:
+    """The saved J and Z samples that carry their motion (what load_motion_clips reads), in listing order."""
+    return [s for s in list_samples(collection) if s.label in MOTION_LETTERS and s.motion_path.exists()]
+
+
 def load_motion_clips(collection: str = MY_SIGNS) -> list[tuple[str, np.ndarray]]:
     """The saved J and Z motions: (letter, (frames, 21, 3) landmarks with NaN where no hand was found); a damaged
     file raises a ValueError that names it (JSON only: nothing is unpickled)."""
     clips = []
-    for sample in list_samples(collection):
-        if sample.label not in MOTION_LETTERS or not sample.motion_path.exists():
-            continue
+    for sample in motion_clip_samples(collection):
         try:
             frames = json.loads(sample.motion_path.read_text(encoding="utf-8"))["landmarks_px"]
             empty = np.full((LANDMARKS, 3), np.nan)

@@ -227,8 +227,8 @@ def save_form(kept: KeptFrame, key: str, expanded: bool = False) -> None:
 def motion_settings() -> MotionSettings:
     """When live video counts a J or Z: the defaults, fitted to the J and Z clips the user saved (a damaged clip is
     named in a warning and the defaults stay)."""
-    clips = [sample.motion_path for sample in samples.list_samples(samples.MY_SIGNS) if sample.label in MOTION_LETTERS]
-    signature = tuple((path.name, path.stat().st_mtime_ns) for path in clips if path.exists())
+    clips = [sample.motion_path for sample in samples.motion_clip_samples()]
+    signature = tuple((path.name, path.stat().st_mtime_ns) for path in clips)
     try:
         settings, count = _fitted_motion(signature)
     except ValueError as error:
