@@ -119,7 +119,7 @@ def export_bundle(
         figures = compare(keras_outputs, runtime.run(inputs.x), temperature, inputs.source)
         if not figures.passed:
             raise ExportRefused(fmt, figures)
-        card = export_card.bundle_card(name, fmt, runtime, keras_card, input_shape, figures)
+        card = export_card.bundle_card(name, fmt, runtime, keras_card, temperature, input_shape, figures)
         (folder / export_card.CARD_NAME).write_text(export_card.card_json(card), encoding="utf-8")
         model_bytes = model_file.stat().st_size
         (folder / export_card.README_NAME).write_text(export_card.readme_text(card, model_bytes), encoding="utf-8")

@@ -45,10 +45,10 @@ def input_contract(dataset: str | None, input_shape: tuple[int, ...]) -> str:
     return f"float32 numbers of shape (N, {', '.join(map(str, input_shape))}), as the {dataset} dataset gives them."
 
 
-def confidence(task: str | None, card: dict) -> dict:
+def confidence(task: str | None, card: dict, temperature: float) -> dict:
     """How the app turns the model's outputs into the confidence it shows, and below what it says "not sure"."""
     facts = {
-        "temperature": float(card.get("temperature", 1.0)),
+        "temperature": temperature,
         "how": "probabilities = softmax(log(outputs) / temperature), one input at a time: the model's outputs "
         "rescaled so that a 90% means right 9 times in 10; the order of the classes is kept.",
         "test_time_mirror": bool(card.get("test_time_mirror")),
@@ -93,11 +93,18 @@ def hand_models() -> dict:
 
 
 def bundle_card(
-    name: str, fmt: Format, runtime: Runtime, keras_card: dict, input_shape: tuple[int, ...], figures: CheckFigures
+    name: str,
+    fmt: Format,
+    runtime: Runtime,
+    keras_card: dict,
+    temperature: float,
+    input_shape: tuple[int, ...],
+    figures: CheckFigures,
 ) -> dict:
     """The exported model's card: what goes in and out, the confidence settings, the check, and its training.
 
-    `input_shape` is the model's input without the batch axis; a model of one output (a sigmoid) names two labels.
+    `temperature` is the Keras card's, as the check used it; `input_shape` is the model's input without the batch
+    axis; a model of one output (a sigmoid) names two labels.
     """
     dataset = keras_card.get("dataset")
     task = datasets.task_of(dataset)
@@ -122,7 +129,7 @@ def bundle_card(
             if binary
             else "class probabilities in the order of labels, before the temperature",
         },
-        "confidence": confidence(task, keras_card),
+        "confidence": confidence(task, keras_card, temperature),
         "check": {
             "inputs": figures.inputs,
             "source": figures.source,
