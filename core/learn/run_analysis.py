@@ -61,13 +61,21 @@ def status_word(run: Run) -> str:
     return "cancelled" if run.cancelled else run.status
 
 
+def test_sample(run: Run) -> tuple[int, int] | None:
+    """(images tested, test set size) for a run tested on a sample of its test set (after a stop); None otherwise."""
+    test = (run.card or {}).get("test") or {}
+    if "samples" not in test or test["samples"] == test.get("test_set_size", test["samples"]):
+        return None
+    return test["samples"], test["test_set_size"]
+
+
 def tested_on_words(run: Run) -> str | None:
     """How many test images the run's figures come from: "10,000", or "2,000 of 10,000 (stopped)"; None untested."""
     test = (run.card or {}).get("test") or {}
     if run.test_accuracy is None or "samples" not in test:
         return None
-    size = test.get("test_set_size", test["samples"])
-    return f"{test['samples']:,}" if test["samples"] == size else f"{test['samples']:,} of {size:,} (stopped)"
+    sample = test_sample(run)
+    return f"{sample[0]:,} of {sample[1]:,} (stopped)" if sample else f"{test['samples']:,}"
 
 
 def runs_table(runs: list[Run], store: RunStore) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from core import paths
 from core.data import datasets
 from core.data.hand_landmarks import COLLECTIONS, cache_path
 from core.data.loaders import MY_SAMPLES_MIN
-from core.learn.run_analysis import CutEpoch, complete_epochs, cut_epoch
+from core.learn.run_analysis import CutEpoch, complete_epochs, cut_epoch, test_sample
 from core.learn.runs import Run
 
 # A living trainer that has reported nothing for this long is shown as stalled.
@@ -191,10 +191,10 @@ def _tested(run: Run) -> str:
     """The test accuracy in a sentence, saying, after a stop, how many test images it comes from."""
     if run.test_accuracy is None:
         return ""
-    test = (run.card or {}).get("test") or {}
-    if test.get("sampled_because") != "stopped":
+    sample = test_sample(run)
+    if sample is None:
         return f" Test accuracy {run.test_accuracy:.1%}."
-    on = f"on {test['samples']:,} of the {test['test_set_size']:,} test images (a sample: the run was stopped)"
+    on = f"on {sample[0]:,} of the {sample[1]:,} test images (a sample: the run was stopped)"
     return f" Test accuracy {run.test_accuracy:.1%} {on}."
 
 
