@@ -124,9 +124,7 @@ def load_all(collection: str, labels: tuple[str, ...]) -> tuple[np.ndarray, list
     """Every saved sample of these labels, oldest first within a label, with no test split: inputs (uint8, (N, S, S))
     and their labels. For datasets that add the user's samples to others' (core.data.mnist_other)."""
     chosen = [sample for sample in list_samples(collection) if sample.label in labels]
-    read = [_read_sample(sample.path) for sample in chosen]
-    x = np.stack(read) if read else np.zeros((0, SAMPLE_SIDE, SAMPLE_SIDE), np.uint8)
-    return x, [sample.label for sample in chosen]
+    return _read_samples(chosen), [sample.label for sample in chosen]
 
 
 def save_sign(
@@ -278,8 +276,7 @@ def load_sample_arrays(
     """
     size = image_size or side
     samples = _stable_order([sample for sample in list_samples(collection) if sample.label in labels])
-    read = [_read_sample(sample.path, side, size) for sample in samples]
-    x = np.stack(read) if read else np.zeros((0, size, size), np.uint8)
+    x = _read_samples(samples, side, size)
     y = np.array([labels.index(sample.label) for sample in samples], dtype=np.int64)
     return _split(x, y, test_fraction)
 
@@ -293,6 +290,13 @@ def _split(x: np.ndarray, y: np.ndarray, test_fraction: float) -> tuple[np.ndarr
     """x_train, y_train, x_test, y_test: the first ~test_fraction of the rows (at least one) are the test set."""
     n_test = max(1, round(test_fraction * len(y))) if len(y) else 0
     return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
+
+
+def _read_samples(chosen: list[Sample], side: int = SAMPLE_SIDE, size: int = SAMPLE_SIDE) -> np.ndarray:
+    """The samples' images in their order, uint8 (N, size, size) (an empty stack for none); ValueError names a
+    damaged file."""
+    read = [_read_sample(sample.path, side, size) for sample in chosen]
+    return np.stack(read) if read else np.zeros((0, size, size), np.uint8)
 
 
 def _read_sample(path: Path, side: int = SAMPLE_SIDE, size: int = SAMPLE_SIDE) -> np.ndarray:
