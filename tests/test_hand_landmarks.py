@@ -20,7 +20,7 @@ from core.data.datasets import DatasetMissing, load_dataset
 from core.data.hand_landmarks import LandmarkSet
 from core.labels import SIGN_LETTERS
 from core.learn import recipes
-from core.learn.spec import TrainSpec
+from core.learn.spec import TrainSpec, recipes_for_dataset
 from core.paths import data_dir
 from core.vision import hand_model_files
 from core.vision.hand_tracker import HandTracker
@@ -242,7 +242,9 @@ def test_dataset_without_hand_models_says_how_to_fetch_them(tmp_path: Path, monk
 
 def test_landmark_recipes_are_offered_for_landmark_data_only() -> None:
     assert datasets.get_info("asl_landmarks").kind == "landmarks"
-    assert [r.name for r in recipes.recipes_for("landmarks")] == ["letters-landmarks"]
+    assert [r.name for r in recipes.RECIPES.values() if r.kind == "landmarks"] == ["letters-landmarks"]
+    assert [r.name for r in recipes_for_dataset("asl_landmarks")] == ["letters-landmarks"]
+    assert "letters-landmarks" not in [r.name for r in recipes_for_dataset("letters")]
     TrainSpec(recipe="letters-landmarks", dataset="asl_landmarks").validate()
     with pytest.raises(ValueError, match="is for landmarks data, but mnist is image data"):
         TrainSpec(recipe="letters-landmarks", dataset="mnist").validate()

@@ -244,8 +244,3 @@ def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}. Choose one of: {', '.join(RECIPES)}.")
     return RECIPES[name]
-
-
-def recipes_for(kind: str) -> list[Recipe]:
-    """The recipes that fit datasets of this kind ("image", "tabular" or "landmarks")."""
-    return [recipe for recipe in RECIPES.values() if recipe.kind == kind]
