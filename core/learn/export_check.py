@@ -40,7 +40,6 @@ class Format:
     title: str
     suffix: str
     runtime: str  # the pip package that runs the file
-    runtime_module: str  # what the README imports
 
     @property
     def runtime_version(self) -> str:
@@ -49,8 +48,8 @@ class Format:
 
 
 FORMATS = {
-    "litert": Format("litert", "LiteRT", ".tflite", "ai-edge-litert", "ai_edge_litert"),
-    "onnx": Format("onnx", "ONNX", ".onnx", "onnxruntime", "onnxruntime"),
+    "litert": Format("litert", "LiteRT", ".tflite", "ai-edge-litert"),
+    "onnx": Format("onnx", "ONNX", ".onnx", "onnxruntime"),
 }
 
 
