@@ -203,8 +203,7 @@ def load_sign_landmarks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """x_train, y_train, x_test, y_test ((N, 63) normalised landmarks, label indices) of the signs saved with
     landmarks, split as load_sample_arrays splits (stable under new saves); ValueError names a damaged file."""
-    samples = [s for s in list_samples(collection) if s.label in SIGN_LETTERS and s.landmarks_path.exists()]
-    samples = _stable_order(samples)
+    samples = _stable_order(_signs_with_landmarks(collection))
     rows = [_read_landmarks(sample.landmarks_path) for sample in samples]
     x = np.stack(rows) if rows else np.zeros((0, LANDMARKS * 3), np.float32)
     y = np.array([SIGN_LETTERS.index(sample.label) for sample in samples], dtype=np.int64)
@@ -213,7 +212,12 @@ def load_sign_landmarks(
 
 def count_sign_landmarks(collection: str = MY_SIGNS) -> int:
     """How many saved still letters carry landmarks (what the landmarks datasets train on)."""
-    return sum(s.label in SIGN_LETTERS and s.landmarks_path.exists() for s in list_samples(collection))
+    return len(_signs_with_landmarks(collection))
+
+
+def _signs_with_landmarks(collection: str) -> list[Sample]:
+    """The saved still letters that carry landmarks, in listing order."""
+    return [s for s in list_samples(collection) if s.label in SIGN_LETTERS and s.landmarks_path.exists()]
 
 
 def _read_landmarks(path: Path) -> np.ndarray:
