@@ -212,19 +212,19 @@ class LiveSign:
     def keep(self) -> KeptFrame | None:
         """The latest frame with a hand (of the last KEEP_WITHIN_S) to save, with the letter the page showed for it,
         or the J or Z drawn just before; None when no hand was in view."""
-        with self._lock:
-            if self._last_hand is None or self._seen_at_s - self._last_hand[3] > KEEP_WITHIN_S:
-                return None
-            frame_bgr, reading, state, _ = self._last_hand
-            last = self._speller.last_motion
-            if last is not None and self._seen_at_s - last[2] <= KEEP_MOTION_S:  # a J or Z just written: its motion
-                return KeptFrame(frame_bgr, reading, last[0], last[1])
-            # Else the last seconds' motion: a J or Z too small for the reader yet, which saving it will fit to.
-            motion_px = self._speller.recent_landmarks()
-            drawn = None if motion_px is None else read_motion(motion_px, self._speller.motion).letter
-            shown = live_letter(reading, state)
-            suggestion = drawn or (shown.text if shown.is_letter else reading.prediction.label)
-            return KeptFrame(frame_bgr, reading, suggestion, motion_px)
+        with self._lock:  # copy out only: the video thread takes the lock every frame
+            last_hand, seen_at_s, last = self._last_hand, self._seen_at_s, self._speller.last_motion
+            motion_px, motion = self._speller.recent_landmarks(), self._speller.motion
+        if last_hand is None or seen_at_s - last_hand[3] > KEEP_WITHIN_S:
+            return None
+        frame_bgr, reading, state, _ = last_hand
+        if last is not None and seen_at_s - last[2] <= KEEP_MOTION_S:  # a J or Z just written: its motion
+            return KeptFrame(frame_bgr, reading, last[0], last[1])
+        # Else the last seconds' motion: a J or Z too small for the reader yet, which saving it will fit to.
+        drawn = None if motion_px is None else read_motion(motion_px, motion).letter
+        shown = live_letter(reading, state)
+        suggestion = drawn or (shown.text if shown.is_letter else reading.prediction.label)
+        return KeptFrame(frame_bgr, reading, suggestion, motion_px)
 
     def _new_speller(self, predictor: Predictor, settings: SpellingSettings | None) -> Speller:
         return Speller(predictor.labels, settings, motion=self._speller.motion)
