@@ -29,6 +29,7 @@ from core.learn import export_card, run_files
 from core.learn.export_check import (
     FORMATS,
     CheckFigures,
+    CheckInputs,
     ExportError,
     Format,
     check_inputs,
@@ -61,6 +62,7 @@ class Bundle:
     folder: Path
     fmt: Format
     figures: CheckFigures
+    inputs: CheckInputs  # what it was checked on
     export_s: float  # Keras' export of the model file alone
     model_bytes: int
 
@@ -128,7 +130,7 @@ def export_bundle(
         out_dir.mkdir(parents=True, exist_ok=True)
         for file in sorted(folder.iterdir()):
             shutil.move(file, out_dir / file.name)
-    return Bundle(out_dir, fmt, figures, export_s, model_bytes)
+    return Bundle(out_dir, fmt, figures, inputs, export_s, model_bytes)
 
 
 def _convert(model, fmt: Format, model_file: Path) -> float:
