@@ -196,14 +196,14 @@ class Speller:
         start_s, self._move_start_s = self._move_start_s, None
         if start_s is None or self.motion is None:
             return None, None
-        letter = self._drawn_letter(start_s, now_s)
+        letter, frames = self._drawn_letter(start_s, now_s)
         if letter is None:
             return None, None
         removed = None
         last = self._holds[-1] if self._holds else None
         if last is not None and last.letter in MOTION_STARTS[letter] and last.end_s >= start_s - MOTION_LEAD_S:
             removed = self._holds.pop().letter
-        self._write(self._motion_hold(letter, start_s, now_s))
+        self._write(self._motion_hold(letter, frames, start_s, now_s))
         self._hold_written = False  # the steady run that begins now is a letter of its own
         return letter, removed
 
@@ -245,24 +245,25 @@ class Speller:
         """The hold, or the J or Z drawn within it: a letter drawn slowly never moves fast enough to be a move."""
         if self.motion is None or not any(hold.letter in starts for starts in MOTION_STARTS.values()):
             return hold
-        letter = self._drawn_letter(hold.start_s, hold.end_s)
+        letter, frames = self._drawn_letter(hold.start_s, hold.end_s)
         if letter is None or hold.letter not in MOTION_STARTS[letter]:
             return hold
-        return self._motion_hold(letter, hold.start_s, hold.end_s)
+        return self._motion_hold(letter, frames, hold.start_s, hold.end_s)
 
-    def _drawn_letter(self, start_s: float, end_s: float) -> str | None:
-        """J, Z or None: what the hand drew from MOTION_LEAD_S before start_s to end_s."""
+    def _drawn_letter(self, start_s: float, end_s: float) -> tuple[str | None, np.ndarray]:
+        """J, Z or None: what the hand drew from MOTION_LEAD_S before start_s to end_s, and those frames."""
         frames = self._move_frames(start_s, end_s)
-        return read_motion(frames, self.motion).letter if len(frames) else None
+        return (read_motion(frames, self.motion).letter if len(frames) else None), frames
 
     def _move_frames(self, start_s: float, end_s: float) -> np.ndarray:
         """The track's landmarks from MOTION_LEAD_S before start_s to end_s, (frames, 21, 3)."""
         frames = [points for t, points in self._track if start_s - MOTION_LEAD_S <= t <= end_s]
         return np.stack(frames) if frames else np.zeros((0, 21, 3))
 
-    def _motion_hold(self, letter: str, start_s: float, end_s: float) -> Hold:
-        """A J or Z as a hold, for the word decoder: MOTION_CONFIDENCE on its letter."""
-        self.last_motion = (letter, self._move_frames(start_s, end_s), end_s)
+    def _motion_hold(self, letter: str, frames: np.ndarray, start_s: float, end_s: float) -> Hold:
+        """A J or Z as a hold, for the word decoder: MOTION_CONFIDENCE on its letter (`frames`: what it was read
+        from)."""
+        self.last_motion = (letter, frames, end_s)
         log_p = np.full(len(self.letters), MIN_LOG_P)
         log_p[self.letters.index(letter)] = np.log(MOTION_CONFIDENCE)
         return Hold(start_s, end_s, log_p, letter, MOTION_CONFIDENCE)
