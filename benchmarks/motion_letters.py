@@ -30,10 +30,10 @@ from collections import Counter
 import cv2
 import numpy as np
 
-from benchmarks.spelling_streams import FPS, load_streams
+from benchmarks.spelling_streams import FPS, Stream, load_streams
 from core import paths
 from core.data import npz_cache
-from core.data.hand_landmarks import PIPELINE_VERSION, WEBCAM_FOLDER, load_collections
+from core.data.hand_landmarks import PIPELINE_VERSION, WEBCAM_FOLDER, LandmarkSet, load_collections
 from core.labels import SIGN_LETTERS
 from core.vision import hand_model_files
 from core.vision.hand_tracker import HandTracker
@@ -93,9 +93,9 @@ def clips_table(clips: dict[str, np.ndarray], settings: MotionSettings) -> None:
     )
 
 
-def still_letters(settings: MotionSettings) -> None:
-    """How often J or Z is read in I, D and X holds (the words have no X) and in any 1 s window of spelled words."""
-    streams = load_streams()
+def still_letters(settings: MotionSettings, streams: list[Stream]) -> None:
+    """How often J or Z is read in I, D and X holds (the words have no X) and in any 1 s window of spelled words
+    (`streams`: load_streams())."""
     margin = round(MARGIN_S * FPS)
     holds, false = Counter(), Counter()
     windows = window_false = 0
@@ -182,9 +182,9 @@ def letters_written(stream: np.ndarray, first: str, second: str, motion: MotionS
     return written
 
 
-def still_to_still_moves(settings: MotionSettings) -> None:
-    """J or Z written in continuous moves between two letters of the same handshape, per pair and overall."""
-    landmarks = load_collections(paths.data_dir(), (WEBCAM_FOLDER,), paths.cache_dir())
+def still_to_still_moves(settings: MotionSettings, landmarks: LandmarkSet) -> None:
+    """J or Z written in continuous moves between two letters of the same handshape, per pair and overall
+    (`landmarks`: asl_webcam's, from load_collections)."""
     groups = shape_groups(landmarks)
     print(f"\nletters with J's handshape: {' '.join(groups['J'])}; with Z's: {' '.join(groups['Z'])}")
     rng = np.random.default_rng(0)
@@ -216,13 +216,15 @@ def main() -> None:
     print(f"settings: {settings}\n")
     clips = motion_clips()
     clips_table(clips, settings)
-    still_letters(settings)
-    still_to_still_moves(settings)
+    streams = load_streams()  # loaded once for both settings
+    still_letters(settings, streams)
+    landmarks = load_collections(paths.data_dir(), (WEBCAM_FOLDER,), paths.cache_dir())
+    still_to_still_moves(settings, landmarks)
     smallest = MotionSettings(min_path=PERSONAL_MIN_PATH)
     print(f"\nwith the smallest min_path a user's clips can set ({PERSONAL_MIN_PATH}):")
     clips_table(clips, smallest)
-    still_letters(smallest)
-    still_to_still_moves(smallest)
+    still_letters(smallest, streams)
+    still_to_still_moves(smallest, landmarks)
     window = next(iter(clips.values()))[:FPS]
     started = time.perf_counter()
     for _ in range(200):
