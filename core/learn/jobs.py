@@ -60,16 +60,21 @@ def refresh(store: RunStore | None = None) -> list[int]:
     """Reconcile dead trainers, then start the next queued run if the machine is free; returns interrupted ids."""
     store = store or RunStore()
     lost = reconcile(store)
-    start_next(store)
+    _start_queued(store)
     return lost
 
 
 def start_next(store: RunStore | None = None) -> int | None:
     """Launch the oldest queued run in a child process if no run is training; returns its id, else None."""
     store = store or RunStore()
+    reconcile(store)
+    return _start_queued(store)
+
+
+def _start_queued(store: RunStore) -> int | None:
+    """start_next once lost trainers are reconciled: the run handed to a child process (or to Ray), or None."""
     if ray_runner.enabled():
         return ray_runner.start_next(store)
-    reconcile(store)
     if not store.list_runs(["queued"]):
         return None  # The common case, answered without taking the store's write lock.
     while (run := store.claim_next_queued()) is not None:

@@ -93,8 +93,8 @@ def _check_reachable(address: str) -> None:
 
 
 def start_next(store: RunStore) -> int | None:
-    """Mark lost runs, then make sure every waiting run has a run slot coming for it; returns the next run's id."""
-    reconcile(store)
+    """Make sure every waiting run has a run slot coming for it (lost runs already marked: jobs.start_next reconciles
+    first); returns the next run's id."""
     queue = sorted(store.list_runs(["queued"]), key=lambda run: run.id)
     if not queue:
         return None
